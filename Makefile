@@ -1,0 +1,46 @@
+# Chokepoint — `make play` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+# A Python >= 3.12: $PYTHON if set, else the first of python3.14/3.13/3.12/python3 that runs
+# and is new enough, else one installed by pyenv.
+define FIND_PYTHON
+ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+if [ -n "$$PYTHON" ]; then \
+  if ok "$$PYTHON"; then echo "$$PYTHON"; exit 0; fi; \
+  echo "PYTHON=$$PYTHON is not a Python 3.12 or newer" >&2; exit 1; fi; \
+for c in python3.14 python3.13 python3.12 python3; do \
+  if command -v $$c >/dev/null 2>&1 && ok $$c; then command -v $$c; exit 0; fi; done; \
+root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
+for c in $$(ls -d "$$root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  if ok "$$c"; then echo "$$c"; exit 0; fi; done; \
+echo "Chokepoint needs Python 3.12 or newer: install it (python.org, your package manager or pyenv) or set PYTHON=/path/to/python3.12" >&2; exit 1
+endef
+
+.PHONY: play test lint bench clean venv
+
+$(STAMP): pyproject.toml
+	@if [ ! -x $(VENV)/bin/python ]; then \
+	  py=$$( $(FIND_PYTHON) ) || exit 1; \
+	  echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV) || exit 1; fi
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+play: $(STAMP)
+	$(VENV)/bin/chokepoint play scenarios/hikvision_2019.yaml
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,151 @@
+"""The ``chokepoint`` command: the only module that prints or exits.
+
+Errors in user input are printed as ``FILE:LINE:COL: message`` (one per line, all of them) and
+exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.errors import Problem, ScenarioError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command-line argument (not located in a file)."""
+
+
+def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
+    """``["a.b=3", ...]`` → ``{"a.b": 3}`` with YAML-typed values."""
+    from sim.scenario import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items:
+        path, sep, value = item.partition("=")
+        if not sep or not path.strip():
+            raise UsageError(f"{option} {item!r}: expected PATH=VALUE")
+        try:
+            out[path.strip()] = parse_value(value)
+        except ScenarioError as exc:
+            raise UsageError(f"{option} {item!r}: {exc.problems[0].message}") from None
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+
+    problems: list[Problem] = []
+    for file in args.files:
+        try:
+            sc = load_scenario(file)
+        except ScenarioError as exc:
+            problems += exc.problems
+            continue
+        if not args.quiet:
+            print(f"{file}: ok — {sc.name!r}, {sc.steps} steps, {len(sc.firms)} firms, "
+                  f"{len(sc.suppliers)} suppliers, {len(sc.events)} events")
+    if problems:
+        raise ScenarioError(problems)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.metrics import summary
+    from sim.model import TradeModel
+    from sim.output import FORMATS, tidy_table, write_table
+    from sim.scenario import load_scenario
+
+    if args.out and Path(args.out).suffix.lower() not in FORMATS:
+        raise UsageError(f"--out {args.out}: must end in .csv or .parquet")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    sc = load_scenario(args.file, parse_assignments(args.set, "--set"))
+    model = TradeModel(scenario=sc, rng=args.seed if args.seed is not None else sc.seed,
+                       steps=args.steps)
+    model.run()
+    if args.out:
+        write_table(tidy_table(model), args.out)
+    print(format_summary(model, summary(model), args.seed if args.seed is not None else sc.seed))
+    if args.out:
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+def format_summary(model: Any, row: dict[str, float], seed: int) -> str:
+    """The headline table ``run`` prints."""
+    w, n = model.world, model.recorder.steps
+    lines = [f"{model.spec.name} — {n} steps from {model.spec.calendar.start}, seed {seed}", ""]
+    lines.append(f"{'firm':<16}{'output lost':>12}{'revenue':>10}{'min cover':>11}"
+                 f"{'share price':>13}")
+    for f in w.firms:
+        lines.append(f"{f:<16}{row[f + '.output_lost']:>12,.0f}"
+                     f"{row[f + '.revenue_change']:>+10.1%}{row[f + '.min_cover']:>11.1f}"
+                     f"{row[f + '.share_price_change']:>+13.1%}")
+    lines += ["", f"{'supplier':<16}{'revenue':>10}"]
+    lines += [f"{s:<16}{row[s + '.revenue_change']:>+10.1%}" for s in w.suppliers]
+    lines += ["", f"{'government':<16}{'score':>10}"]
+    lines += [f"{g:<16}{row[g + '.score']:>+10.3f}" for g in w.countries]
+    lines += ["", "revenue: last turn vs first turn; min cover: steps of use; "
+                  "score: mean over the run"]
+    return "\n".join(lines)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from sim.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chokepoint",
+        description="Trade-policy scenario simulation: validate and run YAML scenarios.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario files; report every problem")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="run a scenario; print headline results, write the series")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--steps", type=int, help="number of steps (default: the scenario's)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a value, e.g. firms.Hikvision.cover=8 (repeatable)")
+    p.add_argument("--out", metavar="F.csv|F.parquet",
+                   help="write the tidy series (step, date, entity, metric, value)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("schema", help="print the scenario format as JSON Schema")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"chokepoint {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

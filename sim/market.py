@@ -1,0 +1,185 @@
+"""Market and supply-chain math: pure numpy functions on arrays.
+
+No state, no randomness, no Python loops over firms or links: every function is a handful of
+vectorised operations, so a step costs in proportion to the number of firms and links.
+Quantities are units per step, prices currency per unit. Formulas and sources are in
+docs/model.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def smooth(previous: np.ndarray, observed: np.ndarray, weight: float) -> np.ndarray:
+    """Exponential smoothing (adaptive expectations): ``prev + weight·(obs − prev)``."""
+    return previous + weight * (observed - previous)
+
+
+def order_quantity(use: np.ndarray, target_stock: np.ndarray, stock: np.ndarray,
+                   supply_line: np.ndarray, desired_supply_line: np.ndarray,
+                   alpha: float, beta: float) -> np.ndarray:
+    """Orders by anchoring and adjustment (Sterman 1989, "Modeling managerial behavior").
+
+    ``order = max(0, use + α·(S* − S + β·(SL* − SL)))``: replace expected use, close a fraction α
+    of the stock gap per step, and count β of the supply-line gap (β < 1 is the usual
+    under-weighting of orders in transit). Units per step.
+    """
+    gap = target_stock - stock + beta * (desired_supply_line - supply_line)
+    return np.maximum(0.0, use + alpha * gap)
+
+
+def group_shares(weight: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each item's share of its group's total weight (0 where the group's total is 0)."""
+    total = np.bincount(group, weight, n_groups)[group]
+    return np.divide(weight, total, out=np.zeros_like(weight, dtype=float), where=total > 0)
+
+
+def ration(requests: np.ndarray, owner: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Proportional rationing: each owner fills its requests by ``min(1, capacity / asked)``.
+
+    Args:
+        requests: quantity asked on each link, ≥ 0.
+        owner: index of the owner (supplier or firm) of each link.
+        capacity: what each owner can give, ≥ 0.
+
+    Returns:
+        quantity given on each link: never more than asked, and per owner never more than its
+        capacity.
+    """
+    asked = np.bincount(owner, requests, len(capacity))
+    fill = np.divide(capacity, asked, out=np.ones_like(capacity, dtype=float), where=asked > 0)
+    return requests * np.minimum(1.0, fill)[owner]
+
+
+def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarray,
+                 allowed: np.ndarray, supplier: np.ndarray, capacity: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Split each firm's order for a component across its sources, then re-place the unfilled.
+
+    Round 1: each (firm, component) order is split across its links by preference, among the
+    links that are allowed at all; a link may carry at most ``allowed`` × the order (a licence
+    rate caps the share of the firm's needs that may go to a restricted supplier). Suppliers
+    ration proportionally. Round 2: what was not filled is re-placed with the firm's other
+    sources that still have both allowance and spare capacity, which ration again.
+
+    Args:
+        order: wanted quantity per (firm, component) group, [groups].
+        link_group: group of each link, [L].
+        preference: static weight of each link, > 0, [L].
+        allowed: share of the group's order each link may carry, in [0, 1], [L].
+        supplier: supplier of each link, [L].
+        capacity: each supplier's capacity this step, [S].
+
+    Returns:
+        (shipments per link, quantity requested per supplier — the demand it saw), both ≥ 0.
+    """
+    n = len(order)
+    wanted = order[link_group]
+    cap = allowed * wanted
+    first = wanted * group_shares(preference * (allowed > 0), link_group, n)
+    first = np.minimum(first, cap)
+    shipped = ration(first, supplier, capacity)
+    unfilled = np.maximum(0.0, order - np.bincount(link_group, shipped, n))
+    spare = np.maximum(0.0, capacity - np.bincount(supplier, shipped, len(capacity)))
+    room = np.maximum(0.0, cap - shipped) * (spare[supplier] > 0)
+    second = np.minimum(unfilled[link_group] * group_shares(preference * (room > 0),
+                                                            link_group, n), room)
+    shipped = shipped + ration(second, supplier, spare)
+    requested = np.bincount(supplier, first + second, len(capacity))
+    return shipped, requested
+
+
+def producible(stock: np.ndarray, bom: np.ndarray, critical: np.ndarray) -> np.ndarray:
+    """Output the stock of critical components allows: ``min_c stock[f,c] / bom[f,c]``.
+
+    Leontief (fixed proportions) in the short run: components are complements. Firms without
+    critical components are not limited (``inf``). [F, C] → [F].
+    """
+    need = bom * critical[None, :]
+    ratio = np.divide(stock, need, out=np.full_like(stock, np.inf, dtype=float), where=need > 0)
+    return ratio.min(axis=1)
+
+
+def logit_weights(price: np.ndarray, reference: np.ndarray, access: np.ndarray,
+                  sensitivity: float) -> np.ndarray:
+    """Buyers' attraction to each seller: ``access · exp(−λ·(p / p_ref − 1))``, [F, R].
+
+    A multinomial logit on the tariff-inclusive price relative to the product's reference price
+    (Anderson, de Palma & Thisse 1992); ``access`` scales a seller's reachable buyers.
+    """
+    return access * np.exp(-sensitivity * (price / reference - 1.0))
+
+
+def clear_markets(weight: np.ndarray, price: np.ndarray, market: np.ndarray,
+                  base_demand: np.ndarray, reference: np.ndarray, elasticity: np.ndarray,
+                  shock: np.ndarray, available: np.ndarray) -> dict[str, np.ndarray]:
+    """Clear every (product, region) market at once.
+
+    Total demand in market m falls with its price index: ``D_m = D0_m·shock_m·(PI_m/p_m)^−ε``,
+    where ``PI_m`` is the share-weighted tariff-inclusive price. Buyers split between sellers by
+    ``weight``; each firm's sales are capped by what it has (``available``, split across its
+    regions in proportion to demand); demand a firm cannot serve spills to rivals with goods
+    left, once, in proportion to their weights; the rest is lost.
+
+    Args:
+        weight: logit weight of each firm in each region, [F, R].
+        price: tariff-inclusive price, [F, R].
+        market: flat market index of each (firm, region), [F, R].
+        base_demand, reference, elasticity, shock: per market, [M].
+        available: units each firm can sell, [F].
+
+    Returns:
+        ``price_index`` and ``demand`` per market [M]; ``wanted`` (demand for each firm before
+        capacity limits), ``sales`` per [F, R]; ``spill`` received per [F, R].
+    """
+    M = len(base_demand)
+    flat_w, flat_m = weight.ravel(), market.ravel()
+    share = group_shares(flat_w, flat_m, M).reshape(weight.shape)
+    has = np.bincount(flat_m, flat_w, M) > 0
+    index = np.where(has, np.bincount(flat_m, (share * price).ravel(), M), reference)
+    demand = base_demand * shock * (index / reference) ** (-elasticity) * has
+    wanted = share * demand[market]
+    sales = _cap_rows(wanted, available)
+    unmet = np.bincount(flat_m, (wanted - sales).ravel(), M)
+    left = available - sales.sum(axis=1)
+    weight2 = weight * (left > 1e-12)[:, None]
+    offered = group_shares(weight2.ravel(), flat_m, M).reshape(weight.shape) * unmet[market]
+    spill = _cap_rows(offered, left)
+    return {"price_index": index, "demand": demand, "wanted": wanted,
+            "sales": sales + spill, "spill": spill}
+
+
+def _cap_rows(amount: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Scale each row down so that it sums to at most ``limit`` (proportional rationing)."""
+    total = amount.sum(axis=1)
+    fill = np.divide(limit, total, out=np.ones_like(limit, dtype=float), where=total > 0)
+    return amount * np.minimum(1.0, fill)[:, None]
+
+
+def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray,
+                 base_unit_cost: np.ndarray, scarcity: np.ndarray, speed: float,
+                 markup: float) -> np.ndarray:
+    """Partial adjustment toward a cost-plus-scarcity target.
+
+    ``target = (p_ref + (c − c0))·(1 + μ·scarcity)``: component cost changes pass through one
+    for one, and a firm that cannot serve a share ``scarcity`` of its demand raises its price
+    by up to μ of it; the price moves a fraction ``speed`` of the way each step.
+    """
+    target = (reference + unit_cost - base_unit_cost) * (1.0 + markup * scarcity)
+    return np.maximum(1e-9, price + speed * (target - price))
+
+
+def share_value(expected_profit: np.ndarray, base_profit: np.ndarray, hazard: np.ndarray,
+                realised_loss: np.ndarray) -> np.ndarray:
+    """Share price index (100 at the start): risk is priced in once.
+
+    ``value = 100 · (E[π] / π0) · (1 − max(0, h − realised))``, where the hazard ``h`` is the
+    perceived listing probability times the firm's exposure, and ``realised`` is the loss
+    already showing in expected profit (``1 − E[π]/π0``): once a listing's damage shows in
+    profit it is no longer discounted a second time. Floored at 0.
+    """
+    net = np.clip(hazard - realised_loss, 0.0, 1.0)
+    ratio = np.divide(expected_profit, base_profit, out=np.ones_like(expected_profit),
+                      where=base_profit > 0)
+    return np.maximum(0.0, 100.0 * ratio * (1.0 - net))

@@ -1,0 +1,137 @@
+"""What is recorded each step, declared as data, and the per-run summary.
+
+Metrics are grouped by entity kind; each is a name and a reader of the model's arrays. The
+:class:`Recorder` copies every metric of every entity into preallocated arrays (one row per
+step), which :mod:`sim.output` turns into the long, tidy table (step, date, entity, metric,
+value). ``headline_reporters`` feed Mesa's DataCollector, for ``mesa.batch_run`` and SolaraViz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import OBJECTIVES
+
+if TYPE_CHECKING:
+    from sim.model import TradeModel
+
+Reader = Callable[["TradeModel"], np.ndarray]
+
+FIRM: dict[str, Reader] = {
+    "output": lambda m: m.state.output,
+    "sales": lambda m: m.state.sales,
+    "revenue": lambda m: m.state.revenue,
+    "price": lambda m: m.state.price,
+    "share_price": lambda m: m.state.share_price,
+    "inventory_cover": lambda m: m.state.inventory_cover,
+    "shortfall": lambda m: m.state.shortfall,
+    "risk": lambda m: m.policy.risk,
+    "market_share": lambda m: m.state.market_share,
+    "profit": lambda m: m.state.profit,
+}
+STOCK: dict[str, Reader] = {  # per (firm, component) in the firm's bill of materials
+    "cover": lambda m: m.state.cover[m.world.bom > 0],
+    "stock": lambda m: m.state.stock[m.world.bom > 0],
+}
+SUPPLIER: dict[str, Reader] = {
+    "shipments": lambda m: m.state.shipments,
+    "revenue": lambda m: m.state.supplier_revenue,
+    "capacity": lambda m: m.state.capacity,
+    "utilization": lambda m: m.state.utilization,
+    "share": lambda m: m.state.supplier_share,
+}
+COUNTRY: dict[str, Reader] = {
+    "score": lambda m: m.state.score,
+    **{k: (lambda m, i=i: m.state.objectives[i]) for i, k in enumerate(OBJECTIVES)},
+}
+MARKET: dict[str, Reader] = {  # per (product, region)
+    "price": lambda m: m.state.price_index,
+    "demand": lambda m: m.state.demand,
+}
+
+
+def entity_names(model: TradeModel) -> dict[str, list[str]]:
+    """Entity names of each metric group, in recording order."""
+    w = model.world
+    f, c = np.nonzero(w.bom > 0)
+    return {
+        "firm": list(w.firms),
+        "stock": [f"{w.firms[i]}/{w.components[j]}" for i, j in zip(f, c, strict=True)],
+        "supplier": list(w.suppliers),
+        "country": list(w.countries),
+        "market": [f"{p}/{r}" for p in w.products for r in w.regions],
+    }
+
+
+GROUPS: dict[str, dict[str, Reader]] = {"firm": FIRM, "stock": STOCK, "supplier": SUPPLIER,
+                                        "country": COUNTRY, "market": MARKET}
+
+
+class Recorder:
+    """Every metric of every entity for every step, in arrays [steps, metrics, entities]."""
+
+    def __init__(self, model: TradeModel):
+        self.model = model
+        self.entities = entity_names(model)
+        self.data = {g: np.full((model.horizon, len(GROUPS[g]), len(self.entities[g])), np.nan)
+                     for g in GROUPS}
+        self.steps = 0
+
+    def record(self, step: int) -> None:
+        for group, readers in GROUPS.items():
+            row = self.data[group][step]
+            for i, read in enumerate(readers.values()):
+                row[i] = read(self.model)
+        self.steps = step + 1
+
+    def series(self, group: str, metric: str, entity: str) -> np.ndarray:
+        """One recorded series (steps so far)."""
+        i = list(GROUPS[group]).index(metric)
+        j = self.entities[group].index(entity)
+        return self.data[group][: self.steps, i, j]
+
+
+def headline_reporters() -> dict[str, Callable[[TradeModel], float]]:
+    """Model-level reporters for Mesa's DataCollector (pure functions of the model)."""
+    return {
+        "output": lambda m: float(m.state.output.sum()),
+        "shortfall": lambda m: float(m.state.shortfall.sum()),
+        "sales": lambda m: float(m.state.sales.sum()),
+        "price_index": lambda m: float(
+            (m.state.price_index * m.world.base_demand.ravel()).sum()
+            / max(m.world.base_demand.sum(), 1e-12)),
+    }
+
+
+def summary(model: TradeModel) -> dict[str, float]:
+    """One row of headline figures for a finished run (see docs/model.md, "Outputs").
+
+    Per firm: output lost (sum of shortfall), revenue change (mean of the last turn over the
+    mean of the first turn, − 1), lowest stock cover, share-price change (last over 100, − 1).
+    Per supplier: revenue change. Per country: mean score over the run.
+    """
+    rec, n = model.recorder, model.recorder.steps
+    turn = max(1, min(model.spec.turn_steps, n // 2 or 1))
+    out: dict[str, float] = {}
+
+    def change(x: np.ndarray) -> np.ndarray:
+        first, last = x[:turn].mean(axis=0), x[n - turn: n].mean(axis=0)
+        return np.divide(last - first, first, out=np.zeros_like(first), where=first != 0)
+
+    firm = rec.data["firm"][:n]
+    fm = list(FIRM)
+    for j, name in enumerate(rec.entities["firm"]):
+        out[f"{name}.output_lost"] = float(firm[:, fm.index("shortfall"), j].sum())
+        out[f"{name}.revenue_change"] = float(change(firm[:, fm.index("revenue"), j]))
+        out[f"{name}.min_cover"] = float(firm[:, fm.index("inventory_cover"), j].min())
+        out[f"{name}.share_price_change"] = float(firm[-1, fm.index("share_price"), j] / 100 - 1)
+    sup = rec.data["supplier"][:n, list(SUPPLIER).index("revenue")]
+    for j, name in enumerate(rec.entities["supplier"]):
+        out[f"{name}.revenue_change"] = float(change(sup[:, j]))
+    score = rec.data["country"][:n, list(COUNTRY).index("score")]
+    for j, name in enumerate(rec.entities["country"]):
+        out[f"{name}.score"] = float(score[:, j].mean())
+    return out

@@ -1,0 +1,235 @@
+"""The trade model: one step = one period (a week by default) in eight named phases.
+
+Governments, firms and suppliers (:mod:`sim.agents`) act on a restriction state
+(:mod:`sim.policy`); the flows are computed by pure functions (:mod:`sim.market`) over arrays
+(:mod:`sim.world`, :mod:`sim.state`). The mechanics and their sources are in docs/model.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mesa
+from mesa.agent import AgentSet
+import numpy as np
+
+from sim import market
+from sim.agents import Firm, Government, Supplier
+from sim.errors import MoveError
+from sim.links import Links
+from sim.metrics import Recorder, headline_reporters
+from sim.moves import MOVES, MoveCall, apply_move, check_call
+from sim.policy import PolicyState
+from sim.scenario import Scenario, load_scenario
+from sim.state import State
+from sim.strategies import STRATEGIES
+from sim.world import compile_world
+
+
+@dataclass(frozen=True)
+class LoggedMove:
+    """A move that took effect: when, what, and whom it hit."""
+
+    step: int
+    call: MoveCall
+    news: str
+    params: dict[str, Any] = field(default_factory=dict)
+    actor_country: int | None = None
+    target_kind: str | None = None
+    victims: tuple[int, ...] = ()
+    hostile: bool = False
+
+
+class TradeModel(mesa.Model):
+    """A trade-policy scenario as a Mesa model.
+
+    Args:
+        scenario: a loaded :class:`~sim.scenario.Scenario`, or a path to a YAML file.
+        rng: seed or generator (Mesa's interface); default: the scenario's ``seed``.
+        players: actors played by humans; their strategies are switched off.
+        steps: horizon (default: the scenario's ``steps``).
+
+    Moves by players: :meth:`submit` before a :meth:`step`. Results: ``recorder`` (every metric
+    of every step), ``datacollector`` (headline model reporters), ``news`` and ``log``.
+    """
+
+    def __init__(self, *, scenario: Scenario | str | Path, rng: Any = None,
+                 players: tuple[str, ...] | list[str] = (), steps: int | None = None):
+        spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        super().__init__(rng=spec.seed if rng is None else rng)
+        self.spec = spec  # Mesa keeps `self.scenario` for its own Scenario class
+        self.horizon = spec.steps if steps is None else int(steps)
+        self.world = w = compile_world(spec)
+        self.policy = PolicyState(w)
+        self.links = Links(w, w.sources, spec.model.sourcing_sensitivity)
+        self.state = State.initial(spec, w, self.links)
+        self.step_index = 0
+        self.players = frozenset(players)
+        self.log: list[LoggedMove] = []
+        self.news: list[tuple[int, str]] = []
+        self.pending: list[MoveCall] = []
+        self.events: dict[int, list[MoveCall]] = defaultdict(list)
+        for e in spec.events:
+            self.events[spec.step_of(e.at)].append(
+                MoveCall(e.by, e.move, e.target, e.values, source="event", event_id=e.id))
+        self._make_agents()
+        self.recorder = Recorder(self)
+        self.datacollector = mesa.DataCollector(model_reporters=headline_reporters())
+
+    def _make_agents(self) -> None:
+        spec, w = self.spec, self.world
+        self.governments = [
+            Government(self, g, name, None if name in self.players else
+                       _strategy(spec.countries[name].strategy, "scripted"))
+            for g, name in enumerate(w.countries)]
+        self.firms = [
+            Firm(self, f, name, None if name in self.players else
+                 _strategy(spec.firms[name].strategy, "passive"))
+            for f, name in enumerate(w.firms)]
+        self.suppliers = [Supplier(self, s, name) for s, name in enumerate(w.suppliers)]
+        acting = [a for a in self.governments + self.firms
+                  if a.strategy is not None and type(a.strategy).decide is not
+                  STRATEGIES["scripted"].decide]
+        self.acting = AgentSet(acting, random=self.random)
+
+    # -- moves -----------------------------------------------------------------------------
+    def submit(self, call: MoveCall) -> None:
+        """Queue a player's move for the next step's policy phase.
+
+        Raises:
+            MoveError: the actor is not played here, or the move is not one it may make, or a
+                target or parameter is wrong (checked now, so a form can say why at once).
+        """
+        if call.actor not in self.players:
+            raise MoveError(f"{call.actor!r} is not played by a human in this game")
+        role = self.spec.roles.get(call.actor)
+        if role is not None and call.move not in role.moves:
+            raise MoveError(f"{call.actor} may not make {call.move!r} "
+                            f"(allowed: {', '.join(role.moves)})")
+        kind = self.world.index.get(call.actor, ("?",))[0]
+        target = self.world.index.get(call.target) if call.target else None
+        if call.target and target is None:
+            raise MoveError(f"unknown target {call.target!r}")
+        _, problems = check_call(call.move, "government" if kind == "country" else "firm",
+                                 target[0] if target else None, dict(call.params),
+                                 self.world.names)
+        if problems:
+            raise MoveError("; ".join(f"{k}: {m}" for k, m in problems))
+        self.pending.append(call)
+
+    def make_move(self, call: MoveCall) -> LoggedMove | None:
+        """Apply a move now (events, strategies, queued player moves): one code path.
+
+        A move the current state refuses is reported in the news, not raised: a timeline or
+        a strategy must not stop the game.
+        """
+        try:
+            news = apply_move(self, call)
+        except MoveError as exc:
+            self.news.append((self.step_index, f"{call.actor}'s {call.move} refused: {exc}"))
+            return None
+        entry = self._log_entry(call, news)
+        self.log.append(entry)
+        self.news.append((self.step_index, news))
+        return entry
+
+    def _log_entry(self, call: MoveCall, news: str) -> LoggedMove:
+        w = self.world
+        actor_kind, actor = w.index[call.actor]
+        target_kind, t = w.index[call.target] if call.target else (None, -1)
+        spec = MOVES[call.move]
+        params, _ = check_call(call.move, spec.actor, target_kind, dict(call.params), w.names)
+        victims: tuple[int, ...] = ()
+        if target_kind == "firm":
+            victims = (int(w.firm_country[t]),)
+        elif target_kind == "supplier":
+            victims = (int(w.supplier_country[t]),)
+        elif target_kind == "country":
+            victims = (t,)
+        elif target_kind == "component" and spec.hostile:
+            users = np.unique(w.firm_country[w.bom[:, t] > 0])
+            to = params.get("to")
+            victims = tuple(int(g) for g in users if g != actor and
+                            (to is None or w.countries[g] in to))
+        return LoggedMove(self.step_index, call, news, params,
+                          actor if actor_kind == "country" else None, target_kind, victims,
+                          spec.hostile)
+
+    # -- the step ----------------------------------------------------------------------------
+    def step(self) -> None:
+        """One period, phase by phase (DESIGN.md, "Model mechanics")."""
+        self.apply_policy()
+        self.plan()
+        self.supply()
+        self.produce()
+        self.clear_markets()
+        self.settle_finance()
+        self.score()
+        self.record()
+        self.step_index += 1
+        self.running = self.step_index < self.horizon
+
+    def run(self) -> TradeModel:
+        """Step to the horizon; return self."""
+        while self.running:
+            self.step()
+        return self
+
+    def apply_policy(self) -> None:
+        """Phase 1: qualifications complete, risk decays, then events, players, strategies."""
+        for f, s in self.policy.due_sources(self.step_index):
+            self.links.add(f, s)
+        self.state.decay_risk(self.policy, self.world)
+        for call in self.events.get(self.step_index, ()):
+            self.make_move(call)
+        pending, self.pending = self.pending, []
+        for call in pending:
+            self.make_move(call)
+        self.acting.do("act")
+        self.state.allowed = self.policy.allowed(self.links, self.step_index)
+
+    def plan(self) -> None:
+        """Phase 2: forecast, target cover, orders (anchoring and adjustment)."""
+        self.state.plan(self.policy, self.world, self.links)
+
+    def supply(self) -> None:
+        """Phase 3: deliveries arrive; suppliers ration and ship; emerging suppliers grow."""
+        self.state.supply(self.policy, self.world, self.links, self.step_index)
+
+    def produce(self) -> None:
+        """Phase 4: output limited by capacity and critical components."""
+        self.state.produce(self.world)
+
+    def clear_markets(self) -> None:
+        """Phase 5: every (product, region) market clears."""
+        shock = self._demand_shock()
+        self.state.clear_markets(self.policy, self.world, shock)
+
+    def _demand_shock(self) -> np.ndarray:
+        """Mean-one lognormal demand shocks per market: the model's only routine randomness."""
+        w = self.world
+        sigma = np.repeat(w.product_noise, len(w.regions))
+        z = self.rng.standard_normal(len(sigma))
+        return np.exp(sigma * z - sigma**2 / 2)
+
+    def settle_finance(self) -> None:
+        """Phase 6: revenue, costs, profit, expected profit, share prices."""
+        self.state.settle(self.policy, self.world)
+
+    def score(self) -> None:
+        """Phase 7: governments' objectives and scores."""
+        self.state.score_governments(self.policy, self.world)
+
+    def record(self) -> None:
+        """Phase 8: every metric into the recorder; headline figures into the datacollector."""
+        self.recorder.record(self.step_index)
+        self.datacollector.collect(self)
+
+
+def _strategy(spec: Any, default: str):
+    if spec is None:
+        return STRATEGIES[default]()
+    return STRATEGIES[spec.name](**spec.values)

@@ -1,0 +1,413 @@
+"""The registry of policy moves.
+
+Every move a player, a strategy or a timeline event makes is a :class:`MoveCall` applied by
+:func:`apply_move` — one code path whoever makes it. Each move is a small class with its name,
+who may make it, what it targets, its typed parameters and a paragraph for players (the class
+docstring); ``apply`` changes the model's restriction state (:mod:`sim.policy`) and returns one
+sentence of news. Moves never touch flows directly: the phases of the step read the restriction
+state.
+
+Moves are idempotent where that makes sense (listing a listed firm updates its terms); a move
+that cannot take effect in the current state (delisting a firm that is not listed) raises
+:class:`~sim.errors.MoveError` with the reason, and the state is left unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from sim.errors import MoveError
+from sim.registry import Names, Param, check_params
+
+if TYPE_CHECKING:
+    from sim.model import TradeModel
+
+ACTOR_KINDS = ("government", "firm")
+TARGET_KINDS = ("firm", "supplier", "country", "component")
+
+
+@dataclass(frozen=True)
+class MoveCall:
+    """A request to make a move: who, which move, on what, with which parameters."""
+
+    actor: str
+    move: str
+    target: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    source: str = "player"  # "event", "player" or "strategy"
+    event_id: str | None = None
+
+
+class Move:
+    """Base class of moves; subclasses set the class attributes and ``apply``."""
+
+    name: ClassVar[str]
+    actor: ClassVar[str]
+    targets: ClassVar[tuple[str, ...]]
+    target_optional: ClassVar[bool] = False
+    params: ClassVar[tuple[Param, ...]] = ()
+    hostile: ClassVar[bool] = False  # restricts another country's trade (escalation, retaliation)
+
+    @classmethod
+    def doc(cls) -> str:
+        """The paragraph players read."""
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    def apply(self, model: TradeModel, actor: int, target: tuple[str, int] | None,
+              params: dict[str, Any]) -> str:
+        """Change the restriction state; return one sentence of news."""
+        raise NotImplementedError
+
+
+MOVES: dict[str, Move] = {}
+
+
+def register(cls: type[Move]) -> type[Move]:
+    """Add a move class to the registry (class decorator)."""
+    assert cls.name not in MOVES, cls.name
+    assert cls.actor in ACTOR_KINDS and set(cls.targets) <= set(TARGET_KINDS), cls.name
+    MOVES[cls.name] = cls()
+    return cls
+
+
+def check_call(move: str, actor_kind: str, target_kind: str | None, params: dict[str, Any],
+               names: Names | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Check a move call against the registry, independent of the model's state.
+
+    Args:
+        move: the move's name.
+        actor_kind: "government" or "firm".
+        target_kind: the kind of the named target, or None when no target is given.
+        params: the parameters given.
+        names: known names by kind, for parameters that reference countries or products.
+
+    Returns:
+        (parameters with defaults filled in, [(key, problem), ...]) where key is "move",
+        "by", "target" or a parameter name.
+    """
+    spec = MOVES.get(move)
+    if spec is None:
+        close = difflib.get_close_matches(move, list(MOVES), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(MOVES))}"
+        return {}, [("move", f"unknown move {move!r}; {hint}")]
+    problems: list[tuple[str, str]] = []
+    if actor_kind != spec.actor:
+        problems.append(("by", f"{move!r} is made by a {spec.actor}, not a {actor_kind}"))
+    if target_kind is None:
+        if not spec.target_optional:
+            problems.append(("target", f"{move!r} needs a target ({' or '.join(spec.targets)})"))
+    elif target_kind not in spec.targets:
+        problems.append(("target", f"{move!r} targets a {' or '.join(spec.targets)}, "
+                                   f"not a {target_kind}"))
+    values, bad = check_params(spec.params, params, names)
+    problems.extend(bad.items())
+    return values, problems
+
+
+def apply_move(model: TradeModel, call: MoveCall) -> str:
+    """Validate ``call`` against the registry and the model's state, then apply it.
+
+    Returns:
+        The news sentence.
+
+    Raises:
+        MoveError: the move is unknown, not allowed, badly targeted or has a bad parameter, or
+            cannot take effect now; nothing has changed.
+    """
+    world = model.world
+    actor = world.index.get(call.actor)
+    if actor is None or actor[0] not in ("country", "firm"):
+        raise MoveError(f"unknown actor {call.actor!r}")
+    actor_kind = "government" if actor[0] == "country" else "firm"
+    target = world.index.get(call.target) if call.target is not None else None
+    if call.target is not None and target is None:
+        raise MoveError(f"unknown target {call.target!r}")
+    values, problems = check_call(call.move, actor_kind, target[0] if target else None,
+                                  dict(call.params), world.names)
+    if problems:
+        raise MoveError("; ".join(f"{k}: {msg}" for k, msg in problems))
+    return MOVES[call.move].apply(model, actor[1], target, values)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+@register
+class Announce(Move):
+    """Announce that a firm may be blacklisted.
+
+    Raises the target's perceived risk of being listed (a probability, 0–1). Nothing stops
+    shipping, but the firm may stockpile and its share price falls with the risk it now carries.
+    The risk decays slowly if nothing follows.
+    """
+
+    name = "announce"
+    actor = "government"
+    targets = ("firm",)
+    params = (Param("risk", "float", 0.5, "perceived probability of a listing", 0.0, 1.0),)
+
+    def apply(self, model, actor, target, params):
+        f = target[1]
+        model.policy.risk[f] = max(model.policy.risk[f], params["risk"])
+        model.policy.risk_source[f] = actor
+        w = model.world
+        return (f"{w.countries[actor]} signals it may blacklist {w.firms[f]} "
+                f"(perceived risk {_pct(model.policy.risk[f])}).")
+
+
+@register
+class EntityList(Move):
+    """Put a firm on your entity list (an export blacklist).
+
+    Your suppliers may no longer ship to it, except the licensed share of what it orders. With
+    `fdpr` (the foreign direct product rule) the ban also covers foreign suppliers whose
+    technology content from your country is at least `threshold`. Listing a listed firm updates
+    its terms.
+    """
+
+    name = "entity_list"
+    actor = "government"
+    targets = ("firm",)
+    hostile = True
+    params = (
+        Param("license_rate", "float", 0.0, "share of the firm's orders still licensed", 0.0, 1.0),
+        Param("fdpr", "bool", False, "extend the ban to foreign suppliers using your technology"),
+        Param("threshold", "float", 0.25, "technology content that brings a foreign supplier "
+                                           "under the FDPR", 0.0, 1.0),
+    )
+
+    def apply(self, model, actor, target, params):
+        f, p = target[1], model.policy
+        again = bool(p.listed[actor, f])
+        p.listed[actor, f] = True
+        p.license_rate[actor, f] = params["license_rate"]
+        p.fdpr[actor, f] = params["fdpr"]
+        p.fdpr_threshold[actor, f] = params["threshold"]
+        p.risk[f] = 1.0
+        p.risk_source[f] = actor
+        w = model.world
+        what = "tightens the terms for" if again else "adds"
+        tail = " on its entity list" if again else " to its entity list"
+        extra = f", licensing {_pct(params['license_rate'])}" if params["license_rate"] else ""
+        fdpr = " under the foreign direct product rule" if params["fdpr"] else ""
+        return f"{w.countries[actor]} {what} {w.firms[f]}{tail}{fdpr}{extra}."
+
+
+@register
+class Delist(Move):
+    """Take a firm off your entity list. Shipments may resume; its perceived risk decays."""
+
+    name = "delist"
+    actor = "government"
+    targets = ("firm",)
+
+    def apply(self, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        if not p.listed[actor, f]:
+            raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+        p.listed[actor, f] = False
+        p.general_license_until[actor, f] = 0
+        return f"{w.countries[actor]} takes {w.firms[f]} off its entity list."
+
+
+@register
+class GeneralLicense(Move):
+    """Grant a temporary general licence to a listed firm.
+
+    Allows `share` of the listed flows for `steps` steps (Huawei got 90 days in May 2019), after
+    which the listing bites again unless renewed.
+    """
+
+    name = "general_license"
+    actor = "government"
+    targets = ("firm",)
+    params = (
+        Param("share", "float", 1.0, "share of listed flows allowed", 0.0, 1.0),
+        Param("steps", "int", 13, "how many steps the licence lasts", 1, 10_000),
+    )
+
+    def apply(self, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        if not p.listed[actor, f]:
+            raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+        p.general_license_share[actor, f] = params["share"]
+        p.general_license_until[actor, f] = model.step_index + params["steps"]
+        return (f"{w.countries[actor]} grants {w.firms[f]} a general licence for "
+                f"{_pct(params['share'])} of listed supplies, {params['steps']} steps.")
+
+
+@register
+class Tariff(Move):
+    """Put an ad valorem tariff on goods made by another country's firms.
+
+    Buyers in your region pay `rate` more for them, so they buy less of them and more from
+    others. A rate of 0 removes the tariff.
+    """
+
+    name = "tariff"
+    actor = "government"
+    targets = ("country",)
+    hostile = True
+    params = (
+        Param("rate", "float", 0.25, "ad valorem rate", 0.0, 10.0),
+        Param("product", "product", None, "product it applies to (all when omitted)"),
+    )
+
+    def apply(self, model, actor, target, params):
+        g, w = target[1], model.world
+        if g == actor:
+            raise MoveError("a country cannot put a tariff on its own firms")
+        prods = slice(None) if params["product"] is None else w.products.index(params["product"])
+        model.policy.tariff[actor, g, prods] = params["rate"]
+        what = params["product"] or "all goods"
+        return (f"{w.countries[actor]} sets a {_pct(params['rate'])} tariff on {what} "
+                f"made by {w.countries[g]}'s firms.")
+
+
+@register
+class ProcurementBan(Move):
+    """Ban a foreign firm or supplier from your market.
+
+    On a firm: `share` of your region's buyers may no longer buy its product. On a supplier:
+    your country's firms cut `share` of their orders to it and re-source where they can.
+    """
+
+    name = "procurement_ban"
+    actor = "government"
+    targets = ("firm", "supplier")
+    hostile = True
+    params = (Param("share", "float", 1.0, "share of the market or of orders closed", 0.0, 1.0),)
+
+    def apply(self, model, actor, target, params):
+        kind, i = target
+        w, p = model.world, model.policy
+        owner = w.firm_country[i] if kind == "firm" else w.supplier_country[i]
+        if owner == actor:
+            raise MoveError("a country cannot ban its own firms or suppliers")
+        if kind == "firm":
+            p.firm_ban[actor, i] = params["share"]
+            name = w.firms[i]
+            return (f"{w.countries[actor]} closes {_pct(params['share'])} of its market "
+                    f"to {name}.")
+        p.supplier_ban[actor, i] = params["share"]
+        return (f"{w.countries[actor]} tells its firms to cut {_pct(params['share'])} of "
+                f"their orders to {w.suppliers[i]}.")
+
+
+@register
+class ExportControl(Move):
+    """Control exports of a component.
+
+    Your suppliers of that component may ship abroad (or only to the countries in `to`) just
+    the licensed share of what they are asked for, from `delay` steps on (licensing takes time
+    to start). A `license_rate` of 1 lifts the control.
+    """
+
+    name = "export_control"
+    actor = "government"
+    targets = ("component",)
+    hostile = True
+    params = (
+        Param("to", "countries", None, "countries it applies to (all foreign when omitted)"),
+        Param("license_rate", "float", 0.0, "share of requested shipments licensed", 0.0, 1.0),
+        Param("delay", "int", 0, "steps before the control takes effect", 0, 10_000),
+    )
+
+    def apply(self, model, actor, target, params):
+        c, w, p = target[1], model.world, model.policy
+        if not np.any((w.supplier_country == actor) & (w.supplier_component == c)):
+            raise MoveError(f"{w.countries[actor]} has no supplier of {w.components[c]}")
+        mask = np.ones(len(w.countries), bool)
+        if params["to"] is not None:
+            mask[:] = False
+            mask[[w.countries.index(x) for x in params["to"]]] = True
+        mask[actor] = False
+        p.export_rate[actor, c] = params["license_rate"]
+        p.export_from[actor, c] = model.step_index + params["delay"]
+        p.export_to[actor, c] = mask
+        dest = "all foreign buyers" if params["to"] is None else ", ".join(params["to"])
+        return (f"{w.countries[actor]} controls exports of {w.components[c]} to {dest}, "
+                f"licensing {_pct(params['license_rate'])}.")
+
+
+@register
+class Subsidize(Move):
+    """Subsidise one of your emerging suppliers.
+
+    Divides its build lag and ramp-up time by `factor`, so it grows sooner and faster once
+    orders exceed its capacity.
+    """
+
+    name = "subsidize"
+    actor = "government"
+    targets = ("supplier",)
+    params = (Param("factor", "float", 2.0, "speed-up of building and ramping", 1.0, 10.0),)
+
+    def apply(self, model, actor, target, params):
+        s, w = target[1], model.world
+        if w.supplier_country[s] != actor:
+            raise MoveError(f"{w.suppliers[s]} is not one of {w.countries[actor]}'s suppliers")
+        model.policy.subsidy[s] = params["factor"]
+        return (f"{w.countries[actor]} subsidises {w.suppliers[s]} "
+                f"(builds {params['factor']:g}× faster).")
+
+
+@register
+class Stockpile(Move):
+    """Stockpile a component (or all of them).
+
+    Raises your target stock to `cover` steps of expected use until you make another
+    `stockpile` move. Stock costs money to hold and slowly becomes obsolete.
+    """
+
+    name = "stockpile"
+    actor = "firm"
+    targets = ("component",)
+    target_optional = True
+    params = (Param("cover", "float", 26.0, "target stock, in steps of use", 0.0, 520.0),)
+
+    def apply(self, model, actor, target, params):
+        w = model.world
+        used = w.bom[actor] > 0
+        if target is None:
+            cols = used
+        else:
+            if not used[target[1]]:
+                raise MoveError(f"{w.firms[actor]} does not use {w.components[target[1]]}")
+            cols = np.zeros_like(used)
+            cols[target[1]] = True
+        model.policy.stockpile_cover[actor, cols] = params["cover"]
+        what = "components" if target is None else w.components[target[1]]
+        return f"{w.firms[actor]} sets its {what} stock target to {params['cover']:g} steps of use."
+
+
+@register
+class Qualify(Move):
+    """Start qualifying a new supplier.
+
+    After `lag` steps (testing and redesign take months) the supplier becomes one of your
+    sources for its component, and orders can go to it.
+    """
+
+    name = "qualify"
+    actor = "firm"
+    targets = ("supplier",)
+    params = (Param("lag", "int", 13, "steps until the supplier is qualified", 0, 10_000),)
+
+    def apply(self, model, actor, target, params):
+        s, w = target[1], model.world
+        c = w.supplier_component[s]
+        if w.bom[actor, c] <= 0:
+            raise MoveError(f"{w.firms[actor]} does not use {w.components[c]}")
+        if model.links.has(actor, s) or model.policy.qualifying(actor, s):
+            raise MoveError(f"{w.suppliers[s]} is already a source of {w.firms[actor]} "
+                            "or being qualified")
+        model.policy.pending_sources.append((model.step_index + params["lag"], actor, s))
+        return (f"{w.firms[actor]} starts qualifying {w.suppliers[s]} for "
+                f"{w.components[c]} ({params['lag']} steps).")

@@ -1,0 +1,203 @@
+"""Cross-reference checks of a scenario document.
+
+Run on the parsed document (not the validated objects) so that they report alongside structural
+errors, all at once; every check tolerates wrong types, which the structural validation reports.
+Each problem is ``(key path, message)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Any
+
+from sim.moves import MOVES, check_call
+from sim.registry import check_params
+from sim.scenario import resolve_path
+from sim.strategies import STRATEGIES
+
+Loc = tuple[Any, ...]
+
+
+def _dict(x: Any) -> dict:
+    return x if isinstance(x, dict) else {}
+
+
+def _list(x: Any) -> list:
+    return x if isinstance(x, list) else []
+
+
+def _unknown(kind: str, name: Any, known: Any) -> str:
+    msg = f"unknown {kind} {name!r}"
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return msg + (f"; did you mean {close[0]!r}?" if close else
+                  f" (declared: {', '.join(map(str, known)) or 'none'})")
+
+
+def _step_of(doc: dict, at: Any) -> int | None:
+    cal = _dict(doc.get("calendar"))
+    start, unit = cal.get("start"), cal.get("step", "week")
+    if isinstance(at, bool):
+        return None
+    if isinstance(at, int):
+        return at
+    if isinstance(at, dt.date) and isinstance(start, dt.date):
+        if unit == "month":
+            return (at.year - start.year) * 12 + at.month - start.month - (at.day < start.day)
+        days = (at - start).days
+        return days if unit == "day" else days // 7
+    return None
+
+
+def check_references(doc: dict) -> list[tuple[Loc, str]]:
+    """Every dangling or inconsistent reference in a scenario document."""
+    out: list[tuple[Loc, str]] = []
+    regions = [r for r in _list(doc.get("regions")) if isinstance(r, str)]
+    countries, products = _dict(doc.get("countries")), _dict(doc.get("products"))
+    components, suppliers = _dict(doc.get("components")), _dict(doc.get("suppliers"))
+    firms = _dict(doc.get("firms"))
+    names = {"countries": frozenset(countries), "products": frozenset(products)}
+
+    if len(set(regions)) != len(regions):
+        out.append((("regions",), "regions must be unique"))
+    kinds: dict[str, str] = {}
+    for kind, table in (("country", countries), ("supplier", suppliers), ("firm", firms),
+                        ("component", components)):
+        for name in table:
+            if name in kinds:
+                out.append(((f"{kind}s" if kind != "country" else "countries", name),
+                            f"name {name!r} is already used by a {kinds[name]}"))
+            kinds.setdefault(name, kind)
+
+    for name, c in countries.items():
+        c = _dict(c)
+        if "region" in c and c["region"] not in regions:
+            out.append((("countries", name, "region"), _unknown("region", c["region"], regions)))
+        out += _strategy(("countries", name, "strategy"), c.get("strategy"), "government", names)
+    for name, p in products.items():
+        for region in _dict(_dict(p).get("demand")):
+            if region not in regions:
+                out.append((("products", name, "demand", region), _unknown("region", region,
+                                                                           regions)))
+    for name, s in suppliers.items():
+        s = _dict(s)
+        if "country" in s and s["country"] not in countries:
+            out.append((("suppliers", name, "country"), _unknown("country", s["country"],
+                                                                 countries)))
+        if "component" in s and s["component"] not in components:
+            out.append((("suppliers", name, "component"),
+                        _unknown("component", s["component"], components)))
+        for c in _dict(s.get("tech")):
+            if c not in countries:
+                out.append((("suppliers", name, "tech", c), _unknown("country", c, countries)))
+        ramp = _dict(s.get("ramp"))
+        cap, ceiling = s.get("capacity"), ramp.get("capacity")
+        if isinstance(cap, int | float) and isinstance(ceiling, int | float) and ceiling < cap:
+            out.append((("suppliers", name, "ramp", "capacity"),
+                        f"ramp ceiling {ceiling:g} is below the starting capacity {cap:g}"))
+    for name, f in firms.items():
+        out += _firm(name, _dict(f), countries, products, components, suppliers, names)
+    out += _events(doc, kinds, names)
+    out += _roles(doc, kinds)
+    for name, p in _dict(doc.get("parameters")).items():
+        p = _dict(p)
+        if isinstance(p.get("path"), str) and not resolve_path(doc, p["path"]):
+            out.append((("parameters", name, "path"), f"path {p['path']!r} names no key"))
+        lo, hi = p.get("min"), p.get("max")
+        if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+            out.append((("parameters", name, "min"), f"min {lo:g} is above max {hi:g}"))
+    return out
+
+
+def _strategy(loc: Loc, spec: Any, actor: str, names: dict) -> list[tuple[Loc, str]]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        return []
+    cls = STRATEGIES.get(spec["name"])
+    if cls is None:
+        return [(loc + ("name",), _unknown("strategy", spec["name"], sorted(STRATEGIES)))]
+    if actor not in cls.actors:
+        return [(loc + ("name",), f"strategy {spec['name']!r} is for a "
+                                  f"{' or '.join(cls.actors)}, not a {actor}")]
+    given = {k: v for k, v in spec.items() if k != "name"}
+    _, bad = check_params(cls.params, given, names)
+    return [(loc + (k,), msg) for k, msg in bad.items()]
+
+
+def _firm(name: str, f: dict, countries: dict, products: dict, components: dict,
+          suppliers: dict, names: dict) -> list[tuple[Loc, str]]:
+    out: list[tuple[Loc, str]] = []
+    loc = ("firms", name)
+    if "country" in f and f["country"] not in countries:
+        out.append((loc + ("country",), _unknown("country", f["country"], countries)))
+    if "product" in f and f["product"] not in products:
+        out.append((loc + ("product",), _unknown("product", f["product"], products)))
+    bom, sources = _dict(f.get("bom")), _dict(f.get("sources"))
+    for c in bom:
+        if c not in components:
+            out.append((loc + ("bom", c), _unknown("component", c, components)))
+        elif "sources" in f and not _list(sources.get(c)):
+            out.append((loc + ("sources",), f"component {c!r} of the bill of materials "
+                                            "has no source"))
+    for c, names_ in sources.items():
+        if c not in bom:
+            out.append((loc + ("sources", c), f"{c!r} is not in the firm's bill of materials"))
+            continue
+        for i, s in enumerate(_list(names_)):
+            if s not in suppliers:
+                out.append((loc + ("sources", c, i), _unknown("supplier", s, suppliers)))
+            elif _dict(suppliers[s]).get("component") != c:
+                out.append((loc + ("sources", c, i),
+                            f"{s!r} supplies {_dict(suppliers[s]).get('component')!r}, not {c!r}"))
+    out += _strategy(loc + ("strategy",), f.get("strategy"), "firm", names)
+    return out
+
+
+def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, str]]:
+    out: list[tuple[Loc, str]] = []
+    steps = doc.get("steps") if isinstance(doc.get("steps"), int) else None
+    seen: set[str] = set()
+    for i, e in enumerate(_list(doc.get("events"))):
+        if not isinstance(e, dict):
+            continue
+        loc: Loc = ("events", i)
+        if isinstance(e.get("id"), str):
+            if e["id"] in seen:
+                out.append((loc + ("id",), f"duplicate event id {e['id']!r}"))
+            seen.add(e["id"])
+        step = _step_of(doc, e.get("at"))
+        if step is not None and steps is not None and not 0 <= step < steps:
+            out.append((loc + ("at",), f"falls in step {step}, outside the horizon "
+                                       f"(steps 0–{steps - 1})"))
+        by, target, move = e.get("by"), e.get("target"), e.get("move")
+        actor_kind = {"country": "government", "firm": "firm"}.get(kinds.get(by, ""))
+        if isinstance(by, str) and actor_kind is None:
+            out.append((loc + ("by",), f"{by!r} is not a country or a firm"))
+        if target is not None and target not in kinds:
+            out.append((loc + ("target",), _unknown("target", target, kinds)))
+            target = None
+        if not isinstance(move, str) or actor_kind is None:
+            continue
+        params = {k: v for k, v in e.items() if k not in ("id", "at", "by", "move", "target")}
+        _, problems = check_call(move, actor_kind, kinds.get(target) if target else None,
+                                 params, names)
+        if target is None and e.get("target") is not None:
+            problems = [p for p in problems if p[0] != "target"]
+        out += [(loc + (key,), msg) for key, msg in problems]
+    return out
+
+
+def _roles(doc: dict, kinds: dict[str, str]) -> list[tuple[Loc, str]]:
+    out: list[tuple[Loc, str]] = []
+    for name, role in _dict(doc.get("roles")).items():
+        kind = {"country": "government", "firm": "firm"}.get(kinds.get(name, ""))
+        if kind is None:
+            out.append((("roles", name), f"{name!r} is not a country or a firm"))
+            continue
+        for i, move in enumerate(_list(_dict(role).get("moves"))):
+            spec = MOVES.get(move)
+            if spec is None:
+                out.append((("roles", name, "moves", i), _unknown("move", move, sorted(MOVES))))
+            elif spec.actor != kind:
+                out.append((("roles", name, "moves", i),
+                            f"{move!r} is made by a {spec.actor}, and {name!r} is a {kind}"))
+    return out

@@ -1,0 +1,108 @@
+"""Typed parameters shared by the move and strategy registries.
+
+A :class:`Param` declares one parameter of a move or a strategy: its type, default, range and a
+sentence for players. The browser builds its forms from these, the scenario validator checks
+timeline events and strategies with them, and the docs list them: one declaration, three uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("float", "int", "bool", "countries", "product")
+
+Names = dict[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One typed parameter with a default and an inclusive range."""
+
+    name: str
+    kind: str
+    default: Any
+    doc: str
+    min: float | None = None
+    max: float | None = None
+
+    def check(self, value: Any, names: Names | None = None) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ValueError saying why.
+
+        Args:
+            value: the value given.
+            names: known names by kind (``countries``, ``products``) to check references against.
+        """
+        names = names or {}
+        if self.kind == "product":
+            if value is None or value == "all":
+                return None
+            if not isinstance(value, str) or ("products" in names and value not in names["products"]):
+                raise ValueError(f"unknown product {value!r}")
+            return value
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"must be true or false, not {value!r}")
+            return value
+        if self.kind == "countries":
+            if value is None:
+                return None
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not all(isinstance(c, str) for c in items):
+                raise ValueError("must be a country or a list of countries")
+            known = names.get("countries")
+            unknown = [c for c in items if known is not None and c not in known]
+            if unknown:
+                raise ValueError(f"unknown country {unknown[0]!r}")
+            return tuple(items)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, not {value!r}")
+        if self.kind == "int":
+            if float(value) != int(value):
+                raise ValueError(f"must be a whole number, not {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if self.min is not None and value < self.min:
+            raise ValueError(f"must be at least {self.min:g}, not {value:g}")
+        if self.max is not None and value > self.max:
+            raise ValueError(f"must be at most {self.max:g}, not {value:g}")
+        return value
+
+    def describe(self) -> str:
+        """One line for docs and help: type, default and range."""
+        rng = ""
+        if self.min is not None or self.max is not None:
+            lo = "" if self.min is None else f"{self.min:g}"
+            hi = "" if self.max is None else f"{self.max:g}"
+            rng = f", {lo}–{hi}"
+        return f"`{self.name}` ({self.kind}, default {self.default!r}{rng}): {self.doc}"
+
+
+def check_params(
+    specs: tuple[Param, ...], given: dict[str, Any], names: Names | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate ``given`` against ``specs``.
+
+    Returns:
+        (values with defaults filled in, {parameter name: problem}) — the second is empty when
+        everything is valid.
+    """
+    by_name = {p.name: p for p in specs}
+    values: dict[str, Any] = {p.name: p.default for p in specs}
+    problems: dict[str, str] = {}
+    for key, value in given.items():
+        spec = by_name.get(key)
+        if spec is None:
+            known = ", ".join(by_name) or "none"
+            problems[key] = f"unknown parameter (known: {known})"
+            continue
+        if isinstance(value, dt.date):
+            problems[key] = "must be a number, not a date"
+            continue
+        try:
+            values[key] = spec.check(value, names)
+        except ValueError as exc:
+            problems[key] = str(exc)
+    return values, problems
