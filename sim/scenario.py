@@ -265,8 +265,9 @@ def parse_value(text: str) -> Any:
     return data
 
 
-def _set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
-              file: str) -> None:
+def set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
+             file: str) -> None:
+    """Set ``path`` (dotted, events by id) in a parsed document; the parent must exist."""
     parts = path.split(".")
     node, loc = doc, ()
     for i, part in enumerate(parts):
@@ -294,6 +295,15 @@ def _set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
             raise ScenarioError([Problem(*where, path, f"unknown key {part!r}{hint}", file)])
         loc += (part,)
         node = node[part]
+
+
+def apply_overrides(doc: Any, positions: yamlio.Positions, overrides: dict[str, Any],
+                    file: str) -> None:
+    """Apply ``{dotted.path: value}`` to a parsed document in place (``--set``, sweeps)."""
+    if not isinstance(doc, dict):
+        raise ScenarioError([Problem(1, 1, "", "a scenario is a mapping of keys", file)])
+    for path, value in overrides.items():
+        set_path(doc, path, value, positions, file)
 
 
 def resolve_path(doc: Any, path: str) -> bool:
@@ -350,10 +360,7 @@ def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None,
         doc, positions = yamlio.load_text(text, file)
     if overrides:
         doc = copy.deepcopy(doc)
-        if not isinstance(doc, dict):
-            raise ScenarioError([Problem(1, 1, "", "a scenario is a mapping of keys", file)])
-        for path, value in overrides.items():
-            _set_path(doc, path, value, positions, file)
+        apply_overrides(doc, positions, overrides, file)
     scenario = validate_document(doc, positions, file)
     scenario._text = text
     return scenario
