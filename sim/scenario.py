@@ -96,6 +96,9 @@ class Firm(Frozen):
     sources: dict[str, list[str]] = Field(description="qualified suppliers per component")
     cover: NonNeg = Field(4.0, description="target stock, in steps of expected use")
     strategy: StrategySpec | None = Field(None, description="AI behaviour (default: passive)")
+    appeal: Annotated[float, Field(gt=0)] = Field(
+        1.0, description="buyers' preference at equal prices (brand, quality); shares of a "
+                         "market at reference prices are proportional to it")
 
 
 class Event(BaseModel):
@@ -138,8 +141,9 @@ class ModelOptions(Frozen):
     scarcity_markup: NonNeg = 0.5
     holding_cost_per_year: NonNeg = 0.2
     obsolescence_per_year: Share = 0.1
-    risk_half_life_days: Annotated[float, Field(gt=0)] = 182.0
-    loss_given_listing: Share = 0.2
+    risk_half_life_days: Annotated[float, Field(gt=0)] = 365.0
+    risk_shield_days: Annotated[float, Field(gt=0)] = 182.0
+    loss_given_listing: Share = 0.33
     profit_smoothing: Share = 0.1
 
 
@@ -307,18 +311,20 @@ def apply_overrides(doc: Any, positions: yamlio.Positions, overrides: dict[str, 
 
 
 def resolve_path(doc: Any, path: str) -> bool:
-    """Whether ``path`` names an existing key of ``doc`` (events by id)."""
+    """Whether ``path`` can be set in ``doc``: its parent exists (events by id) and is a mapping.
+
+    The last key may be absent: it then names a default (``events.listing.license_rate``),
+    checked like any value when it is set.
+    """
     node = doc
-    for part in path.split("."):
+    for part in path.split(".")[:-1]:
         if isinstance(node, list):
             node = next((e for e in node if isinstance(e, dict) and e.get("id") == part), None)
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
             return False
-        if node is None:
-            return False
-    return True
+    return isinstance(node, dict)
 
 
 def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scenario:

@@ -38,14 +38,14 @@ class State:
         s.obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
         s.risk_decay = 0.5 ** (s.step_days / o.risk_half_life_days)
         s.build_lag = spec.steps_of_days(o.build_lag_days)
-        s.steps_per_year = per_year
+        s.shield_steps = o.risk_shield_days / s.step_days
         s.market = w.firm_product[:, None] * R + np.arange(R)[None, :]
         s.ref_price = w.product_price[w.firm_product]
 
-        # demand each firm faces at reference prices: an equal logit split of each market
-        sellers = np.bincount(w.firm_product, minlength=len(w.products))
-        wanted = (w.base_demand[w.firm_product] / sellers[w.firm_product][:, None]).sum(axis=1)
-        s.forecast = wanted.astype(float)
+        # demand each firm faces at reference prices: the logit split of each market by appeal
+        appeal = np.bincount(w.firm_product, w.appeal, len(w.products))
+        wanted = (w.base_demand[w.firm_product] * (w.appeal / appeal[w.firm_product])[:, None])
+        s.forecast = wanted.sum(axis=1)
         s.planned = np.minimum(w.firm_capacity, s.forecast)
         s.expected_use = s.planned[:, None] * w.bom
 
@@ -217,7 +217,8 @@ class State:
         P, R = w.base_demand.shape
         paid = self.price[:, None] * (1.0 + policy.tariff_on())
         ref = self.ref_price[:, None]
-        weight = market.logit_weights(paid, ref, policy.access(), o.choice_sensitivity)
+        weight = market.logit_weights(paid, ref, policy.access() * w.appeal[:, None],
+                                      o.choice_sensitivity)
         res = market.clear_markets(weight, paid, self.market, w.base_demand.ravel(),
                                    np.repeat(w.product_price, R),
                                    np.repeat(w.product_elasticity, R), shock, self.finished)
@@ -257,7 +258,7 @@ class State:
         self.inventory_cover = np.where(np.isfinite(crit.min(axis=1)), crit.min(axis=1), 0.0)
         src = policy.risk_source
         exposure = np.where(src >= 0, self.exposure[np.arange(len(src)), np.maximum(src, 0)], 0)
-        shield = 1.0 / (1.0 + self.inventory_cover / self.steps_per_year)
+        shield = 1.0 / (1.0 + self.inventory_cover / self.shield_steps)
         hazard = policy.risk * exposure * o.loss_given_listing * shield
         realised = np.clip(1.0 - np.divide(self.expected_profit, self.base_profit,
                                            out=np.ones_like(self.base_profit),

@@ -110,7 +110,9 @@ class TitForTat(Strategy):
 
     A listing or an export control is answered by a procurement ban of `share` on the
     sender's supplier that sold most to the victim's firms; a procurement ban by a ban on the
-    sender's firm that sells most in the victim's market; a tariff by the same tariff. With
+    sender's firm that sells most in the victim's market (or, when it has none there, on its
+    top supplier); a tariff by the same tariff. When there is nothing to ban, it answers with a
+    25% tariff on the sender's goods. With
     `probability` below 1 some moves go unanswered (drawn from the model's generator).
     """
 
@@ -160,11 +162,10 @@ class TitForTat(Strategy):
                 f = int(np.flatnonzero(mask)[np.argmax(sales[mask])])
                 return MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
                                 source="strategy")
-        else:
-            s = model.links.top_supplier(sender, w.firm_country == actor)
-            if s is not None:
-                return MoveCall(me, "procurement_ban", w.suppliers[s], {"share": share},
-                                source="strategy")
+        s = model.links.top_supplier(sender, w.firm_country == actor)
+        if s is not None:
+            return MoveCall(me, "procurement_ban", w.suppliers[s], {"share": share},
+                            source="strategy")
         return MoveCall(me, "tariff", them, {"rate": 0.25}, source="strategy")
 
 
