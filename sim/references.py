@@ -56,7 +56,8 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
     countries, products = _dict(doc.get("countries")), _dict(doc.get("products"))
     components, suppliers = _dict(doc.get("components")), _dict(doc.get("suppliers"))
     firms = _dict(doc.get("firms"))
-    names = {"countries": frozenset(countries), "products": frozenset(products)}
+    names = {"countries": frozenset(countries), "products": frozenset(products),
+             "regions": frozenset(regions)}
 
     if len(set(regions)) != len(regions):
         out.append((("regions",), "regions must be unique"))
@@ -149,6 +150,9 @@ def _firm(name: str, f: dict, countries: dict, products: dict, components: dict,
                 out.append((loc + ("sources", c, i),
                             f"{s!r} supplies {_dict(suppliers[s]).get('component')!r}, not {c!r}"))
     out += _strategy(loc + ("strategy",), f.get("strategy"), "firm", names)
+    for region in _dict(f.get("appeal")):
+        if region not in names["regions"]:
+            out.append((loc + ("appeal", region), _unknown("region", region, names["regions"])))
     return out
 
 

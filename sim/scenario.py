@@ -96,9 +96,10 @@ class Firm(Frozen):
     sources: dict[str, list[str]] = Field(description="qualified suppliers per component")
     cover: NonNeg = Field(4.0, description="target stock, in steps of expected use")
     strategy: StrategySpec | None = Field(None, description="AI behaviour (default: passive)")
-    appeal: Annotated[float, Field(gt=0)] = Field(
-        1.0, description="buyers' preference at equal prices (brand, quality); shares of a "
-                         "market at reference prices are proportional to it")
+    appeal: Annotated[float, Field(gt=0)] | dict[str, Annotated[float, Field(ge=0)]] = Field(
+        1.0, description="buyers' preference at equal prices (brand, quality, reputation): one "
+                         "number, or one per region (regions not named: 1); shares of a market "
+                         "at reference prices are proportional to it")
 
 
 class Event(BaseModel):

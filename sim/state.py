@@ -43,9 +43,10 @@ class State:
         s.ref_price = w.product_price[w.firm_product]
 
         # demand each firm faces at reference prices: the logit split of each market by appeal
-        appeal = np.bincount(w.firm_product, w.appeal, len(w.products))
-        wanted = (w.base_demand[w.firm_product] * (w.appeal / appeal[w.firm_product])[:, None])
-        s.forecast = wanted.sum(axis=1)
+        R = len(w.regions)
+        flat = s.market.ravel()
+        share = market.group_shares(w.appeal.ravel(), flat, len(w.products) * R)
+        s.forecast = (share * w.base_demand.ravel()[flat]).reshape(-1, R).sum(axis=1)
         s.planned = np.minimum(w.firm_capacity, s.forecast)
         s.expected_use = s.planned[:, None] * w.bom
 
@@ -217,7 +218,7 @@ class State:
         P, R = w.base_demand.shape
         paid = self.price[:, None] * (1.0 + policy.tariff_on())
         ref = self.ref_price[:, None]
-        weight = market.logit_weights(paid, ref, policy.access() * w.appeal[:, None],
+        weight = market.logit_weights(paid, ref, policy.access() * w.appeal,
                                       o.choice_sensitivity)
         res = market.clear_markets(weight, paid, self.market, w.base_demand.ravel(),
                                    np.repeat(w.product_price, R),

@@ -49,7 +49,7 @@ class World:
     firm_capacity: np.ndarray  # [F]
     bom: np.ndarray  # [F, C] units per unit of output
     cover: np.ndarray  # [F] normal target cover, steps
-    appeal: np.ndarray  # [F] logit weight at equal prices
+    appeal: np.ndarray  # [F, R] logit weight at equal prices
     sources: list[tuple[int, int]]  # (firm, supplier) qualified at the start
 
     @property
@@ -108,7 +108,8 @@ def compile_world(sc: Scenario) -> World:
         firm_capacity=np.array([f.capacity for f in fs], float),
         bom=bom,
         cover=np.array([f.cover for f in fs], float),
-        appeal=np.array([f.appeal for f in fs], float),
+        appeal=np.array([[f.appeal.get(r, 1.0) if isinstance(f.appeal, dict) else f.appeal
+                          for r in regions] for f in fs], float).reshape(len(fs), len(regions)),
         sources=[(f, si[s]) for f, firm in enumerate(fs)
                  for names_ in firm.sources.values() for s in names_],
     )
