@@ -287,7 +287,9 @@ class State:
         consumers = consumers_r[w.country_region]
         made, received = policy.active_measures()
         escalation = -np.minimum(1.0, 0.1 * (made + received))
-        self.objectives = np.vstack([security, industry, consumers, escalation])
+        # each objective is a relative change, clipped to [-1, 1] so that one runaway ratio
+        # (a supplier growing twentyfold from nothing) cannot swamp a weighted score
+        self.objectives = np.clip(np.vstack([security, industry, consumers, escalation]), -1, 1)
         self.score = (self.objective_weights * self.objectives).sum(axis=0)
 
     @staticmethod
