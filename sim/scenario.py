@@ -144,7 +144,7 @@ class ModelOptions(Frozen):
     obsolescence_per_year: Share = 0.1
     risk_half_life_days: Annotated[float, Field(gt=0)] = 365.0
     risk_shield_days: Annotated[float, Field(gt=0)] = 182.0
-    loss_given_listing: Share = 0.33
+    loss_given_listing: Share = 0.22
     profit_smoothing: Share = 0.1
 
 

@@ -1,0 +1,157 @@
+"""Stylized facts the historical scenarios must reproduce (DESIGN.md; sources in docs/model.md).
+
+Each test runs a shipped scenario (once per module) and checks one fact of the 2018–2020
+episodes: stockpiles build on rumours, output falls only when cover runs out, the sender's
+suppliers lose orders partly offset by rivals, domestic substitutes grow, rivals gain share,
+the share price moves more on the first credible report than on the listing, and retaliation is
+lagged and targeted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import TradeModel, load_scenario
+
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+HIK = SCENARIOS / "hikvision_2019.yaml"
+
+
+def run(path: Path, **overrides) -> TradeModel:
+    """Run a scenario to the end, recording each link's shipments per step."""
+    model = TradeModel(scenario=load_scenario(path, overrides or None))
+    model.link_shipments = []
+    while model.running:
+        model.step()
+        model.link_shipments.append(model.links.shipments.copy())
+    return model
+
+
+def step_of(model: TradeModel, event_id: str) -> int:
+    event = next(e for e in model.spec.events if e.id == event_id)
+    return model.spec.step_of(event.at)
+
+
+@pytest.fixture(scope="module")
+def hik() -> TradeModel:
+    return run(HIK, **{"countries.CN.strategy.probability": 1.0})
+
+
+@pytest.fixture(scope="module")
+def hik_no_stockpile() -> TradeModel:
+    # the stockpiling strategy's cover equal to the normal cover: no stockpile
+    return run(HIK, **{"firms.Hikvision.strategy.cover": 8,
+                       "countries.CN.strategy.probability": 1.0})
+
+
+def firm(model: TradeModel, metric: str, name: str = "Hikvision") -> np.ndarray:
+    return model.recorder.series("firm", metric, name)
+
+
+def first_drop(output: np.ndarray, start: int, level: float) -> int:
+    """First step from ``start`` where output falls below ``level``."""
+    return start + int(np.argmax(output[start:] < level))
+
+
+def test_inventory_builds_between_announcement_and_listing(hik, hik_no_stockpile):
+    rumour, listing = step_of(hik, "rumour"), step_of(hik, "listing")
+    stock = hik.recorder.series("stock", "stock", "Hikvision/soc")
+    flat = hik_no_stockpile.recorder.series("stock", "stock", "Hikvision/soc")
+    assert stock[listing - 1] > 1.5 * stock[rumour - 1]
+    assert flat[listing - 1] < 1.15 * flat[rumour - 1]
+    assert firm(hik, "inventory_cover")[listing - 1] > 12
+
+
+def test_output_falls_only_once_cover_runs_out_and_stockpiling_delays_it(hik, hik_no_stockpile):
+    listing = step_of(hik, "listing")
+    before = firm(hik, "output")[listing - 8: listing].mean()
+    out, cover = firm(hik, "output"), firm(hik, "inventory_cover")
+    drop = first_drop(out, listing, 0.9 * before)
+    assert drop > listing + 4, "output fell while stock still covered production"
+    assert cover[drop - 1] < 2.0, "output fell before the stock ran out"
+    drop_flat = first_drop(firm(hik_no_stockpile, "output"), listing, 0.9 * before)
+    assert drop > drop_flat + 3
+
+
+def test_senders_suppliers_lose_orders_partly_offset_by_rivals(hik):
+    listing = step_of(hik, "listing")
+    w, links = hik.world, hik.links
+    ship = np.array([s[: len(links.firm)] for s in hik.link_shipments])
+    us = w.supplier_country[links.supplier] == w.countries.index("US")
+    target = links.firm == w.firms.index("Hikvision")
+    rivals = np.isin(links.firm, [w.firms.index("Axis"), w.firms.index("Hanwha")])
+    pre, post = slice(listing - 13, listing - 1), slice(listing + 26, listing + 52)
+    lost = ship[pre][:, us & target].sum(1).mean() - ship[post][:, us & target].sum(1).mean()
+    gained = ship[post][:, us & rivals].sum(1).mean() - ship[pre][:, us & rivals].sum(1).mean()
+    assert lost > 0 and gained > 0
+    assert gained < lost, "rivals' extra orders more than replace the target's"
+
+
+def test_domestic_substitutes_share_rises_over_months(hik):
+    listing = step_of(hik, "listing")
+    share = hik.recorder.series("supplier", "share", "HiSilicon")
+    # a jump when the listing shifts orders to it (at its old capacity), then growth on demand
+    assert share[listing + 26] > share[listing - 1] + 0.1
+    assert share[listing + 52] > share[listing + 26] + 0.1
+
+
+def test_rivals_gain_share(hik):
+    listing = step_of(hik, "listing")
+    rivals = firm(hik, "market_share", "Axis") + firm(hik, "market_share", "Hanwha")
+    assert rivals[listing + 20: listing + 40].mean() > rivals[listing - 10: listing].mean() + 0.03
+
+
+def test_share_price_moves_more_on_the_first_report_than_on_the_listing(hik):
+    price = firm(hik, "share_price")
+    rumour, listing = step_of(hik, "rumour"), step_of(hik, "listing")
+    on_report = price[rumour] / price[rumour - 1] - 1
+    on_listing = price[listing] / price[listing - 1] - 1
+    assert on_report < -0.02
+    assert abs(on_report) > abs(on_listing)
+
+
+def test_share_price_reaction_to_the_report_is_calibrated(hik):
+    # Hikvision closed 5.5% lower on 22 May 2019 (Bloomberg)
+    price = firm(hik, "share_price")
+    rumour = step_of(hik, "rumour")
+    assert price[rumour] / price[rumour - 1] - 1 == pytest.approx(-0.055, abs=0.025)
+
+
+def test_retaliation_is_lagged_and_targeted(hik):
+    listing = step_of(hik, "listing")
+    delay = hik.spec.countries["CN"].strategy.values["delay"]
+    answers = [e for e in hik.log if e.call.actor == "CN" and e.call.source == "strategy"]
+    assert answers, "China never retaliated"
+    first = answers[0]
+    assert first.step == listing + delay
+    assert first.call.move == "procurement_ban"
+    # targeted: the US supplier that sold most to the listed firms
+    w = hik.world
+    assert w.supplier_country[w.suppliers.index(first.call.target)] == w.countries.index("US")
+    assert first.call.target == "Intel"
+
+
+def test_zte_without_a_stockpile_stops_within_weeks_and_recovers_after_the_lift():
+    zte = run(SCENARIOS / "zte_2018.yaml")
+    denial, lifted = step_of(zte, "denial"), step_of(zte, "lifted")
+    out = firm(zte, "output", "ZTE")
+    before = out[denial - 4: denial].mean()
+    assert first_drop(out, denial, 0.2 * before) <= denial + 8  # stock + goods in transit
+    assert out[lifted + 20:].mean() > 0.6 * before
+
+
+def test_huawei_fdpr_cuts_foreign_made_chips_by_their_us_content():
+    hua = run(SCENARIOS / "huawei_2019.yaml")
+    w, links = hua.world, hua.links
+    ship = np.array([s[: len(links.firm)] for s in hua.link_shipments])
+    huawei = links.firm == w.firms.index("Huawei")
+    for event, supplier in (("fdpr_may", "TSMC"), ("fdpr_august", "Maxscend")):
+        at = step_of(hua, event)
+        link = huawei & (links.supplier == w.suppliers.index(supplier))
+        assert ship[at - 4: at, link].sum() > 0, supplier
+        assert ship[at:, link].sum() == 0, supplier
+    smic = huawei & (links.supplier == w.suppliers.index("SMIC"))  # 8% US content: spared
+    assert ship[step_of(hua, "fdpr_august"):, smic].sum() > 0
