@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-from mesa.agent import AgentSet
 import numpy as np
+from mesa.agent import AgentSet
 
-from sim import market
 from sim.agents import Firm, Government, Supplier
 from sim.errors import MoveError
 from sim.links import Links

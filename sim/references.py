@@ -103,7 +103,8 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
     for name, p in _dict(doc.get("parameters")).items():
         p = _dict(p)
         if isinstance(p.get("path"), str) and not resolve_path(doc, p["path"]):
-            out.append((("parameters", name, "path"), f"path {p['path']!r} names no key of this scenario"))
+            out.append((("parameters", name, "path"),
+                        f"path {p['path']!r} names no key of this scenario"))
         lo, hi = p.get("min"), p.get("max")
         if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
             out.append((("parameters", name, "min"), f"min {lo:g} is above max {hi:g}"))

@@ -38,7 +38,8 @@ class Param:
         if self.kind == "product":
             if value is None or value == "all":
                 return None
-            if not isinstance(value, str) or ("products" in names and value not in names["products"]):
+            known = names.get("products")
+            if not isinstance(value, str) or (known is not None and value not in known):
                 raise ValueError(f"unknown product {value!r}")
             return value
         if self.kind == "bool":

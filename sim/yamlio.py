@@ -99,14 +99,17 @@ def load_text(text: str, file: str = "<scenario>") -> tuple[Any, Positions]:
 def load_file(path: str | Path) -> tuple[Any, Positions, str]:
     """Read and parse a YAML file; return (data, positions, text)."""
     p = Path(path)
+
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError([Problem(1, 1, "", message, str(p))])
+
     try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioError([Problem(1, 1, "", f"file is larger than {MAX_BYTES:,} bytes", str(p))])
+        if p.stat().st_size > MAX_BYTES:
+            raise refuse(f"file is larger than {MAX_BYTES:,} bytes")
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError([Problem(1, 1, "", f"cannot read file: {exc.strerror}", str(p))]) from None
+        raise refuse(f"cannot read file: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ScenarioError([Problem(1, 1, "", "file is not UTF-8 text", str(p))]) from None
+        raise refuse("file is not UTF-8 text") from None
     data, positions = load_text(text, str(p))
     return data, positions, text
