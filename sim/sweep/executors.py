@@ -1,0 +1,128 @@
+"""Where chunks run: in this process, in local processes, or on a Dask cluster.
+
+Everything is a :class:`concurrent.futures.Executor` (the interface Mesa 4's batch runner takes
+too): :class:`SequentialExecutor`, a :class:`~concurrent.futures.ProcessPoolExecutor`, or
+Dask's ``client.get_executor()``. :func:`run_chunks` keeps a bounded window of chunks in
+flight (so the parent's memory stays flat however many there are) and, when a local worker
+process dies (``BrokenProcessPool``), restarts the pool and submits the unfinished chunks
+again. Dask reschedules a dead worker's task by itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import Any
+
+from sim.sweep.plan import SweepError
+from sim.sweep.worker import Chunk, run_chunk
+
+MAX_RESTARTS = 3  # pool breaks in a row, with no chunk finishing in between
+
+
+class SequentialExecutor(Executor):
+    """Runs each task at once, in this process (for debugging and tiny sweeps)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+            future.set_exception(exc)
+        return future
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of fresh worker processes (forkserver: no fork of a threaded parent)."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["sim.sweep.worker"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+@contextmanager
+def dask_client(address: str, workers: int) -> Iterator[Any]:
+    """A Dask client: a new local cluster (``local``) or one at ``address``."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SweepError("--dask needs Dask distributed: pip install 'chokepoint[cluster]'"
+                         ) from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, host="127.0.0.1")
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+    with client:
+        yield client
+
+
+def dask_address(option: str | None) -> str | None:
+    """``--dask`` if given, else ``DASK_SCHEDULER_ADDRESS`` from the environment."""
+    return option or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], window: int,
+               on_done: Callable[[dict[str, Any]], None]) -> None:
+    """Run every chunk, at most ``window`` in flight; call ``on_done`` with each result.
+
+    Args:
+        make_executor: a new executor (called again after a local pool breaks).
+        chunks: the chunks to run, built lazily in design order.
+        window: chunks in flight (a few per worker keeps workers busy).
+        on_done: the parent's bookkeeping (ledger, progress) for a finished chunk.
+    """
+    executor = make_executor()
+    inflight: dict[Future, Chunk] = {}
+    retry: list[Chunk] = []
+    breaks = 0
+    try:
+        while True:
+            while len(inflight) < window:
+                chunk = retry.pop(0) if retry else next(chunks, None)
+                if chunk is None:
+                    break
+                inflight[executor.submit(run_chunk, chunk)] = chunk
+            if not inflight:
+                return
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in sorted(done, key=lambda f: inflight[f].index):
+                chunk = inflight.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    retry.append(chunk)
+                    broken = True
+                    continue
+                on_done(result)
+                breaks = 0
+            if broken:
+                breaks += 1
+                if breaks > MAX_RESTARTS:
+                    raise SweepError(f"worker processes died {breaks} times in a row "
+                                     f"(out of memory?); run again to resume")
+                # every other chunk in flight went down with the pool
+                retry = sorted(retry + list(inflight.values()), key=lambda c: c.index)
+                inflight.clear()
+                _shutdown(executor)
+                executor = make_executor()
+    finally:
+        _shutdown(executor)
+
+
+def _shutdown(executor: Executor) -> None:
+    if isinstance(executor, ProcessPoolExecutor):
+        executor.shutdown(wait=True, cancel_futures=True)
+    else:  # Dask's executor has no cancel_futures; its client closes after this
+        executor.shutdown(wait=False)

@@ -1,0 +1,141 @@
+"""What a worker does with one chunk of runs: run them and write the chunk's part files.
+
+A chunk is a :class:`Chunk` (plain, picklable data). The worker parses the scenario text once
+per process and validates each design point once (both cached), runs
+``TradeModel(scenario, rng=seed, steps)`` for each run, and writes ``summary/`` (and, with
+``every``, ``steps/``) part files atomically. A run that raises becomes a row with
+``status="failed"`` and its error; the chunk goes on. Only what the parent needs for its
+ledger travels back.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim import yamlio
+from sim.errors import ScenarioError
+from sim.scenario import Scenario, apply_overrides, source_hash, validate_document
+from sim.sweep.storage import part_path, write_part
+
+KILL_ENV = "CHOKEPOINT_SWEEP_TEST_KILL"  # "RUN:MARKER": tests kill a worker once, at run RUN
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs ``first``… of a sweep, with everything a worker needs to do them."""
+
+    index: int
+    out: str
+    file: str
+    text: str
+    runs: tuple[tuple[int, int, int, int], ...]  # (run, point, replicate, seed)
+    overrides: tuple[dict[str, Any], ...]        # per run: the design point's values
+    steps: int | None
+    every: int | None
+    metrics: tuple[str, ...]
+    kill: str | None = None
+
+
+_DOCS: dict[str, tuple[Any, yamlio.Positions]] = {}
+_SCENARIOS: dict[tuple[str, int], Scenario] = {}
+
+
+def _scenario(chunk: Chunk, point: int, overrides: dict[str, Any]) -> Scenario:
+    key = source_hash(chunk.text)
+    if key not in _DOCS:
+        _DOCS.clear()
+        _SCENARIOS.clear()
+        _DOCS[key] = yamlio.load_text(chunk.text, chunk.file)
+    if (key, point) not in _SCENARIOS:
+        if len(_SCENARIOS) > 256:
+            _SCENARIOS.clear()
+        doc, positions = _DOCS[key]
+        doc = copy.deepcopy(doc)
+        apply_overrides(doc, positions, overrides, chunk.file)
+        _SCENARIOS[(key, point)] = validate_document(doc, positions, chunk.file)
+    return _SCENARIOS[(key, point)]
+
+
+def run_chunk(chunk: Chunk) -> dict[str, Any]:
+    """Run a chunk and write its part files; return its ledger entry."""
+    from sim.metrics import summary
+    from sim.model import TradeModel
+    from sim.output import tidy_table
+
+    start = time.perf_counter()
+    rows: dict[str, list[Any]] = {k: [] for k in ("run", "point", "replicate", "seed",
+                                                  "status", "error", *chunk.metrics)}
+    series: list[pa.Table] = []
+    for (run, point, replicate, seed), overrides in zip(chunk.runs, chunk.overrides,
+                                                        strict=True):
+        _maybe_die(chunk.kill, run)
+        values: dict[str, float] = {}
+        error = None
+        try:
+            model = TradeModel(scenario=_scenario(chunk, point, overrides), rng=seed,
+                               steps=chunk.steps)
+            model.run()
+            values = summary(model)
+            if chunk.every:
+                series.append(_steps_table(tidy_table(model), run, chunk.every))
+        except ScenarioError as exc:
+            error = "; ".join(str(p) for p in exc.problems)
+        except Exception as exc:  # a failed run is a result: record it and go on
+            error = f"{type(exc).__name__}: {exc}"
+        for key, value in (("run", run), ("point", point), ("replicate", replicate),
+                           ("seed", seed), ("status", "failed" if error else "ok"),
+                           ("error", error)):
+            rows[key].append(value)
+        for m in chunk.metrics:
+            rows[m].append(values.get(m, np.nan))
+    out = Path(chunk.out)
+    write_part(summary_table(rows, chunk.metrics), part_path(out, "summary", chunk.index))
+    if chunk.every:
+        table = pa.concat_tables(series) if series else _steps_table(None, 0, 1)
+        write_part(table, part_path(out, "steps", chunk.index))
+    failed = sum(s == "failed" for s in rows["status"])
+    return {"chunk": chunk.index, "runs": len(chunk.runs), "failed": failed,
+            "seconds": round(time.perf_counter() - start, 4)}
+
+
+def summary_table(rows: dict[str, list[Any]], metrics: tuple[str, ...]) -> pa.Table:
+    """The fixed schema of summary part files."""
+    return pa.table({
+        "run": pa.array(rows["run"], pa.int64()),
+        "point": pa.array(rows["point"], pa.int64()),
+        "replicate": pa.array(rows["replicate"], pa.int32()),
+        "seed": pa.array(rows["seed"], pa.int64()),
+        "status": pa.array(rows["status"], pa.string()),
+        "error": pa.array(rows["error"], pa.string()),
+        **{m: pa.array(rows[m], pa.float64()) for m in metrics},
+    })
+
+
+def _steps_table(tidy: pa.Table | None, run: int, every: int) -> pa.Table:
+    schema = pa.schema([("run", pa.int64()), ("step", pa.int32()), ("date", pa.string()),
+                        ("entity", pa.string()), ("metric", pa.string()),
+                        ("value", pa.float64())])
+    if tidy is None:
+        return schema.empty_table()
+    keep = np.asarray(tidy["step"]) % every == 0
+    tidy = tidy.filter(pa.array(keep))
+    return pa.table([pa.array(np.full(tidy.num_rows, run), pa.int64()), *tidy.columns],
+                    schema=schema)
+
+
+def _maybe_die(kill: str | None, run: int) -> None:
+    """Test hook: exit this worker process abruptly at run ``RUN`` the first time only."""
+    if not kill:
+        return
+    at, _, marker = kill.partition(":")
+    if int(at) == run and not os.path.exists(marker):
+        Path(marker).touch()
+        os._exit(17)
