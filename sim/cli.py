@@ -104,6 +104,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port}: must be between 1 and 65535")
+    if args.file:
+        load_scenario(args.file)  # refuse a bad file before the server starts
+    from dashboards.server import serve  # the only path from the CLI to web code
+
+    serve(args.file, host=args.host, port=args.port, open_browser=not args.no_browser)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chokepoint",
@@ -127,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the scenario format as JSON Schema")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("play", help="play a scenario in the browser (offline Solara app)")
+    p.add_argument("file", nargs="?", metavar="FILE", help="scenario offered first")
+    p.add_argument("--port", type=int, default=8765, help="TCP port (default: 8765)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_play)
     return parser
 
 

@@ -1,0 +1,232 @@
+"""Charts of a game as PNG images, drawn with matplotlib's Agg backend (no browser assets).
+
+Each chart keeps one :class:`~matplotlib.figure.Figure` per game and updates its lines in place
+(``set_data``) instead of building a new figure per step, so a redraw costs about the same at
+500 steps as at 10. A chart is redrawn only when asked (the page asks only for the charts of
+the visible tab) and only when its step, overlay or markers changed. Lines differ by colour,
+line style and marker, so they stay distinguishable in grayscale; the no-policy baseline is a
+thin dotted line in the same colour; every move that took effect is a dashed vertical line with
+a label.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from dashboards.game import Game, domestic_substitutes
+from sim.metrics import GROUPS
+from sim.state import OBJECTIVES
+
+COLORS = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6b4c9a", "#00798c", "#8c564b",
+          "#444444"]
+STYLES = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
+MARKS = ["o", "s", "^", "D", "v", "x", "P", "*"]
+MAX_POINTS = 1000  # longer histories are thinned to this many points per line
+WIDTH, HEIGHT, DPI = 6.0, 3.1, 80
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: a recorded metric of one entity."""
+
+    label: str
+    group: str
+    metric: str
+    entity: str
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart: a key (element id), a title, a y label and the series it shows."""
+
+    key: str
+    title: str
+    ylabel: str
+    series: Callable[[Game], list[Series]]
+
+
+def _all(group: str, metric: str, label: Callable[[str], str] = str):
+    def series(game: Game) -> list[Series]:
+        return [Series(label(e), group, metric, e)
+                for e in game.model.recorder.entities[group]]
+    return series
+
+
+def _domestic(game: Game) -> list[Series]:
+    suppliers, _ = domestic_substitutes(game)
+    return [Series(s, "supplier", "share", s) for s in suppliers]
+
+
+def _objectives(game: Game) -> list[Series]:
+    country = objectives_country(game)
+    return [Series(o, "country", o, country) for o in OBJECTIVES] if country else []
+
+
+def objectives_country(game: Game) -> str | None:
+    """The government whose objectives the page charts: the role's, else the first with any."""
+    countries = game.scenario.countries
+    if game.role in countries:
+        return game.role
+    return next((c for c, spec in countries.items() if spec.objectives), None)
+
+
+TABS: dict[str, list[ChartSpec]] = {
+    "Markets": [
+        ChartSpec("market-price", "Market price per region", "price index",
+                  _all("market", "price")),
+        ChartSpec("firm-sales", "Sales per firm", "units per step", _all("firm", "sales")),
+        ChartSpec("market-share", "Market share per firm", "share of sales",
+                  _all("firm", "market_share")),
+    ],
+    "Supply": [
+        ChartSpec("stock-cover", "Stock cover per firm and component", "steps of use",
+                  _all("stock", "cover")),
+        ChartSpec("shortfall", "Shortfall (output lost for lack of parts)", "units per step",
+                  _all("firm", "shortfall")),
+        ChartSpec("domestic-share", "Domestic substitutes' share of their component",
+                  "share of shipments", _domestic),
+    ],
+    "Suppliers": [
+        ChartSpec("supplier-shipments", "Supplier shipments", "units per step",
+                  _all("supplier", "shipments")),
+        ChartSpec("supplier-revenue", "Supplier revenue", "per step",
+                  _all("supplier", "revenue")),
+        ChartSpec("supplier-utilization", "Supplier utilization", "share of capacity",
+                  _all("supplier", "utilization")),
+    ],
+    "Finance": [
+        ChartSpec("share-price", "Share prices", "index (start = 100)",
+                  _all("firm", "share_price")),
+        ChartSpec("risk", "Perceived risk of listing", "probability", _all("firm", "risk")),
+    ],
+    "Governments": [
+        ChartSpec("score", "Governments' scores", "score", _all("country", "score")),
+        ChartSpec("objectives", "Objectives", "objective", _objectives),
+    ],
+}
+CHARTS: dict[str, ChartSpec] = {c.key: c for specs in TABS.values() for c in specs}
+
+
+def _values(game: Game, model, series: list[Series], n: int) -> np.ndarray:
+    rec = model.recorder
+    out = np.empty((len(series), n))
+    for k, s in enumerate(series):
+        i = list(GROUPS[s.group]).index(s.metric)
+        out[k] = rec.data[s.group][:n, i, rec.entities[s.group].index(s.entity)]
+    return out
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most MAX_POINTS steps, always keeping the last."""
+    if n <= MAX_POINTS:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, MAX_POINTS).astype(int)
+    return np.unique(idx)
+
+
+class _Canvas:
+    """One chart's figure, its lines, and the state it was last drawn in."""
+
+    def __init__(self):
+        self.fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+        FigureCanvasAgg(self.fig)
+        self.ax = None
+        self.lines: list[Line2D] = []
+        self.base: list[Line2D] = []
+        self.overlay: bool | None = None
+        self.markers = 0
+        self.drawn: tuple | None = None
+        self.png = b""
+
+
+def _rescale(ax) -> None:
+    """Fit the y axis to the data, but never zoom into a span under 2% of the values' size
+    (a flat price of 100 would otherwise show noise as a cliff)."""
+    ax.relim()
+    ax.autoscale_view(scalex=False)
+    lo, hi = ax.get_ylim()
+    floor = 0.02 * max(abs(lo), abs(hi), 1e-9)
+    if hi - lo < floor:
+        mid = (lo + hi) / 2
+        ax.set_ylim(mid - floor / 2, mid + floor / 2)
+
+
+class ChartBook:
+    """The charts of one game: a figure per chart, PNGs cached per (step, overlay, markers)."""
+
+    def __init__(self, game: Game):
+        self.game = game
+        self.canvases: dict[str, _Canvas] = {}
+
+    def png(self, key: str, overlay: bool) -> tuple[bytes, int]:
+        """The chart ``key`` as PNG bytes, and the number of steps it shows."""
+        game, spec = self.game, CHARTS[key]
+        with game.lock:
+            n = game.model.recorder.steps
+            series = spec.series(game)
+            markers = game.markers()
+            played = _values(game, game.model, series, n)
+            base = _values(game, game.baseline, series, n) if overlay else None
+        canvas = self.canvases.setdefault(key, _Canvas())
+        state = (n, overlay, len(markers))
+        if canvas.drawn == state:
+            return canvas.png, n
+        if canvas.overlay != overlay or canvas.ax is None or len(canvas.lines) != len(series):
+            self._build(canvas, spec, series, overlay)
+        idx = _thin(n)
+        for line, y in zip(canvas.lines, played, strict=True):
+            line.set_data(idx, y[idx])
+        if base is not None:
+            for line, y in zip(canvas.base, base, strict=True):
+                line.set_data(idx, y[idx])
+        for step, label in markers[canvas.markers:]:
+            canvas.ax.axvline(step, color="#555555", linestyle=(0, (4, 2)), linewidth=0.9)
+            canvas.ax.annotate(label, (step, 0), xycoords=("data", "axes fraction"),
+                               xytext=(2, 3), textcoords="offset points", rotation=90,
+                               va="bottom", ha="left", fontsize=6.5, color="#333333")
+        canvas.markers = len(markers)
+        _rescale(canvas.ax)
+        buf = io.BytesIO()
+        canvas.fig.savefig(buf, format="png", dpi=DPI)
+        canvas.png, canvas.drawn = buf.getvalue(), state
+        return canvas.png, n
+
+    def _build(self, canvas: _Canvas, spec: ChartSpec, series: list[Series],
+               overlay: bool) -> None:
+        fig = canvas.fig
+        fig.clear()
+        ax = canvas.ax = fig.add_subplot()
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.15)
+        unit = self.game.scenario.calendar.step
+        ax.set_title(spec.title + (" — dotted: no-policy baseline" if overlay else ""),
+                     fontsize=9)
+        ax.set_xlabel(f"{unit}", fontsize=8)
+        ax.set_ylabel(spec.ylabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        ax.set_xlim(0, max(self.game.horizon - 1, 1))
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+        canvas.lines, canvas.base = [], []
+        for k, s in enumerate(series):
+            color = COLORS[k % len(COLORS)]
+            canvas.lines.append(ax.plot(
+                [], [], color=color, linestyle=STYLES[k % len(STYLES)],
+                marker=MARKS[k % len(MARKS)], markevery=0.1, markersize=4, linewidth=1.6,
+                label=s.label)[0])
+            if overlay:
+                canvas.base.append(ax.plot([], [], color=color, linestyle=(0, (1, 1.5)),
+                                           linewidth=1.1, alpha=0.7)[0])
+        if series:
+            ax.legend(fontsize=6.5, ncol=3 if len(series) > 4 else 2, loc="upper left",
+                      framealpha=0.8, handlelength=3)
+        else:
+            ax.text(0.5, 0.5, "nothing to show in this scenario", transform=ax.transAxes,
+                    ha="center", fontsize=8)
+        canvas.overlay, canvas.markers, canvas.drawn = overlay, 0, None

@@ -1,0 +1,108 @@
+"""Move forms generated from the move registry (``sim.MOVES``).
+
+The player chooses one of exactly the role's moves; the form shows the move's explanation, a
+target picker offering only names of the kinds the move targets, and one typed, labelled field
+per parameter with its range. Submitting queues the move for the next step; a refused move
+shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import solara
+
+from dashboards.game import Game
+from dashboards.prose import Prose
+from sim import MOVES, MoveError
+from sim.registry import Param
+
+NO_TARGET = "(all / none)"
+ALL_PRODUCTS = "all"
+
+
+def target_choices(game: Game, move: str) -> list[str]:
+    """Names the move may target, by kind (firm, supplier, country, component)."""
+    w, spec = game.model.world, MOVES[move]
+    kinds = {"firm": w.firms, "supplier": w.suppliers, "country": w.countries,
+             "component": w.components}
+    names = [n for kind in spec.targets for n in kinds[kind] if n != game.role]
+    return ([NO_TARGET] if spec.target_optional else []) + names
+
+
+def field_label(p: Param) -> str:
+    """"license_rate (0–1)": the name and the range a field accepts."""
+    if p.min is None and p.max is None:
+        return p.name
+    lo = "" if p.min is None else f"{p.min:g}"
+    hi = "" if p.max is None else f"{p.max:g}"
+    return f"{p.name} ({lo}–{hi})"
+
+
+@solara.component
+def ParamField(p: Param, value: Any, on_value: Callable[[Any], None], game: Game):
+    """One typed, labelled field for a move parameter."""
+    w = game.model.world
+    label = field_label(p)
+    if p.kind == "bool":
+        solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+    elif p.kind == "int":
+        solara.InputInt(label=label, value=value, on_value=on_value)
+    elif p.kind == "float":
+        solara.InputFloat(label=label, value=value, on_value=on_value)
+    elif p.kind == "countries":
+        solara.SelectMultiple(label=f"{p.name} (none selected: all)", values=list(value or []),
+                              all_values=list(w.countries),
+                              on_value=lambda v: on_value(v or None))
+    elif p.kind == "product":
+        solara.Select(label=p.name, values=[ALL_PRODUCTS, *w.products],
+                      value=value or ALL_PRODUCTS,
+                      on_value=lambda v: on_value(None if v == ALL_PRODUCTS else v))
+    solara.Text(p.doc, style={"font-size": "0.8em", "color": "#444"})
+
+
+@solara.component
+def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None]):
+    """The form for one move; ``on_submitted`` gets a confirmation sentence."""
+    spec = MOVES[move]
+    targets = target_choices(game, move)
+    target, set_target = solara.use_state(targets[0] if targets else None)
+    values, set_values = solara.use_state({p.name: p.default for p in spec.params})
+    error, set_error = solara.use_state("")
+
+    def submit():
+        given = {k: v for k, v in values.items()
+                 if v != next(p.default for p in spec.params if p.name == k)}
+        try:
+            call = game.submit(move, None if target == NO_TARGET else target, given)
+        except MoveError as exc:
+            set_error(f"Refused: {exc}")
+            return
+        set_error("")
+        on_submitted(f"Queued for {game.label(game.step_index)}: {call.move.replace('_', ' ')}"
+                     + (f" {call.target}" if call.target else ""))
+
+    Prose(spec.doc())
+    if targets:
+        solara.Select(label=f"Target ({' or '.join(spec.targets)})", values=targets,
+                      value=target, on_value=set_target)
+    for p in spec.params:
+        ParamField(p, values[p.name], lambda v, name=p.name: set_values({**values, name: v}),
+                   game)
+    solara.Button("Make this move", on_click=submit, color="primary",
+                  disabled=game.finished, classes=["move-submit"])
+    if error:
+        solara.Error(error, classes=["move-error"])
+
+
+@solara.component
+def MovePanel(game: Game, on_submitted: Callable[[str], None]):
+    """Exactly the role's moves, and the form of the chosen one."""
+    moves = game.role_moves()
+    move, set_move = solara.use_state(moves[0] if moves else None)
+    if not moves:
+        solara.Text("Observing: no moves. Actors follow their strategies.")
+        return
+    solara.Select(label="Move", values=moves, value=move, on_value=set_move)
+    MoveForm(game, move, on_submitted).key(f"form-{move}")

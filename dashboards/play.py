@@ -1,0 +1,304 @@
+"""Play a scenario in the browser: choose, play turn by turn, see, compare, finish.
+
+The page holds no game at module level: each browser tab builds its own :class:`Game` in
+component state when the player presses Start. Started by ``chokepoint play`` (see
+:mod:`dashboards.server`), which passes the chosen scenario file in an environment variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from pathlib import Path
+
+import solara
+
+from dashboards.charts import CHARTS, TABS, ChartBook
+from dashboards.forms import MovePanel
+from dashboards.game import OBSERVE, Game, shipped_scenarios
+from dashboards.prose import Prose
+from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
+from sim import ScenarioError
+
+SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
+          "50 steps/s": 50, "as fast as possible": 0}
+REDRAW_SECONDS = 0.2  # while playing, the charts are redrawn at most 5 times a second
+NEWS_SHOWN = 40
+
+
+def scenario_sources() -> dict[str, str]:
+    """Scenario choices: the file ``chokepoint play`` was given, then the shipped ones."""
+    out: dict[str, str] = {}
+    start = startup_scenario()
+    if start:
+        out[Path(start).name] = start
+    for path in shipped_scenarios().values():
+        out.setdefault(path.name, str(path))
+    return out
+
+
+@solara.component
+def Page():
+    game, set_game = solara.use_state(None)  # this tab's game (component state, not module)
+    solara.Title("Chokepoint — play")
+    with solara.Column(style={"padding": "12px", "max-width": "1500px"}):
+        if game is None:
+            SetupPanel(on_start=set_game)
+        else:
+            GameView(game, on_reset=lambda: set_game(Game(game.scenario, game.role, game.seed)),
+                     on_quit=lambda: set_game(None)).key(f"game-{id(game)}")
+
+
+@solara.component
+def SetupPanel(on_start):
+    """Choose a scenario (or upload one), read it, pick a role, parameters and the seed."""
+    sources = solara.use_memo(scenario_sources, [])
+    uploads, set_uploads = solara.use_state({})  # name -> YAML text, uploaded in this tab
+    choices = [*sources, *[n for n in uploads if n not in sources]]
+    choice, set_choice = solara.use_state(choices[0] if choices else None)
+    upload_errors, set_upload_errors = solara.use_state([])
+
+    def on_file(info):
+        name = info["name"]
+        text = (info.get("data") or info["file_obj"].read()).decode("utf-8", "replace")
+        try:
+            load_choice(name, text, {})
+        except ScenarioError as exc:
+            set_upload_errors([str(p) for p in exc.problems])
+            return
+        set_upload_errors([])
+        set_uploads({**uploads, name: text})
+        set_choice(name)
+
+    Prose("# Chokepoint\nChoose a scenario, take a role, and play it turn by turn.")
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Select(label="Scenario", values=choices, value=choice, on_value=set_choice,
+                      style={"min-width": "320px"})
+        with solara.Div(style={"min-width": "300px"}):
+            solara.FileDrop(label="…or drop a scenario YAML file here to upload it",
+                            on_file=on_file, lazy=False)
+    if upload_errors:
+        with solara.Div(classes=["upload-errors"]):
+            solara.Error("The uploaded file was refused:")
+            solara.Preformatted("\n".join(upload_errors))
+    if choice is None:
+        solara.Warning("No scenario found: pass a file to `chokepoint play FILE`.")
+        return
+    text = uploads.get(choice)
+    source = choice if text is not None else sources[choice]
+    ScenarioSetup(source, text, on_start).key(f"setup-{choice}")
+
+
+@solara.component
+def ScenarioSetup(source: str, text: str | None, on_start):
+    def load():
+        try:
+            return load_choice(source, text, {}), []
+        except ScenarioError as exc:
+            return None, [str(p) for p in exc.problems]
+
+    scenario, problems = solara.use_memo(load, [source, text])
+    if scenario is None:
+        solara.Error(f"{source} is not a valid scenario:")
+        solara.Preformatted("\n".join(problems))
+    else:
+        ScenarioForm(scenario, source, text, on_start)
+
+
+@solara.component
+def ScenarioForm(scenario, source: str, text: str | None, on_start):
+    """The scenario's description, and the role, parameters and seed to start with."""
+    sliders = parameter_sliders(scenario)
+    roles = [*scenario.roles, OBSERVE]
+    role, set_role = solara.use_state(roles[0])
+    seed, set_seed = solara.use_state(scenario.seed)
+    values, set_values = solara.use_state({s.name: s.value for s in sliders})
+    error, set_error = solara.use_state([])
+
+    def start():
+        try:
+            sc = load_choice(source, text, overrides_from(sliders, values))
+        except ScenarioError as exc:
+            set_error([str(p) for p in exc.problems])
+            return
+        on_start(Game(sc, role, seed if seed is not None else sc.seed))
+
+    with solara.Card(title=scenario.name, subtitle=f"{scenario.steps} "
+                     f"{scenario.calendar.step}s from {scenario.calendar.start}, turns of "
+                     f"{scenario.turn_steps} {scenario.calendar.step}s"):
+        Prose(scenario.description)
+    with solara.Columns([1, 1]):
+        with solara.Column():
+            solara.Select(label="Your role", values=roles, value=role, on_value=set_role)
+            solara.InputInt(label="Seed", value=seed, on_value=set_seed)
+            solara.Button("Start the game", on_click=start, color="primary",
+                          classes=["start-game"])
+            if error:
+                solara.Error("These parameters make the scenario invalid:")
+                solara.Preformatted("\n".join(error))
+        with solara.Column():
+            for s in sliders:
+                if s.integer:
+                    solara.SliderInt(label=s.label, value=int(values[s.name]), min=int(s.min),
+                                     max=int(s.max),
+                                     on_value=lambda v, n=s.name: set_values({**values, n: v}))
+                else:
+                    solara.SliderFloat(label=s.label, value=values[s.name], min=s.min,
+                                       max=s.max, step=(s.max - s.min) / 100,
+                                       on_value=lambda v, n=s.name: set_values({**values, n: v}))
+
+
+@solara.component
+def GameView(game: Game, on_reset, on_quit):
+    tick, set_tick = solara.use_state(0)  # bumped after every advance: re-reads the game
+    playing, set_playing = solara.use_state(False)
+    speed, set_speed = solara.use_state("10 steps/s")
+    overlay, set_overlay = solara.use_state(True)
+    pause_at_turn, set_pause_at_turn = solara.use_state(game.role != OBSERVE)
+    tab, set_tab = solara.use_state(next(iter(TABS)))
+    notice, set_notice = solara.use_state("")
+    book = solara.use_memo(lambda: ChartBook(game), [game])
+
+    def advance(n: int):
+        game.step(n)
+        set_tick(lambda t: t + 1)
+
+    def play_loop(cancel: threading.Event):
+        if not playing:
+            return
+        rate = SPEEDS[speed]
+        while not cancel.is_set() and not game.finished:
+            t0 = time.perf_counter()
+            want = max(1, round(rate * REDRAW_SECONDS)) if rate else None
+            made, stop = 0, False
+            while not game.finished and (made < want if want else
+                                         time.perf_counter() - t0 < REDRAW_SECONDS / 2):
+                made += game.step(1)
+                if pause_at_turn and game.step_index % game.turn_steps == 0:
+                    stop = True
+                    break
+            set_tick(lambda t: t + 1)
+            if stop or game.finished:
+                break
+            cancel.wait(max(0.0, REDRAW_SECONDS - (time.perf_counter() - t0)))
+        if not cancel.is_set():
+            set_playing(False)
+
+    solara.use_thread(play_loop, dependencies=[playing, speed, pause_at_turn, game])
+
+    with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
+        Prose(f"## {game.scenario.name}")
+        role = "observer" if game.role == OBSERVE else f"playing {game.role}"
+        solara.Text(f"{role} · seed {game.seed} · {status(game)}",
+                    classes=["game-status"], style={"font-weight": "bold"})
+    solara.ProgressLinear(game.step_index / max(game.horizon, 1))
+    Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
+             pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit)
+    with solara.Columns([4, 8]):
+        with solara.Column():
+            if game.role != OBSERVE:
+                with solara.Card(title=f"Your move as {game.role}"):
+                    MovePanel(game, on_submitted=set_notice)
+                    if notice:
+                        solara.Success(notice, classes=["move-ok"])
+                    for call in game.queued:
+                        solara.Text(f"queued: {call.move.replace('_', ' ')} {call.target or ''}")
+            Timeline(game)
+            NewsFeed(game)
+        with solara.Column():
+            if game.finished:
+                ScoreCard(game, book, overlay)
+            solara.ToggleButtonsSingle(value=tab, values=list(TABS), on_value=set_tab,
+                                       classes=["chart-tabs"])
+            with solara.Row(style={"flex-wrap": "wrap"}):
+                for spec in TABS[tab]:
+                    Chart(book, spec.key, overlay, tick)
+
+
+def status(game: Game) -> str:
+    if game.finished:
+        return f"finished after {game.step_index} {game.scenario.calendar.step}s"
+    turns = -(-game.horizon // game.turn_steps)
+    return (f"turn {game.turn} of {turns} · next: {game.label(game.step_index)} · "
+            f"{game.step_index} of {game.horizon} steps done")
+
+
+@solara.component
+def Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
+             pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit):
+    done = game.finished
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Button("Step", on_click=lambda: advance(1), disabled=done or playing,
+                      classes=["step-button"])
+        solara.Button("End turn", on_click=lambda: advance(game.steps_to_turn_end()),
+                      disabled=done or playing, classes=["turn-button"])
+        if playing:
+            solara.Button("Pause", on_click=lambda: set_playing(False), color="warning",
+                          classes=["pause-button"])
+        else:
+            solara.Button("Play", on_click=lambda: set_playing(True), disabled=done,
+                          color="primary", classes=["play-button"])
+        solara.Button("Reset", on_click=on_reset, classes=["reset-button"])
+        solara.Button("New game", on_click=on_quit, outlined=True)
+        solara.Select(label="Speed", values=list(SPEEDS), value=speed, on_value=set_speed,
+                      style={"max-width": "200px"})
+        solara.Checkbox(label="Overlay the no-policy baseline", value=overlay,
+                        on_value=set_overlay)
+        solara.Checkbox(label="Pause at the end of each turn", value=pause_at_turn,
+                        on_value=set_pause_at_turn)
+
+
+@solara.component
+def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
+    """A chart as an <img>; ``data-step`` says how many steps it shows (tests wait on it)."""
+    png, n = book.png(key, overlay)
+    spec = CHARTS[key]
+    src = "data:image/png;base64," + base64.b64encode(png).decode()
+    solara.v.Html(tag="img", attributes={
+        "src": src, "id": f"chart-{key}", "data-step": str(n), "data-overlay": str(overlay),
+        "alt": f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else ""),
+        "class": "chart", "style": "width: 49%; min-width: 380px; height: auto;"})
+
+
+@solara.component
+def Timeline(game: Game):
+    events = game.timeline()
+    with solara.Card(title="Coming up", subtitle="the scheduled timeline"):
+        if not events:
+            solara.Text("Nothing more is scheduled.")
+        for _, text in events:
+            solara.Text(text, classes=["timeline-item"], style={"display": "block"})
+
+
+@solara.component
+def NewsFeed(game: Game):
+    items = game.news()[::-1][:NEWS_SHOWN]
+    with solara.Card(title="News", subtitle="latest first"):
+        with solara.Div(classes=["news-feed"], style={"max-height": "420px",
+                                                       "overflow-y": "auto"}):
+            if not items:
+                solara.Text("No news yet.")
+            for item in items:
+                unit = game.scenario.calendar.step.capitalize()
+                solara.Text(f"{unit} {item.step}: {item.text}",
+                            classes=["news-item", f"news-{item.kind}"],
+                            style={"display": "block", "margin-bottom": "4px"})
+
+
+@solara.component
+def ScoreCard(game: Game, book: ChartBook, overlay: bool):
+    rows = game.score_card()
+    name = Path(game.scenario.name.replace(" ", "_")).name.lower()
+    with solara.Card(title="Score card", subtitle="your run against the no-policy baseline",
+                     classes=["score-card"]):
+        table = "| measure | your run | baseline | difference |\n|---|---:|---:|---:|\n"
+        table += "".join(f"| {m} | {a:.3f} | {b:.3f} | {a - b:+.3f} |\n" for m, a, b in rows)
+        Prose(table)
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            solara.FileDownload(game.csv_bytes, filename=f"{name}_seed{game.seed}.csv",
+                                label="Download the run (CSV)", mime_type="text/csv")
+            for key in CHARTS:
+                solara.FileDownload(lambda key=key: book.png(key, overlay)[0],
+                                    filename=f"{name}_{key}.png", label=f"{key}.png",
+                                    mime_type="image/png")
