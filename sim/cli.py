@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the scenario format as JSON Schema")
     p.set_defaults(func=cmd_schema)
 
+    from sim.sweep.cli import add_sweep_parser
+
+    add_sweep_parser(sub)
+
     p = sub.add_parser("play", help="play a scenario in the browser (offline Solara app)")
     p.add_argument("file", nargs="?", metavar="FILE", help="scenario offered first")
     p.add_argument("--port", type=int, default=8765, help="TCP port (default: 8765)")

@@ -1,0 +1,153 @@
+"""``chokepoint sweep``: run a sweep, report on it, export it (registered by sim.cli).
+
+```
+chokepoint sweep FILE --vary PATH=V1,V2|LO:HI ... --out DIR   # run, or resume, a sweep
+chokepoint sweep PLAN.yaml [options]                          # the same, declared in a file
+chokepoint sweep report DIR [--metric NAME ...]               # plots, sensitivity, HTML
+chokepoint sweep export DIR --csv                             # CSV files for spreadsheets
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sim.sweep.design import DESIGNS
+
+DEFAULTS = {"design": "grid", "samples": 8, "replicates": 1}
+
+
+def add_sweep_parser(sub: Any) -> None:
+    """Register ``sweep`` on the ``chokepoint`` command's subparsers."""
+    p = sub.add_parser(
+        "sweep", help="seeded runs over varied parameters (resumable); report; export",
+        description="Run a parameter sweep of a scenario (FILE or PLAN.yaml), or "
+                    "`sweep report DIR` / `sweep export DIR --csv` on a finished one.")
+    p.add_argument("target", metavar="FILE|PLAN.yaml|report|export")
+    p.add_argument("folder", nargs="?", metavar="DIR", help="the sweep folder (report, export)")
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
+                   help="a varied parameter: a path or a scenario parameter's name, with a "
+                        "list of values or a range (repeatable)")
+    p.add_argument("--design", choices=DESIGNS, help="grid (default), lhs or sobol")
+    p.add_argument("--samples", type=int,
+                   help="levels per range (grid), points (lhs), base samples (sobol); default 8")
+    p.add_argument("--replicates", type=int, help="seeded runs per design point (default 1)")
+    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--steps", type=int, help="steps per run (default: the scenario's)")
+    p.add_argument("--every", type=int, metavar="K",
+                   help="also write per-step series every K steps (steps/)")
+    p.add_argument("--workers", type=int,
+                   help="worker processes (default: CPU count; 0: in this process)")
+    p.add_argument("--dask", metavar="ADDRESS|local",
+                   help="run on Dask: a local cluster, or a scheduler such as tcp://host:8786 "
+                        "(default: $DASK_SCHEDULER_ADDRESS if set)")
+    p.add_argument("--chunk", type=int, help="runs per task (default: ~0.5 s of work)")
+    p.add_argument("--out", metavar="DIR", help="output folder (run it again to resume)")
+    p.add_argument("--metric", action="append", default=[],
+                   help="report: a summary column to plot (repeatable; default: a few)")
+    p.add_argument("--csv", action="store_true", help="export: write CSV files")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.sweep.plan import SweepError
+
+    try:
+        if args.target in ("report", "export"):
+            return _report(args) if args.target == "report" else _export(args)
+        return _run(args)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.sweep.plan import is_plan_file, load_plan_file, parse_vary
+    from sim.sweep.runner import run_sweep
+
+    if args.folder:
+        raise UsageError(f"unexpected argument {args.folder!r} (report and export take DIR)")
+    options: dict[str, Any] = {}
+    vary: dict[str, Any] = {}
+    scenario = args.target
+    if is_plan_file(args.target):
+        plan = load_plan_file(args.target)
+        scenario, vary = plan.scenario, dict(plan.vary)
+        options = plan.model_dump(exclude={"scenario", "vary"}, exclude_none=True)
+    vary.update(parse_vary(args.vary))
+    for key in ("design", "samples", "replicates", "seed", "steps", "every", "out"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    for key, value in DEFAULTS.items():
+        options.setdefault(key, value)
+    if "out" not in options:
+        raise UsageError("--out DIR is required (the folder for results; run again to resume)")
+    with _progress_bar(args.quiet) as progress:
+        out = run_sweep(scenario, vary, workers=args.workers, dask=args.dask, chunk=args.chunk,
+                        progress=progress, **options)
+    if not args.quiet:
+        print(f"wrote {out}")
+    return 0
+
+
+class _progress_bar:
+    """A tqdm bar on stderr fed by run_sweep's progress callback (off with --quiet)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+
+    def __enter__(self) -> Any:
+        return None if self.quiet else self.update
+
+    def update(self, done: int, failed: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, initial=done, unit="run", file=sys.stderr,
+                            dynamic_ncols=True, desc="sweep")
+        else:
+            self.bar.update(done - self.bar.n)
+        self.bar.set_postfix(failed=failed, refresh=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _folder(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
+    from sim.cli import UsageError
+    from sim.sweep.storage import read_manifest
+
+    if not args.folder:
+        raise UsageError(f"sweep {args.target} DIR: the sweep folder is missing")
+    out = Path(args.folder)
+    if not out.is_dir() or read_manifest(out) is None:
+        raise UsageError(f"{out}: not a sweep folder (no manifest.json)")
+    return out
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.sweep.report import write_report
+
+    html = write_report(_folder(args), metrics=args.metric or None)
+    if not args.quiet:
+        print(f"wrote {html}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.sweep.report import export_csv
+
+    if not args.csv:
+        raise UsageError("sweep export: choose a format (--csv)")
+    for path in export_csv(_folder(args)):
+        if not args.quiet:
+            print(f"wrote {path}")
+    return 0
