@@ -139,3 +139,12 @@ def test_bad_input_is_refused_before_any_run(tmp_path):
     with pytest.raises(SweepError, match="outside the parameter's range"):
         run_sweep(SCENARIO, {"firms.Hikvision.strategy.cover": [0, 500]}, out=tmp_path / "a")
     assert not (tmp_path / "a").exists()
+
+
+def test_a_worker_serving_two_sweeps_keeps_their_points_apart(tmp_path):
+    """Same scenario, same point number and seed, different values: different results."""
+    a = run_sweep(SCENARIO, {"stockpile_cover": [0]}, out=tmp_path / "a", workers=0, steps=26)
+    b = run_sweep(SCENARIO, {"stockpile_cover": [0], "listing_week": [20]}, out=tmp_path / "b",
+                  workers=0, steps=26)
+    assert read(a)["seed"][0] == read(b)["seed"][0]
+    assert read(a)["Hikvision.output_lost"][0] != read(b)["Hikvision.output_lost"][0]

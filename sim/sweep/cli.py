@@ -127,8 +127,9 @@ def _folder(args: argparse.Namespace) -> Any:
     if not args.folder:
         raise UsageError(f"sweep {args.target} DIR: the sweep folder is missing")
     out = Path(args.folder)
-    if not out.is_dir() or read_manifest(out) is None:
+    if not (out / "manifest.json").is_file():
         raise UsageError(f"{out}: not a sweep folder (no manifest.json)")
+    read_manifest(out)  # readable, and a sweep's
     return out
 
 

@@ -11,6 +11,7 @@ checks every one: the path exists in the scenario, values lie within a named par
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,7 +233,10 @@ def load_plan_file(path: str | Path) -> PlanFile:
                 "str", "list[any]"))
             line, col = next((positions[loc[:n]] for n in range(len(loc), -1, -1)
                               if loc[:n] in positions), (1, 1))
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(str(loc[-1]), list(PlanFile.model_fields), 1)
+                msg = "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
             problems.append(Problem(line, col, ".".join(map(str, loc)), msg, file))
         raise ScenarioError(problems) from None
     for key, values in plan.vary.items():

@@ -45,11 +45,14 @@ class Chunk:
 
 
 _DOCS: dict[str, tuple[Any, yamlio.Positions]] = {}
-_SCENARIOS: dict[tuple[str, int], Scenario] = {}
+_SCENARIOS: dict[tuple[str, str], Scenario] = {}
 
 
-def _scenario(chunk: Chunk, point: int, overrides: dict[str, Any]) -> Scenario:
+def _scenario(chunk: Chunk, overrides: dict[str, Any]) -> Scenario:
+    """The scenario of a design point, validated once per process (a worker serves many
+    sweeps, so the cache is keyed by the scenario text and the point's values)."""
     key = source_hash(chunk.text)
+    point = repr(sorted(overrides.items()))
     if key not in _DOCS:
         _DOCS.clear()
         _SCENARIOS.clear()
@@ -80,7 +83,7 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
         values: dict[str, float] = {}
         error = None
         try:
-            model = TradeModel(scenario=_scenario(chunk, point, overrides), rng=seed,
+            model = TradeModel(scenario=_scenario(chunk, overrides), rng=seed,
                                steps=chunk.steps)
             model.run()
             values = summary(model)
