@@ -18,7 +18,7 @@ for c in $$(ls -d "$$root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV
 echo "Chokepoint needs Python 3.12 or newer: install it (python.org, your package manager or pyenv) or set PYTHON=/path/to/python3.12" >&2; exit 1
 endef
 
-.PHONY: play test lint bench clean venv
+.PHONY: play test lint bench docs clean venv
 
 $(STAMP): pyproject.toml
 	@if [ ! -x $(VENV)/bin/python ]; then \
@@ -41,6 +41,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
+
+# the scenario reference, generated from the validator's models and the registries
+docs: $(STAMP)
+	$(VENV)/bin/python -m sim.reference > docs/scenarios.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
