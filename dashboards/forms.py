@@ -63,7 +63,7 @@ def ParamField(p: Param, value: Any, on_value: Callable[[Any], None], game: Game
 
 
 @solara.component
-def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None]):
+def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: int = 0):
     """The form for one move; ``on_submitted`` gets a confirmation sentence."""
     spec = MOVES[move]
     targets = target_choices(game, move)
@@ -97,12 +97,12 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None]):
 
 
 @solara.component
-def MovePanel(game: Game, on_submitted: Callable[[str], None]):
-    """Exactly the role's moves, and the form of the chosen one."""
+def MovePanel(game: Game, on_submitted: Callable[[str], None], tick: int = 0):
+    """Exactly the role's moves, and the form of the chosen one (``tick``: re-render)."""
     moves = game.role_moves()
     move, set_move = solara.use_state(moves[0] if moves else None)
     if not moves:
         solara.Text("Observing: no moves. Actors follow their strategies.")
         return
     solara.Select(label="Move", values=moves, value=move, on_value=set_move)
-    MoveForm(game, move, on_submitted).key(f"form-{move}")
+    MoveForm(game, move, on_submitted, tick).key(f"form-{move}")

@@ -59,9 +59,9 @@ def SetupPanel(on_start):
     choice, set_choice = solara.use_state(choices[0] if choices else None)
     upload_errors, set_upload_errors = solara.use_state([])
 
-    def on_file(info):
-        name = info["name"]
-        text = (info.get("data") or info["file_obj"].read()).decode("utf-8", "replace")
+    pasted, set_pasted = solara.use_state("")
+
+    def use_upload(name: str, text: str):
         try:
             load_choice(name, text, {})
         except ScenarioError as exc:
@@ -71,6 +71,10 @@ def SetupPanel(on_start):
         set_uploads({**uploads, name: text})
         set_choice(name)
 
+    def on_file(info):
+        data = info.get("data") or info["file_obj"].read()
+        use_upload(info["name"], data.decode("utf-8", "replace"))
+
     Prose("# Chokepoint\nChoose a scenario, take a role, and play it turn by turn.")
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Select(label="Scenario", values=choices, value=choice, on_value=set_choice,
@@ -78,6 +82,12 @@ def SetupPanel(on_start):
         with solara.Div(style={"min-width": "300px"}):
             solara.FileDrop(label="…or drop a scenario YAML file here to upload it",
                             on_file=on_file, lazy=False)
+    with solara.Details(summary="…or paste a scenario's YAML (keyboard friendly)"):
+        solara.InputTextArea(label="Scenario YAML", value=pasted, on_value=set_pasted,
+                             continuous_update=True, rows=6)
+        solara.Button("Use the pasted scenario", on_click=lambda: use_upload("pasted.yaml",
+                                                                            pasted),
+                      disabled=not pasted.strip())
     if upload_errors:
         with solara.Div(classes=["upload-errors"]):
             solara.Error("The uploaded file was refused:")
@@ -199,16 +209,16 @@ def GameView(game: Game, on_reset, on_quit):
         with solara.Column():
             if game.role != OBSERVE:
                 with solara.Card(title=f"Your move as {game.role}"):
-                    MovePanel(game, on_submitted=set_notice)
+                    MovePanel(game, set_notice, tick)
                     if notice:
                         solara.Success(notice, classes=["move-ok"])
                     for call in game.queued:
                         solara.Text(f"queued: {call.move.replace('_', ' ')} {call.target or ''}")
-            Timeline(game)
-            NewsFeed(game)
+            Timeline(game, tick)
+            NewsFeed(game, tick)
         with solara.Column():
             if game.finished:
-                ScoreCard(game, book, overlay)
+                ScoreCard(game, book, overlay, tick)
             solara.ToggleButtonsSingle(value=tab, values=list(TABS), on_value=set_tab,
                                        classes=["chart-tabs"])
             with solara.Row(style={"flex-wrap": "wrap"}):
@@ -262,7 +272,8 @@ def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
 
 
 @solara.component
-def Timeline(game: Game):
+def Timeline(game: Game, tick: int):
+    """Scheduled events still to come (``tick`` re-renders it after each advance)."""
     events = game.timeline()
     with solara.Card(title="Coming up", subtitle="the scheduled timeline"):
         if not events:
@@ -272,7 +283,8 @@ def Timeline(game: Game):
 
 
 @solara.component
-def NewsFeed(game: Game):
+def NewsFeed(game: Game, tick: int):
+    """What happened, latest first."""
     items = game.news()[::-1][:NEWS_SHOWN]
     with solara.Card(title="News", subtitle="latest first"):
         with solara.Div(classes=["news-feed"], style={"max-height": "420px",
@@ -287,7 +299,7 @@ def NewsFeed(game: Game):
 
 
 @solara.component
-def ScoreCard(game: Game, book: ChartBook, overlay: bool):
+def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
     rows = game.score_card()
     name = Path(game.scenario.name.replace(" ", "_")).name.lower()
     with solara.Card(title="Score card", subtitle="your run against the no-policy baseline",

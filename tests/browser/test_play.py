@@ -1,0 +1,190 @@
+"""End to end: play hikvision_2019 in Chromium against the real ``chokepoint play`` server.
+
+Every test runs in the offline-guarded context of conftest.py; screenshots of each stage go to
+tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sim import MoveCall, TradeModel, load_scenario
+from sim.output import tidy_table
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SCENARIO = ROOT / "scenarios" / "hikvision_2019.yaml"
+TIMEOUT = 60_000
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` in the Vuetify select labelled ``label``."""
+    page.locator(".v-select").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def uncheck(page: Page, label: str) -> None:
+    """Untick a Vuetify checkbox by clicking its label (the ripple covers the input)."""
+    box = page.get_by_label(label)
+    if box.get_attribute("aria-checked") == "true":
+        page.get_by_text(label, exact=True).click()
+    expect(box).to_have_attribute("aria-checked", "false", timeout=TIMEOUT)
+
+
+def start(page: Page, url: str, role: str, seed: int | None = None) -> None:
+    page.goto(url)
+    expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
+    choose(page, "Your role", role)
+    if seed is not None:
+        field = page.get_by_label("Seed")
+        field.fill(str(seed))
+        field.press("Enter")
+    page.get_by_role("button", name="Start the game").click()
+    expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "0",
+                                                                   timeout=TIMEOUT)
+
+
+def play_to_end(page: Page, horizon: int) -> None:
+    uncheck(page, "Pause at the end of each turn")
+    choose(page, "Speed", "as fast as possible")
+    page.get_by_role("button", name="Play").click()
+    expect(page.locator("#chart-market-price")).to_have_attribute(
+        "data-step", str(horizon), timeout=TIMEOUT)
+    expect(page.locator(".score-card")).to_be_visible(timeout=TIMEOUT)
+
+
+def download_csv(page: Page, path) -> bytes:
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.get_by_text("Download the run (CSV)").click()
+    info.value.save_as(path)
+    return path.read_bytes()
+
+
+def csv_of(model: TradeModel) -> bytes:
+    import io
+
+    import pyarrow.csv as pacsv
+
+    buf = io.BytesIO()
+    pacsv.write_csv(tidy_table(model), buf)
+    return buf.getvalue()
+
+
+def test_setup_page_shows_scenario_roles_and_parameters(server, context):
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".prose").filter(has_text="May 2019.")).to_be_visible()
+    expect(page.get_by_text("Hikvision's stockpile (weeks of use)")).to_be_visible()
+    page.locator(".v-select").filter(has_text="Your role").first.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert [o.strip() for o in options] == ["US", "CN", "Hikvision", "observe"]
+    page.keyboard.press("Escape")
+    page.screenshot(path=ARTIFACTS / "1_setup.png", full_page=True)
+
+
+def test_play_a_role_moves_charts_news_and_download(server, context, tmp_path):
+    page = context.new_page()
+    start(page, server, "US")
+    # the move panel offers exactly the role's moves
+    page.locator(".v-select").filter(has_text="Move").first.click()
+    moves = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+    assert moves == ["announce", "entity_list", "delist", "general_license", "tariff",
+                     "procurement_ban"]
+    page.get_by_role("option", name="entity_list", exact=True).click()
+    # an invalid move is refused with the reason
+    rate = page.get_by_label("license_rate (0–1)")
+    rate.fill("5")
+    rate.press("Enter")
+    page.get_by_role("button", name="Make this move").click()
+    expect(page.locator(".move-error")).to_contain_text("license_rate: must be at most 1",
+                                                        timeout=TIMEOUT)
+    page.screenshot(path=ARTIFACTS / "2_move_refused.png", full_page=True)
+    # a valid one is queued and takes effect in the next step
+    rate.fill("0.1")
+    rate.press("Enter")
+    page.get_by_role("button", name="Make this move").click()
+    expect(page.locator(".move-ok")).to_contain_text("entity list Hikvision", timeout=TIMEOUT)
+    page.get_by_role("button", name="End turn").click()
+    expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13",
+                                                                   timeout=TIMEOUT)
+    expect(page.locator(".news-move").filter(has_text="Week 0: US adds Hikvision")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "3_first_turn.png", full_page=True)
+
+    horizon = load_scenario(SCENARIO).steps
+    play_to_end(page, horizon)
+    # the news narrates effects; charts carry the move's marker and the baseline overlay
+    expect(page.locator(".news-effect").first).to_be_visible()
+    page.get_by_role("button", name="Supply").click()
+    cover = page.locator("#chart-stock-cover")
+    expect(cover).to_have_attribute("data-step", str(horizon), timeout=TIMEOUT)
+    expect(cover).to_have_attribute("data-overlay", "True")
+    page.screenshot(path=ARTIFACTS / "4_finished_supply.png", full_page=True)
+    uncheck(page, "Overlay the no-policy baseline")
+    expect(cover).to_have_attribute("data-overlay", "False", timeout=TIMEOUT)
+    page.screenshot(path=ARTIFACTS / "5_no_overlay.png", full_page=True)
+
+    # the downloaded run equals the engine driven with the same submitted move
+    got = download_csv(page, tmp_path / "run.csv")
+    model = TradeModel(scenario=load_scenario(SCENARIO), players=("US",))
+    model.submit(MoveCall("US", "entity_list", "Hikvision", {"license_rate": 0.1}))
+    model.run()
+    assert got == csv_of(model)
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.get_by_text("stock-cover.png").click()
+    png = tmp_path / "cover.png"
+    info.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_observer_download_equals_chokepoint_run(server, context, tmp_path):
+    page = context.new_page()
+    start(page, server, "observe", seed=7)
+    expect(page.locator(".game-status")).to_contain_text("seed 7")
+    play_to_end(page, load_scenario(SCENARIO).steps)
+    page.screenshot(path=ARTIFACTS / "6_observer_finished.png", full_page=True)
+    got = download_csv(page, tmp_path / "page.csv")
+    out = tmp_path / "cli.csv"
+    subprocess.run([sys.executable, "-m", "sim", "run", str(SCENARIO), "--seed", "7",
+                    "--out", str(out)], check=True, cwd=ROOT, capture_output=True)
+    assert got == out.read_bytes()
+
+
+def test_two_tabs_do_not_see_each_others_moves(server, context):
+    first, second = context.new_page(), context.new_page()
+    start(first, server, "US")
+    start(second, server, "US")
+    first.locator(".v-select").filter(has_text="Move").first.click()
+    first.get_by_role("option", name="entity_list", exact=True).click()
+    first.get_by_role("button", name="Make this move").click()
+    expect(first.locator(".move-ok")).to_be_visible(timeout=TIMEOUT)
+    first.get_by_role("button", name="Step", exact=True).click()
+    expect(first.locator("#chart-market-price")).to_have_attribute("data-step", "1",
+                                                                    timeout=TIMEOUT)
+    second.get_by_role("button", name="Step", exact=True).click()
+    expect(second.locator("#chart-market-price")).to_have_attribute("data-step", "1",
+                                                                     timeout=TIMEOUT)
+    expect(first.locator(".news-feed")).to_contain_text("US adds Hikvision")
+    expect(second.locator(".news-feed")).not_to_contain_text("US adds Hikvision")
+    expect(second.locator(".move-ok")).to_have_count(0)
+    second.screenshot(path=ARTIFACTS / "7_second_tab.png", full_page=True)
+
+
+def test_uploaded_bad_scenario_is_refused_with_line_numbers(server, context):
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_text("or paste a scenario's YAML").click()
+    area = page.get_by_label("Scenario YAML")
+    area.fill(SCENARIO.read_text().replace("steps: 156", "steps: -3"))
+    page.get_by_role("button", name="Use the pasted scenario").click()
+    errors = page.locator(".upload-errors")
+    expect(errors).to_contain_text("pasted.yaml:22:1: steps:", timeout=TIMEOUT)
+    expect(errors).to_contain_text("pasted.yaml:82:18: events[0].at")
+    page.screenshot(path=ARTIFACTS / "8_upload_refused.png", full_page=True)
