@@ -1,0 +1,158 @@
+"""Our sweep against ``mesa.batch_run`` on the same runs and seeds, both ending in Parquet.
+
+    .venv/bin/python benchmarks/sweep.py [--steps 26] [--small 1000] [--large 10000]
+
+Each case runs in its own Python process (batch_run switches multiprocessing to spawn for the
+whole process, PITFALLS.md), which reports its wall time, the CPU time of itself and every
+worker process under it (sampled with psutil), and its own peak memory (ru_maxrss). Printed:
+CPU seconds per run of each and their ratio (target: ours ≤ batch_run), our 2-worker speed-up
+over 1 worker (target ≥ 1.8 on 2 cores), and the parent's peak memory at the small and large
+sweep (target: grows by under 50 MB).
+
+The runs: Hikvision 2019 over a Latin hypercube of stockpile cover, licence rate and
+retaliation probability, 10 replicates per point, seeds from SeedSequence(root, (point,
+replicate)); batch_run drives a TradeModel subclass that looks up the same point and seed by
+run number and reports :func:`sim.metrics.summary` at the last step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = str(ROOT / "scenarios" / "hikvision_2019.yaml")
+VARY = {"stockpile_cover": "0:104", "license_rate": "0:1", "retaliation_probability": "0:1"}
+REPLICATES = 10
+
+
+class CpuMeter:
+    """CPU seconds of this process and all its descendants (workers exit before we could
+    read them, so each is sampled while alive and its last reading kept)."""
+
+    def __init__(self, every: float = 0.1):
+        import psutil
+
+        self.me = psutil.Process()
+        self.seen: dict[int, float] = {}
+        self.every, self.stop = every, threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self.stop.wait(self.every):
+            for child in self.me.children(recursive=True):
+                try:
+                    t = child.cpu_times()
+                    self.seen[child.pid] = t.user + t.system
+                except Exception:  # noqa: BLE001 - a child that just exited
+                    pass
+
+    def __enter__(self) -> CpuMeter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        mine = self.me.cpu_times()
+        self.total = mine.user + mine.system + sum(self.seen.values())
+
+
+def case_ours(n: int, workers: int, steps: int, out: Path) -> None:
+    from sim.sweep import run_sweep
+
+    run_sweep(SCENARIO, VARY, design="lhs", samples=n // REPLICATES, replicates=REPLICATES,
+              steps=steps, workers=workers, out=out)
+
+
+def case_batch_run(n: int, workers: int, steps: int, out: Path) -> None:
+    import mesa
+    import pandas as pd
+
+    from sim.metrics import summary
+    from sim.model import TradeModel
+    from sim.scenario import load_scenario
+    from sim.sweep.plan import make_plan
+    from sim.sweep.seeds import run_seed
+
+    plan = make_plan(SCENARIO, VARY, design="lhs", samples=n // REPLICATES,
+                     replicates=REPLICATES, steps=steps)
+    cache: dict[int, object] = {}
+
+    class SweepModel(TradeModel):
+        def __init__(self, run: int, rng: object = None):
+            point, rep = divmod(run, REPLICATES)
+            if point not in cache:
+                cache[point] = load_scenario(SCENARIO, plan.points[point])
+            super().__init__(scenario=cache[point], rng=run_seed(plan.seed, point, rep),
+                             steps=steps)
+            self.datacollector = mesa.DataCollector(model_reporters={
+                "summary": lambda m: summary(m) if m.recorder.steps == m.horizon else None})
+
+    rows = mesa.batch_run(SweepModel, parameters={"run": range(plan.n_runs)},
+                          number_processes=workers, iterations=1, max_steps=steps,
+                          data_collection_period=-1, display_progress=False)
+    table = pd.DataFrame([{"run": r["run"], **r["summary"]} for r in rows]).sort_values("run")
+    table.to_parquet(out / "summary.parquet", compression="zstd")
+
+
+def child(case: str, n: int, workers: int, steps: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, CpuMeter() as meter:
+        start = time.perf_counter()
+        {"ours": case_ours, "batch_run": case_batch_run}[case](n, workers, steps, Path(tmp) / "o"
+                                                              if case == "ours" else Path(tmp))
+        wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"wall": wall, "cpu": meter.total, "peak_mb": peak}))
+
+
+def measure(case: str, n: int, workers: int, steps: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", case, "--runs", str(n),
+                          "--workers", str(workers), "--steps", str(steps)],
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        sys.exit(f"{case} failed:\n{out.stderr}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  {case:<9} {n:>6} runs, {workers} worker(s): {result['wall']:7.1f} s wall, "
+          f"{result['cpu'] / n * 1000:6.2f} ms CPU/run, parent peak {result['peak_mb']:6.0f} MB",
+          flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=26, help="steps per run (short horizon)")
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.runs, args.workers, args.steps)
+    print(f"hikvision_2019, {args.steps} steps per run, LHS × {REPLICATES} replicates")
+    ours1 = measure("ours", args.small, 1, args.steps)
+    ours2 = measure("ours", args.small, 2, args.steps)
+    large = measure("ours", args.large, 2, args.steps)
+    batch = measure("batch_run", args.small, 1, args.steps)  # last: spawn start method
+    cpu_ours, cpu_batch = ours1["cpu"] / args.small, batch["cpu"] / args.small
+    print()
+    print(f"CPU per run: ours {cpu_ours * 1000:.2f} ms, batch_run {cpu_batch * 1000:.2f} ms, "
+          f"ratio ours/batch_run {cpu_ours / cpu_batch:.2f} (target ≤ 1)")
+    print(f"2-worker speed-up over 1 worker: {ours1['wall'] / ours2['wall']:.2f} "
+          f"(target ≥ 1.8 on 2 cores)")
+    print(f"parent peak memory: {ours2['peak_mb']:.0f} MB at {args.small:,} runs, "
+          f"{large['peak_mb']:.0f} MB at {args.large:,} runs: "
+          f"+{large['peak_mb'] - ours2['peak_mb']:.0f} MB (target < 50 MB); "
+          f"batch_run's parent at {args.small:,}: {batch['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
