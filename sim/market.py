@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 
+REPLACE_ROUNDS = 4  # re-placement rounds per step; each is a few vectorised operations
+
+
 def smooth(previous: np.ndarray, observed: np.ndarray, weight: float) -> np.ndarray:
     """Exponential smoothing (adaptive expectations): ``prev + weight·(obs − prev)``."""
     return previous + weight * (observed - previous)
@@ -60,8 +63,10 @@ def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarr
     Round 1: each (firm, component) order is split across its links by preference, among the
     links that are allowed at all; a link may carry at most ``allowed`` × the order (a licence
     rate caps the share of the firm's needs that may go to a restricted supplier). Suppliers
-    ration proportionally. Round 2: what was not filled is re-placed with the firm's other
-    sources that still have both allowance and spare capacity, which ration again.
+    ration proportionally. Then, up to ``REPLACE_ROUNDS`` times, what was not filled is
+    re-placed with the firm's sources that still have both allowance and spare capacity, which
+    ration their spare capacity again (a link that hits its allowance passes the rest on in
+    the next round).
 
     Args:
         order: wanted quantity per (firm, component) group, [groups].
@@ -78,16 +83,19 @@ def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarr
     wanted = order[link_group]
     cap = allowed * wanted
     first = wanted * group_shares(preference * (allowed > 0), link_group, n)
-    first = np.minimum(first, cap)
-    shipped = ration(first, supplier, capacity)
-    unfilled = np.maximum(0.0, order - np.bincount(link_group, shipped, n))
-    spare = np.maximum(0.0, capacity - np.bincount(supplier, shipped, len(capacity)))
-    room = np.maximum(0.0, cap - shipped) * (spare[supplier] > 0)
-    second = np.minimum(unfilled[link_group] * group_shares(preference * (room > 0),
-                                                            link_group, n), room)
-    shipped = shipped + ration(second, supplier, spare)
-    requested = np.bincount(supplier, first + second, len(capacity))
-    return shipped, requested
+    asked = np.minimum(first, cap)
+    shipped = ration(asked, supplier, capacity)
+    for _ in range(REPLACE_ROUNDS):
+        unfilled = np.maximum(0.0, order - np.bincount(link_group, shipped, n))
+        spare = np.maximum(0.0, capacity - np.bincount(supplier, shipped, len(capacity)))
+        room = np.maximum(0.0, cap - shipped) * (spare[supplier] > 1e-12)
+        more = np.minimum(unfilled[link_group] * group_shares(preference * (room > 1e-12),
+                                                              link_group, n), room)
+        if more.sum() <= 1e-12 * max(1.0, order.sum()):
+            break
+        asked = asked + more
+        shipped = shipped + ration(more, supplier, spare)
+    return shipped, np.bincount(supplier, asked, len(capacity))
 
 
 def producible(stock: np.ndarray, bom: np.ndarray, critical: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sim.moves import MOVES, check_call
 from sim.registry import check_params
-from sim.scenario import resolve_path
+from sim.scenario import STEP_DAYS, resolve_path, step_of_date
 from sim.strategies import STRATEGIES
 
 Loc = tuple[Any, ...]
@@ -41,11 +41,8 @@ def _step_of(doc: dict, at: Any) -> int | None:
         return None
     if isinstance(at, int):
         return at
-    if isinstance(at, dt.date) and isinstance(start, dt.date):
-        if unit == "month":
-            return (at.year - start.year) * 12 + at.month - start.month - (at.day < start.day)
-        days = (at - start).days
-        return days if unit == "day" else days // 7
+    if isinstance(at, dt.date) and isinstance(start, dt.date) and unit in STEP_DAYS:
+        return step_of_date(start, unit, at)
     return None
 
 
@@ -159,7 +156,8 @@ def _firm(name: str, f: dict, countries: dict, products: dict, components: dict,
 
 def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, str]]:
     out: list[tuple[Loc, str]] = []
-    steps = doc.get("steps") if isinstance(doc.get("steps"), int) else None
+    steps = doc.get("steps")
+    steps = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1 else None
     seen: set[str] = set()
     for i, e in enumerate(_list(doc.get("events"))):
         if not isinstance(e, dict):

@@ -30,6 +30,23 @@ _UNION_TAGS = {"int", "date", "float", "str", "bool", "none", "Ramp", "StrategyS
 STEP_DAYS = {"day": 1, "week": 7, "month": 30.4375}
 
 
+def date_of_step(start: dt.date, unit: str, step: int) -> dt.date:
+    """The first day of step ``step`` of a calendar (months keep the start's day, clamped)."""
+    if unit == "month":
+        m = start.month - 1 + step
+        year, month = start.year + m // 12, m % 12 + 1
+        return dt.date(year, month, min(start.day, _calendar.monthrange(year, month)[1]))
+    return start + dt.timedelta(days=step * (1 if unit == "day" else 7))
+
+
+def step_of_date(start: dt.date, unit: str, at: dt.date) -> int:
+    """The step whose period contains ``at`` (negative before the start)."""
+    if unit == "month":
+        k = (at.year - start.year) * 12 + at.month - start.month
+        return k - 1 if date_of_step(start, unit, k) > at else k
+    return (at - start).days // (1 if unit == "day" else 7)
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -189,21 +206,11 @@ class Scenario(Frozen):
         """The 0-based step an ``at`` (a step or a date) falls in."""
         if isinstance(at, int):
             return at
-        start, unit = self.calendar.start, self.calendar.step
-        if unit == "month":
-            months = (at.year - start.year) * 12 + at.month - start.month
-            return months - (1 if at.day < start.day else 0)
-        return (at - start).days // (1 if unit == "day" else 7)
+        return step_of_date(self.calendar.start, self.calendar.step, at)
 
     def date_of(self, step: int) -> dt.date:
         """The first day of a step's period."""
-        start, unit = self.calendar.start, self.calendar.step
-        if unit == "month":
-            m = start.month - 1 + step
-            year, month = start.year + m // 12, m % 12 + 1
-            day = min(start.day, _calendar.monthrange(year, month)[1])
-            return dt.date(year, month, day)
-        return start + dt.timedelta(days=step * (1 if unit == "day" else 7))
+        return date_of_step(self.calendar.start, self.calendar.step, step)
 
     def without_policy(self) -> Scenario:
         """The no-policy baseline: no timeline events and no government strategy."""

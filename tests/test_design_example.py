@@ -143,9 +143,6 @@ def test_each_date_falls_in_the_period_of_its_step(start, unit):
         assert sc.date_of(k) <= day < sc.date_of(k + 1), (day, k)
 
 
-@pytest.mark.xfail(strict=True, reason="sim/scenario.py Scenario.step_of (month calendar): a "
-                   "start day past the 28th is clamped by date_of but not by step_of, so "
-                   "2020-02-29 falls in step 0 while date_of(1) == 2020-02-29")
 def test_month_calendar_starting_on_the_31st():
     sc = calendar("2020-01-31", "month")
     assert sc.date_of(1) == dt.date(2020, 2, 29)

@@ -141,16 +141,10 @@ def test_place_orders_fills_everything_when_unconstrained(case):
                                order[has_link], rtol=1e-9, atol=1e-9)
 
 
-PLACE_ORDERS_BUG = (
-    "sim/market.py place_orders, round 2: `second = minimum(unfilled · shares, room)` splits the "
-    "unfilled order by preference and caps each link at its room without passing the excess on "
-    "to links that still have room, so orders stay unfilled beside spare allowed capacity and "
-    "more capacity can ship less (see test_place_orders_reroutes_past_a_capped_link)")
 REROUTE = ((arr([1.0]), np.array([0, 0, 0]), arr([1.5, 1, 1]), arr([0.5, 1, 1]),
             np.array([0, 1, 2]), arr([0.0, 1.0, 0.0])), 0, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=PLACE_ORDERS_BUG)
 @SETTINGS
 @example(*REROUTE)
 @given(sourcing(), st.integers(0, 3), qty)
@@ -173,7 +167,6 @@ def test_place_orders_reroutes_unfilled_to_spare_sources():
     np.testing.assert_allclose(requested, [5, 9])
 
 
-@pytest.mark.xfail(strict=True, reason=PLACE_ORDERS_BUG)
 def test_place_orders_reroutes_past_a_capped_link():
     """One order of 1 from three sources: A (licensed for half the order, preferred), B, C (no
     capacity). B alone could fill it all; giving A capacity must not make the firm get less."""

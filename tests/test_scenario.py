@@ -149,8 +149,6 @@ def test_steps_out_of_range(tmp_path):
     assert found[0] == "4:1: steps: Input should be greater than or equal to 1"
 
 
-@pytest.mark.xfail(strict=True, reason="sim/references.py _events checks event steps against "
-                   "an invalid horizon (steps < 1) and reports 'steps 0–-1'")
 def test_invalid_steps_reported_once(tmp_path):
     assert problems(tmp_path, edit("steps: 20\n", "steps: 0\n")) == [
         "4:1: steps: Input should be greater than or equal to 1"]
