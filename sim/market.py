@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 REPLACE_ROUNDS = 4  # re-placement rounds per step; each is a few vectorised operations
 
 

@@ -7,7 +7,6 @@ more than it has), monotone responses, and share prices that price risk in once.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
