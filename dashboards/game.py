@@ -24,7 +24,8 @@ from sim.output import tidy_table
 from sim.state import OBJECTIVES
 
 OBSERVE = "observe"
-EFFECT_THRESHOLD = 0.05  # a revenue change of at least 5% over a turn makes the news
+EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
+MAX_EFFECTS = 4  # per turn
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Game:
         self.lock = threading.RLock()  # the play loop steps while the page renders
         self.queued: list[MoveCall] = []
         self._effects: dict[int, list[NewsItem]] = {}
+        self._gaps: dict[str, float] = {}  # revenue gap to the baseline last reported
 
     # -- progress ---------------------------------------------------------------------------
     @property
@@ -131,24 +133,30 @@ class Game:
         return sorted(items, key=lambda i: (i.step, i.kind == "effect"))
 
     def _turn_effects(self, end: int) -> list[NewsItem]:
-        """Revenue changes of firms and suppliers over the turn ending at step ``end``
-        (mean over the turn against the mean over the turn before), largest first."""
-        rec, n = self.model.recorder, self.turn_steps
-        if end < 2 * n:
-            return []
+        """What the policy did to firms' and suppliers' sales over the turn ending at step
+        ``end``: revenue against the no-policy baseline, reported when the gap has moved by
+        at least 5 points since it was last reported; largest first."""
+        start = max(0, end - self.turn_steps)
         rows = []
-        for group, metrics, verb in (("supplier", SUPPLIER, "sales"), ("firm", FIRM, "sales")):
-            data = rec.data[group][:end, list(metrics).index("revenue")]
-            before, after = data[end - 2 * n: end - n].mean(0), data[end - n: end].mean(0)
-            for j, name in enumerate(rec.entities[group]):
-                if before[j] > 1e-9:
-                    change = after[j] / before[j] - 1
-                    if abs(change) >= EFFECT_THRESHOLD:
-                        rows.append((abs(change), name, change, verb))
+        for group, metrics in (("supplier", SUPPLIER), ("firm", FIRM)):
+            i = list(metrics).index("revenue")
+            played = self.model.recorder.data[group][start:end, i].mean(0)
+            base = self.baseline.recorder.data[group][start:end, i].mean(0)
+            for j, name in enumerate(self.model.recorder.entities[group]):
+                if base[j] <= 1e-9:
+                    continue
+                gap = played[j] / base[j] - 1
+                if abs(gap - self._gaps.get(name, 0.0)) >= EFFECT_THRESHOLD:
+                    rows.append((abs(gap), name, gap))
         rows.sort(reverse=True)
-        return [NewsItem(end - 1, f"{name} {'loses' if c < 0 else 'gains'} {abs(c):.0%} of its "
-                                  f"{verb} over the turn", "effect")
-                for _, name, c, verb in rows[:5]]
+        items = []
+        for _, name, gap in rows[:MAX_EFFECTS]:
+            self._gaps[name] = gap
+            text = (f"{name} loses {-gap:.0%} of its sales against" if gap < 0 else
+                    f"{name}'s sales are {gap:.0%} above")
+            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn",
+                                  "effect"))
+        return items
 
     def timeline(self) -> list[tuple[int, str]]:
         """Scheduled events from now on: (step, "Week 39 (2019-10-07): US entity list ...")."""

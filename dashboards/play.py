@@ -61,7 +61,7 @@ def SetupPanel(on_start):
 
     pasted, set_pasted = solara.use_state("")
 
-    def use_upload(name: str, text: str):
+    def accept_upload(name: str, text: str):
         try:
             load_choice(name, text, {})
         except ScenarioError as exc:
@@ -73,7 +73,7 @@ def SetupPanel(on_start):
 
     def on_file(info):
         data = info.get("data") or info["file_obj"].read()
-        use_upload(info["name"], data.decode("utf-8", "replace"))
+        accept_upload(info["name"], data.decode("utf-8", "replace"))
 
     Prose("# Chokepoint\nChoose a scenario, take a role, and play it turn by turn.")
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -85,7 +85,7 @@ def SetupPanel(on_start):
     with solara.Details(summary="…or paste a scenario's YAML (keyboard friendly)"):
         solara.InputTextArea(label="Scenario YAML", value=pasted, on_value=set_pasted,
                              continuous_update=True, rows=6)
-        solara.Button("Use the pasted scenario", on_click=lambda: use_upload("pasted.yaml",
+        solara.Button("Use the pasted scenario", on_click=lambda: accept_upload("pasted.yaml",
                                                                             pasted),
                       disabled=not pasted.strip())
     if upload_errors:
@@ -172,6 +172,7 @@ def GameView(game: Game, on_reset, on_quit):
 
     def advance(n: int):
         game.step(n)
+        set_notice("")
         set_tick(lambda t: t + 1)
 
     def play_loop(cancel: threading.Event):

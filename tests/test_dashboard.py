@@ -1,0 +1,184 @@
+"""The play page without a browser: the game object, charts, forms and solara.render."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import ipyvue
+import ipyvuetify as v
+import pyarrow.csv as pacsv
+import pytest
+import solara
+
+from dashboards.charts import CHARTS, ChartBook
+from dashboards.forms import NO_TARGET, MovePanel, target_choices
+from dashboards.game import OBSERVE, Game, domestic_substitutes, shipped_scenarios
+from dashboards.prose import to_html
+from dashboards.setup import SCENARIO_ENV, overrides_from, parameter_sliders
+from sim import MoveError, TradeModel, load_scenario
+from sim.output import tidy_table
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hikvision_2019.yaml"
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(SCENARIO)
+
+
+def test_game_steps_played_model_and_baseline_together(scenario):
+    game = Game(scenario, "US", seed=3)
+    assert game.step(5) == 5
+    assert game.model.step_index == game.baseline.step_index == 5
+    assert game.baseline.events == {}  # the baseline has no timeline
+    assert game.step(10_000) == scenario.steps - 5 and game.finished
+
+
+def test_moves_are_validated_and_take_effect(scenario):
+    game = Game(scenario, "US")
+    with pytest.raises(MoveError, match="license_rate: must be at most 1"):
+        game.submit("entity_list", "Hikvision", {"license_rate": 5})
+    with pytest.raises(MoveError, match="may not make"):
+        game.submit("stockpile", None, {})
+    game.submit("entity_list", "Hikvision", {})
+    assert len(game.queued) == 1
+    game.step(scenario.turn_steps * 3)
+    assert game.queued == []
+    assert any(i.step == 0 and "adds Hikvision" in i.text for i in game.news())
+    effects = [i for i in game.news() if i.kind == "effect"]
+    assert any("Intel loses" in i.text for i in effects)
+    assert game.markers()[0][0] == 0
+
+
+def test_observer_has_no_moves_and_csv_equals_engine(scenario):
+    game = Game(scenario, OBSERVE, seed=11)
+    assert game.role_moves() == []
+    game.step(20)
+    model = TradeModel(scenario=scenario, rng=11, steps=scenario.steps)
+    for _ in range(20):
+        model.step()
+    buf = io.BytesIO()
+    pacsv.write_csv(tidy_table(model), buf)
+    assert game.csv_bytes() == buf.getvalue()
+
+
+def test_timeline_lists_upcoming_events_only(scenario):
+    game = Game(scenario, OBSERVE)
+    assert [s for s, _ in game.timeline()] == [19, 39, 39]
+    game.step(20)
+    assert [s for s, _ in game.timeline()] == [39, 39]
+    assert "US entity list Hikvision" in game.timeline()[0][1]
+
+
+def test_score_card_compares_with_baseline(scenario):
+    game = Game(scenario, "US")
+    game.step(scenario.steps)
+    card = dict((m, (a, b)) for m, a, b in game.score_card())
+    assert set(card) == {f"US {m} (mean)" for m in
+                         ("score", "security", "industry", "consumers", "escalation")}
+    assert card["US security (mean)"][0] > card["US security (mean)"][1]
+
+
+def test_domestic_substitutes_are_the_target_countrys_suppliers(scenario):
+    suppliers, target = domestic_substitutes(Game(scenario, OBSERVE))
+    assert target == "Hikvision" and suppliers == ["HiSilicon", "Gowin"]
+
+
+@pytest.mark.parametrize("path", list(shipped_scenarios().values()), ids=lambda p: p.stem)
+def test_every_shipped_scenario_charts_and_narrates(path):
+    sc = load_scenario(path)
+    game = Game(sc, next(iter(sc.roles), OBSERVE))
+    game.step(2 * sc.turn_steps)
+    book = ChartBook(game)
+    assert all(book.png(key, overlay=True)[1] == game.step_index for key in CHARTS)
+    assert parameter_sliders(sc) is not None and game.score_card()
+
+
+def test_charts_are_png_and_redraw_only_on_change(scenario):
+    game = Game(scenario, "US")
+    book = ChartBook(game)
+    game.step(30)
+    for key in CHARTS:
+        png, n = book.png(key, overlay=True)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and n == 30
+    first, _ = book.png("firm-sales", overlay=True)
+    assert book.png("firm-sales", overlay=True)[0] is first  # cached: nothing changed
+    assert book.png("firm-sales", overlay=False)[0] != first  # overlay toggled
+    game.step(1)
+    assert book.png("firm-sales", overlay=False)[1] == 31
+
+
+def test_move_targets_are_filtered_by_kind(scenario):
+    game = Game(scenario, "Hikvision")
+    assert target_choices(game, "stockpile") == [NO_TARGET, "soc", "fpga", "sensor"]
+    assert target_choices(Game(scenario, "US"), "tariff") == ["CN", "EU", "KR", "JP"]
+    assert set(target_choices(game, "qualify")) == set(scenario.suppliers)
+
+
+def test_sliders_read_the_scenario_and_override_only_moved_values(scenario):
+    sliders = {s.name: s for s in parameter_sliders(scenario)}
+    assert sliders["listing_week"].value == 39 and sliders["listing_week"].integer
+    assert sliders["retaliation_probability"].value == 0.6
+    assert sliders["license_rate"].value == 0.0  # a default the file leaves out
+    values = {n: s.value for n, s in sliders.items()} | {"listing_week": 60}
+    assert overrides_from(list(sliders.values()), values) == {"events.listing.at": 60}
+    sc = load_scenario(SCENARIO, overrides_from(list(sliders.values()), values))
+    assert sc.step_of(next(e for e in sc.events if e.id == "listing").at) == 60
+
+
+def test_prose_escapes_raw_html():
+    assert "<script>" not in to_html("**hi** <script>alert(1)</script>")
+    assert "<strong>hi</strong>" in to_html("**hi**")
+
+
+@pytest.fixture
+def hikvision_first(monkeypatch):
+    """The page offers the scenario ``chokepoint play FILE`` was given first."""
+    monkeypatch.setenv(SCENARIO_ENV, str(SCENARIO))
+
+
+def test_page_renders_setup_then_game(hikvision_first):
+    from dashboards.play import Page
+
+    box, rc = solara.render(Page(), handle_error=False)
+    start = rc.find(v.Btn, children=["Start the game"])
+    start.assert_single()
+    assert rc.find(v.Select, label="Your role").widget.v_model == "US"
+    start.widget.click()
+    rc.find(v.Btn, children=["Step"]).assert_single()
+    step = rc.find(v.Btn, children=["Step"]).widget
+    step.click()
+    imgs = rc.find(ipyvue.Html, tag="img").widgets
+    assert imgs and all(w.attributes["data-step"] == "1" for w in imgs)
+    assert sorted(rc.find(v.Select, label="Move").widget.items) == sorted([
+        "announce", "entity_list", "delist", "general_license", "tariff", "procurement_ban"])
+    rc.close()
+
+
+def test_move_panel_shows_refusal_reason(scenario):
+    game = Game(scenario, "US")
+    box, rc = solara.render(MovePanel(game, lambda msg: None), handle_error=False)
+    field = rc.find(v.TextField, label="risk (0–1)").widget
+    field.v_model = "3"
+    field.fire_event("focusout", None)  # the field commits on leaving it, as in a browser
+    rc.find(v.Btn, children=["Make this move"]).widget.click()
+    rc.find(v.Alert, class_="move-error").assert_single()
+    assert "risk: must be at most 1" in rc.find(v.Alert).widget.children[0]
+    assert game.queued == []
+    rc.close()
+
+
+def test_two_pages_have_separate_games(hikvision_first):
+    from dashboards.play import Page
+
+    _, a = solara.render(Page(), handle_error=False)
+    _, b = solara.render(Page(), handle_error=False)
+    a.find(v.Btn, children=["Start the game"]).widget.click()
+    a.find(v.Btn, children=["Step"]).widget.click()
+    b.find(v.Btn, children=["Start the game"]).assert_single()  # b still choosing
+    b.find(v.Btn, children=["Start the game"]).widget.click()
+    imgs = b.find(ipyvue.Html, tag="img").widgets
+    assert all(w.attributes["data-step"] == "0" for w in imgs)
+    a.close()
+    b.close()
