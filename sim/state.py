@@ -130,9 +130,9 @@ class State:
         self.expected_use = expected[:, None] * w.bom
         target = policy.effective_cover() * self.expected_use
         weight = links.preference * (self.allowed > 0)
-        lead = np.divide(np.bincount(links.fc, weight * links.lead, F * C),
-                         np.bincount(links.fc, weight, F * C),
-                         out=np.zeros(F * C), where=np.bincount(links.fc, weight, F * C) > 0)
+        total = np.bincount(links.fc, weight, F * C)
+        lead = np.divide(np.bincount(links.fc, weight * links.lead, F * C), total,
+                         out=np.zeros(F * C), where=total > 0)
         desired_line = self.expected_use * lead.reshape(F, C)
         self.order = market.order_quantity(self.expected_use, target, self.stock,
                                            self.supply_line, desired_line,
