@@ -1,13 +1,38 @@
 """Chokepoint's engine: scenarios, the trade model, moves, strategies, sweeps.
 
-Imports neither Solara nor any web code.
+Imports neither Solara nor any web code. The names below are imported on first use, so
+``import sim.scenario`` or ``import sim.sweep`` does not pay for Mesa (about 0.7 s): a sweep
+starts its worker processes while the parent is still importing.
 """
 
-from sim.errors import MoveError, Problem, ScenarioError
-from sim.model import TradeModel
-from sim.moves import MOVES, MoveCall
-from sim.scenario import Scenario, load_scenario
-from sim.strategies import STRATEGIES
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.errors import MoveError, Problem, ScenarioError
+    from sim.model import TradeModel
+    from sim.moves import MOVES, MoveCall
+    from sim.scenario import Scenario, load_scenario
+    from sim.strategies import STRATEGIES
+
+_WHERE = {"MoveError": "sim.errors", "Problem": "sim.errors", "ScenarioError": "sim.errors",
+          "TradeModel": "sim.model", "MOVES": "sim.moves", "MoveCall": "sim.moves",
+          "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
+          "STRATEGIES": "sim.strategies"}
 
 __all__ = ["MOVES", "STRATEGIES", "MoveCall", "MoveError", "Problem", "Scenario",
            "ScenarioError", "TradeModel", "load_scenario"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

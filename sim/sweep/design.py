@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 DESIGNS = ("grid", "lhs", "sobol")
 
@@ -93,6 +92,8 @@ def make_design(factors: list[Factor], design: str, samples: int,
         columns = [f.levels(samples) for f in factors]
         return [{f.path: v for f, v in zip(factors, combo, strict=True)}
                 for combo in itertools.product(*columns)]
+    from scipy.stats import qmc  # 0.3 s to import: only when a sampler is needed
+
     if design == "lhs":
         u = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(samples)
         return _points(factors, u)
