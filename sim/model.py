@@ -20,7 +20,7 @@ from sim.agents import Firm, Government, Supplier
 from sim.errors import MoveError
 from sim.links import Links
 from sim.metrics import Recorder, headline_reporters
-from sim.moves import MOVES, MoveCall, apply_move, check_call
+from sim.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
 from sim.policy import PolicyState
 from sim.scenario import Scenario, load_scenario
 from sim.state import State
@@ -108,15 +108,7 @@ class TradeModel(mesa.Model):
         if role is not None and call.move not in role.moves:
             raise MoveError(f"{call.actor} may not make {call.move!r} "
                             f"(allowed: {', '.join(role.moves)})")
-        kind = self.world.index.get(call.actor, ("?",))[0]
-        target = self.world.index.get(call.target) if call.target else None
-        if call.target and target is None:
-            raise MoveError(f"unknown target {call.target!r}")
-        _, problems = check_call(call.move, "government" if kind == "country" else "firm",
-                                 target[0] if target else None, dict(call.params),
-                                 self.world.names)
-        if problems:
-            raise MoveError("; ".join(f"{k}: {m}" for k, m in problems))
+        check_move(self.world, call)
         self.pending.append(call)
 
     def make_move(self, call: MoveCall) -> LoggedMove | None:
@@ -126,21 +118,21 @@ class TradeModel(mesa.Model):
         a strategy must not stop the game.
         """
         try:
-            news = apply_move(self, call)
+            checked = check_move(self.world, call)
+            news = apply_move(self, call, checked)
         except MoveError as exc:
             self.news.append((self.step_index, f"{call.actor}'s {call.move} refused: {exc}"))
             return None
-        entry = self._log_entry(call, news)
+        entry = self._log_entry(call, checked, news)
         self.log.append(entry)
         self.news.append((self.step_index, news))
         return entry
 
-    def _log_entry(self, call: MoveCall, news: str) -> LoggedMove:
+    def _log_entry(self, call: MoveCall, checked: CheckedMove, news: str) -> LoggedMove:
         w = self.world
-        actor_kind, actor = w.index[call.actor]
-        target_kind, t = w.index[call.target] if call.target else (None, -1)
+        actor_kind, actor, params = checked.actor_kind, checked.actor, checked.params
+        target_kind, t = checked.target or (None, -1)
         spec = MOVES[call.move]
-        params, _ = check_call(call.move, spec.actor, target_kind, dict(call.params), w.names)
         victims: tuple[int, ...] = ()
         if target_kind == "firm":
             victims = (int(w.firm_country[t]),)

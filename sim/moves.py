@@ -26,6 +26,7 @@ from sim.registry import Names, Param, check_params
 
 if TYPE_CHECKING:
     from sim.model import TradeModel
+    from sim.world import World
 
 ACTOR_KINDS = ("government", "firm")
 TARGET_KINDS = ("firm", "supplier", "country", "component")
@@ -109,8 +110,43 @@ def check_call(move: str, actor_kind: str, target_kind: str | None, params: dict
     return values, problems
 
 
-def apply_move(model: TradeModel, call: MoveCall) -> str:
+@dataclass(frozen=True)
+class CheckedMove:
+    """A move call checked against the registry and the world: who, on what, with what."""
+
+    actor_kind: str                   # "country" or "firm" (the world's kinds)
+    actor: int                        # index of the actor among its kind
+    target: tuple[str, int] | None    # (kind, index) of the target, if any
+    params: dict[str, Any]            # the parameters with defaults filled in
+
+
+def check_move(world: World, call: MoveCall) -> CheckedMove:
+    """Check ``call`` against the registry and the world's names (not its current state).
+
+    Raises:
+        MoveError: unknown actor, target or move, a move this actor cannot make, a target of
+            the wrong kind, or a bad parameter; all problems in one message.
+    """
+    actor = world.index.get(call.actor)
+    if actor is None or actor[0] not in ("country", "firm"):
+        raise MoveError(f"unknown actor {call.actor!r}")
+    target = world.index.get(call.target) if call.target is not None else None
+    if call.target is not None and target is None:
+        raise MoveError(f"unknown target {call.target!r}")
+    values, problems = check_call(call.move, "government" if actor[0] == "country" else "firm",
+                                  target[0] if target else None, dict(call.params), world.names)
+    if problems:
+        raise MoveError("; ".join(f"{k}: {msg}" for k, msg in problems))
+    return CheckedMove(actor[0], actor[1], target, values)
+
+
+def apply_move(model: TradeModel, call: MoveCall, checked: CheckedMove | None = None) -> str:
     """Validate ``call`` against the registry and the model's state, then apply it.
+
+    Args:
+        model: the model to change.
+        call: the move.
+        checked: ``check_move(model.world, call)`` if the caller has it already.
 
     Returns:
         The news sentence.
@@ -119,19 +155,8 @@ def apply_move(model: TradeModel, call: MoveCall) -> str:
         MoveError: the move is unknown, not allowed, badly targeted or has a bad parameter, or
             cannot take effect now; nothing has changed.
     """
-    world = model.world
-    actor = world.index.get(call.actor)
-    if actor is None or actor[0] not in ("country", "firm"):
-        raise MoveError(f"unknown actor {call.actor!r}")
-    actor_kind = "government" if actor[0] == "country" else "firm"
-    target = world.index.get(call.target) if call.target is not None else None
-    if call.target is not None and target is None:
-        raise MoveError(f"unknown target {call.target!r}")
-    values, problems = check_call(call.move, actor_kind, target[0] if target else None,
-                                  dict(call.params), world.names)
-    if problems:
-        raise MoveError("; ".join(f"{k}: {msg}" for k, msg in problems))
-    return MOVES[call.move].apply(model, actor[1], target, values)
+    checked = checked or check_move(model.world, call)
+    return MOVES[call.move].apply(model, checked.actor, checked.target, checked.params)
 
 
 def _pct(x: float) -> str:

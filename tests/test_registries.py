@@ -285,9 +285,9 @@ def test_player_event_and_strategy_moves_share_one_code_path(monkeypatch):
     seen: list[MoveCall] = []
     real = sim.moves.apply_move
 
-    def spy(model, call):
+    def spy(model, call, checked=None):
         seen.append(call)
-        return real(model, call)
+        return real(model, call, checked)
 
     for module in (sim.moves, sim.model):
         if hasattr(module, "apply_move"):

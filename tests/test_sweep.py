@@ -149,3 +149,26 @@ def test_a_worker_serving_two_sweeps_keeps_their_points_apart(tmp_path):
     assert read(a)["seed"][0] == read(b)["seed"][0]
     metrics = [c for c in read(a).columns if "." in c]
     assert not read(a)[metrics].equals(read(b)[metrics])
+
+
+def test_importing_sweeps_leaves_mesa_and_scipy_to_the_fork_server():
+    """``run_sweep`` starts the fork server before the parent imports the model, so the
+    server's second of importing Mesa overlaps the parent's planning; that only works while
+    ``import sim.sweep`` stays light."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sim.sweep, sim.sweep.cli; "
+            "print(sorted(m for m in ('mesa', 'scipy.stats', 'sim.model') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1], check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_engine_names_are_still_importable_from_sim():
+    import sim
+
+    assert sim.TradeModel.__name__ == "TradeModel"
+    assert set(sim.__all__) <= set(dir(sim))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        sim.Nope  # noqa: B018
