@@ -39,8 +39,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# speed and memory figures, each a ratio against a baseline measured in the same run (~8 min)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
+	$(VENV)/bin/python benchmarks/sweep.py
+	$(VENV)/bin/python benchmarks/play.py
 
 # the scenario reference, generated from the validator's models and the registries
 docs: $(STAMP)
