@@ -50,8 +50,10 @@ def ration(requests: np.ndarray, owner: np.ndarray, capacity: np.ndarray) -> np.
         capacity.
     """
     asked = np.bincount(owner, requests, len(capacity))
-    fill = np.divide(capacity, asked, out=np.ones_like(capacity, dtype=float), where=asked > 0)
-    return requests * np.minimum(1.0, fill)[owner]
+    # only owners asked for more than they have ration (no overflow on tiny requests)
+    fill = np.divide(capacity, asked, out=np.ones_like(capacity, dtype=float),
+                     where=asked > capacity)
+    return requests * fill[owner]
 
 
 def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarray,
