@@ -167,12 +167,12 @@ def GameView(game: Game, on_reset, on_quit):
     overlay, set_overlay = solara.use_state(True)
     pause_at_turn, set_pause_at_turn = solara.use_state(game.role != OBSERVE)
     tab, set_tab = solara.use_state(next(iter(TABS)))
-    notice, set_notice = solara.use_state("")
+    # (step, sentence): the confirmation of a move, shown until the game moves on
+    notice, set_notice = solara.use_state((0, ""))
     book = solara.use_memo(lambda: ChartBook(game), [game])
 
     def advance(n: int):
         game.step(n)
-        set_notice("")
         set_tick(lambda t: t + 1)
 
     def play_loop(cancel: threading.Event):
@@ -210,9 +210,9 @@ def GameView(game: Game, on_reset, on_quit):
         with solara.Column():
             if game.role != OBSERVE:
                 with solara.Card(title=f"Your move as {game.role}"):
-                    MovePanel(game, set_notice, tick)
-                    if notice:
-                        solara.Success(notice, classes=["move-ok"])
+                    MovePanel(game, lambda text: set_notice((game.step_index, text)), tick)
+                    if notice[1] and notice[0] == game.step_index:
+                        solara.Success(notice[1], classes=["move-ok"])
                     for call in game.queued:
                         solara.Text(f"queued: {call.move.replace('_', ' ')} {call.target or ''}")
             Timeline(game, tick)

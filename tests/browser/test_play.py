@@ -115,6 +115,7 @@ def test_play_a_role_moves_charts_news_and_download(server, context, tmp_path):
     expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13",
                                                                    timeout=TIMEOUT)
     expect(page.locator(".news-move").filter(has_text="Week 0: US adds Hikvision")).to_be_visible()
+    expect(page.locator(".move-ok")).to_have_count(0)  # the confirmation went with the step
     page.screenshot(path=ARTIFACTS / "3_first_turn.png", full_page=True)
 
     horizon = load_scenario(SCENARIO).steps
