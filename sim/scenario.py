@@ -55,7 +55,9 @@ class StrategySpec(BaseModel):
     """`{name: ..., **parameters}`; parameters are checked against the strategy registry."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
-    name: str
+    name: str = Field(
+        description="a strategy of the registry (see Strategies); its parameters follow "
+                    "as further keys")
 
     @property
     def values(self) -> dict[str, Any]:
@@ -93,8 +95,8 @@ class Ramp(Frozen):
 
 
 class Supplier(Frozen):
-    country: str
-    component: str
+    country: str = Field(description="the country it belongs to")
+    component: str = Field(description="the component it makes")
     capacity: NonNeg = Field(description="units per step")
     price: Annotated[float, Field(gt=0)] = Field(description="price per unit")
     ramp: Ramp | None = Field(None, description="an emerging supplier's growth on demand")
@@ -105,8 +107,8 @@ class Supplier(Frozen):
 
 
 class Firm(Frozen):
-    country: str
-    product: str
+    country: str = Field(description="the country it belongs to")
+    product: str = Field(description="the product it makes")
     capacity: Annotated[float, Field(gt=0)] = Field(description="units of output per step")
     bom: dict[str, Annotated[float, Field(gt=0)]] = Field(
         description="units of each component per unit of output")
@@ -123,11 +125,13 @@ class Event(BaseModel):
     """`{id, at, by, move, target, **parameters}`; parameters are checked against the move."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
-    id: str | None = None
-    at: int | dt.date
-    by: str
-    move: str
-    target: str | None = None
+    id: str | None = Field(None, description="name for paths (`events.<id>.at`); unique")
+    at: int | dt.date = Field(description="step (0-based) or date when the move takes effect")
+    by: str = Field(description="the country or firm making the move")
+    move: str = Field(
+        description="a move of the registry (see Moves); its parameters follow as further keys")
+    target: str | None = Field(
+        None, description="what the move acts on (a firm, supplier, country or component)")
 
     @property
     def values(self) -> dict[str, Any]:
@@ -140,50 +144,77 @@ class Role(Frozen):
 
 class Parameter(Frozen):
     path: str = Field(description="dotted key into the document (events by id)")
-    min: float
-    max: float
+    min: float = Field(description="lowest value")
+    max: float = Field(description="highest value")
     label: str | None = Field(None, description="what sliders show (default: the name)")
 
 
 class ModelOptions(Frozen):
     """Behavioural constants; defaults and sources are in docs/model.md."""
 
-    lead_time_days: Annotated[float, Field(gt=0)] = 28.0
-    build_lag_days: Annotated[float, Field(gt=0)] = 91.0
-    forecast_smoothing: Share = 0.25
-    stock_adjustment: Share = 0.25
-    supply_line_weight: Share = 0.5
-    sourcing_sensitivity: NonNeg = 10.0
-    choice_sensitivity: NonNeg = 4.0
-    price_adjustment: Share = 0.2
-    scarcity_markup: NonNeg = 0.5
-    holding_cost_per_year: NonNeg = 0.2
-    obsolescence_per_year: Share = 0.1
-    risk_half_life_days: Annotated[float, Field(gt=0)] = 365.0
-    risk_shield_days: Annotated[float, Field(gt=0)] = 182.0
-    loss_given_listing: Share = 0.22
-    profit_smoothing: Share = 0.1
+    lead_time_days: Annotated[float, Field(gt=0)] = Field(
+        28.0, description="default supplier lead time, in days")
+    build_lag_days: Annotated[float, Field(gt=0)] = Field(
+        91.0, description="how long orders must exceed an emerging supplier's "
+                          "capacity before it grows, in days")
+    forecast_smoothing: Share = Field(
+        0.25, description="weight of the latest demand in firms' forecasts")
+    stock_adjustment: Share = Field(
+        0.25, description="share of the stock gap closed per step (α)")
+    supply_line_weight: Share = Field(
+        0.5, description="weight of the supply-line gap in orders (β)")
+    sourcing_sensitivity: NonNeg = Field(
+        10.0, description="how strongly firms prefer cheaper sources")
+    choice_sensitivity: NonNeg = Field(
+        4.0, description="buyers' logit price sensitivity (λ)")
+    price_adjustment: Share = Field(
+        0.2, description="share of the gap to the target price closed per step")
+    scarcity_markup: NonNeg = Field(
+        0.5, description="price markup per unit of unserved demand (μ)")
+    holding_cost_per_year: NonNeg = Field(
+        0.2, description="cost of holding stock, share of its value per year")
+    obsolescence_per_year: Share = Field(
+        0.1, description="share of stock written off per year")
+    risk_half_life_days: Annotated[float, Field(gt=0)] = Field(
+        365.0, description="half-life of perceived risk when nothing follows")
+    risk_shield_days: Annotated[float, Field(gt=0)] = Field(
+        182.0, description="stock cover, in days, that halves the hazard priced into "
+                           "the share price (a stockpile shields the firm)")
+    loss_given_listing: Share = Field(
+        0.22, description="share of value investors expect a listing to destroy "
+                          "(scales the hazard)")
+    profit_smoothing: Share = Field(
+        0.1, description="weight of the latest profit in expected profit")
 
 
 class Scenario(Frozen):
-    schema_: Literal["chokepoint/1"] = Field(alias="schema")
-    name: str
-    description: str = ""
+    schema_: Literal["chokepoint/1"] = Field(
+        alias="schema", description="format version; must be `chokepoint/1`")
+    name: str = Field(description="the scenario's title")
+    description: str = Field("", description="Markdown shown to players")
     sources: list[str] = Field(default_factory=list, description="citations for the scenario")
-    calendar: Calendar
-    steps: Annotated[int, Field(ge=1, le=100_000)]
+    calendar: Calendar = Field(description="the date of step 0 and the length of a step")
+    steps: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        description="horizon: number of steps a run lasts")
     turn: Annotated[int, Field(ge=1)] | None = Field(None, description="steps per player turn")
-    seed: Annotated[int, Field(ge=0)] = 0
-    regions: list[str]
-    countries: dict[str, Country]
-    products: dict[str, Product]
-    components: dict[str, Component]
-    suppliers: dict[str, Supplier]
-    firms: dict[str, Firm]
-    events: list[Event] = Field(default_factory=list)
-    roles: dict[str, Role] = Field(default_factory=dict)
-    parameters: dict[str, Parameter] = Field(default_factory=dict)
-    model: ModelOptions = Field(default_factory=ModelOptions)
+    seed: Annotated[int, Field(ge=0)] = Field(
+        0, description="default random seed (runs may override it)")
+    regions: list[str] = Field(description="market regions; every `region:` names one")
+    countries: dict[str, Country] = Field(
+        description="governments by name; every `country:` names one")
+    products: dict[str, Product] = Field(description="final goods by name")
+    components: dict[str, Component] = Field(description="inputs by name")
+    suppliers: dict[str, Supplier] = Field(description="component makers by name")
+    firms: dict[str, Firm] = Field(description="final-good makers by name")
+    events: list[Event] = Field(
+        default_factory=list,
+        description="the policy timeline: moves at given steps or dates")
+    roles: dict[str, Role] = Field(
+        default_factory=dict, description="actors a human may play, and their moves")
+    parameters: dict[str, Parameter] = Field(
+        default_factory=dict, description="named knobs for sliders and sweeps")
+    model: ModelOptions = Field(
+        default_factory=ModelOptions, description="behavioural constants (docs/model.md)")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     _text: str = PrivateAttr("")
