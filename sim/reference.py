@@ -130,57 +130,6 @@ DESIGN.md alone stays valid.
 - `label` (parameter): what sliders show instead of the parameter's name.
 """
 
-# Descriptions for keys whose pydantic field has none (keyed "Model.field").
-KEY_NOTES = {
-    "Scenario.schema": "format version; must be `chokepoint/1`",
-    "Scenario.name": "the scenario's title",
-    "Scenario.description": "Markdown shown to players",
-    "Scenario.calendar": "the date of step 0 and the length of a step",
-    "Scenario.steps": "horizon: number of steps a run lasts",
-    "Scenario.seed": "default random seed (runs may override it)",
-    "Scenario.regions": "market regions; every `region:` names one",
-    "Scenario.countries": "governments by name; every `country:` names one",
-    "Scenario.products": "final goods by name",
-    "Scenario.components": "inputs by name",
-    "Scenario.suppliers": "component makers by name",
-    "Scenario.firms": "final-good makers by name",
-    "Scenario.events": "the policy timeline: moves at given steps or dates",
-    "Scenario.roles": "actors a human may play, and their moves",
-    "Scenario.parameters": "named knobs for sliders and sweeps",
-    "Scenario.model": "behavioural constants (docs/model.md)",
-    "Supplier.country": "the country it belongs to",
-    "Supplier.component": "the component it makes",
-    "Firm.country": "the country it belongs to",
-    "Firm.product": "the product it makes",
-    "StrategySpec.name": "a strategy of the registry (see Strategies); its parameters follow "
-                         "as further keys",
-    "Event.id": "name for paths (`events.<id>.at`); unique",
-    "Event.at": "step (0-based) or date when the move takes effect",
-    "Event.by": "the country or firm making the move",
-    "Event.move": "a move of the registry (see Moves); its parameters follow as further keys",
-    "Event.target": "what the move acts on (a firm, supplier, country or component)",
-    "Parameter.min": "lowest value",
-    "Parameter.max": "highest value",
-    "ModelOptions.lead_time_days": "default supplier lead time, in days",
-    "ModelOptions.build_lag_days": "how long orders must exceed an emerging supplier's "
-                                   "capacity before it grows, in days",
-    "ModelOptions.forecast_smoothing": "weight of the latest demand in firms' forecasts",
-    "ModelOptions.stock_adjustment": "share of the stock gap closed per step (α)",
-    "ModelOptions.supply_line_weight": "weight of the supply-line gap in orders (β)",
-    "ModelOptions.sourcing_sensitivity": "how strongly firms prefer cheaper sources",
-    "ModelOptions.choice_sensitivity": "buyers' logit price sensitivity (λ)",
-    "ModelOptions.price_adjustment": "share of the gap to the target price closed per step",
-    "ModelOptions.scarcity_markup": "price markup per unit of unserved demand (μ)",
-    "ModelOptions.holding_cost_per_year": "cost of holding stock, share of its value per year",
-    "ModelOptions.obsolescence_per_year": "share of stock written off per year",
-    "ModelOptions.risk_half_life_days": "half-life of perceived risk when nothing follows",
-    "ModelOptions.risk_shield_days": "stock cover, in days, that halves the hazard priced into "
-                                     "the share price (a stockpile shields the firm)",
-    "ModelOptions.loss_given_listing": "share of value investors expect a listing to destroy "
-                                       "(scales the hazard)",
-    "ModelOptions.profit_smoothing": "weight of the latest profit in expected profit",
-}
-
 _BOUNDS = ((at.Ge, "ge", "≥"), (at.Gt, "gt", ">"), (at.Le, "le", "≤"), (at.Lt, "lt", "<"))
 
 
@@ -256,8 +205,8 @@ def _walk(model: type[BaseModel], path: str,
             _walk(sub, child, found)
 
 
-def _description(model: type[BaseModel], name: str, field: FieldInfo) -> str:
-    return field.description or KEY_NOTES.get(f"{model.__name__}.{field.alias or name}", "")
+def _description(field: FieldInfo) -> str:
+    return field.description or ""
 
 
 def render_keys() -> str:
@@ -279,7 +228,7 @@ def render_keys() -> str:
             key = field.alias or name
             cons = ", ".join(_constraints(field.metadata)) or ""
             out.append(f"| `{key}` | {_cell(_type(field.annotation))} | {_default(field)} | "
-                       f"{cons} | {_cell(_description(model, name, field))} |")
+                       f"{cons} | {_cell(_description(field))} |")
         if model is StrategySpec:
             out += ["", "Further keys are the strategy's parameters (see Strategies)."]
         if model is Event:

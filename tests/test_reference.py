@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from sim import MOVES, STRATEGIES
-from sim.reference import KEY_NOTES, _walk, render
-from sim.scenario import Scenario
+from sim.reference import _walk, render
+from sim.scenario import ModelOptions, Scenario
+from sim.schema import json_schema
 
 DOC = Path(__file__).parents[1] / "docs" / "scenarios.md"
 
@@ -31,21 +32,16 @@ def test_python_m_sim_reference_prints_it(text):
     assert done.stdout == text
 
 
-@pytest.mark.parametrize("name", sorted(MOVES))
-def test_every_move_is_documented(text, name):
-    spec = MOVES[name]
-    assert f"### `{name}`" in text
-    assert spec.doc().splitlines()[0] in text
-    for p in spec.params:
-        assert p.describe() in text
+REGISTRIES = {"move": MOVES, "strategy": STRATEGIES}
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_every_strategy_is_documented(text, name):
-    cls = STRATEGIES[name]
+@pytest.mark.parametrize(("kind", "name"),
+                         [(kind, name) for kind, reg in REGISTRIES.items() for name in sorted(reg)])
+def test_every_move_and_strategy_is_documented(text, kind, name):
+    entry = REGISTRIES[kind][name]
     assert f"### `{name}`" in text
-    assert cls.doc().splitlines()[0] in text
-    for p in cls.params:
+    assert entry.doc().splitlines()[0] in text
+    for p in entry.params:
         assert p.describe() in text
 
 
@@ -62,16 +58,31 @@ def test_every_key_of_every_model_has_a_description(text):
         assert f"### {model.__name__}" in text or model is Scenario
         for name, field in model.model_fields.items():
             key = field.alias or name
-            described = field.description or KEY_NOTES.get(f"{model.__name__}.{key}")
-            assert described, f"{model.__name__}.{key} has no description"
+            assert field.description, f"{model.__name__}.{key} has no description"
             assert f"| `{key}` |" in text
 
 
-def test_no_stale_notes():
-    found: dict = {}
-    _walk(Scenario, "", found)
-    keys = {f"{m.__name__}.{f.alias or n}" for m in found for n, f in m.model_fields.items()}
-    assert set(KEY_NOTES) <= keys
+def _resolve(schema: dict, node: dict) -> dict:
+    """Follow a local `$ref` (`#/$defs/Name`) to the definition it names."""
+    while "$ref" in node:
+        prefix = "#/$defs/"
+        assert node["$ref"].startswith(prefix), node["$ref"]
+        node = schema["$defs"][node["$ref"][len(prefix):]]
+    return node
+
+
+def test_json_schema_describes_model_options_steps_and_event_at():
+    schema = json_schema()  # what `chokepoint schema` prints
+    top = schema["properties"]
+    options = _resolve(schema, top["model"])["properties"]
+    event = _resolve(schema, top["events"]["items"])["properties"]
+    keys = [f.alias or n for n, f in ModelOptions.model_fields.items()]
+    assert len(keys) >= 15 and set(options) == set(keys)
+    described = {f"model.{k}": options[k] for k in keys}
+    described |= {"steps": top["steps"], "events[i].at": event["at"]}
+    missing = [path for path, prop in described.items()
+               if not (isinstance(prop.get("description"), str) and prop["description"].strip())]
+    assert not missing, f"no description in the JSON schema for: {missing}"
 
 
 @pytest.mark.parametrize("words", [

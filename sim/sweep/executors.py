@@ -134,8 +134,10 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
             if broken:
                 breaks += 1
                 if breaks > MAX_RESTARTS:
-                    raise SweepError(f"worker processes died {breaks} times in a row "
-                                     f"(out of memory?); run again to resume")
+                    raise SweepError(
+                        f"worker processes died {breaks} times in a row: out of memory, or "
+                        f"run_sweep called from a script without an `if __name__ == "
+                        f"'__main__':` guard (docs/sweeps.md); run again to resume")
                 # every other chunk in flight went down with the pool
                 retry = sorted(retry + list(inflight.values()), key=lambda c: c.index)
                 inflight.clear()
