@@ -53,9 +53,9 @@ def start_fork_server() -> None:
     """Start the fork server now, without waiting for it.
 
     It spends about a second importing :data:`PRELOAD` (Mesa, pandas, scipy); started before
-    the parent plans the sweep and probes a run, that second is spent on the other core instead
-    of before the first chunk. A server already running (an earlier sweep in this process) is
-    reused. Does nothing where there is no fork server (macOS and Windows use spawn).
+    the parent plans the sweep, that second is spent on the other core instead of after it.
+    A server already running (an earlier sweep in this process) is reused. Does nothing where
+    there is no fork server (macOS and Windows use spawn).
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         _context()
@@ -96,8 +96,21 @@ def dask_address(option: str | None) -> str | None:
     return option or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
 
 
+BROKEN = ("out of memory, or run_sweep called from a script without an "
+          "`if __name__ == '__main__':` guard (docs/sweeps.md)")
+
+
+def call(executor: Executor, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` run by the executor; a pool that breaks on it is a SweepError."""
+    try:
+        return executor.submit(fn, *args).result()
+    except BrokenProcessPool:
+        raise SweepError(f"a worker process died before the sweep started: {BROKEN}") from None
+
+
 def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], window: int,
-               on_done: Callable[[dict[str, Any]], None]) -> None:
+               on_done: Callable[[dict[str, Any]], None],
+               executor: Executor | None = None) -> None:
     """Run every chunk, at most ``window`` in flight; call ``on_done`` with each result.
 
     Args:
@@ -105,8 +118,9 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
         chunks: the chunks to run, built lazily in design order.
         window: chunks in flight (a few per worker keeps workers busy).
         on_done: the parent's bookkeeping (ledger, progress) for a finished chunk.
+        executor: the executor to start with (default: a new one); shut down at the end.
     """
-    executor = make_executor()
+    executor = executor or make_executor()
     inflight: dict[Future, Chunk] = {}
     retry: list[Chunk] = []
     breaks = 0
@@ -134,20 +148,19 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
             if broken:
                 breaks += 1
                 if breaks > MAX_RESTARTS:
-                    raise SweepError(
-                        f"worker processes died {breaks} times in a row: out of memory, or "
-                        f"run_sweep called from a script without an `if __name__ == "
-                        f"'__main__':` guard (docs/sweeps.md); run again to resume")
+                    raise SweepError(f"worker processes died {breaks} times in a row: "
+                                     f"{BROKEN}; run again to resume")
                 # every other chunk in flight went down with the pool
                 retry = sorted(retry + list(inflight.values()), key=lambda c: c.index)
                 inflight.clear()
-                _shutdown(executor)
+                shutdown(executor)
                 executor = make_executor()
     finally:
-        _shutdown(executor)
+        shutdown(executor)
 
 
-def _shutdown(executor: Executor) -> None:
+def shutdown(executor: Executor) -> None:
+    """Stop an executor: a local pool's queued chunks are cancelled."""
     if isinstance(executor, ProcessPoolExecutor):
         executor.shutdown(wait=True, cancel_futures=True)
     else:  # Dask's executor has no cancel_futures; its client closes after this

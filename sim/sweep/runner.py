@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,17 @@ from typing import Any
 from sim.sweep import storage
 from sim.sweep.executors import (
     SequentialExecutor,
+    call,
     dask_address,
     dask_client,
     process_pool,
     run_chunks,
+    shutdown,
     start_fork_server,
 )
 from sim.sweep.plan import Plan, SweepError, VaryValues, make_plan
 from sim.sweep.seeds import run_seed
-from sim.sweep.worker import KILL_ENV, Chunk
+from sim.sweep.worker import KILL_ENV, Chunk, probe
 
 Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
 CHUNK_SECONDS = 0.25  # work per chunk: Dask costs ~5 ms a task, a process pool ~0.2 ms
@@ -73,32 +74,40 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
                      seed=seed, steps=steps, every=every)
     out = Path(out)
     old = storage.read_manifest(out)
-    if old:
-        manifest = storage.make_manifest(plan, old["chunk"], old["metrics"])
-        storage.check_resumable(out, old, manifest)
-    else:
-        metrics, seconds = probe(plan)
-        size = chunk or chunk_size(seconds, plan.n_runs, max(workers, 1))
-        manifest = storage.make_manifest(plan, size, metrics)
+    if old:  # resuming: refuse another sweep's folder before connecting to anything
+        storage.check_resumable(out, old, storage.make_manifest(plan, old["chunk"],
+                                                                old["metrics"]))
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
                           client.scheduler_info().get("workers", {}).values()) or 1
-            _execute(plan, out, manifest, old is None,
-                     lambda: client.get_executor(pure=False), 2 * threads + 1, progress)
+            _execute(plan, out, old, chunk, threads, lambda: client.get_executor(pure=False),
+                     2 * threads + 1, progress)
     elif workers == 0:
-        _execute(plan, out, manifest, old is None, SequentialExecutor, 1, progress)
+        _execute(plan, out, old, chunk, 1, SequentialExecutor, 1, progress)
     else:
-        _execute(plan, out, manifest, old is None, lambda: process_pool(workers),
+        _execute(plan, out, old, chunk, workers, lambda: process_pool(workers),
                  2 * workers + 1, progress)
     return out
 
 
-def _execute(plan: Plan, out: Path, manifest: dict[str, Any], new: bool,
-             make_executor: Callable[[], Any], window: int,
+def _execute(plan: Plan, out: Path, old: dict[str, Any] | None, chunk: int | None,
+             workers: int, make_executor: Callable[[], Any], window: int,
              progress: Progress | None) -> None:
-    if new:
-        storage.create(out, plan, manifest)
+    executor = make_executor()
+    try:
+        if old:
+            manifest = storage.make_manifest(plan, old["chunk"], old["metrics"])
+        else:
+            # the probe runs where the runs will: the parent need not import the model
+            metrics, seconds = call(executor, probe, plan.text, plan.file, plan.seed,
+                                    plan.steps)
+            manifest = storage.make_manifest(
+                plan, chunk or chunk_size(seconds, plan.n_runs, workers), metrics)
+            storage.create(out, plan, manifest)
+    except BaseException:
+        shutdown(executor)
+        raise
     done = storage.done_chunks(out)
     counts = [sum(e["runs"] for e in done.values()), sum(e["failed"] for e in done.values())]
     if progress:
@@ -112,7 +121,8 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any], new: bool,
             progress(counts[0], counts[1], plan.n_runs)
 
     todo = (i for i in range(manifest["chunks"]) if i not in done)
-    run_chunks(make_executor, _chunks(plan, out, manifest, todo), window, on_done)
+    run_chunks(make_executor, _chunks(plan, out, manifest, todo), window, on_done,
+               executor=executor)
 
 
 def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
@@ -126,17 +136,6 @@ def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
             runs=tuple((n, n // r, n % r, run_seed(plan.seed, n // r, n % r)) for n in runs),
             overrides=tuple(plan.points[n // r] for n in runs),
             steps=plan.steps, every=plan.every, metrics=tuple(manifest["metrics"]), kill=kill)
-
-
-def probe(plan: Plan) -> tuple[list[str], float]:
-    """Run the unmodified scenario once: the summary's columns and the seconds a run takes."""
-    from sim.metrics import summary
-    from sim.model import TradeModel
-
-    start = time.perf_counter()
-    model = TradeModel(scenario=plan.scenario, rng=plan.seed, steps=plan.steps).run()
-    metrics = list(summary(model))
-    return metrics, time.perf_counter() - start
 
 
 def chunk_size(seconds: float, n_runs: int, workers: int) -> int:

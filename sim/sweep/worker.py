@@ -48,23 +48,35 @@ _DOCS: dict[str, tuple[Any, yamlio.Positions]] = {}
 _SCENARIOS: dict[tuple[str, str], Scenario] = {}
 
 
-def _scenario(chunk: Chunk, overrides: dict[str, Any]) -> Scenario:
+def _scenario(text: str, file: str, overrides: dict[str, Any]) -> Scenario:
     """The scenario of a design point, validated once per process (a worker serves many
     sweeps, so the cache is keyed by the scenario text and the point's values)."""
-    key = source_hash(chunk.text)
+    key = source_hash(text)
     point = repr(sorted(overrides.items()))
     if key not in _DOCS:
         _DOCS.clear()
         _SCENARIOS.clear()
-        _DOCS[key] = yamlio.load_text(chunk.text, chunk.file)
+        _DOCS[key] = yamlio.load_text(text, file)
     if (key, point) not in _SCENARIOS:
         if len(_SCENARIOS) > 256:
             _SCENARIOS.clear()
         doc, positions = _DOCS[key]
         doc = copy.deepcopy(doc)
-        apply_overrides(doc, positions, overrides, chunk.file)
-        _SCENARIOS[(key, point)] = validate_document(doc, positions, chunk.file)
+        apply_overrides(doc, positions, overrides, file)
+        _SCENARIOS[(key, point)] = validate_document(doc, positions, file)
     return _SCENARIOS[(key, point)]
+
+
+def probe(text: str, file: str, seed: int, steps: int | None) -> tuple[list[str], float]:
+    """Run the unmodified scenario once, where the sweep's runs will run: the summary's
+    columns, and the seconds a run takes (which sizes the chunks)."""
+    from sim.metrics import summary
+    from sim.model import TradeModel
+
+    scenario = _scenario(text, file, {})
+    start = time.perf_counter()
+    model = TradeModel(scenario=scenario, rng=seed, steps=steps).run()
+    return list(summary(model)), time.perf_counter() - start
 
 
 def run_chunk(chunk: Chunk) -> dict[str, Any]:
@@ -83,7 +95,7 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
         values: dict[str, float] = {}
         error = None
         try:
-            model = TradeModel(scenario=_scenario(chunk, overrides), rng=seed,
+            model = TradeModel(scenario=_scenario(chunk.text, chunk.file, overrides), rng=seed,
                                steps=chunk.steps)
             model.run()
             values = summary(model)
