@@ -172,3 +172,21 @@ def test_the_engine_names_are_still_importable_from_sim():
     assert set(sim.__all__) <= set(dir(sim))
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         sim.Nope  # noqa: B018
+
+
+def test_a_script_without_main_guard_gets_a_clear_error_and_no_folder(tmp_path):
+    """Workers import the main module; an unguarded script would start the sweep again in
+    each, which breaks the pool. The user is told why, and nothing is written."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "sweep"
+    script = tmp_path / "unguarded.py"
+    script.write_text("from sim.sweep import run_sweep\n"
+                      f"run_sweep({SCENARIO!r}, {{'stockpile_cover': [0, 26]}}, out={str(out)!r},"
+                      " workers=2, steps=5)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], timeout=120)
+    assert done.returncode != 0
+    assert "without an `if __name__ == '__main__':` guard" in done.stderr.splitlines()[-1]
+    assert not out.exists()
