@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import solara
 
@@ -20,11 +22,18 @@ from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.prose import Prose
 from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
 from sim import ScenarioError
+from sim.yamlio import MAX_BYTES
 
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
           "50 steps/s": 50, "as fast as possible": 0}
 REDRAW_SECONDS = 0.2  # while playing, the charts are redrawn at most 5 times a second
 NEWS_SHOWN = 40
+
+
+@solara.component_vue("file_pick.vue")
+def FilePick(label: str, accept: str, max_bytes: int,
+             event_picked: Callable[[dict[str, Any]], None]):
+    """A keyboard-usable file chooser: the browser reads the file, Python gets its text."""
 
 
 def scenario_sources() -> dict[str, str]:
@@ -75,13 +84,22 @@ def SetupPanel(on_start):
         data = info.get("data") or info["file_obj"].read()
         accept_upload(info["name"], data.decode("utf-8", "replace"))
 
+    def on_picked(info: dict):
+        if info.get("text") is None:
+            size = info.get("size") or 0
+            set_upload_errors([f"{info.get('name')}: cannot read it, or it is larger than "
+                               f"{MAX_BYTES:,} bytes ({size:,} bytes)"])
+            return
+        accept_upload(str(info.get("name") or "upload.yaml"), str(info["text"]))
+
     Prose("# Chokepoint\nChoose a scenario, take a role, and play it turn by turn.")
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Select(label="Scenario", values=choices, value=choice, on_value=set_choice,
                       style={"min-width": "320px"})
+        FilePick(label="…or choose a scenario YAML file", accept=".yaml,.yml",
+                 max_bytes=MAX_BYTES, event_picked=on_picked)
         with solara.Div(style={"min-width": "300px"}):
-            solara.FileDrop(label="…or drop a scenario YAML file here to upload it",
-                            on_file=on_file, lazy=False)
+            solara.FileDrop(label="…or drop one here", on_file=on_file, lazy=False)
     with solara.Details(summary="…or paste a scenario's YAML (keyboard friendly)"):
         solara.InputTextArea(label="Scenario YAML", value=pasted, on_value=set_pasted,
                              continuous_update=True, rows=6)

@@ -193,3 +193,23 @@ def test_uploaded_bad_scenario_is_refused_with_line_numbers(server, context, tmp
     errors = page.locator(".upload-errors pre")
     expect(errors).to_have_text(cli.stderr.strip(), timeout=TIMEOUT)
     page.screenshot(path=ARTIFACTS / "8_upload_refused.png", full_page=True)
+
+
+def test_a_scenario_file_can_be_chosen_from_the_keyboard(server, context, tmp_path):
+    page = context.new_page()
+    page.goto(server)
+    expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
+    picker = page.locator("input.file-pick-input[type=file]")
+    picker.focus()  # a native file input: Tab reaches it, Enter or Space opens the dialog
+    assert page.evaluate("document.activeElement.classList.contains('file-pick-input')")
+    mine = tmp_path / "my_case.yaml"
+    mine.write_text(SCENARIO.read_text().replace("name: Hikvision 2019", "name: My own case"))
+    assert "My own case" in mine.read_text()
+    picker.set_input_files(mine)
+    expect(page.get_by_text("My own case")).to_be_visible(timeout=TIMEOUT)
+    big = tmp_path / "huge.yaml"
+    big.write_text("#" * 1_100_000)
+    picker.set_input_files(big)
+    expect(page.locator(".upload-errors pre")).to_contain_text(
+        "huge.yaml: cannot read it, or it is larger than 1,000,000 bytes (1,100,000 bytes)",
+        timeout=TIMEOUT)
