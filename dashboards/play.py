@@ -96,7 +96,7 @@ def SetupPanel(on_start):
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Select(label="Scenario", values=choices, value=choice, on_value=set_choice,
                       style={"min-width": "320px"})
-        FilePick(label="…or choose a scenario YAML file", accept=".yaml,.yml",
+        FilePick(label="…or choose a YAML file", accept=".yaml,.yml",
                  max_bytes=MAX_BYTES, event_picked=on_picked)
         with solara.Div(style={"min-width": "300px"}):
             solara.FileDrop(label="…or drop one here", on_file=on_file, lazy=False)
