@@ -36,14 +36,19 @@ def FilePick(label: str, accept: str, max_bytes: int,
     """A keyboard-usable file chooser: the browser reads the file, Python gets its text."""
 
 
+DEFAULT_SCENARIO = "hikvision_2019"  # offered first when ``chokepoint play`` is given no file
+
+
 def scenario_sources() -> dict[str, str]:
-    """Scenario choices: the file ``chokepoint play`` was given, then the shipped ones."""
+    """Scenario choices: the file ``chokepoint play`` was given (else the default), then the
+    other shipped ones."""
     out: dict[str, str] = {}
     start = startup_scenario()
     if start:
         out[Path(start).name] = start
-    for path in shipped_scenarios().values():
-        out.setdefault(path.name, str(path))
+    shipped = shipped_scenarios()
+    for name in sorted(shipped, key=lambda n: n != DEFAULT_SCENARIO):
+        out.setdefault(shipped[name].name, str(shipped[name]))
     return out
 
 

@@ -182,3 +182,14 @@ def test_two_pages_have_separate_games(hikvision_first):
     assert all(w.attributes["data-step"] == "0" for w in imgs)
     a.close()
     b.close()
+
+
+def test_without_a_file_the_default_scenario_is_offered_first(monkeypatch):
+    from dashboards.play import DEFAULT_SCENARIO, scenario_sources
+
+    monkeypatch.delenv(SCENARIO_ENV, raising=False)
+    names = list(scenario_sources())
+    assert names[0] == f"{DEFAULT_SCENARIO}.yaml"
+    assert sorted(names) == sorted(p.name for p in shipped_scenarios().values())
+    monkeypatch.setenv(SCENARIO_ENV, str(SCENARIO.with_name("zte_2018.yaml")))
+    assert list(scenario_sources())[:2] == ["zte_2018.yaml", f"{DEFAULT_SCENARIO}.yaml"]
