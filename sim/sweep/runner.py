@@ -74,40 +74,40 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
                      seed=seed, steps=steps, every=every)
     out = Path(out)
     old = storage.read_manifest(out)
+    manifest = None
     if old:  # resuming: refuse another sweep's folder before connecting to anything
-        storage.check_resumable(out, old, storage.make_manifest(plan, old["chunk"],
-                                                                old["metrics"]))
+        manifest = storage.make_manifest(plan, old["chunk"], old["metrics"])
+        storage.check_resumable(out, old, manifest)
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
                           client.scheduler_info().get("workers", {}).values()) or 1
-            _execute(plan, out, old, chunk, threads, lambda: client.get_executor(pure=False),
-                     2 * threads + 1, progress)
+            _execute(plan, out, manifest, chunk, threads,
+                     lambda: client.get_executor(pure=False), 2 * threads + 1, progress)
     elif workers == 0:
-        _execute(plan, out, old, chunk, 1, SequentialExecutor, 1, progress)
+        _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress)
     else:
-        _execute(plan, out, old, chunk, workers, lambda: process_pool(workers),
+        _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
                  2 * workers + 1, progress)
     return out
 
 
-def _execute(plan: Plan, out: Path, old: dict[str, Any] | None, chunk: int | None,
+def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
              workers: int, make_executor: Callable[[], Any], window: int,
              progress: Progress | None) -> None:
+    """Run what is not done yet; a new sweep (``manifest`` None) is probed and created first."""
     executor = make_executor()
-    try:
-        if old:
-            manifest = storage.make_manifest(plan, old["chunk"], old["metrics"])
-        else:
+    if manifest is None:
+        try:
             # the probe runs where the runs will: the parent need not import the model
             metrics, seconds = call(executor, probe, plan.text, plan.file, plan.seed,
                                     plan.steps)
             manifest = storage.make_manifest(
                 plan, chunk or chunk_size(seconds, plan.n_runs, workers), metrics)
             storage.create(out, plan, manifest)
-    except BaseException:
-        shutdown(executor)
-        raise
+        except BaseException:
+            shutdown(executor)
+            raise
     done = storage.done_chunks(out)
     counts = [sum(e["runs"] for e in done.values()), sum(e["failed"] for e in done.values())]
     if progress:
