@@ -52,7 +52,7 @@ def ration(requests: np.ndarray, owner: np.ndarray, capacity: np.ndarray) -> np.
     asked = np.bincount(owner, requests, len(capacity))
     # only owners asked for more than they have ration (no overflow on tiny requests)
     fill = np.divide(capacity, asked, out=np.ones_like(capacity, dtype=float),
-                     where=asked > capacity)
+                     where=(asked > capacity) & (asked > 0))
     return requests * fill[owner]
 
 
@@ -162,8 +162,11 @@ def clear_markets(weight: np.ndarray, price: np.ndarray, market: np.ndarray,
 def _cap_rows(amount: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """Scale each row down so that it sums to at most ``limit`` (proportional rationing)."""
     total = amount.sum(axis=1)
-    fill = np.divide(limit, total, out=np.ones_like(limit, dtype=float), where=total > 0)
-    return amount * np.minimum(1.0, fill)[:, None]
+    # divide only rows over their limit (no overflow on tiny totals); a limit a rounding error
+    # below zero with nothing asked leaves the row alone
+    over = (total > limit) & (total > 0)
+    fill = np.divide(limit, total, out=np.ones_like(limit, dtype=float), where=over)
+    return amount * fill[:, None]
 
 
 def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray,
