@@ -39,7 +39,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# speed and memory figures, each a ratio against a baseline measured in the same run (~8 min)
+# speed and memory figures, each a ratio against a baseline measured in the same run (~10 min)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
 	$(VENV)/bin/python benchmarks/sweep.py
