@@ -151,18 +151,28 @@ def test_a_worker_serving_two_sweeps_keeps_their_points_apart(tmp_path):
     assert not read(a)[metrics].equals(read(b)[metrics])
 
 
-def test_importing_sweeps_leaves_mesa_and_scipy_to_the_fork_server():
-    """``run_sweep`` starts the fork server before the parent imports the model, so the
-    server's second of importing Mesa overlaps the parent's planning; that only works while
-    ``import sim.sweep`` stays light."""
+def test_the_parent_of_a_sweep_never_imports_the_model(tmp_path):
+    """``run_sweep`` starts the fork server before planning, so the server's second of
+    importing Mesa overlaps the parent's work; that only works while ``import sim.sweep`` stays
+    light. The probe run happens in a worker, so the parent never imports the model at all."""
     import subprocess
     import sys
 
-    code = ("import sys, sim.sweep, sim.sweep.cli; "
-            "print(sorted(m for m in ('mesa', 'scipy.stats', 'sim.model') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    heavy = "sorted(m for m in ('mesa', 'scipy.stats', 'sim.model') if m in sys.modules)"
+    code = ("import sys, sim.sweep, sim.sweep.cli\n"
+            "if __name__ == '__main__':\n"  # worker processes import this file too
+            f"    print({heavy})\n"
+            f"    sim.sweep.run_sweep({SCENARIO!r}, {{'stockpile_cover': [0, 26]}}, "
+            f"out={str(tmp_path / 's')!r}, workers=1, steps=5)\n"
+            f"    print({heavy})\n")
+    script = tmp_path / "sweep.py"
+    script.write_text(code, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          cwd=Path(__file__).parents[1], check=True)
-    assert out.stdout.strip() == "[]"
+    after_import, after_sweep = out.stdout.strip().splitlines()
+    assert after_import == "[]"
+    assert after_sweep == "[]"  # a grid needs no sampler; the probe and runs were elsewhere
+    assert len(read(tmp_path / "s")) == 2
 
 
 def test_the_engine_names_are_still_importable_from_sim():
