@@ -200,3 +200,17 @@ def test_a_script_without_main_guard_gets_a_clear_error_and_no_folder(tmp_path):
     assert done.returncode != 0
     assert "without an `if __name__ == '__main__':` guard" in done.stderr.splitlines()[-1]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("seconds, n_runs, workers, size", [
+    (0.066, 1_280, 2, 4),           # whole-horizon runs: about a quarter of a second each
+    (0.013, 10_000, 2, 20),         # short runs: more of them per chunk
+    (0.066, 100_000, 2, 50),        # a big sweep: at most about 2,000 part files
+    (0.066, 1_000_000, 2, 200),     # ...but never more than 200 runs in a chunk
+    (0.066, 20, 2, 3),              # a tiny sweep: still 4 chunks per worker to share
+    (5.0, 100, 8, 1),
+])
+def test_chunk_size(seconds, n_runs, workers, size):
+    from sim.sweep.runner import chunk_size
+
+    assert chunk_size(seconds, n_runs, workers) == size

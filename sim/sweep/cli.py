@@ -43,7 +43,9 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--dask", metavar="ADDRESS|local",
                    help="run on Dask: a local cluster, or a scheduler such as tcp://host:8786 "
                         "(default: $DASK_SCHEDULER_ADDRESS if set)")
-    p.add_argument("--chunk", type=int, help="runs per task (default: ~0.25 s of work)")
+    p.add_argument("--chunk", type=int,
+                   help="runs per task and part file (default: ~0.25 s of work; more in "
+                        "sweeps that would otherwise write over 2,000 part files)")
     p.add_argument("--out", metavar="DIR", help="output folder (run it again to resume)")
     p.add_argument("--metric", action="append", default=[],
                    help="report: a summary column to plot (repeatable; default: a few)")

@@ -33,7 +33,8 @@ from sim.sweep.worker import KILL_ENV, Chunk, probe
 
 Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
 CHUNK_SECONDS = 0.25  # work per chunk: Dask costs ~5 ms a task, a process pool ~0.2 ms
-MAX_CHUNK = 200
+MAX_CHUNK = 200       # runs per chunk at most: bounds a worker's memory with --every
+PARTS = 2_000         # part files a sweep aims not to exceed: big sweeps get bigger chunks
 
 
 def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str | Path,
@@ -139,6 +140,8 @@ def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
 
 
 def chunk_size(seconds: float, n_runs: int, workers: int) -> int:
-    """Runs per chunk: about CHUNK_SECONDS of work, and at least 4 chunks per worker."""
-    size = min(math.ceil(CHUNK_SECONDS / max(seconds, 1e-4)), MAX_CHUNK)
-    return max(1, min(size, math.ceil(n_runs / (4 * workers))))
+    """Runs per chunk: about CHUNK_SECONDS of work, or more if that would make over PARTS part
+    files (a million runs should not be a million small files), but at most MAX_CHUNK, and at
+    least 4 chunks per worker."""
+    size = max(math.ceil(CHUNK_SECONDS / max(seconds, 1e-4)), math.ceil(n_runs / PARTS))
+    return max(1, min(size, MAX_CHUNK, math.ceil(n_runs / (4 * workers))))
