@@ -163,7 +163,7 @@ def _fan_figure(out: Path, ok: Any, metric: str, factors: list[str]) -> Any:
             ax.fill_between(wide.columns, q[0], q[4], color=line.get_color(), alpha=0.1)
         ax.set_title(f"{entity} {metric} by {f}", fontsize=9)
         ax.set_xlabel("step")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, title="median; 50% and 90% of runs", title_fontsize=7)
     fig.tight_layout()
     return fig
 
