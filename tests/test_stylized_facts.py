@@ -155,3 +155,18 @@ def test_huawei_fdpr_cuts_foreign_made_chips_by_their_us_content():
         assert ship[at:, link].sum() == 0, supplier
     smic = huawei & (links.supplier == w.suppliers.index("SMIC"))  # 8% US content: spared
     assert ship[step_of(hua, "fdpr_august"):, smic].sum() > 0
+
+
+def test_huawei_is_the_share_of_qorvo_and_lumentum_their_10ks_report():
+    """Qorvo 15% and Lumentum 18% of revenue from Huawei (FY2019 10-Ks), before any policy."""
+    base = TradeModel(scenario=load_scenario(SCENARIOS / "huawei_2019.yaml").without_policy(),
+                      rng=1)
+    for _ in range(13):
+        base.step()
+    w, links = base.world, base.links
+    ship = np.asarray(links.shipments)
+    huawei = links.firm == w.firms.index("Huawei")
+    for supplier, share in (("Qorvo", 0.15), ("Lumentum", 0.18)):
+        mine = links.supplier == w.suppliers.index(supplier)
+        got = ship[mine & huawei].sum() / ship[mine].sum()
+        assert abs(got - share) < 0.03, (supplier, got)
