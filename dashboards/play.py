@@ -202,17 +202,20 @@ def GameView(game: Game, on_reset, on_quit):
         if not playing:
             return
         rate = SPEEDS[speed]
+        start, done = time.perf_counter(), 0
         while not cancel.is_set() and not game.finished:
             t0 = time.perf_counter()
-            want = max(1, round(rate * REDRAW_SECONDS)) if rate else None
+            want = steps_due(rate, t0 - start, done) if rate else None
             made, stop = 0, False
-            while not game.finished and (made < want if want else
+            while not game.finished and (made < want if want is not None else
                                          time.perf_counter() - t0 < REDRAW_SECONDS / 2):
                 made += game.step(1)
                 if pause_at_turn and game.step_index % game.turn_steps == 0:
                     stop = True
                     break
-            set_tick(lambda t: t + 1)
+            done += made
+            if made:
+                set_tick(lambda t: t + 1)
             if stop or game.finished:
                 break
             cancel.wait(max(0.0, REDRAW_SECONDS - (time.perf_counter() - t0)))
@@ -248,6 +251,13 @@ def GameView(game: Game, on_reset, on_quit):
             with solara.Row(style={"flex-wrap": "wrap"}):
                 for spec in TABS[tab]:
                     Chart(book, spec.key, overlay, tick)
+
+
+def steps_due(rate: float, elapsed: float, done: int) -> int:
+    """Steps to make now when playing at ``rate`` steps/s for ``elapsed`` seconds with ``done``
+    made: the first at once, then on the clock, so that time spent redrawing the charts is
+    caught up rather than lost; at most a second's worth at a time (0: nothing due yet)."""
+    return int(min(int(rate * elapsed) + 1 - done, rate))
 
 
 def status(game: Game) -> str:

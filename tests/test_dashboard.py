@@ -193,3 +193,17 @@ def test_without_a_file_the_default_scenario_is_offered_first(monkeypatch):
     assert sorted(names) == sorted(p.name for p in shipped_scenarios().values())
     monkeypatch.setenv(SCENARIO_ENV, str(SCENARIO.with_name("zte_2018.yaml")))
     assert list(scenario_sources())[:2] == ["zte_2018.yaml", f"{DEFAULT_SCENARIO}.yaml"]
+
+
+@pytest.mark.parametrize("rate, elapsed, done, due", [
+    (1, 0.0, 0, 1),      # the first step at once
+    (1, 0.6, 1, 0),      # then nothing until a second has passed
+    (1, 1.0, 1, 1),
+    (50, 0.3, 1, 15),    # a 0.3 s redraw is caught up at the next turn of the loop
+    (10, 0.2, 2, 1),
+    (50, 30.0, 10, 50),  # after a long stall, at most a second's worth at once
+])
+def test_playing_keeps_to_the_chosen_speed(rate, elapsed, done, due):
+    from dashboards.play import steps_due
+
+    assert steps_due(rate, elapsed, done) == due
