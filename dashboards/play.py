@@ -193,6 +193,11 @@ def GameView(game: Game, on_reset, on_quit):
     # (step, sentence): the confirmation of a move, shown until the game moves on
     notice, set_notice = solara.use_state((0, ""))
     book = solara.use_memo(lambda: ChartBook(game), [game])
+    # the tick whose render is committed: the play loop asks for the next redraw only then, so
+    # that a render running in the browser connection's thread (after a click) can finish and
+    # be sent, instead of being asked to start over by every turn of the loop
+    drawn = solara.use_ref(tick)
+    solara.use_effect(lambda: setattr(drawn, "current", tick), [tick])
 
     def advance(n: int):
         game.step(n)
@@ -202,7 +207,7 @@ def GameView(game: Game, on_reset, on_quit):
         if not playing:
             return
         rate = SPEEDS[speed]
-        start, done = time.perf_counter(), 0
+        start, done, asked = time.perf_counter(), 0, drawn.current
         while not cancel.is_set() and not game.finished:
             t0 = time.perf_counter()
             want = steps_due(rate, t0 - start, done) if rate else None
@@ -214,11 +219,14 @@ def GameView(game: Game, on_reset, on_quit):
                     stop = True
                     break
             done += made
-            if made:
-                set_tick(lambda t: t + 1)
+            if made and drawn.current >= asked:  # the last redraw is in: ask for the next
+                asked = drawn.current + 1
+                set_tick(asked)
             if stop or game.finished:
                 break
             cancel.wait(max(0.0, REDRAW_SECONDS - (time.perf_counter() - t0)))
+        if done:
+            set_tick(lambda t: t + 1)  # whatever was skipped, the last state is drawn
         if not cancel.is_set():
             set_playing(False)
 
