@@ -139,13 +139,19 @@ def play_until(page, target: int) -> tuple[float, float]:
     return rate, gap
 
 
-def first_redraw(browser, url: str) -> float:
-    """Seconds from pressing Play in a fresh game (25 steps/s) to the charts' first update."""
+def new_game(browser, url: str):
+    """A new tab with a game started as observer, its charts drawn at step 0."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
     choose(page, "Your role", "observe")
     page.get_by_role("button", name="Start the game").click()
     wait_all(page, 0)
+    return page
+
+
+def first_redraw(browser, url: str) -> float:
+    """Seconds from pressing Play in a fresh game (25 steps/s) to the charts' first update."""
+    page = new_game(browser, url)
     choose(page, "Speed", "25 steps/s")
     page.get_by_role("button", name="Play").click()
     clicked = time.perf_counter()
@@ -166,11 +172,7 @@ def main() -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                             args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(url)
-                choose(page, "Your role", "observe")
-                page.get_by_role("button", name="Start the game").click()
-                wait_all(page, 0)
+                page = new_game(browser, url)
                 choose(page, "Speed", "50 steps/s")
                 rows = []
                 for history in (10, 100, 500):
