@@ -23,6 +23,7 @@ from sim import yamlio
 from sim.errors import Problem, ScenarioError
 
 SCHEMA_ID = "chokepoint/1"
+Positive = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Objective = Literal["security", "industry", "consumers", "escalation"]
@@ -77,7 +78,7 @@ class Country(Frozen):
 
 
 class Product(Frozen):
-    price: Annotated[float, Field(gt=0)] = Field(description="reference price per unit")
+    price: Positive = Field(description="reference price per unit")
     elasticity: NonNeg = Field(description="price elasticity of total demand")
     demand: dict[str, NonNeg] = Field(description="units per step per region at that price")
     margin: Share = Field(0.2, description="operating margin at the reference price")
@@ -90,7 +91,7 @@ class Component(Frozen):
 
 
 class Ramp(Frozen):
-    capacity: Annotated[float, Field(gt=0)] = Field(description="ceiling capacity can grow to")
+    capacity: Positive = Field(description="ceiling capacity can grow to")
     steps: Annotated[int, Field(ge=1)] = Field(description="roughly how long growth takes")
 
 
@@ -98,7 +99,7 @@ class Supplier(Frozen):
     country: str = Field(description="the country it belongs to")
     component: str = Field(description="the component it makes")
     capacity: NonNeg = Field(description="units per step")
-    price: Annotated[float, Field(gt=0)] = Field(description="price per unit")
+    price: Positive = Field(description="price per unit")
     ramp: Ramp | None = Field(None, description="an emerging supplier's growth on demand")
     tech: dict[str, Share] | None = Field(
         None, description="technology content by country (default: all its own country's)")
@@ -109,13 +110,13 @@ class Supplier(Frozen):
 class Firm(Frozen):
     country: str = Field(description="the country it belongs to")
     product: str = Field(description="the product it makes")
-    capacity: Annotated[float, Field(gt=0)] = Field(description="units of output per step")
-    bom: dict[str, Annotated[float, Field(gt=0)]] = Field(
+    capacity: Positive = Field(description="units of output per step")
+    bom: dict[str, Positive] = Field(
         description="units of each component per unit of output")
     sources: dict[str, list[str]] = Field(description="qualified suppliers per component")
     cover: NonNeg = Field(4.0, description="target stock, in steps of expected use")
     strategy: StrategySpec | None = Field(None, description="AI behaviour (default: passive)")
-    appeal: Annotated[float, Field(gt=0)] | dict[str, Annotated[float, Field(ge=0)]] = Field(
+    appeal: Positive | dict[str, NonNeg] = Field(
         1.0, description="buyers' preference at equal prices (brand, quality, reputation): one "
                          "number, or one per region (regions not named: 1); shares of a market "
                          "at reference prices are proportional to it")
@@ -152,9 +153,9 @@ class Parameter(Frozen):
 class ModelOptions(Frozen):
     """Behavioural constants; defaults and sources are in docs/model.md."""
 
-    lead_time_days: Annotated[float, Field(gt=0)] = Field(
+    lead_time_days: Positive = Field(
         28.0, description="default supplier lead time, in days")
-    build_lag_days: Annotated[float, Field(gt=0)] = Field(
+    build_lag_days: Positive = Field(
         91.0, description="how long orders must exceed an emerging supplier's "
                           "capacity before it grows, in days")
     forecast_smoothing: Share = Field(
@@ -175,9 +176,9 @@ class ModelOptions(Frozen):
         0.2, description="cost of holding stock, share of its value per year")
     obsolescence_per_year: Share = Field(
         0.1, description="share of stock written off per year")
-    risk_half_life_days: Annotated[float, Field(gt=0)] = Field(
+    risk_half_life_days: Positive = Field(
         365.0, description="half-life of perceived risk when nothing follows")
-    risk_shield_days: Annotated[float, Field(gt=0)] = Field(
+    risk_shield_days: Positive = Field(
         182.0, description="stock cover, in days, that halves the hazard priced into "
                            "the share price (a stockpile shields the firm)")
     loss_given_listing: Share = Field(
