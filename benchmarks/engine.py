@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from sim.model import TradeModel
+from sim.engine.model import TradeModel
 from sim.scenario import Scenario, validate_document
 
 COUNTRIES = ["US", "CN", "EU", "JP"]

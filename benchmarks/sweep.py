@@ -20,7 +20,7 @@ process under it (sampled with psutil), and its own peak memory (ru_maxrss). Pri
 The runs: Hikvision 2019 over a Latin hypercube of stockpile cover, licence rate and
 retaliation probability, 10 replicates per point, seeds from SeedSequence(root, (point,
 replicate)); batch_run drives a TradeModel subclass that looks up the same point and seed by
-run number and reports :func:`sim.metrics.summary` at the last step.
+run number and reports :func:`sim.engine.metrics.summary` at the last step.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def case_batch_run(n: int, workers: int, steps: int | None, out: Path) -> dict[s
     import mesa
     import pandas as pd
 
-    from sim.metrics import summary
-    from sim.model import TradeModel
+    from sim.engine.metrics import summary
+    from sim.engine.model import TradeModel
     from sim.scenario import load_scenario
     from sim.sweep.plan import make_plan
     from sim.sweep.seeds import run_seed

@@ -16,7 +16,7 @@ import solara
 from dashboards.game import Game
 from dashboards.prose import Prose
 from sim import MOVES, MoveError
-from sim.registry import Param
+from sim.rules.params import Param
 
 NO_TARGET = "(all / none)"
 ALL_PRODUCTS = "all"

@@ -1,10 +1,10 @@
 """One browser tab's game: the played model, its no-policy baseline, and what the page shows.
 
 A :class:`Game` is built per tab (never at import) from a scenario, a role and a seed. It steps
-the played :class:`~sim.model.TradeModel` and a baseline built from ``scenario.without_policy()``
-with the same seed in lock-step, so every chart can overlay what would have happened without
-any policy move. The news feed, the timeline and the score card are plain functions of the two
-recorders; nothing here imports Solara.
+the played :class:`~sim.engine.model.TradeModel` and a baseline built from
+``scenario.without_policy()`` with the same seed in lock-step, so every chart can overlay what
+would have happened without any policy move. The news feed, the timeline and the score card are
+plain functions of the two recorders; nothing here imports Solara.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow.csv as pacsv
 
 from sim import MoveCall, Scenario, TradeModel
-from sim.metrics import COUNTRY, FIRM, SUPPLIER
-from sim.output import tidy_table
-from sim.state import OBJECTIVES
+from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
+from sim.engine.output import tidy_table
+from sim.engine.state import OBJECTIVES
 
 OBSERVE = "observe"
 EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news

@@ -22,7 +22,7 @@ from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.prose import Prose
 from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
 from sim import ScenarioError
-from sim.yamlio import MAX_BYTES
+from sim.scenario.yamlio import MAX_BYTES
 
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
           "50 steps/s": 50, "as fast as possible": 0}

@@ -11,16 +11,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sim.engine.model import TradeModel
     from sim.errors import MoveError, Problem, ScenarioError
-    from sim.model import TradeModel
-    from sim.moves import MOVES, MoveCall
+    from sim.rules.moves import MOVES, MoveCall
+    from sim.rules.strategies import STRATEGIES
     from sim.scenario import Scenario, load_scenario
-    from sim.strategies import STRATEGIES
 
 _WHERE = {"MoveError": "sim.errors", "Problem": "sim.errors", "ScenarioError": "sim.errors",
-          "TradeModel": "sim.model", "MOVES": "sim.moves", "MoveCall": "sim.moves",
+          "TradeModel": "sim.engine.model", "MOVES": "sim.rules.moves",
+          "MoveCall": "sim.rules.moves",
           "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
-          "STRATEGIES": "sim.strategies"}
+          "STRATEGIES": "sim.rules.strategies"}
 
 __all__ = ["MOVES", "STRATEGIES", "MoveCall", "MoveError", "Problem", "Scenario",
            "ScenarioError", "TradeModel", "load_scenario"]

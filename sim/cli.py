@@ -57,9 +57,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.metrics import summary
-    from sim.model import TradeModel
-    from sim.output import FORMATS, tidy_table, write_table
+    from sim.engine.metrics import summary
+    from sim.engine.model import TradeModel
+    from sim.engine.output import FORMATS, tidy_table, write_table
     from sim.scenario import load_scenario
 
     if args.out and Path(args.out).suffix.lower() not in FORMATS:
@@ -98,7 +98,7 @@ def format_summary(model: Any, row: dict[str, float], seed: int) -> str:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.schema import json_schema
+    from sim.scenario.schema import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return 0

@@ -17,7 +17,7 @@ from dashboards.game import OBSERVE, Game, domestic_substitutes, shipped_scenari
 from dashboards.prose import to_html
 from dashboards.setup import SCENARIO_ENV, overrides_from, parameter_sliders
 from sim import MoveError, TradeModel, load_scenario
-from sim.output import tidy_table
+from sim.engine.output import tidy_table
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hikvision_2019.yaml"
 

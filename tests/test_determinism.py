@@ -17,7 +17,7 @@ import pytest
 
 from sim import TradeModel, load_scenario
 from sim.cli import main
-from sim.metrics import summary
+from sim.engine.metrics import summary
 
 ROOT = Path(__file__).parents[1]
 HIK = ROOT / "scenarios" / "hikvision_2019.yaml"

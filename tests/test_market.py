@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from sim import market
+from sim.engine import market
 
 TOL = 1e-9
 SETTINGS = settings(max_examples=60, deadline=None)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sim import MOVES, STRATEGIES
-from sim.reference import _walk, render
 from sim.scenario import ModelOptions, Scenario
-from sim.schema import json_schema
+from sim.scenario.docs import _walk, render
+from sim.scenario.schema import json_schema
 
 DOC = Path(__file__).parents[1] / "docs" / "scenarios.md"
 
@@ -27,7 +27,7 @@ def test_committed_reference_is_up_to_date(text):
 
 
 def test_python_m_sim_reference_prints_it(text):
-    done = subprocess.run([sys.executable, "-m", "sim.reference"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "sim.scenario.docs"], capture_output=True,
                           text=True, timeout=120, check=True)
     assert done.stdout == text
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import sim.model
-import sim.moves
+import sim.engine.model
+import sim.rules.moves
 from sim import MOVES, STRATEGIES, MoveCall, MoveError, TradeModel, load_scenario
-from sim.moves import ACTOR_KINDS, TARGET_KINDS, apply_move
-from sim.registry import KINDS
+from sim.rules.moves import ACTOR_KINDS, TARGET_KINDS, apply_move
+from sim.rules.params import KINDS
 
 SCENARIO = Path(__file__).parents[1] / "scenarios" / "hikvision_2019.yaml"
 SC = load_scenario(SCENARIO)
@@ -283,13 +283,13 @@ def test_retaliation_strategy_answers_a_listing():
 
 def test_player_event_and_strategy_moves_share_one_code_path(monkeypatch):
     seen: list[MoveCall] = []
-    real = sim.moves.apply_move
+    real = sim.rules.moves.apply_move
 
     def spy(model, call, checked=None):
         seen.append(call)
         return real(model, call, checked)
 
-    for module in (sim.moves, sim.model):
+    for module in (sim.rules.moves, sim.engine.model):
         if hasattr(module, "apply_move"):
             monkeypatch.setattr(module, "apply_move", spy)
     model = TradeModel(scenario=SC, rng=1, players=("US",))

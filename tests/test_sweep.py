@@ -109,16 +109,16 @@ def test_interrupted_sweep_resumes_to_the_same_files(reference, tmp_path):
 
 
 def test_failed_runs_are_recorded_in_design_order(tmp_path, monkeypatch):
-    import sim.metrics
+    import sim.engine.metrics
 
-    real = sim.metrics.summary
+    real = sim.engine.metrics.summary
 
     def flaky(model):
         if model.spec.firms["Hikvision"].strategy.values["cover"] == 26:
             raise RuntimeError("model blew up")
         return real(model)
 
-    monkeypatch.setattr(sim.metrics, "summary", flaky)
+    monkeypatch.setattr(sim.engine.metrics, "summary", flaky)
     out = run_sweep(SCENARIO, VARY, out=tmp_path / "f", workers=0, **SMALL)
     summary = read(out)
     assert list(summary["run"]) == list(range(12))
@@ -158,7 +158,7 @@ def test_the_parent_of_a_sweep_never_imports_the_model(tmp_path):
     import subprocess
     import sys
 
-    heavy = "sorted(m for m in ('mesa', 'scipy.stats', 'sim.model') if m in sys.modules)"
+    heavy = "sorted(m for m in ('mesa', 'scipy.stats', 'sim.engine.model') if m in sys.modules)"
     code = ("import sys, sim.sweep, sim.sweep.cli\n"
             "if __name__ == '__main__':\n"  # worker processes import this file too
             f"    print({heavy})\n"

@@ -37,7 +37,7 @@ class SequentialExecutor(Executor):
 
 
 # what the fork server imports once, so every worker forked from it starts with the model loaded
-PRELOAD = ["sim.sweep.worker", "sim.model", "sim.metrics", "sim.output"]
+PRELOAD = ["sim.sweep.worker", "sim.engine.model", "sim.engine.metrics", "sim.engine.output"]
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -5,7 +5,7 @@ values a list or a ``"lo:hi"`` range) into :class:`~sim.sweep.design.Factor` obj
 checks every one: the path exists in the scenario, values lie within a named parameter's
 ``min``/``max``, and each listed value and both ends of each range give a valid scenario.
 :func:`load_plan_file` reads a plan YAML (``chokepoint sweep plan.yaml``) with
-:mod:`sim.yamlio` and validates it with pydantic, errors located ``FILE:LINE:COL``.
+:mod:`sim.scenario.yamlio` and validates it with pydantic, errors located ``FILE:LINE:COL``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim import yamlio
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario, apply_overrides, parse_value, resolve_path, validate_document
+from sim.scenario import (
+    Scenario,
+    apply_overrides,
+    parse_value,
+    resolve_path,
+    validate_document,
+    yamlio,
+)
 from sim.sweep.design import DESIGNS, Factor, make_design
 
 

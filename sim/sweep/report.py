@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from sim.output import atomic_write
+from sim.engine.output import atomic_write
 
 FAN_METRICS = ("output", "inventory_cover", "share_price")
 MAX_LEVELS = 5

@@ -7,7 +7,7 @@ OUT/status.jsonl           the ledger: one line per finished chunk
 OUT/summary/part-NNNNNN.parquet   one row per run of a chunk: ids, status, error, headlines
 OUT/steps/part-NNNNNN.parquet     per-step series of a chunk (with ``every``)
 ```
-Every file is written to a temporary name and renamed (:func:`sim.output.atomic_write`); a
+Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`); a
 ledger line is appended only after its chunk's part files are in place, so a chunk is done
 when its line is there, and a half-written last line (a crash mid-append) is ignored.
 """
@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.output import atomic_write
+from sim.engine.output import atomic_write
 from sim.sweep.design import Factor
 from sim.sweep.plan import Plan, SweepError
 from sim.sweep.seeds import run_seed

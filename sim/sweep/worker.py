@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sim import yamlio
 from sim.errors import ScenarioError
-from sim.scenario import Scenario, apply_overrides, source_hash, validate_document
+from sim.scenario import Scenario, apply_overrides, source_hash, validate_document, yamlio
 from sim.sweep.storage import part_path, write_part
 
 KILL_ENV = "CHOKEPOINT_SWEEP_TEST_KILL"  # "RUN:MARKER": tests kill a worker once, at run RUN
@@ -70,8 +69,8 @@ def _scenario(text: str, file: str, overrides: dict[str, Any]) -> Scenario:
 def probe(text: str, file: str, seed: int, steps: int | None) -> tuple[list[str], float]:
     """Run the unmodified scenario once, where the sweep's runs will run: the summary's
     columns, and the seconds a run takes (which sizes the chunks)."""
-    from sim.metrics import summary
-    from sim.model import TradeModel
+    from sim.engine.metrics import summary
+    from sim.engine.model import TradeModel
 
     scenario = _scenario(text, file, {})
     start = time.perf_counter()
@@ -81,9 +80,9 @@ def probe(text: str, file: str, seed: int, steps: int | None) -> tuple[list[str]
 
 def run_chunk(chunk: Chunk) -> dict[str, Any]:
     """Run a chunk and write its part files; return its ledger entry."""
-    from sim.metrics import summary
-    from sim.model import TradeModel
-    from sim.output import tidy_table
+    from sim.engine.metrics import summary
+    from sim.engine.model import TradeModel
+    from sim.engine.output import tidy_table
 
     start = time.perf_counter()
     rows: dict[str, list[Any]] = {k: [] for k in ("run", "point", "replicate", "seed",

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sim import MoveCall, TradeModel, load_scenario
-from sim.output import tidy_table
+from sim.engine.output import tidy_table
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.moves import MOVES
-from sim.scenario import SCHEMA_ID, Scenario
-from sim.strategies import STRATEGIES
+from sim.rules.moves import MOVES
+from sim.rules.strategies import STRATEGIES
+from sim.scenario.models import SCHEMA_ID, Scenario
 
 
 def json_schema() -> dict[str, Any]:

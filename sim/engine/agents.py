@@ -1,8 +1,8 @@
 """Government, Firm and Supplier agents.
 
 The agents are thin: their numbers live in the model's arrays (so a step is vectorised) and
-their decisions are delegated to a strategy from :mod:`sim.strategies`. An agent played by a
-human has no strategy; its moves arrive through :meth:`sim.model.TradeModel.submit`.
+their decisions are delegated to a strategy from :mod:`sim.rules.strategies`. An agent played by a
+human has no strategy; its moves arrive through :meth:`sim.engine.model.TradeModel.submit`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.strategies import Strategy
+from sim.rules.strategies import Strategy
 
 if TYPE_CHECKING:
-    from sim.model import TradeModel
+    from sim.engine.model import TradeModel
 
 
 class Actor(mesa.Agent):

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sim.metrics import GROUPS
+from sim.engine.metrics import GROUPS
 
 if TYPE_CHECKING:
-    from sim.model import TradeModel
+    from sim.engine.model import TradeModel
 
 FORMATS = (".csv", ".parquet")
 

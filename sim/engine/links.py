@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.world import World
+from sim.engine.world import World
 
 
 class Links:

@@ -1,8 +1,9 @@
 """The trade model: one step = one period (a week by default) in eight named phases.
 
-Governments, firms and suppliers (:mod:`sim.agents`) act on a restriction state
-(:mod:`sim.policy`); the flows are computed by pure functions (:mod:`sim.market`) over arrays
-(:mod:`sim.world`, :mod:`sim.state`). The mechanics and their sources are in docs/model.md.
+Governments, firms and suppliers (:mod:`sim.engine.agents`) act on a restriction state
+(:mod:`sim.engine.policy`); the flows are computed by pure functions (:mod:`sim.engine.market`)
+over arrays (:mod:`sim.engine.world`, :mod:`sim.engine.state`). The mechanics and their sources
+are in docs/model.md.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from sim.agents import Firm, Government, Supplier
+from sim.engine.agents import Firm, Government, Supplier
+from sim.engine.links import Links
+from sim.engine.metrics import Recorder, headline_reporters
+from sim.engine.policy import PolicyState
+from sim.engine.state import State
+from sim.engine.world import compile_world
 from sim.errors import MoveError
-from sim.links import Links
-from sim.metrics import Recorder, headline_reporters
-from sim.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
-from sim.policy import PolicyState
+from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
+from sim.rules.strategies import STRATEGIES
 from sim.scenario import Scenario, load_scenario
-from sim.state import State
-from sim.strategies import STRATEGIES
-from sim.world import compile_world
 
 
 @dataclass(frozen=True)

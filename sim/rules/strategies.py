@@ -2,7 +2,7 @@
 
 A strategy is a small class with typed parameters, a paragraph of documentation (its docstring)
 and one decision method, ``decide(model, actor) -> list[MoveCall]``, called once per step in the
-policy phase. The moves it returns go through :func:`sim.moves.apply_move` like a player's.
+policy phase. The moves it returns go through :func:`sim.rules.moves.apply_move` like a player's.
 Strategies keep only plain attributes (so they pickle and copy) and draw randomness only from
 the model's generator.
 
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.moves import MoveCall
-from sim.registry import Param, check_params
+from sim.rules.moves import MoveCall
+from sim.rules.params import Param, check_params
 
 if TYPE_CHECKING:
-    from sim.model import LoggedMove, TradeModel
+    from sim.engine.model import LoggedMove, TradeModel
 
 
 class Strategy:

@@ -2,7 +2,7 @@
 
 :class:`State` holds every array that changes from step to step (stocks, pipelines, prices,
 capacities, profits, scores) and one method per phase of the step; each method is a few calls
-to the pure functions of :mod:`sim.market`. The model starts in its no-policy steady state:
+to the pure functions of :mod:`sim.engine.market`. The model starts in its no-policy steady state:
 stocks at target cover, pipelines full, prices at the reference, so that a run without moves
 stays flat but for demand noise.
 """
@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import market
-from sim.links import Links
-from sim.policy import PolicyState
+from sim.engine import market
+from sim.engine.links import Links
+from sim.engine.policy import PolicyState
+from sim.engine.world import World
 from sim.scenario import STEP_DAYS, Scenario
-from sim.world import World
 
 OBJECTIVES = ("security", "industry", "consumers", "escalation")
 COVER_CAP = 999.0  # steps; what "cover" means when a firm expects no use
 
 
 class State:
-    """Arrays that change each step. Shapes as in :class:`sim.world.World`; M = P × R markets."""
+    """Arrays that change each step. Shapes as in :class:`~sim.engine.world.World`."""
 
     @classmethod
     def initial(cls, spec: Scenario, w: World, links: Links) -> State:

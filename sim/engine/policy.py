@@ -1,16 +1,16 @@
 """The restriction state that moves change and the phases read.
 
-Moves write here (:mod:`sim.moves`); the supply and market phases read it through
+Moves write here (:mod:`sim.rules.moves`); the supply and market phases read it through
 :meth:`PolicyState.allowed`, :meth:`PolicyState.tariff_on` and ``access``. Every array is
-indexed like :class:`sim.world.World`.
+indexed like :class:`sim.engine.world.World`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.links import Links
-from sim.world import World
+from sim.engine.links import Links
+from sim.engine.world import World
 
 
 class PolicyState:

@@ -3,9 +3,9 @@
 Every move a player, a strategy or a timeline event makes is a :class:`MoveCall` applied by
 :func:`apply_move` — one code path whoever makes it. Each move is a small class with its name,
 who may make it, what it targets, its typed parameters and a paragraph for players (the class
-docstring); ``apply`` changes the model's restriction state (:mod:`sim.policy`) and returns one
-sentence of news. Moves never touch flows directly: the phases of the step read the restriction
-state.
+docstring); ``apply`` changes the model's restriction state (:mod:`sim.engine.policy`) and
+returns one sentence of news. Moves never touch flows directly: the phases of the step read
+the restriction state.
 
 Moves are idempotent where that makes sense (listing a listed firm updates its terms); a move
 that cannot take effect in the current state (delisting a firm that is not listed) raises
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sim.errors import MoveError
-from sim.registry import Names, Param, check_params
+from sim.rules.params import Names, Param, check_params
 
 if TYPE_CHECKING:
-    from sim.model import TradeModel
-    from sim.world import World
+    from sim.engine.model import TradeModel
+    from sim.engine.world import World
 
 ACTOR_KINDS = ("government", "firm")
 TARGET_KINDS = ("firm", "supplier", "country", "component")

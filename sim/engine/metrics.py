@@ -2,7 +2,7 @@
 
 Metrics are grouped by entity kind; each is a name and a reader of the model's arrays. The
 :class:`Recorder` copies every metric of every entity into preallocated arrays (one row per
-step), which :mod:`sim.output` turns into the long, tidy table (step, date, entity, metric,
+step), which :mod:`sim.engine.output` turns into the long, tidy table (step, date, entity, metric,
 value). ``headline_reporters`` feed Mesa's DataCollector, for ``mesa.batch_run`` and SolaraViz.
 """
 
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import OBJECTIVES
+from sim.engine.state import OBJECTIVES
 
 if TYPE_CHECKING:
-    from sim.model import TradeModel
+    from sim.engine.model import TradeModel
 
 Reader = Callable[["TradeModel"], np.ndarray]
 

@@ -1,51 +1,19 @@
-"""Scenario format v1: YAML → validated, frozen objects.
-
-:func:`load_scenario` reads a file (through :mod:`sim.yamlio`, the only YAML reader), applies
-``--set`` overrides, validates the structure with pydantic and the cross-references with
-:mod:`sim.references`, and reports every problem of the file at once as
-``FILE:LINE:COL: key.path: message``. The model never reads files: it takes a
-:class:`Scenario`.
-"""
+"""Scenario format v1 as frozen pydantic models (the schema, its defaults and descriptions)."""
 
 from __future__ import annotations
 
-import calendar as _calendar
-import copy
 import datetime as dt
-import difflib
-import hashlib
-from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from sim import yamlio
-from sim.errors import Problem, ScenarioError
+from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of_date
 
 SCHEMA_ID = "chokepoint/1"
 Positive = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Objective = Literal["security", "industry", "consumers", "escalation"]
-_UNION_TAGS = {"int", "date", "float", "str", "bool", "none", "Ramp", "StrategySpec", "[key]"}
-STEP_DAYS = {"day": 1, "week": 7, "month": 30.4375}
-
-
-def date_of_step(start: dt.date, unit: str, step: int) -> dt.date:
-    """The first day of step ``step`` of a calendar (months keep the start's day, clamped)."""
-    if unit == "month":
-        m = start.month - 1 + step
-        year, month = start.year + m // 12, m % 12 + 1
-        return dt.date(year, month, min(start.day, _calendar.monthrange(year, month)[1]))
-    return start + dt.timedelta(days=step * (1 if unit == "day" else 7))
-
-
-def step_of_date(start: dt.date, unit: str, at: dt.date) -> int:
-    """The step whose period contains ``at`` (negative before the start)."""
-    if unit == "month":
-        k = (at.year - start.year) * 12 + at.month - start.month
-        return k - 1 if date_of_step(start, unit, k) > at else k
-    return (at - start).days // (1 if unit == "day" else 7)
 
 
 class Frozen(BaseModel):
@@ -249,169 +217,3 @@ class Scenario(Frozen):
         countries = {k: c.model_copy(update={"strategy": None}) for k, c in self.countries.items()}
         return self.model_copy(update={"events": [], "countries": countries})
 
-
-def _display(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _position(positions: yamlio.Positions, loc: tuple[Any, ...]) -> tuple[int, int]:
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in positions:
-            return positions[loc[:n]]
-    return (1, 1)
-
-
-def _field_names(loc: tuple[Any, ...]) -> list[str]:
-    """Field names allowed at ``loc`` (for 'did you mean' suggestions)."""
-    ann: Any = Scenario
-    for part in loc:
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            field = ann.model_fields.get(part) or next(
-                (f for f in ann.model_fields.values() if f.alias == part), None)
-            if field is None:
-                return []
-            ann = field.annotation
-        elif get_origin(ann) in (dict, list):
-            ann = get_args(ann)[-1]
-        while get_origin(ann) is not None and get_origin(ann) not in (dict, list):
-            args = [a for a in get_args(ann) if a is not type(None)]
-            ann = args[0] if args else ann
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return [f.alias or n for n, f in ann.model_fields.items()]
-    return []
-
-
-def _pydantic_problems(exc: ValidationError, positions: yamlio.Positions,
-                       file: str) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        # pydantic names the branches of a union (`at: int | date`) in the location
-        loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
-        kind, msg = err["type"], err["msg"]
-        if kind == "extra_forbidden":
-            msg = "unknown key"
-            close = difflib.get_close_matches(str(loc[-1]), _field_names(loc[:-1]), n=1)
-            if close:
-                msg += f"; did you mean {close[0]!r}?"
-        elif kind == "missing":
-            msg = "required key is missing"
-        line, col = _position(positions, loc)
-        problems.append(Problem(line, col, _display(loc), msg, file))
-    return problems
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set``/``--vary`` value as YAML reads it (``3`` → 3, ``2019-10-07`` → a date)."""
-    data, _ = yamlio.load_text(text, "<value>")
-    return data
-
-
-def set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
-             file: str) -> None:
-    """Set ``path`` (dotted, events by id) in a parsed document; the parent must exist."""
-    parts = path.split(".")
-    node, loc = doc, ()
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        where = _position(positions, loc)
-        if isinstance(node, list):  # events are addressed by id
-            match = [j for j, e in enumerate(node) if isinstance(e, dict) and e.get("id") == part]
-            if not match:
-                ids = [e.get("id") for e in node if isinstance(e, dict) and e.get("id")]
-                raise ScenarioError([Problem(*where, path, f"no event with id {part!r} "
-                                             f"(ids: {', '.join(ids) or 'none'})", file)])
-            if last:
-                raise ScenarioError([Problem(*where, path, "cannot replace a whole event", file)])
-            loc += (match[0],)
-            node = node[match[0]]
-            continue
-        if not isinstance(node, dict):
-            raise ScenarioError([Problem(*where, path, f"{_display(loc)!r} has no keys", file)])
-        if last:
-            node[part] = value
-            return
-        if part not in node:
-            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ScenarioError([Problem(*where, path, f"unknown key {part!r}{hint}", file)])
-        loc += (part,)
-        node = node[part]
-
-
-def apply_overrides(doc: Any, positions: yamlio.Positions, overrides: dict[str, Any],
-                    file: str) -> None:
-    """Apply ``{dotted.path: value}`` to a parsed document in place (``--set``, sweeps)."""
-    if not isinstance(doc, dict):
-        raise ScenarioError([Problem(1, 1, "", "a scenario is a mapping of keys", file)])
-    for path, value in overrides.items():
-        set_path(doc, path, value, positions, file)
-
-
-def resolve_path(doc: Any, path: str) -> bool:
-    """Whether ``path`` can be set in ``doc``: its parent exists (events by id) and is a mapping.
-
-    The last key may be absent: it then names a default (``events.listing.license_rate``),
-    checked like any value when it is set.
-    """
-    node = doc
-    for part in path.split(".")[:-1]:
-        if isinstance(node, list):
-            node = next((e for e in node if isinstance(e, dict) and e.get("id") == part), None)
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False
-    return isinstance(node, dict)
-
-
-def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scenario:
-    """Validate a parsed document; raise ScenarioError listing every problem."""
-    from sim.references import check_references
-
-    if not isinstance(doc, dict):
-        raise ScenarioError([Problem(1, 1, "", "a scenario is a mapping of keys", file)])
-    problems: list[Problem] = []
-    scenario = None
-    try:
-        scenario = Scenario.model_validate(doc)
-    except ValidationError as exc:
-        problems += _pydantic_problems(exc, positions, file)
-    for loc, msg in check_references(doc):
-        line, col = _position(positions, loc)
-        problems.append(Problem(line, col, _display(loc), msg, file))
-    if problems or scenario is None:
-        raise ScenarioError(problems)
-    return scenario
-
-
-def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None,
-                  *, text: str | None = None) -> Scenario:
-    """Load, override and validate a scenario.
-
-    Args:
-        source: a file path, or the name to report when ``text`` is given.
-        overrides: ``{dotted.path: value}`` applied before validation (``--set``).
-        text: the YAML text, when it does not come from a file (uploads).
-
-    Raises:
-        ScenarioError: with every problem, each located in the file.
-    """
-    file = str(source)
-    if text is None:
-        doc, positions, text = yamlio.load_file(source)
-    else:
-        doc, positions = yamlio.load_text(text, file)
-    if overrides:
-        doc = copy.deepcopy(doc)
-        apply_overrides(doc, positions, overrides, file)
-    scenario = validate_document(doc, positions, file)
-    scenario._text = text
-    return scenario
-
-
-def source_hash(text: str) -> str:
-    """SHA-256 of a scenario's text, for manifests."""
-    return hashlib.sha256(text.encode()).hexdigest()

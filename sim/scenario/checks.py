@@ -11,10 +11,11 @@ import datetime as dt
 import difflib
 from typing import Any
 
-from sim.moves import MOVES, check_call
-from sim.registry import check_params
-from sim.scenario import STEP_DAYS, resolve_path, step_of_date
-from sim.strategies import STRATEGIES
+from sim.rules.moves import MOVES, check_call
+from sim.rules.params import check_params
+from sim.rules.strategies import STRATEGIES
+from sim.scenario.calendar import STEP_DAYS, step_of_date
+from sim.scenario.overrides import resolve_path
 
 Loc = tuple[Any, ...]
 
