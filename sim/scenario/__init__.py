@@ -21,8 +21,8 @@ from sim.scenario.models import (
     Scenario,
     StrategySpec,
 )
-from sim.scenario.overrides import apply_overrides, parse_value, resolve_path
+from sim.scenario.overrides import apply_overrides, get_path, parse_value, resolve_path
 
 __all__ = ["SCHEMA_ID", "STEP_DAYS", "Event", "ModelOptions", "Parameter", "Scenario",
-           "StrategySpec", "apply_overrides", "date_of_step", "load_scenario", "parse_value",
-           "resolve_path", "source_hash", "step_of_date", "validate_document"]
+           "StrategySpec", "apply_overrides", "date_of_step", "get_path", "load_scenario",
+           "parse_value", "resolve_path", "source_hash", "step_of_date", "validate_document"]

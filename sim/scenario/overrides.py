@@ -1,31 +1,81 @@
 """Dotted paths into a scenario document (``--set``, ``--vary``, ``parameters:``).
 
-One walker, :func:`walk`, finds a path's parent (events addressed by ``id``); setting a value,
-checking that a path can be set and reading its current value all go through it.
+One walker, :func:`walk`, follows a path to its parent mapping (events addressed by ``id``);
+setting a value (:func:`set_path`), checking that a path can be set (:func:`resolve_path`) and
+reading the value written there (:func:`get_path`) all go through it.
 """
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario import yamlio
 
+Loc = tuple[Any, ...]
 
-def _display(loc: tuple[Any, ...]) -> str:
+
+def _display(loc: Loc) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _position(positions: yamlio.Positions, loc: tuple[Any, ...]) -> tuple[int, int]:
+def _position(positions: yamlio.Positions, loc: Loc) -> tuple[int, int]:
     for n in range(len(loc), -1, -1):
         if loc[:n] in positions:
             return positions[loc[:n]]
     return (1, 1)
 
+
+@dataclass(frozen=True)
+class Walked:
+    """Where a path leads: its parent mapping and last key, or why it cannot be followed.
+
+    ``loc`` is the document location reached (list indices for events), for error positions.
+    """
+
+    parent: dict | None
+    key: str
+    loc: Loc
+    problem: str | None = None
+
+
+def walk(doc: Any, path: str) -> Walked:
+    """Follow ``path`` (dotted, events by id) to the mapping that holds its last key.
+
+    The last key itself may be absent (it then names a default); every key before it must
+    exist. A path that cannot be followed comes back with ``parent=None`` and a ``problem``.
+    """
+    parts = path.split(".")
+    node, loc = doc, ()
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):  # events are addressed by id
+            match = [j for j, e in enumerate(node) if isinstance(e, dict) and e.get("id") == part]
+            if not match:
+                ids = [e.get("id") for e in node if isinstance(e, dict) and e.get("id")]
+                return Walked(None, part, loc, f"no event with id {part!r} "
+                                               f"(ids: {', '.join(map(str, ids)) or 'none'})")
+            if last:
+                return Walked(None, part, loc, "cannot replace a whole event")
+            loc += (match[0],)
+            node = node[match[0]]
+            continue
+        if not isinstance(node, dict):
+            return Walked(None, part, loc, f"{_display(loc)!r} has no keys")
+        if last:
+            return Walked(node, part, loc)
+        if part not in node:
+            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return Walked(None, part, loc, f"unknown key {part!r}{hint}")
+        loc += (part,)
+        node = node[part]
+    return Walked(None, "", loc, "empty path")
 
 
 def parse_value(text: str) -> Any:
@@ -36,34 +86,11 @@ def parse_value(text: str) -> Any:
 
 def set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
              file: str) -> None:
-    """Set ``path`` (dotted, events by id) in a parsed document; the parent must exist."""
-    parts = path.split(".")
-    node, loc = doc, ()
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        where = _position(positions, loc)
-        if isinstance(node, list):  # events are addressed by id
-            match = [j for j, e in enumerate(node) if isinstance(e, dict) and e.get("id") == part]
-            if not match:
-                ids = [e.get("id") for e in node if isinstance(e, dict) and e.get("id")]
-                raise ScenarioError([Problem(*where, path, f"no event with id {part!r} "
-                                             f"(ids: {', '.join(ids) or 'none'})", file)])
-            if last:
-                raise ScenarioError([Problem(*where, path, "cannot replace a whole event", file)])
-            loc += (match[0],)
-            node = node[match[0]]
-            continue
-        if not isinstance(node, dict):
-            raise ScenarioError([Problem(*where, path, f"{_display(loc)!r} has no keys", file)])
-        if last:
-            node[part] = value
-            return
-        if part not in node:
-            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ScenarioError([Problem(*where, path, f"unknown key {part!r}{hint}", file)])
-        loc += (part,)
-        node = node[part]
+    """Set ``path`` in a parsed document; raise a located ScenarioError if it cannot be."""
+    w = walk(doc, path)
+    if w.parent is None:
+        raise ScenarioError([Problem(*_position(positions, w.loc), path, str(w.problem), file)])
+    w.parent[w.key] = value
 
 
 def apply_overrides(doc: Any, positions: yamlio.Positions, overrides: dict[str, Any],
@@ -81,12 +108,16 @@ def resolve_path(doc: Any, path: str) -> bool:
     The last key may be absent: it then names a default (``events.listing.license_rate``),
     checked like any value when it is set.
     """
-    node = doc
-    for part in path.split(".")[:-1]:
-        if isinstance(node, list):
-            node = next((e for e in node if isinstance(e, dict) and e.get("id") == part), None)
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False
-    return isinstance(node, dict)
+    return walk(doc, path).parent is not None
+
+
+_ABSENT = object()
+
+
+def get_path(doc: Any, path: str, default: Any = None) -> Any:
+    """The value written at ``path``, or ``default`` when it is absent or cannot be reached."""
+    w = walk(doc, path)
+    if w.parent is None:
+        return default
+    value = w.parent.get(w.key, _ABSENT)
+    return default if value is _ABSENT else value

@@ -23,6 +23,7 @@ from sim.errors import Problem, ScenarioError
 from sim.scenario import (
     Scenario,
     apply_overrides,
+    get_path,
     parse_value,
     resolve_path,
     validate_document,
@@ -178,14 +179,7 @@ def check_factor(factor: Factor, doc: Any, positions: yamlio.Positions, file: st
 def _integer_valued(doc: Any, path: str) -> bool:
     """Whether a range over ``path`` should stay integer: the value there is an int or a date
     (an event's ``at``, a step), or ``path`` is absent but names an event step."""
-    node = doc
-    for part in path.split("."):
-        if isinstance(node, list):
-            node = next((e for e in node if isinstance(e, dict) and e.get("id") == part), None)
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            node = None
+    node = get_path(doc, path)
     if node is None:
         return path.endswith(".at")
     return (isinstance(node, int) and not isinstance(node, bool)) or hasattr(node, "isoformat")
