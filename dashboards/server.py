@@ -1,4 +1,4 @@
-"""Start the play page's Solara server, offline: ``chokepoint play`` calls :func:`serve`.
+"""Our Solara servers, offline: ``chokepoint play`` (and every page command) calls :func:`serve`.
 
 Offline (docs/play.md): production mode (no call-home frame), no version check, no telemetry,
 and the front-end served from solara-assets' cache folder (``<venv>/share/solara/cdn``) instead
@@ -13,8 +13,6 @@ import threading
 import time
 import webbrowser
 from pathlib import Path
-
-from dashboards.setup import SCENARIO_ENV
 
 APP = str(Path(__file__).with_name("play.py"))
 NEEDED_ASSETS = ("requirejs@2.3.6", "font-awesome@4.5.0")
@@ -40,30 +38,33 @@ def can_open_browser() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def serve(scenario: str | None, host: str = "127.0.0.1", port: int = 8765,
-          open_browser: bool = True) -> None:
-    """Run the server until Ctrl-C.
+def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
+          open_browser: bool = True, env: dict[str, str] | None = None,
+          banner: str = "Chokepoint is playing at {url}", path: str = "/") -> None:
+    """Run a Solara app offline until Ctrl-C (the play page, and any other page of ours).
 
     Args:
-        scenario: the scenario file the page offers first (already validated by the CLI).
+        app: the Solara app module's file (e.g. :data:`APP`, the play page).
         host: the interface to listen on (127.0.0.1: this machine only).
         port: the TCP port.
         open_browser: open the page in the default browser once the server answers.
+        env: environment the app reads at start-up (set before Solara is imported).
+        banner: the line printed with the URL (``{url}`` is replaced).
+        path: the page path the printed URL (and the browser) opens.
     """
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
-    if scenario:
-        os.environ[SCENARIO_ENV] = str(Path(scenario).resolve())
+    os.environ.update(env or {})
     from solara.__main__ import run  # imported after the environment is set
 
     missing = missing_assets()
     if missing:
         print(f"warning: {assets_dir()} lacks {', '.join(missing)}; the page will try the "
               "internet (reinstall with: pip install solara-assets)", file=sys.stderr)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    print(f"Chokepoint is playing at {url}  (Ctrl-C stops it)", flush=True)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}{path}"
+    print(f"{banner.format(url=url)}  (Ctrl-C stops it)", flush=True)
     if open_browser and can_open_browser():
         threading.Thread(target=_open_when_up, args=(url,), daemon=True).start()
-    run.main(args=[APP, "--host", host, "--port", str(port), "--production",
+    run.main(args=[str(app), "--host", host, "--port", str(port), "--production",
                    "--no-check-version", "--no-open", "--log-level-uvicorn", "warning"],
              standalone_mode=False)
 

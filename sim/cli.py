@@ -111,9 +111,11 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     if args.file:
         load_scenario(args.file)  # refuse a bad file before the server starts
-    from dashboards.server import serve  # the only path from the CLI to web code
+    from dashboards.server import APP, serve  # the only path from the CLI to web code
+    from dashboards.setup import SCENARIO_ENV
 
-    serve(args.file, host=args.host, port=args.port, open_browser=not args.no_browser)
+    env = {SCENARIO_ENV: str(Path(args.file).resolve())} if args.file else {}
+    serve(APP, host=args.host, port=args.port, open_browser=not args.no_browser, env=env)
     return 0
 
 
