@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 
 from dashboards.game import Game, domestic_substitutes
 from sim.engine.metrics import GROUPS
-from sim.engine.state import OBJECTIVES
+from sim.engine.objectives import OBJECTIVES
 
 COLORS = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6b4c9a", "#00798c", "#8c564b",
           "#444444"]

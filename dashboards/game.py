@@ -20,8 +20,8 @@ import pyarrow.csv as pacsv
 
 from sim import MoveCall, Scenario, TradeModel
 from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
+from sim.engine.objectives import OBJECTIVES
 from sim.engine.output import tidy_table
-from sim.engine.state import OBJECTIVES
 
 OBSERVE = "observe"
 EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news

@@ -26,7 +26,7 @@ def run(path: Path, **overrides) -> TradeModel:
     model.link_shipments = []
     while model.running:
         model.step()
-        model.link_shipments.append(model.links.shipments.copy())
+        model.link_shipments.append(model.state.pipeline.shipped.copy())
     return model
 
 
@@ -164,7 +164,7 @@ def test_huawei_is_the_share_of_qorvo_and_lumentum_their_10ks_report():
     for _ in range(13):
         base.step()
     w, links = base.world, base.links
-    ship = np.asarray(links.shipments)
+    ship = base.state.pipeline.shipped
     huawei = links.firm == w.firms.index("Huawei")
     for supplier, share in (("Qorvo", 0.15), ("Lumentum", 0.18)):
         mine = links.supplier == w.suppliers.index(supplier)

@@ -40,7 +40,7 @@ class Government(Actor):
 
     @property
     def score(self) -> float:
-        return float(self.model.state.score[self.index])
+        return float(self.model.state.governments.score[self.index])
 
 
 class Firm(Actor):
@@ -48,11 +48,11 @@ class Firm(Actor):
 
     @property
     def output(self) -> float:
-        return float(self.model.state.output[self.index])
+        return float(self.model.state.firms.output[self.index])
 
     @property
     def share_price(self) -> float:
-        return float(self.model.state.share_price[self.index])
+        return float(self.model.state.finance.share_price[self.index])
 
 
 class Supplier(mesa.Agent):
@@ -67,4 +67,4 @@ class Supplier(mesa.Agent):
 
     @property
     def capacity(self) -> float:
-        return float(self.model.state.capacity[self.index])
+        return float(self.model.state.suppliers.capacity[self.index])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine import market
 from sim.engine.world import World
 
 
@@ -33,7 +34,6 @@ class Links:
         rel = w.supplier_price[supplier] / mean[self.component]
         self.preference = np.exp(-self.sensitivity * (rel - 1.0))
         self.lead = w.lead_time[supplier]
-        self.shipments = np.zeros(len(firm))
         self._pairs = set(zip(firm.tolist(), supplier.tolist(), strict=True))
 
     def __len__(self) -> int:
@@ -43,20 +43,34 @@ class Links:
         """Whether ``supplier`` is a qualified source of ``firm``."""
         return (firm, supplier) in self._pairs
 
-    def add(self, firm: int, supplier: int) -> None:
-        """Qualify a new source (keeps the last shipments of existing links)."""
+    def add(self, firm: int, supplier: int) -> bool:
+        """Qualify a new source, appended as the last link; False if it already is one."""
         if self.has(firm, supplier):
-            return
-        shipments = self.shipments
+            return False
         self._set(np.append(self.firm, firm), np.append(self.supplier, supplier))
-        self.shipments[:-1] = shipments
+        return True
 
-    def top_supplier(self, country: int, firms: np.ndarray) -> int | None:
-        """The supplier of ``country`` that shipped most to the ``firms`` mask last step."""
+    def exposure(self, order: np.ndarray) -> np.ndarray:
+        """Share of each firm's intended purchases, by value, from each country's suppliers.
+
+        ``order`` [F, C] is split over each (firm, component)'s sources by preference; [F, G].
+        """
+        w = self.world
+        F, G = len(w.firms), len(w.countries)
+        split = market.group_shares(self.preference, self.fc, order.size)
+        value = order.ravel()[self.fc] * split * w.supplier_price[self.supplier]
+        by = np.bincount(self.firm * G + w.supplier_country[self.supplier], value,
+                         F * G).reshape(F, G)
+        total = by.sum(axis=1, keepdims=True)
+        return np.divide(by, total, out=np.zeros_like(by), where=total > 0)
+
+    def top_supplier(self, country: int, firms: np.ndarray, shipped: np.ndarray) -> int | None:
+        """The supplier of ``country`` that shipped most (``shipped`` [L]) to the ``firms``
+        mask."""
         w = self.world
         mask = firms[self.firm] & (w.supplier_country[self.supplier] == country)
         if not mask.any():
             return None
-        totals = np.bincount(self.supplier[mask], self.shipments[mask], len(w.suppliers))
+        totals = np.bincount(self.supplier[mask], shipped[mask], len(w.suppliers))
         candidates = np.unique(self.supplier[mask])
         return int(candidates[np.argmax(totals[candidates])])

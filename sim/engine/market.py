@@ -195,3 +195,57 @@ def share_value(expected_profit: np.ndarray, base_profit: np.ndarray, hazard: np
     ratio = np.divide(expected_profit, base_profit, out=np.ones_like(expected_profit),
                       where=base_profit > 0)
     return np.maximum(0.0, 100.0 * ratio * (1.0 - net))
+
+
+def hazard(risk: np.ndarray, exposure: np.ndarray, loss_given_listing: float,
+           cover: np.ndarray, shield_steps: float) -> np.ndarray:
+    """The share of value investors discount for a threatened listing, [F].
+
+    ``h = risk · exposure · loss_given_listing · 1 / (1 + cover / shield)``: the perceived
+    probability of a listing, times the share of the firm's purchases from the threatening
+    country, times the value a listing destroys (Hikvision's −5.5% on the May 2019 report
+    calibrates it, docs/model.md), shielded by stock: cover of ``shield`` steps halves it.
+    """
+    shield = 1.0 / (1.0 + cover / shield_steps)
+    return risk * exposure * loss_given_listing * shield
+
+
+def realised_loss(expected_profit: np.ndarray, base_profit: np.ndarray) -> np.ndarray:
+    """The loss already showing in expected profit, ``clip(1 − E[π]/π0, 0, 1)``, [F].
+
+    Firms without a positive steady-state profit show none (their ratio is undefined).
+    """
+    ratio = np.divide(expected_profit, base_profit, out=np.ones_like(base_profit),
+                      where=base_profit > 0)
+    return np.clip(1.0 - ratio, 0.0, 1.0)
+
+
+def grow_capacity(capacity: np.ndarray, pressure: np.ndarray, requested: np.ndarray,
+                  start: np.ndarray, ceiling: np.ndarray, ramp_steps: np.ndarray,
+                  build_lag: float, subsidy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Emerging suppliers grow on demand, not on a calendar, [S] → (capacity, pressure).
+
+    ``pressure`` counts steps of orders above capacity (up by one when over, down by one
+    otherwise). Once it reaches the build lag (divided by the subsidy factor), capacity rises
+    by ``(ceiling − start) / ramp_steps`` per step (times the subsidy) toward the ceiling.
+    Suppliers without a ramp (``ramp_steps == 0``) never grow.
+    """
+    over = requested > capacity * (1 + 1e-9)
+    pressure = np.where(over, pressure + 1, np.maximum(pressure - 1, 0))
+    ramping = (ramp_steps > 0) & over & (pressure >= build_lag / subsidy)
+    rate = (ceiling - start) / np.maximum(ramp_steps, 1) * subsidy
+    return np.where(ramping, np.minimum(ceiling, capacity + rate), capacity), pressure
+
+
+def cover_of(stock: np.ndarray, expected_use: np.ndarray, bom: np.ndarray,
+             critical: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stock in steps of expected use, [F, C], and its lowest value over critical inputs, [F].
+
+    A component with stock but no expected use counts as ``cap`` steps; a firm without
+    critical components has cover 0.
+    """
+    cover = np.divide(stock, expected_use, out=np.where(stock > 0, cap, 0.0),
+                      where=expected_use > 1e-12).clip(0, cap)
+    crit = np.where((bom > 0) & critical[None, :], cover, np.inf)
+    lowest = crit.min(axis=1)
+    return cover, np.where(np.isfinite(lowest), lowest, 0.0)

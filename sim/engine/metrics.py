@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.state import OBJECTIVES
+from sim.engine.objectives import OBJECTIVES
 
 if TYPE_CHECKING:
     from sim.engine.model import TradeModel
@@ -21,35 +21,35 @@ if TYPE_CHECKING:
 Reader = Callable[["TradeModel"], np.ndarray]
 
 FIRM: dict[str, Reader] = {
-    "output": lambda m: m.state.output,
-    "sales": lambda m: m.state.sales,
-    "revenue": lambda m: m.state.revenue,
-    "price": lambda m: m.state.price,
-    "share_price": lambda m: m.state.share_price,
-    "inventory_cover": lambda m: m.state.inventory_cover,
-    "shortfall": lambda m: m.state.shortfall,
+    "output": lambda m: m.state.firms.output,
+    "sales": lambda m: m.state.markets.sales,
+    "revenue": lambda m: m.state.markets.revenue,
+    "price": lambda m: m.state.markets.price,
+    "share_price": lambda m: m.state.finance.share_price,
+    "inventory_cover": lambda m: m.state.firms.inventory_cover,
+    "shortfall": lambda m: m.state.firms.shortfall,
     "risk": lambda m: m.policy.risk,
-    "market_share": lambda m: m.state.market_share,
-    "profit": lambda m: m.state.profit,
+    "market_share": lambda m: m.state.markets.market_share,
+    "profit": lambda m: m.state.finance.profit,
 }
 STOCK: dict[str, Reader] = {  # per (firm, component) in the firm's bill of materials
-    "cover": lambda m: m.state.cover[m.world.bom > 0],
-    "stock": lambda m: m.state.stock[m.world.bom > 0],
+    "cover": lambda m: m.state.firms.cover[m.world.bom > 0],
+    "stock": lambda m: m.state.firms.stock[m.world.bom > 0],
 }
 SUPPLIER: dict[str, Reader] = {
-    "shipments": lambda m: m.state.shipments,
-    "revenue": lambda m: m.state.supplier_revenue,
-    "capacity": lambda m: m.state.capacity,
-    "utilization": lambda m: m.state.utilization,
-    "share": lambda m: m.state.supplier_share,
+    "shipments": lambda m: m.state.suppliers.shipments,
+    "revenue": lambda m: m.state.suppliers.revenue,
+    "capacity": lambda m: m.state.suppliers.capacity,
+    "utilization": lambda m: m.state.suppliers.utilization,
+    "share": lambda m: m.state.suppliers.share,
 }
 COUNTRY: dict[str, Reader] = {
-    "score": lambda m: m.state.score,
-    **{k: (lambda m, i=i: m.state.objectives[i]) for i, k in enumerate(OBJECTIVES)},
+    "score": lambda m: m.state.governments.score,
+    **{k: (lambda m, i=i: m.state.governments.objectives[i]) for i, k in enumerate(OBJECTIVES)},
 }
 MARKET: dict[str, Reader] = {  # per (product, region)
-    "price": lambda m: m.state.price_index,
-    "demand": lambda m: m.state.demand,
+    "price": lambda m: m.state.markets.price_index,
+    "demand": lambda m: m.state.markets.demand,
 }
 
 
@@ -97,11 +97,11 @@ class Recorder:
 def headline_reporters() -> dict[str, Callable[[TradeModel], float]]:
     """Model-level reporters for Mesa's DataCollector (pure functions of the model)."""
     return {
-        "output": lambda m: float(m.state.output.sum()),
-        "shortfall": lambda m: float(m.state.shortfall.sum()),
-        "sales": lambda m: float(m.state.sales.sum()),
+        "output": lambda m: float(m.state.firms.output.sum()),
+        "shortfall": lambda m: float(m.state.firms.shortfall.sum()),
+        "sales": lambda m: float(m.state.markets.sales.sum()),
         "price_index": lambda m: float(
-            (m.state.price_index * m.world.base_demand.ravel()).sum()
+            (m.state.markets.price_index * m.world.base_demand.ravel()).sum()
             / max(m.world.base_demand.sum(), 1e-12)),
     }
 

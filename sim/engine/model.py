@@ -17,11 +17,12 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
+from sim.engine import phases
 from sim.engine.agents import Firm, Government, Supplier
 from sim.engine.links import Links
 from sim.engine.metrics import Recorder, headline_reporters
 from sim.engine.policy import PolicyState
-from sim.engine.state import State
+from sim.engine.state import initial_state
 from sim.engine.world import compile_world
 from sim.errors import MoveError
 from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
@@ -65,7 +66,7 @@ class TradeModel(mesa.Model):
         self.world = w = compile_world(spec)
         self.policy = PolicyState(w)
         self.links = Links(w, w.sources, spec.model.sourcing_sensitivity)
-        self.state = State.initial(spec, w, self.links)
+        self.state = initial_state(spec, w, self.links)
         self.step_index = 0
         self.players = frozenset(players)
         self.log: list[LoggedMove] = []
@@ -152,15 +153,16 @@ class TradeModel(mesa.Model):
 
     # -- the step ----------------------------------------------------------------------------
     def step(self) -> None:
-        """One period, phase by phase (DESIGN.md, "Model mechanics")."""
-        self.apply_policy()
-        self.plan()
-        self.supply()
-        self.produce()
-        self.clear_markets()
-        self.settle_finance()
-        self.score()
-        self.record()
+        """One period, phase by phase (DESIGN.md, "Model mechanics"; :mod:`sim.engine.phases`)."""
+        s, w, links, policy, o = self.state, self.world, self.links, self.policy, self.spec.model
+        phases.apply_policy(self)
+        phases.plan(s, w, links, policy, o)
+        phases.supply(s, w, links, policy, o, self.step_index)
+        phases.produce(s, w)
+        phases.clear_markets(s, w, policy, o, self._demand_shock())
+        phases.settle_finance(s, w, policy, o)
+        phases.score(s, w, policy)
+        phases.record(self)
         self.step_index += 1
         self.running = self.step_index < self.horizon
 
@@ -170,55 +172,12 @@ class TradeModel(mesa.Model):
             self.step()
         return self
 
-    def apply_policy(self) -> None:
-        """Phase 1: qualifications complete, risk decays, then events, players, strategies."""
-        for f, s in self.policy.due_sources(self.step_index):
-            self.links.add(f, s)
-        self.state.decay_risk(self.policy, self.world)
-        for call in self.events.get(self.step_index, ()):
-            self.make_move(call)
-        pending, self.pending = self.pending, []
-        for call in pending:
-            self.make_move(call)
-        self.acting.do("act")
-        self.state.allowed = self.policy.allowed(self.links, self.step_index)
-
-    def plan(self) -> None:
-        """Phase 2: forecast, target cover, orders (anchoring and adjustment)."""
-        self.state.plan(self.policy, self.world, self.links)
-
-    def supply(self) -> None:
-        """Phase 3: deliveries arrive; suppliers ration and ship; emerging suppliers grow."""
-        self.state.supply(self.policy, self.world, self.links, self.step_index)
-
-    def produce(self) -> None:
-        """Phase 4: output limited by capacity and critical components."""
-        self.state.produce(self.world)
-
-    def clear_markets(self) -> None:
-        """Phase 5: every (product, region) market clears."""
-        shock = self._demand_shock()
-        self.state.clear_markets(self.policy, self.world, shock)
-
     def _demand_shock(self) -> np.ndarray:
         """Mean-one lognormal demand shocks per market: the model's only routine randomness."""
         w = self.world
         sigma = np.repeat(w.product_noise, len(w.regions))
         z = self.rng.standard_normal(len(sigma))
         return np.exp(sigma * z - sigma**2 / 2)
-
-    def settle_finance(self) -> None:
-        """Phase 6: revenue, costs, profit, expected profit, share prices."""
-        self.state.settle(self.policy, self.world)
-
-    def score(self) -> None:
-        """Phase 7: governments' objectives and scores."""
-        self.state.score_governments(self.policy, self.world)
-
-    def record(self) -> None:
-        """Phase 8: every metric into the recorder; headline figures into the datacollector."""
-        self.recorder.record(self.step_index)
-        self.datacollector.collect(self)
 
 
 def _strategy(spec: Any, default: str):

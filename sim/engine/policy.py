@@ -39,6 +39,10 @@ class PolicyState:
         self.risk_source = np.full(F, -1)  # the country that announced or listed it last
         self.pending_sources: list[tuple[int, int, int]] = []  # (due step, firm, supplier)
 
+    def decay_risk(self, kept: float) -> None:
+        """Perceived risk decays by ``kept`` per step unless the firm is listed (risk 1)."""
+        self.risk[:] = np.where(self.listed.any(axis=0), 1.0, self.risk * kept)
+
     def qualifying(self, firm: int, supplier: int) -> bool:
         """Whether ``firm`` is already qualifying ``supplier``."""
         return any(f == firm and s == supplier for _, f, s in self.pending_sources)
@@ -98,13 +102,24 @@ class PolicyState:
                         self.stockpile_cover)
 
     def active_measures(self) -> tuple[np.ndarray, np.ndarray]:
-        """Hostile measures in force, counted per country: (made by it, aimed at it), [G] each."""
+        """Hostile measures in force, counted per country: (made by it, aimed at it), [G] each.
+
+        A listing, a tariff on a country, a procurement ban on a firm or a supplier and an
+        export control of a component each count once for the country that made it and once
+        for each country it hits: the listed or banned entity's country, the taxed country, and
+        every country covered by an export control whose firms use the component.
+        """
         w = self.world
         G = len(w.countries)
         tariffs = (self.tariff > 0).any(axis=2)  # [setter, origin]
+        controls = self.export_rate < 1  # [setter, component]
+        uses = np.zeros((G, len(w.components)), bool)  # [country, component]
+        np.logical_or.at(uses, w.firm_country, w.bom > 0)
+        hit = controls[:, :, None] & self.export_to & uses.T[None, :, :]  # [setter, C, hit]
         made = (self.listed.sum(1) + tariffs.sum(1) + (self.firm_ban > 0).sum(1)
-                + (self.supplier_ban > 0).sum(1) + (self.export_rate < 1).sum(1))
+                + (self.supplier_ban > 0).sum(1) + controls.sum(1))
         received = (np.bincount(w.firm_country, self.listed.sum(0), G) + tariffs.sum(0)
                     + np.bincount(w.firm_country, (self.firm_ban > 0).sum(0), G)
-                    + np.bincount(w.supplier_country, (self.supplier_ban > 0).sum(0), G))
+                    + np.bincount(w.supplier_country, (self.supplier_ban > 0).sum(0), G)
+                    + hit.sum(axis=(0, 1)))
         return made.astype(float), received.astype(float)

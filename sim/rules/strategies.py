@@ -156,13 +156,13 @@ class TitForTat(Strategy):
             return MoveCall(me, "tariff", them, {"rate": rate}, source="strategy")
         share = float(np.clip(self.intensity(model, actor, entry), 0.0, 1.0))
         if entry.call.move == "procurement_ban":
-            sales = model.state.sales_by_region[:, w.country_region[actor]]
+            sales = model.state.markets.sales_by_region[:, w.country_region[actor]]
             mask = w.firm_country == sender
             if mask.any() and sales[mask].max() > 0:
                 f = int(np.flatnonzero(mask)[np.argmax(sales[mask])])
                 return MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
                                 source="strategy")
-        s = model.links.top_supplier(sender, w.firm_country == actor)
+        s = model.links.top_supplier(sender, w.firm_country == actor, model.state.pipeline.shipped)
         if s is not None:
             return MoveCall(me, "procurement_ban", w.suppliers[s], {"share": share},
                             source="strategy")
@@ -191,7 +191,7 @@ class Proportional(TitForTat):
         if entry.target_kind == "firm":
             victims = np.zeros_like(victims)
             victims[w.index[entry.call.target][1]] = True
-        exposure = model.state.exposure[victims, entry.actor_country]
+        exposure = model.state.firms.exposure[victims, entry.actor_country]
         harm = float(exposure.max()) if exposure.size else 0.0
         return self.values["scale"] * harm
 

@@ -1,0 +1,78 @@
+"""Governments' objectives: four pure functions of the step's outcomes, and their weights.
+
+Each objective is a relative change against the no-policy steady state, 0 at the start and
+clipped to [−1, 1] by :func:`score` so that one runaway ratio (a supplier growing twentyfold
+from nothing) cannot swamp a weighted score. The scenario's ``objectives:`` weights (DESIGN.md,
+"Scores") are normalised to sum to 1; a government that gives none weighs all four equally.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import numpy as np
+
+from sim.scenario.models import Objective, Scenario
+
+OBJECTIVES: tuple[str, ...] = get_args(Objective)  # the scenario format's keys, in score order
+
+
+def security(targeted: np.ndarray, output: np.ndarray, ref_output: np.ndarray) -> np.ndarray:
+    """Capability denied to the firms each government targets: ``(Y0 − Y) / Y0`` over them.
+
+    Args:
+        targeted: [G, F] firms each government has listed or threatened.
+        output, ref_output: [F] output now and in the steady state.
+    """
+    ref = targeted @ ref_output
+    return np.divide(ref - targeted @ output, ref, out=np.zeros(len(ref)), where=ref > 0)
+
+
+def industry(own_firms: np.ndarray, own_suppliers: np.ndarray, revenue: np.ndarray,
+             ref_revenue: np.ndarray, supplier_revenue: np.ndarray,
+             ref_supplier_revenue: np.ndarray) -> np.ndarray:
+    """Relative change in the revenue of a government's own firms and suppliers, [G].
+
+    Args:
+        own_firms: [G, F] and own_suppliers: [G, S] membership masks.
+    """
+    ref = own_firms @ ref_revenue + own_suppliers @ ref_supplier_revenue
+    now = own_firms @ revenue + own_suppliers @ supplier_revenue
+    return np.divide(now - ref, ref, out=np.zeros(len(ref)), where=ref > 0)
+
+
+def consumers(price_index: np.ndarray, ref_price: np.ndarray, base_demand: np.ndarray,
+              country_region: np.ndarray) -> np.ndarray:
+    """Minus the relative change of the cost of the reference basket in each government's
+    region: ``−(Σ_p PI·D0 − Σ_p p0·D0) / Σ_p p0·D0``, [G].
+
+    Args:
+        price_index: [P, R] share-weighted price paid; ref_price: [P]; base_demand: [P, R].
+        country_region: [G] region index of each government.
+    """
+    paid = (price_index * base_demand).sum(axis=0)
+    ref = (ref_price[:, None] * base_demand).sum(axis=0)
+    by_region = -np.divide(paid - ref, ref, out=np.zeros(len(ref)), where=ref > 0)
+    return by_region[country_region]
+
+
+def escalation(made: np.ndarray, received: np.ndarray, per_measure: float = 0.1) -> np.ndarray:
+    """Cost of a trade conflict: ``−min(1, per_measure · (measures made + received))``, [G]."""
+    return -np.minimum(1.0, per_measure * (made + received))
+
+
+def score(objectives: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Clip each objective [K, G] to [−1, 1] and weigh them: (clipped, score [G])."""
+    clipped = np.clip(objectives, -1.0, 1.0)
+    return clipped, (weights * clipped).sum(axis=0)
+
+
+def objective_weights(spec: Scenario, countries: list[str]) -> np.ndarray:
+    """Objective weights per government, [K, G], normalised to sum 1 (equal when none given)."""
+    out = np.full((len(OBJECTIVES), len(countries)), 1.0 / len(OBJECTIVES))
+    for g, name in enumerate(countries):
+        given = spec.countries[name].objectives
+        total = sum(given.values())
+        if total > 0:
+            out[:, g] = [given.get(k, 0.0) / total for k in OBJECTIVES]  # type: ignore[call-overload]
+    return out
