@@ -38,6 +38,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # speed and memory figures, each a ratio against a baseline measured in the same run (~10 min)
 bench: $(STAMP)

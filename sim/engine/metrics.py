@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 Reader = Callable[["TradeModel"], np.ndarray]
 
+
+
+def _objective(i: int) -> Reader:
+    return lambda m: m.state.governments.objectives[i]
+
+
 FIRM: dict[str, Reader] = {
     "output": lambda m: m.state.firms.output,
     "sales": lambda m: m.state.markets.sales,
@@ -45,7 +51,7 @@ SUPPLIER: dict[str, Reader] = {
 }
 COUNTRY: dict[str, Reader] = {
     "score": lambda m: m.state.governments.score,
-    **{k: (lambda m, i=i: m.state.governments.objectives[i]) for i, k in enumerate(OBJECTIVES)},
+    **{k: _objective(i) for i, k in enumerate(OBJECTIVES)},
 }
 MARKET: dict[str, Reader] = {  # per (product, region)
     "price": lambda m: m.state.markets.price_index,

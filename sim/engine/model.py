@@ -22,8 +22,8 @@ from sim.engine.agents import Firm, Government, Supplier
 from sim.engine.links import Links
 from sim.engine.metrics import Recorder, headline_reporters
 from sim.engine.policy import PolicyState
-from sim.engine.state import initial_state
-from sim.engine.world import compile_world
+from sim.engine.state import State, initial_state
+from sim.engine.world import World, compile_world
 from sim.errors import MoveError
 from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
 from sim.rules.strategies import STRATEGIES
@@ -56,6 +56,14 @@ class TradeModel(mesa.Model):
     Moves by players: :meth:`submit` before a :meth:`step`. Results: ``recorder`` (every metric
     of every step), ``datacollector`` (headline model reporters), ``news`` and ``log``.
     """
+
+    spec: Scenario
+    horizon: int
+    world: World
+    policy: PolicyState
+    links: Links
+    state: State
+    recorder: Recorder
 
     def __init__(self, *, scenario: Scenario | str | Path, rng: Any = None,
                  players: tuple[str, ...] | list[str] = (), steps: int | None = None):

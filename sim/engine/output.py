@@ -56,7 +56,7 @@ def tidy_table(model: TradeModel) -> pa.Table:
     })
 
 
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
     """Call ``write(temporary_path)`` and rename the result to ``path``."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,8 @@ class PolicyState:
         self.export_to = np.zeros((G, C, G), bool)
         self.subsidy = np.ones(S)
         self.stockpile_cover = np.full((F, C), np.nan)  # nan: the firm's normal cover
-        self.risk = np.zeros(F)  # perceived probability of a listing
-        self.risk_source = np.full(F, -1)  # the country that announced or listed it last
+        self.risk: np.ndarray = np.zeros(F)  # perceived probability of a listing
+        self.risk_source: np.ndarray = np.full(F, -1)  # who announced or listed it last
         self.pending_sources: list[tuple[int, int, int]] = []  # (due step, firm, supplier)
 
     def decay_risk(self, kept: float) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sim.errors import MoveError
-from sim.rules.params import Names, Param, check_params
+from sim.rules.params import Names, Param, Registry, check_params
 
 if TYPE_CHECKING:
     from sim.engine.model import TradeModel
@@ -59,21 +59,22 @@ class Move:
         """The paragraph players read."""
         return inspect.cleandoc(cls.__doc__ or "")
 
-    def apply(self, model: TradeModel, actor: int, target: tuple[str, int] | None,
+    @classmethod
+    def apply(cls, model: TradeModel, actor: int, target: tuple[str, int] | None,
               params: dict[str, Any]) -> str:
         """Change the restriction state; return one sentence of news."""
         raise NotImplementedError
 
 
-MOVES: dict[str, Move] = {}
+def _check_declaration(cls: type[Move]) -> str | None:
+    if cls.actor not in ACTOR_KINDS:
+        return f"actor {cls.actor!r} is not one of {', '.join(ACTOR_KINDS)}"
+    if not cls.targets or not set(cls.targets) <= set(TARGET_KINDS):
+        return f"targets {cls.targets!r} are not among {', '.join(TARGET_KINDS)}"
+    return None
 
 
-def register(cls: type[Move]) -> type[Move]:
-    """Add a move class to the registry (class decorator)."""
-    assert cls.name not in MOVES, cls.name
-    assert cls.actor in ACTOR_KINDS and set(cls.targets) <= set(TARGET_KINDS), cls.name
-    MOVES[cls.name] = cls()
-    return cls
+MOVES: Registry[type[Move]] = Registry("move", _check_declaration)
 
 
 def check_call(move: str, actor_kind: str, target_kind: str | None, params: dict[str, Any],
@@ -163,7 +164,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-@register
+@MOVES.register
 class Announce(Move):
     """Announce that a firm may be blacklisted.
 
@@ -177,7 +178,8 @@ class Announce(Move):
     targets = ("firm",)
     params = (Param("risk", "float", 0.5, "perceived probability of a listing", 0.0, 1.0),)
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         f = target[1]
         model.policy.risk[f] = max(model.policy.risk[f], params["risk"])
         model.policy.risk_source[f] = actor
@@ -186,7 +188,7 @@ class Announce(Move):
                 f"(perceived risk {_pct(model.policy.risk[f])}).")
 
 
-@register
+@MOVES.register
 class EntityList(Move):
     """Put a firm on your entity list (an export blacklist).
 
@@ -207,7 +209,8 @@ class EntityList(Move):
                                            "under the FDPR", 0.0, 1.0),
     )
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         f, p = target[1], model.policy
         again = bool(p.listed[actor, f])
         p.listed[actor, f] = True
@@ -224,7 +227,7 @@ class EntityList(Move):
         return f"{w.countries[actor]} {what} {w.firms[f]}{tail}{fdpr}{extra}."
 
 
-@register
+@MOVES.register
 class Delist(Move):
     """Take a firm off your entity list. Shipments may resume; its perceived risk decays."""
 
@@ -232,7 +235,8 @@ class Delist(Move):
     actor = "government"
     targets = ("firm",)
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
         if not p.listed[actor, f]:
             raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
@@ -241,7 +245,7 @@ class Delist(Move):
         return f"{w.countries[actor]} takes {w.firms[f]} off its entity list."
 
 
-@register
+@MOVES.register
 class GeneralLicense(Move):
     """Grant a temporary general licence to a listed firm.
 
@@ -257,7 +261,8 @@ class GeneralLicense(Move):
         Param("steps", "int", 13, "how many steps the licence lasts", 1, 10_000),
     )
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
         if not p.listed[actor, f]:
             raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
@@ -267,7 +272,7 @@ class GeneralLicense(Move):
                 f"{_pct(params['share'])} of listed supplies, {params['steps']} steps.")
 
 
-@register
+@MOVES.register
 class Tariff(Move):
     """Put an ad valorem tariff on goods made by another country's firms.
 
@@ -284,7 +289,8 @@ class Tariff(Move):
         Param("product", "product", None, "product it applies to (all when omitted)"),
     )
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         g, w = target[1], model.world
         if g == actor:
             raise MoveError("a country cannot put a tariff on its own firms")
@@ -295,7 +301,7 @@ class Tariff(Move):
                 f"made by {w.countries[g]}'s firms.")
 
 
-@register
+@MOVES.register
 class ProcurementBan(Move):
     """Ban a foreign firm or supplier from your market.
 
@@ -309,7 +315,8 @@ class ProcurementBan(Move):
     hostile = True
     params = (Param("share", "float", 1.0, "share of the market or of orders closed", 0.0, 1.0),)
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         kind, i = target
         w, p = model.world, model.policy
         owner = w.firm_country[i] if kind == "firm" else w.supplier_country[i]
@@ -325,7 +332,7 @@ class ProcurementBan(Move):
                 f"their orders to {w.suppliers[i]}.")
 
 
-@register
+@MOVES.register
 class ExportControl(Move):
     """Control exports of a component.
 
@@ -344,7 +351,8 @@ class ExportControl(Move):
         Param("delay", "int", 0, "steps before the control takes effect", 0, 10_000),
     )
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         c, w, p = target[1], model.world, model.policy
         if not np.any((w.supplier_country == actor) & (w.supplier_component == c)):
             raise MoveError(f"{w.countries[actor]} has no supplier of {w.components[c]}")
@@ -361,7 +369,7 @@ class ExportControl(Move):
                 f"licensing {_pct(params['license_rate'])}.")
 
 
-@register
+@MOVES.register
 class Subsidize(Move):
     """Subsidise one of your emerging suppliers.
 
@@ -374,7 +382,8 @@ class Subsidize(Move):
     targets = ("supplier",)
     params = (Param("factor", "float", 2.0, "speed-up of building and ramping", 1.0, 10.0),)
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         s, w = target[1], model.world
         if w.supplier_country[s] != actor:
             raise MoveError(f"{w.suppliers[s]} is not one of {w.countries[actor]}'s suppliers")
@@ -383,7 +392,7 @@ class Subsidize(Move):
                 f"(builds {params['factor']:g}× faster).")
 
 
-@register
+@MOVES.register
 class Stockpile(Move):
     """Stockpile a component (or all of them).
 
@@ -397,7 +406,8 @@ class Stockpile(Move):
     target_optional = True
     params = (Param("cover", "float", 26.0, "target stock, in steps of use", 0.0, 520.0),)
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         w = model.world
         used = w.bom[actor] > 0
         if target is None:
@@ -412,7 +422,7 @@ class Stockpile(Move):
         return f"{w.firms[actor]} sets its {what} stock target to {params['cover']:g} steps of use."
 
 
-@register
+@MOVES.register
 class Qualify(Move):
     """Start qualifying a new supplier.
 
@@ -425,7 +435,8 @@ class Qualify(Move):
     targets = ("supplier",)
     params = (Param("lag", "int", 13, "steps until the supplier is qualified", 0, 10_000),)
 
-    def apply(self, model, actor, target, params):
+    @classmethod
+    def apply(cls, model, actor, target, params):
         s, w = target[1], model.world
         c = w.supplier_component[s]
         if w.bom[actor, c] <= 0:

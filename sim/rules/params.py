@@ -8,12 +8,56 @@ timeline events and strategies with them, and the docs list them: one declaratio
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 KINDS = ("float", "int", "bool", "countries", "product")
 
 Names = dict[str, frozenset[str]]
+
+
+class RegistrationError(TypeError):
+    """A move or strategy declared wrongly: a programming error, raised when it registers."""
+
+
+T = TypeVar("T", bound=type)
+
+
+class Registry(dict[str, T]):
+    """Classes by name (moves, strategies), filled by the :meth:`register` class decorator.
+
+    Args:
+        kind: what it holds ("move", "strategy"), for messages.
+        check: returns what is wrong with a class's declaration, or None.
+    """
+
+    def __init__(self, kind: str, check: Callable[[T], str | None] | None = None):
+        super().__init__()
+        self.kind = kind
+        self.check = check
+
+    def register(self, cls: T) -> T:
+        """Add ``cls`` under ``cls.name``.
+
+        Raises:
+            RegistrationError: the name is taken, a parameter is declared twice, or ``check``
+                finds the declaration wrong.
+        """
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise RegistrationError(f"{cls.__name__}: a {self.kind} needs a name")
+        if name in self:
+            raise RegistrationError(f"{self.kind} {name!r} is registered twice "
+                                    f"({self[name].__name__} and {cls.__name__})")
+        params = [p.name for p in getattr(cls, "params", ())]
+        if len(set(params)) != len(params):
+            raise RegistrationError(f"{self.kind} {name!r} declares a parameter twice")
+        problem = self.check(cls) if self.check else None
+        if problem:
+            raise RegistrationError(f"{self.kind} {name!r}: {problem}")
+        self[name] = cls
+        return cls
 
 
 @dataclass(frozen=True)

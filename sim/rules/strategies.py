@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sim.rules.moves import MoveCall
-from sim.rules.params import Param, check_params
+from sim.rules.params import Param, Registry, check_params
 
 if TYPE_CHECKING:
     from sim.engine.model import LoggedMove, TradeModel
@@ -48,17 +48,16 @@ class Strategy:
         return []
 
 
-STRATEGIES: dict[str, type[Strategy]] = {}
+def _check_declaration(cls: type[Strategy]) -> str | None:
+    if not cls.actors or not set(cls.actors) <= {"government", "firm"}:
+        return f"actors {cls.actors!r} must be among government, firm"
+    return None
 
 
-def register(cls: type[Strategy]) -> type[Strategy]:
-    """Add a strategy class to the registry (class decorator)."""
-    assert cls.name not in STRATEGIES, cls.name
-    STRATEGIES[cls.name] = cls
-    return cls
+STRATEGIES: Registry[type[Strategy]] = Registry("strategy", _check_declaration)
 
 
-@register
+@STRATEGIES.register
 class Scripted(Strategy):
     """Makes no moves of its own: only the scenario's timeline acts for this actor."""
 
@@ -66,7 +65,7 @@ class Scripted(Strategy):
     actors = ("government", "firm")
 
 
-@register
+@STRATEGIES.register
 class Passive(Strategy):
     """A firm that keeps its normal stock cover and never changes suppliers by itself."""
 
@@ -74,7 +73,7 @@ class Passive(Strategy):
     actors = ("firm",)
 
 
-@register
+@STRATEGIES.register
 class StockpileOnRisk(Strategy):
     """A firm that stockpiles when it fears a listing.
 
@@ -104,7 +103,7 @@ class StockpileOnRisk(Strategy):
         return [MoveCall(name, "stockpile", None, {"cover": cover}, source="strategy")]
 
 
-@register
+@STRATEGIES.register
 class TitForTat(Strategy):
     """A government that answers each hostile move against it in kind, after `delay` steps.
 
@@ -150,6 +149,8 @@ class TitForTat(Strategy):
     def answer(self, model: TradeModel, actor: int, entry: LoggedMove) -> MoveCall | None:
         """The move that answers ``entry`` in kind, or None if there is nothing to hit."""
         w, sender = model.world, entry.actor_country
+        if sender is None:  # only governments' moves are answered
+            return None
         me, them = w.countries[actor], w.countries[sender]
         if entry.call.move == "tariff":
             rate = entry.params["rate"]
@@ -162,14 +163,15 @@ class TitForTat(Strategy):
                 f = int(np.flatnonzero(mask)[np.argmax(sales[mask])])
                 return MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
                                 source="strategy")
-        s = model.links.top_supplier(sender, w.firm_country == actor, model.state.pipeline.shipped)
+        s = model.links.top_supplier(sender, w.firm_country == actor,
+                                     model.state.pipeline.shipped)
         if s is not None:
             return MoveCall(me, "procurement_ban", w.suppliers[s], {"share": share},
                             source="strategy")
         return MoveCall(me, "tariff", them, {"rate": 0.25}, source="strategy")
 
 
-@register
+@STRATEGIES.register
 class Proportional(TitForTat):
     """Answers in kind like `tit_for_tat`, but in proportion to the harm done.
 
@@ -196,7 +198,7 @@ class Proportional(TitForTat):
         return self.values["scale"] * harm
 
 
-@register
+@STRATEGIES.register
 class Lagged(TitForTat):
     """Answers in kind like `tit_for_tat`, but late and not always.
 

@@ -173,7 +173,8 @@ def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, st
             out.append((loc + ("at",), f"falls in step {step}, outside the horizon "
                                        f"(steps 0–{steps - 1})"))
         by, target, move = e.get("by"), e.get("target"), e.get("move")
-        actor_kind = {"country": "government", "firm": "firm"}.get(kinds.get(by, ""))
+        actor_kind = {"country": "government", "firm": "firm"}.get(
+            kinds.get(by, "") if isinstance(by, str) else "")
         if isinstance(by, str) and actor_kind is None:
             out.append((loc + ("by",), f"{by!r} is not a country or a firm"))
         if target is not None and target not in kinds:

@@ -178,7 +178,7 @@ def _default(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
     if field.default_factory is not None:
-        value = field.default_factory()
+        value = field.default_factory()  # type: ignore[call-arg]
         return "see below" if isinstance(value, BaseModel) else f"`{value!r}`"
     if field.default is None or field.default is PydanticUndefined:
         return "none"

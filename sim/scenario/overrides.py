@@ -51,7 +51,8 @@ def walk(doc: Any, path: str) -> Walked:
     exist. A path that cannot be followed comes back with ``parent=None`` and a ``problem``.
     """
     parts = path.split(".")
-    node, loc = doc, ()
+    node: Any = doc
+    loc: Loc = ()
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list):  # events are addressed by id
