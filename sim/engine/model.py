@@ -83,7 +83,7 @@ class TradeModel(mesa.Model):
         self.events: dict[int, list[MoveCall]] = defaultdict(list)
         for e in spec.events:
             self.events[spec.step_of(e.at)].append(
-                MoveCall(e.by, e.move, e.target, e.values, source="event", event_id=e.id))
+                MoveCall(e.by, e.move, e.target, e.values, source="event"))
         self._make_agents()
         self.recorder = Recorder(self)
         self.datacollector = mesa.DataCollector(model_reporters=headline_reporters())

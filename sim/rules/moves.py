@@ -41,7 +41,6 @@ class MoveCall:
     target: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     source: str = "player"  # "event", "player" or "strategy"
-    event_id: str | None = None
 
 
 class Move:
@@ -194,8 +193,10 @@ class EntityList(Move):
 
     Your suppliers may no longer ship to it, except the licensed share of what it orders. With
     `fdpr` (the foreign direct product rule) the ban also covers foreign suppliers whose
-    technology content from your country is at least `threshold`. Listing a listed firm updates
-    its terms.
+    technology content from your country is at least `threshold`. Listing a listed firm again
+    combines the terms and the stricter stand (the lower licence rate; the FDPR if either has
+    it, with the lower threshold), unless the new listing says `loosen`: then its terms replace
+    the old ones.
     """
 
     name = "entity_list"
@@ -207,24 +208,38 @@ class EntityList(Move):
         Param("fdpr", "bool", False, "extend the ban to foreign suppliers using your technology"),
         Param("threshold", "float", 0.25, "technology content that brings a foreign supplier "
                                            "under the FDPR", 0.0, 1.0),
+        Param("loosen", "bool", False, "on a listed firm: replace its terms even where they "
+                                       "are looser (otherwise the stricter terms stand)"),
     )
 
     @classmethod
     def apply(cls, model, actor, target, params):
         f, p = target[1], model.policy
         again = bool(p.listed[actor, f])
+        rate, fdpr, threshold = params["license_rate"], params["fdpr"], params["threshold"]
+        if again and not params["loosen"]:  # the stricter terms stand
+            rate = min(rate, float(p.license_rate[actor, f]))
+            if p.fdpr[actor, f]:
+                old = float(p.fdpr_threshold[actor, f])
+                threshold = min(threshold, old) if fdpr else old
+                fdpr = True
         p.listed[actor, f] = True
-        p.license_rate[actor, f] = params["license_rate"]
-        p.fdpr[actor, f] = params["fdpr"]
-        p.fdpr_threshold[actor, f] = params["threshold"]
+        p.license_rate[actor, f] = rate
+        p.fdpr[actor, f] = fdpr
+        p.fdpr_threshold[actor, f] = threshold
         p.risk[f] = 1.0
         p.risk_source[f] = actor
         w = model.world
-        what = "tightens the terms for" if again else "adds"
-        tail = " on its entity list" if again else " to its entity list"
-        extra = f", licensing {_pct(params['license_rate'])}" if params["license_rate"] else ""
-        fdpr = " under the foreign direct product rule" if params["fdpr"] else ""
-        return f"{w.countries[actor]} {what} {w.firms[f]}{tail}{fdpr}{extra}."
+        if not again:
+            what = f"adds {w.firms[f]} to its entity list"
+        elif params["loosen"]:
+            what = f"loosens the terms for {w.firms[f]} on its entity list"
+        else:
+            what = f"tightens the terms for {w.firms[f]} on its entity list"
+        extra = f", licensing {_pct(rate)}" if rate else ""
+        rule = (f" under the foreign direct product rule (from {_pct(threshold)} "
+                f"{w.countries[actor]} content)") if fdpr else ""
+        return f"{w.countries[actor]} {what}{rule}{extra}."
 
 
 @MOVES.register

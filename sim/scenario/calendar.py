@@ -17,6 +17,11 @@ def date_of_step(start: dt.date, unit: str, step: int) -> dt.date:
     return start + dt.timedelta(days=step * (1 if unit == "day" else 7))
 
 
+def step_of(start: dt.date, unit: str, at: int | dt.date) -> int:
+    """The 0-based step an ``at`` falls in: a step as it is, a date by its period."""
+    return at if isinstance(at, int) else step_of_date(start, unit, at)
+
+
 def step_of_date(start: dt.date, unit: str, at: dt.date) -> int:
     """The step whose period contains ``at`` (negative before the start)."""
     if unit == "month":

@@ -14,7 +14,7 @@ from typing import Any
 from sim.rules.moves import MOVES, check_call
 from sim.rules.params import check_params
 from sim.rules.strategies import STRATEGIES
-from sim.scenario.calendar import STEP_DAYS, step_of_date
+from sim.scenario.calendar import STEP_DAYS, step_of
 from sim.scenario.overrides import resolve_path
 
 Loc = tuple[Any, ...]
@@ -43,7 +43,7 @@ def _step_of(doc: dict, at: Any) -> int | None:
     if isinstance(at, int):
         return at
     if isinstance(at, dt.date) and isinstance(start, dt.date) and unit in STEP_DAYS:
-        return step_of_date(start, unit, at)
+        return step_of(start, unit, at)
     return None
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of_date
+from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of
 
 SCHEMA_ID = "chokepoint/1"
 Positive = Annotated[float, Field(gt=0)]
@@ -204,9 +204,7 @@ class Scenario(Frozen):
 
     def step_of(self, at: int | dt.date) -> int:
         """The 0-based step an ``at`` (a step or a date) falls in."""
-        if isinstance(at, int):
-            return at
-        return step_of_date(self.calendar.start, self.calendar.step, at)
+        return step_of(self.calendar.start, self.calendar.step, at)
 
     def date_of(self, step: int) -> dt.date:
         """The first day of a step's period."""
