@@ -9,19 +9,17 @@ plain functions of the two recorders; nothing here imports Solara.
 
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.csv as pacsv
 
 from sim import MoveCall, Scenario, TradeModel
 from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
 from sim.engine.objectives import OBJECTIVES
-from sim.engine.output import tidy_table
+from sim.engine.output import csv_bytes
 
 OBSERVE = "observe"
 EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
@@ -214,10 +212,7 @@ class Game:
     def csv_bytes(self) -> bytes:
         """The run so far as CSV, exactly as ``chokepoint run --out F.csv`` writes it."""
         with self.lock:
-            table = tidy_table(self.model)
-        buf = io.BytesIO()
-        pacsv.write_csv(table, buf)
-        return buf.getvalue()
+            return csv_bytes(self.model)
 
 
 def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:

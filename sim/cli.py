@@ -59,7 +59,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.engine.metrics import summary
     from sim.engine.model import TradeModel
-    from sim.engine.output import FORMATS, tidy_table, write_table
+    from sim.engine.output import FORMATS, write_run
     from sim.scenario import load_scenario
 
     if args.out and Path(args.out).suffix.lower() not in FORMATS:
@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        steps=args.steps)
     model.run()
     if args.out:
-        write_table(tidy_table(model), args.out)
+        write_run(model, args.out)
     print(format_summary(model, summary(model), args.seed if args.seed is not None else sc.seed))
     if args.out:
         print(f"\nwrote {args.out}")

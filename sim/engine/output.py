@@ -1,5 +1,9 @@
 """Run results as a long, tidy table (step, date, entity, metric, value), written atomically.
 
+``entity`` and ``metric`` are dictionary-encoded, ``date`` is a date; tables are built from
+integer codes and numpy arrays, never from per-row Python objects, and runs are written in row
+groups of a few steps so that writing takes little memory whatever the horizon.
+
 CSV or Parquet is chosen by the file's extension. Files are written to a temporary name in the
 same folder and renamed into place, so a reader never sees half a file and a failed write leaves
 the old file (or none).
@@ -7,11 +11,13 @@ the old file (or none).
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -24,36 +30,94 @@ if TYPE_CHECKING:
     from sim.engine.model import TradeModel
 
 FORMATS = (".csv", ".parquet")
+STEPS_PER_GROUP = 13  # steps per Parquet row group / CSV batch: memory stays flat with horizon
+_EPOCH = dt.date(1970, 1, 1)
+_LABEL = pa.dictionary(pa.int32(), pa.string())
+SCHEMA = pa.schema([("step", pa.int32()), ("date", pa.date32()), ("entity", _LABEL),
+                    ("metric", _LABEL), ("value", pa.float64())])
 
 
-def tidy_table(model: TradeModel) -> pa.Table:
-    """Every recorded value of a run: one row per (step, entity, metric), in a stable order
-    (step, then firms, firm/component stocks, suppliers, countries, markets)."""
-    rec = model.recorder
-    n = rec.steps
-    steps, entities, metrics, values = [], [], [], []
-    for group, readers in GROUPS.items():
-        names = rec.entities[group]
-        data = rec.data[group][:n]  # [n, M, E]
-        if not names:
-            continue
-        # entity-major within a step: for each entity, all its metrics
-        block = data.transpose(0, 2, 1)  # [n, E, M]
-        steps.append(np.repeat(np.arange(n), block.shape[1] * block.shape[2]))
-        entities.append(np.tile(np.repeat(np.array(names, dtype=object), len(readers)), n))
-        metrics.append(np.tile(np.array(list(readers), dtype=object), n * len(names)))
-        values.append(block.reshape(-1))
-    step = np.concatenate(steps)
-    order = np.argsort(step, kind="stable")
-    dates = np.array([model.spec.date_of(i).isoformat() for i in range(n)], dtype=object)
-    step = step[order]
-    return pa.table({
-        "step": pa.array(step, pa.int32()),
-        "date": pa.array(dates[step], pa.string()),
-        "entity": pa.array(np.concatenate(entities)[order], pa.string()),
-        "metric": pa.array(np.concatenate(metrics)[order], pa.string()),
-        "value": pa.array(np.concatenate(values)[order], pa.float64()),
-    })
+class Layout:
+    """The row order of a run's tidy table and its dictionaries, computed once per run.
+
+    Within a step, rows go group by group (firms, firm/component stocks, suppliers, countries,
+    markets), entity by entity, metric by metric. ``entity`` and ``metric`` are integer codes
+    into :attr:`entities` and :attr:`metrics`, so no row ever holds a Python string.
+    """
+
+    def __init__(self, model: TradeModel):
+        rec = model.recorder
+        entity_code: dict[str, int] = {}
+        metric_code: dict[str, int] = {}
+        ent, met = [], []
+        self.groups = [g for g in GROUPS if rec.entities[g]]
+        for group in self.groups:
+            names, metrics = rec.entities[group], list(GROUPS[group])
+            e = np.array([entity_code.setdefault(n, len(entity_code)) for n in names], np.int32)
+            m = np.array([metric_code.setdefault(k, len(metric_code)) for k in metrics],
+                         np.int32)
+            ent.append(np.repeat(e, len(m)))
+            met.append(np.tile(m, len(e)))
+        self.entities = pa.array(list(entity_code), pa.string())
+        self.metrics = pa.array(list(metric_code), pa.string())
+        self.entity = np.concatenate(ent) if ent else np.zeros(0, np.int32)
+        self.metric = np.concatenate(met) if met else np.zeros(0, np.int32)
+        spec = model.spec
+        self.days = np.array([(spec.date_of(t) - _EPOCH).days for t in range(rec.steps)],
+                             np.int32)
+
+    def table(self, model: TradeModel, steps: np.ndarray) -> pa.Table:
+        """The rows of the given steps (ascending), as a table of :data:`SCHEMA`."""
+        rec = model.recorder
+        n, per = len(steps), len(self.entity)
+        # [steps, metrics, entities] → [steps, entities, metrics], groups side by side
+        values = np.concatenate(
+            [rec.data[g][steps].transpose(0, 2, 1).reshape(n, -1) for g in self.groups],
+            axis=1) if self.groups else np.zeros((n, 0))
+        return pa.table([
+            pa.array(np.repeat(steps.astype(np.int32), per), pa.int32()),
+            pa.array(np.repeat(self.days[steps], per), pa.date32()),
+            pa.DictionaryArray.from_arrays(pa.array(np.tile(self.entity, n)), self.entities),
+            pa.DictionaryArray.from_arrays(pa.array(np.tile(self.metric, n)), self.metrics),
+            pa.array(values.reshape(-1), pa.float64()),
+        ], schema=SCHEMA)
+
+
+def tidy_table(model: TradeModel, every: int = 1) -> pa.Table:
+    """Every recorded value of a run (or of every ``every``-th step): one row per (step,
+    entity, metric), in a stable order (see :class:`Layout`)."""
+    return Layout(model).table(model, np.arange(0, model.recorder.steps, every))
+
+
+def write_run(model: TradeModel, path: str | Path) -> Path:
+    """Write a run's tidy table as CSV or Parquet (by extension), atomically, streamed
+    :data:`STEPS_PER_GROUP` steps at a time (a Parquet row group or a CSV batch each)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path}: output must end in .csv or .parquet")
+    return atomic_write(path, lambda tmp: _stream(model, tmp, suffix == ".csv"))
+
+
+def csv_bytes(model: TradeModel) -> bytes:
+    """The run so far as CSV, exactly as :func:`write_run` writes it (for downloads)."""
+    buf = io.BytesIO()
+    _stream(model, buf, csv=True)
+    return buf.getvalue()
+
+
+def _stream(model: TradeModel, sink: str | BinaryIO, csv: bool) -> None:
+    layout = Layout(model)
+    n = model.recorder.steps
+    # CSV quotes strings: the date goes out as text, as it always has, so files stay the same
+    schema = SCHEMA.set(1, pa.field("date", pa.string())) if csv else SCHEMA
+    writer = (pacsv.CSVWriter(sink, schema) if csv
+              else pq.ParquetWriter(sink, schema, compression="zstd"))
+    with writer:
+        for start in range(0, max(n, 1), STEPS_PER_GROUP):
+            table = layout.table(model, np.arange(start, min(n, start + STEPS_PER_GROUP)))
+            if csv:
+                table = table.set_column(1, "date", table["date"].cast(pa.string()))
+            writer.write_table(table)
 
 
 def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
@@ -69,13 +133,3 @@ def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
-
-
-def write_table(table: pa.Table, path: str | Path) -> Path:
-    """Write a table as CSV or Parquet (by extension), atomically."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"{path}: output must end in .csv or .parquet")
-    if suffix == ".csv":
-        return atomic_write(path, lambda tmp: pacsv.write_csv(table, tmp))
-    return atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))

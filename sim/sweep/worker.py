@@ -99,7 +99,7 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
             model.run()
             values = summary(model)
             if chunk.every:
-                series.append(_steps_table(tidy_table(model), run, chunk.every))
+                series.append(_steps_table(tidy_table(model, chunk.every), run))
         except ScenarioError as exc:
             error = "; ".join(str(p) for p in exc.problems)
         except Exception as exc:  # a failed run is a result: record it and go on
@@ -113,7 +113,7 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
     out = Path(chunk.out)
     write_part(summary_table(rows, chunk.metrics), part_path(out, "summary", chunk.index))
     if chunk.every:
-        table = pa.concat_tables(series) if series else _steps_table(None, 0, 1)
+        table = pa.concat_tables(series) if series else _steps_table(None, 0)
         write_part(table, part_path(out, "steps", chunk.index))
     failed = sum(s == "failed" for s in rows["status"])
     return {"chunk": chunk.index, "runs": len(chunk.runs), "failed": failed,
@@ -133,14 +133,12 @@ def summary_table(rows: dict[str, list[Any]], metrics: tuple[str, ...]) -> pa.Ta
     })
 
 
-def _steps_table(tidy: pa.Table | None, run: int, every: int) -> pa.Table:
-    schema = pa.schema([("run", pa.int64()), ("step", pa.int32()), ("date", pa.string()),
-                        ("entity", pa.string()), ("metric", pa.string()),
-                        ("value", pa.float64())])
+def _steps_table(tidy: pa.Table | None, run: int) -> pa.Table:
+    from sim.engine.output import SCHEMA
+
+    schema = pa.schema([("run", pa.int64()), *SCHEMA])
     if tidy is None:
         return schema.empty_table()
-    keep = np.asarray(tidy["step"]) % every == 0
-    tidy = tidy.filter(pa.array(keep))
     return pa.table([pa.array(np.full(tidy.num_rows, run), pa.int64()), *tidy.columns],
                     schema=schema)
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sim import MoveCall, TradeModel, load_scenario
-from sim.engine.output import tidy_table
+from sim.engine.output import csv_bytes
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,13 +67,7 @@ def download_csv(page: Page, path) -> bytes:
 
 
 def csv_of(model: TradeModel) -> bytes:
-    import io
-
-    import pyarrow.csv as pacsv
-
-    buf = io.BytesIO()
-    pacsv.write_csv(tidy_table(model), buf)
-    return buf.getvalue()
+    return csv_bytes(model)
 
 
 def test_setup_page_shows_scenario_roles_and_parameters(server, context):
