@@ -1,23 +1,37 @@
-"""Engine speed: time per step for synthetic worlds of 10, 100 and 1,000 firms.
+"""Engine speed and memory, with and without output, for 100, 1,000 and 10,000 firms.
 
 Each world has suppliers and links in proportion to its firms (one supplier per five firms and
-component, three sources per firm and component), a listing, a retaliating government and
-stockpiling firms, so every phase does real work. Prints, for each size, the time per step, the
-ratio to the previous size (10× the firms should cost at most about 12× the time) and the share
-of a step spent recording (target: under a third). Ratios are measured in this one run, so a
-noisy machine moves all sizes together.
+component, three sources per firm and component), a listing, an export control, a retaliating
+government and stockpiling firms, so every phase does real work. Each measurement runs in a
+fresh process (so peak memory is its own):
 
-    .venv/bin/python benchmarks/engine.py [--steps 200] [--repeat 3]
+* the engine alone: CPU per step with recording switched off;
+* with output: CPU per step of the same run recorded and written to Parquet (``write_run``),
+  its peak memory, and the rows and bytes written.
+
+Printed: per-step CPU of both, their ratio (target ≤ 1.5: recording and writing add at most
+half a step), the growth ratio from one size to the next (10× the firms: target ≤ 11×), and
+peak memory (target for 10,000 firms × 440 steps: under 2 GB). Ratios are measured in this one
+run, so a noisy machine moves all of them together.
+
+    .venv/bin/python benchmarks/engine.py [--steps 440] [--sizes 100,1000,10000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from sim.engine.model import TradeModel
+from sim.engine.output import write_run
 from sim.scenario import Scenario, validate_document
 
 COUNTRIES = ["US", "CN", "EU", "JP"]
@@ -60,42 +74,58 @@ def synthetic_world(firms: int, steps: int, seed: int = 0) -> Scenario:
     return validate_document(doc, {}, "<synthetic>")
 
 
-def time_steps(scenario: Scenario, steps: int) -> tuple[float, float]:
-    """(seconds per step, seconds per step spent recording) over ``steps`` steps."""
-    model = TradeModel(scenario=scenario, rng=1)
-    recording = 0.0
-    record = model.record
+def measure(firms: int, steps: int, output: bool) -> dict[str, float]:
+    """One run in this process: CPU per step, and with ``output`` the rows and bytes written."""
+    model = TradeModel(scenario=synthetic_world(firms, steps), rng=1)
+    if not output:  # the engine alone: nothing recorded
+        model.recorder.record = lambda step: None  # type: ignore[method-assign]
+    start = time.process_time()
+    model.run()
+    result: dict[str, float] = {}
+    if output:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_run(model, Path(tmp) / "run.parquet")
+            result["bytes"] = path.stat().st_size
+            import pyarrow.parquet as pq
 
-    def timed_record() -> None:
-        nonlocal recording
-        t = time.perf_counter()
-        record()
-        recording += time.perf_counter() - t
+            result["rows"] = pq.ParquetFile(path).metadata.num_rows
+    result["cpu_per_step"] = (time.process_time() - start) / steps
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
 
-    model.record = timed_record  # type: ignore[method-assign]
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.step()
-    total = time.perf_counter() - start
-    return total / steps, recording / steps
+
+def in_child(firms: int, steps: int, output: bool) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", str(firms), str(steps),
+                          "1" if output else "0"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--steps", type=int, default=440)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"{'firms':>6} {'links':>7} {'ms/step':>9} {'× prev':>8} {'recording':>10}")
+    if args.child:
+        print(json.dumps(measure(args.child[0], args.child[1], bool(args.child[2]))))
+        return
+    print(f"{'firms':>6} {'links':>7} {'engine ms':>10} {'+output ms':>11} {'ratio':>6} "
+          f"{'× prev':>7} {'peak MB':>8} {'rows':>11} {'MB written':>11}")
     previous = None
-    for n in (10, 100, 1000):
-        sc = synthetic_world(n, args.steps)
-        runs = [time_steps(sc, args.steps) for _ in range(args.repeat)]
-        per_step, rec = min(runs)
+    for n in (int(x) for x in args.sizes.split(",")):
+        alone = in_child(n, args.steps, False)
+        full = in_child(n, args.steps, True)
         links = n * len(COMPONENTS) * 3
-        ratio = f"{per_step / previous:8.2f}" if previous else f"{'':>8}"
-        print(f"{n:>6} {links:>7} {per_step * 1e3:>9.3f} {ratio} {rec / per_step:>9.0%}")
-        previous = per_step
-    print("targets: each 10× in firms costs ≤ ~12× time; recording < 33% of a step")
+        growth = f"{full['cpu_per_step'] / previous:7.2f}" if previous else f"{'':>7}"
+        print(f"{n:>6} {links:>7} {alone['cpu_per_step'] * 1e3:>10.2f} "
+              f"{full['cpu_per_step'] * 1e3:>11.2f} "
+              f"{full['cpu_per_step'] / alone['cpu_per_step']:>6.2f} {growth} "
+              f"{full['peak_mb']:>8.0f} {full['rows']:>11,.0f} {full['bytes'] / 1e6:>11.1f}",
+              flush=True)
+        previous = full["cpu_per_step"]
+    print(f"{args.steps} steps. targets: ratio (engine + recording + writing Parquet over the "
+          "engine alone) ≤ 1.5 at 1,000 firms; × prev ≤ 11 for 10× the firms; peak < 2,048 MB "
+          "at 10,000 firms")
 
 
 if __name__ == "__main__":
