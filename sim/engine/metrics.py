@@ -93,11 +93,13 @@ class Recorder:
                 row[i] = read(self.model)
         self.steps = step + 1
 
+    def metric(self, group: str, metric: str) -> np.ndarray:
+        """One metric of every entity of a group, steps so far: a view [steps, entities]."""
+        return self.data[group][: self.steps, list(GROUPS[group]).index(metric)]
+
     def series(self, group: str, metric: str, entity: str) -> np.ndarray:
-        """One recorded series (steps so far)."""
-        i = list(GROUPS[group]).index(metric)
-        j = self.entities[group].index(entity)
-        return self.data[group][: self.steps, i, j]
+        """One metric of one entity, steps so far: a view [steps]."""
+        return self.metric(group, metric)[:, self.entities[group].index(entity)]
 
 
 def headline_reporters() -> dict[str, Callable[[TradeModel], float]]:
@@ -127,17 +129,17 @@ def summary(model: TradeModel) -> dict[str, float]:
         first, last = x[:turn].mean(axis=0), x[n - turn: n].mean(axis=0)
         return np.divide(last - first, first, out=np.zeros_like(first), where=first != 0)
 
-    firm = rec.data["firm"][:n]
-    fm = list(FIRM)
+    shortfall, revenue = rec.metric("firm", "shortfall"), rec.metric("firm", "revenue")
+    cover, price = rec.metric("firm", "inventory_cover"), rec.metric("firm", "share_price")
     for j, name in enumerate(rec.entities["firm"]):
-        out[f"{name}.output_lost"] = float(firm[:, fm.index("shortfall"), j].sum())
-        out[f"{name}.revenue_change"] = float(change(firm[:, fm.index("revenue"), j]))
-        out[f"{name}.min_cover"] = float(firm[:, fm.index("inventory_cover"), j].min())
-        out[f"{name}.share_price_change"] = float(firm[-1, fm.index("share_price"), j] / 100 - 1)
-    sup = rec.data["supplier"][:n, list(SUPPLIER).index("revenue")]
+        out[f"{name}.output_lost"] = float(shortfall[:, j].sum())
+        out[f"{name}.revenue_change"] = float(change(revenue[:, j]))
+        out[f"{name}.min_cover"] = float(cover[:, j].min())
+        out[f"{name}.share_price_change"] = float(price[-1, j] / 100 - 1)
+    sup = rec.metric("supplier", "revenue")
     for j, name in enumerate(rec.entities["supplier"]):
         out[f"{name}.revenue_change"] = float(change(sup[:, j]))
-    score = rec.data["country"][:n, list(COUNTRY).index("score")]
+    score = rec.metric("country", "score")
     for j, name in enumerate(rec.entities["country"]):
         out[f"{name}.score"] = float(score[:, j].mean())
     return out
