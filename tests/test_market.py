@@ -47,10 +47,12 @@ def sourcing(draw):
     supplier = np.array(draw(st.lists(st.integers(0, n_sup - 1), min_size=n_links,
                                       max_size=n_links)), dtype=int)
     pref = arr(draw(st.lists(pos, min_size=n_links, max_size=n_links)))
-    allowed = arr(draw(st.lists(share, min_size=n_links, max_size=n_links)))
+    # a licensed quantity per link, or no limit
+    limit = arr(draw(st.lists(st.one_of(qty, st.just(np.inf)), min_size=n_links,
+                              max_size=n_links)))
     order = arr(draw(st.lists(qty, min_size=n_groups, max_size=n_groups)))
     capacity = arr(draw(st.lists(qty, min_size=n_sup, max_size=n_sup)))
-    return order, group, pref, allowed, supplier, capacity
+    return order, group, pref, limit, supplier, capacity
 
 
 @st.composite
@@ -114,33 +116,34 @@ def test_ration_more_capacity_never_gives_less(case, which, extra):
 @SETTINGS
 @given(sourcing())
 def test_place_orders_respects_orders_capacity_and_licences(case):
-    order, group, pref, allowed, supplier, capacity = case
-    shipped, requested = market.place_orders(order, group, pref, allowed, supplier, capacity)
+    order, group, pref, limit, supplier, capacity = case
+    shipped, requested = market.place_orders(order, group, pref, limit, supplier, capacity)
     assert np.all(shipped >= 0) and np.all(requested >= 0)
     per_group = np.bincount(group, shipped, len(order))
     assert np.all(per_group <= order * (1 + TOL) + TOL)
     per_supplier = np.bincount(supplier, shipped, len(capacity))
     assert np.all(per_supplier <= capacity * (1 + TOL) + TOL)
-    assert np.all(shipped <= allowed * order[group] * (1 + TOL) + TOL)
+    assert np.all(shipped <= limit * (1 + TOL) + TOL)
     # a supplier never ships more than was requested of it
     assert np.all(per_supplier <= requested * (1 + TOL) + TOL)
     # a link that is not allowed at all carries nothing
-    assert np.all(shipped[allowed == 0] == 0)
+    assert np.all(shipped[limit == 0] == 0)
 
 
 @SETTINGS
 @given(sourcing())
 def test_place_orders_fills_everything_when_unconstrained(case):
     order, group, pref, _, supplier, _ = case
-    allowed = np.ones_like(pref)
+    limit = np.full_like(pref, np.inf)
     capacity = np.full(supplier.max() + 1, order.sum() + 1.0)
-    shipped, _ = market.place_orders(order, group, pref, allowed, supplier, capacity)
+    shipped, _ = market.place_orders(order, group, pref, limit, supplier, capacity)
     has_link = np.bincount(group, minlength=len(order)) > 0
     np.testing.assert_allclose(np.bincount(group, shipped, len(order))[has_link],
                                order[has_link], rtol=1e-9, atol=1e-9)
 
 
-REROUTE = ((arr([1.0]), np.array([0, 0, 0]), arr([1.5, 1, 1]), arr([0.5, 1, 1]),
+REROUTE = ((arr([1.0]), np.array([0, 0, 0]), arr([1.5, 1, 1]),
+            arr([0.5, np.inf, np.inf]),
             np.array([0, 1, 2]), arr([0.0, 1.0, 0.0])), 0, 1.0)
 
 
@@ -148,12 +151,12 @@ REROUTE = ((arr([1.0]), np.array([0, 0, 0]), arr([1.5, 1, 1]), arr([0.5, 1, 1]),
 @example(*REROUTE)
 @given(sourcing(), st.integers(0, 3), qty)
 def test_place_orders_more_capacity_ships_no_less(case, which, extra):
-    order, group, pref, allowed, supplier, capacity = case
+    order, group, pref, limit, supplier, capacity = case
     assume(which < len(capacity))
     more = capacity.copy()
     more[which] += extra
-    before, _ = market.place_orders(order, group, pref, allowed, supplier, capacity)
-    after, _ = market.place_orders(order, group, pref, allowed, supplier, more)
+    before, _ = market.place_orders(order, group, pref, limit, supplier, capacity)
+    after, _ = market.place_orders(order, group, pref, limit, supplier, more)
     assert after.sum() >= before.sum() - 1e-7 * max(1.0, before.sum())
 
 
@@ -161,7 +164,7 @@ def test_place_orders_reroutes_unfilled_to_spare_sources():
     # one firm, two sources with equal preference; the first can ship only 1 of its 5
     shipped, requested = market.place_orders(
         order=arr([10]), link_group=np.array([0, 0]), preference=arr([1, 1]),
-        allowed=arr([1, 1]), supplier=np.array([0, 1]), capacity=arr([1, 100]))
+        limit=arr([np.inf, np.inf]), supplier=np.array([0, 1]), capacity=arr([1, 100]))
     np.testing.assert_allclose(shipped, [1, 9])
     np.testing.assert_allclose(requested, [5, 9])
 
@@ -169,20 +172,21 @@ def test_place_orders_reroutes_unfilled_to_spare_sources():
 def test_place_orders_reroutes_past_a_capped_link():
     """One order of 1 from three sources: A (licensed for half the order, preferred), B, C (no
     capacity). B alone could fill it all; giving A capacity must not make the firm get less."""
-    (order, group, pref, allowed, supplier, capacity), _, _ = REROUTE
-    without_a, _ = market.place_orders(order, group, pref, allowed, supplier, capacity)
+    (order, group, pref, limit, supplier, capacity), _, _ = REROUTE
+    without_a, _ = market.place_orders(order, group, pref, limit, supplier, capacity)
     np.testing.assert_allclose(without_a.sum(), 1.0)
-    with_a, _ = market.place_orders(order, group, pref, allowed, supplier, arr([1.0, 1.0, 0.0]))
+    with_a, _ = market.place_orders(order, group, pref, limit, supplier, arr([1.0, 1.0, 0.0]))
     # actual: [0.5, 0.4, 0.0] — 0.1 unfilled although B has 0.6 spare and room for it
     np.testing.assert_allclose(with_a.sum(), 1.0)
 
 
-def test_place_orders_licence_caps_share_of_order():
-    shipped, _ = market.place_orders(
-        order=arr([10]), link_group=np.array([0, 0]), preference=arr([1, 1]),
-        allowed=arr([0.2, 1]), supplier=np.array([0, 1]), capacity=arr([100, 100]))
-    assert shipped[0] <= 2 + TOL
-    np.testing.assert_allclose(shipped.sum(), 10)
+def test_place_orders_licence_caps_a_quantity_whatever_the_order():
+    for order in (10, 40):  # a stock gap that quadruples the order does not raise the cap
+        shipped, _ = market.place_orders(
+            order=arr([order]), link_group=np.array([0, 0]), preference=arr([1, 1]),
+            limit=arr([2, np.inf]), supplier=np.array([0, 1]), capacity=arr([100, 100]))
+        np.testing.assert_allclose(shipped[0], 2)
+        np.testing.assert_allclose(shipped.sum(), order)
 
 
 @SETTINGS

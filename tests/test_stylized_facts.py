@@ -21,12 +21,13 @@ HIK = SCENARIOS / "hikvision_2019.yaml"
 
 
 def run(path: Path, **overrides) -> TradeModel:
-    """Run a scenario to the end, recording each link's shipments per step."""
+    """Run a scenario to the end, recording each link's shipments and allowed share per step."""
     model = TradeModel(scenario=load_scenario(path, overrides or None))
-    model.link_shipments = []
+    model.link_shipments, model.link_allowed = [], []
     while model.running:
         model.step()
         model.link_shipments.append(model.state.pipeline.shipped.copy())
+        model.link_allowed.append(model.state.pipeline.allowed.copy())
     return model
 
 
@@ -147,11 +148,14 @@ def test_huawei_fdpr_cuts_foreign_made_chips_by_their_us_content():
     hua = run(SCENARIOS / "huawei_2019.yaml")
     w, links = hua.world, hua.links
     ship = np.array([s[: len(links.firm)] for s in hua.link_shipments])
+    allowed = np.array([a[: len(links.firm)] for a in hua.link_allowed])
     huawei = links.firm == w.firms.index("Huawei")
     for event, supplier in (("fdpr_may", "TSMC"), ("fdpr_august", "Maxscend")):
         at = step_of(hua, event)
         link = huawei & (links.supplier == w.suppliers.index(supplier))
-        assert ship[at - 4: at, link].sum() > 0, supplier
+        assert (allowed[at - 4: at, link] == 1).all(), supplier  # not subject to US rules yet
+        assert (allowed[at:, link] == 0).all(), supplier
+        assert ship[: at, link].sum() > 0, supplier
         assert ship[at:, link].sum() == 0, supplier
     smic = huawei & (links.supplier == w.suppliers.index("SMIC"))  # 8% US content: spared
     assert ship[step_of(hua, "fdpr_august"):, smic].sum() > 0

@@ -14,14 +14,29 @@ from sim.engine.world import World
 
 
 class Links:
-    """Qualified firm–supplier pairs and their static ordering preference."""
+    """Qualified firm–supplier pairs, their ordering weights and their steady-state flows.
+
+    ``weight`` = price preference × ``fill``: at step 0 each link's fill is calibrated to what
+    its supplier can deliver in the steady state (:meth:`calibrate`), so firms order where
+    capacity is and the no-policy world does not drift; a source qualified later starts at
+    fill 1. ``base_flow`` is each link's steady-state flow, the quantity licences are a share
+    of (0 for links qualified later).
+    """
 
     def __init__(self, world: World, pairs: list[tuple[int, int]], sensitivity: float):
         self.world = world
         self.sensitivity = sensitivity
-        self._set(np.array([p[0] for p in pairs], int), np.array([p[1] for p in pairs], int))
+        n = len(pairs)
+        self._set(np.array([p[0] for p in pairs], int), np.array([p[1] for p in pairs], int),
+                  np.ones(n), np.zeros(n))
 
-    def _set(self, firm: np.ndarray, supplier: np.ndarray) -> None:
+    def calibrate(self, fill: np.ndarray, base_flow: np.ndarray) -> None:
+        """Set each link's fill factor (in [0, 1]) and steady-state flow."""
+        self.fill, self.base_flow = fill, base_flow
+        self.weight = self.preference * fill
+
+    def _set(self, firm: np.ndarray, supplier: np.ndarray, fill: np.ndarray,
+             base_flow: np.ndarray) -> None:
         w = self.world
         C = len(w.components)
         self.firm, self.supplier = firm, supplier
@@ -34,6 +49,7 @@ class Links:
         rel = w.supplier_price[supplier] / mean[self.component]
         self.preference = np.exp(-self.sensitivity * (rel - 1.0))
         self.lead = w.lead_time[supplier]
+        self.calibrate(fill, base_flow)
         self._pairs = set(zip(firm.tolist(), supplier.tolist(), strict=True))
 
     def __len__(self) -> int:
@@ -47,7 +63,8 @@ class Links:
         """Qualify a new source, appended as the last link; False if it already is one."""
         if self.has(firm, supplier):
             return False
-        self._set(np.append(self.firm, firm), np.append(self.supplier, supplier))
+        self._set(np.append(self.firm, firm), np.append(self.supplier, supplier),
+                  np.append(self.fill, 1.0), np.append(self.base_flow, 0.0))
         return True
 
     def exposure(self, order: np.ndarray) -> np.ndarray:
@@ -57,7 +74,7 @@ class Links:
         """
         w = self.world
         F, G = len(w.firms), len(w.countries)
-        split = market.group_shares(self.preference, self.fc, order.size)
+        split = market.group_shares(self.weight, self.fc, order.size)
         value = order.ravel()[self.fc] * split * w.supplier_price[self.supplier]
         by = np.bincount(self.firm * G + w.supplier_country[self.supplier], value,
                          F * G).reshape(F, G)

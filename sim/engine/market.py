@@ -57,23 +57,22 @@ def ration(requests: np.ndarray, owner: np.ndarray, capacity: np.ndarray) -> np.
 
 
 def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarray,
-                 allowed: np.ndarray, supplier: np.ndarray, capacity: np.ndarray
+                 limit: np.ndarray, supplier: np.ndarray, capacity: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Split each firm's order for a component across its sources, then re-place the unfilled.
 
     Round 1: each (firm, component) order is split across its links by preference, among the
-    links that are allowed at all; a link may carry at most ``allowed`` × the order (a licence
-    rate caps the share of the firm's needs that may go to a restricted supplier). Suppliers
-    ration proportionally. Then, up to ``REPLACE_ROUNDS`` times, what was not filled is
-    re-placed with the firm's sources that still have both allowance and spare capacity, which
-    ration their spare capacity again (a link that hits its allowance passes the rest on in
-    the next round).
+    links whose limit is above zero; a link carries at most its ``limit`` (a licence caps a
+    quantity, never a share of an order that a stock gap inflates). Suppliers ration
+    proportionally. Then, up to ``REPLACE_ROUNDS`` times, what was not filled is re-placed
+    with the firm's sources that still have both room under their limit and spare capacity,
+    which ration their spare capacity again.
 
     Args:
         order: wanted quantity per (firm, component) group, [groups].
         link_group: group of each link, [L].
-        preference: static weight of each link, > 0, [L].
-        allowed: share of the group's order each link may carry, in [0, 1], [L].
+        preference: ordering weight of each link, ≥ 0, [L].
+        limit: most each link may carry this step, ≥ 0 (``inf`` when unrestricted), [L].
         supplier: supplier of each link, [L].
         capacity: each supplier's capacity this step, [S].
 
@@ -82,8 +81,8 @@ def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarr
     """
     n = len(order)
     wanted = order[link_group]
-    cap = allowed * wanted
-    first = wanted * group_shares(preference * (allowed > 0), link_group, n)
+    cap = np.minimum(limit, wanted)
+    first = wanted * group_shares(preference * (limit > 0), link_group, n)
     asked = np.minimum(first, cap)
     shipped = ration(asked, supplier, capacity)
     for _ in range(REPLACE_ROUNDS):
@@ -222,15 +221,18 @@ def realised_loss(expected_profit: np.ndarray, base_profit: np.ndarray) -> np.nd
 
 def grow_capacity(capacity: np.ndarray, pressure: np.ndarray, requested: np.ndarray,
                   start: np.ndarray, ceiling: np.ndarray, ramp_steps: np.ndarray,
-                  build_lag: float, subsidy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  build_lag: float, subsidy: np.ndarray,
+                  trigger: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Emerging suppliers grow on demand, not on a calendar, [S] → (capacity, pressure).
 
-    ``pressure`` counts steps of orders above capacity (up by one when over, down by one
-    otherwise). Once it reaches the build lag (divided by the subsidy factor), capacity rises
-    by ``(ceiling − start) / ramp_steps`` per step (times the subsidy) toward the ceiling.
+    ``pressure`` counts steps of orders above capacity by more than ``trigger`` (a share of
+    capacity: a supplier working at capacity sees demand noise, not unmet demand), up by one
+    when over, down by one otherwise. Once it reaches the build lag (divided by the subsidy
+    factor), capacity rises by ``(ceiling − start) / ramp_steps`` per step (times the subsidy)
+    toward the ceiling.
     Suppliers without a ramp (``ramp_steps == 0``) never grow.
     """
-    over = requested > capacity * (1 + 1e-9)
+    over = requested > capacity * (1 + trigger + 1e-9)
     pressure = np.where(over, pressure + 1, np.maximum(pressure - 1, 0))
     ramping = (ramp_steps > 0) & over & (pressure >= build_lag / subsidy)
     rate = (ceiling - start) / np.maximum(ramp_steps, 1) * subsidy

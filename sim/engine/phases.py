@@ -51,18 +51,21 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions)
     """Plan: forecast use, set target stocks, order by anchoring and adjustment (Sterman)."""
     f, p = s.firms, s.pipeline
     F, C = w.bom.shape
-    expected = np.minimum(w.firm_capacity, f.forecast)
+    expected = np.minimum(s.ref.capacity, f.forecast)
     f.planned = np.clip(expected + o.stock_adjustment * (expected - f.finished),
-                        0.0, w.firm_capacity)
+                        0.0, s.ref.capacity)
     f.expected_use = expected[:, None] * w.bom
     target = policy.effective_cover() * f.expected_use
+    # replace expected use and what obsolescence will write off the target stock
+    o_ = s.ref.obsolescence
+    need = f.expected_use + target * o_ / (1.0 - o_)
     # the desired supply line is use times the lead time of the sources orders may go to
-    weight = links.preference * (p.allowed > 0)
+    weight = links.weight * (p.allowed > 0)
     total = np.bincount(links.fc, weight, F * C)
     lead = np.divide(np.bincount(links.fc, weight * links.lead, F * C), total,
                      out=np.zeros(F * C), where=total > 0)
-    f.order = market.order_quantity(f.expected_use, target, f.stock, p.supply_line,
-                                    f.expected_use * lead.reshape(F, C),
+    f.order = market.order_quantity(need, target, f.stock, p.supply_line,
+                                    need * lead.reshape(F, C),
                                     o.stock_adjustment, o.supply_line_weight)
 
 
@@ -82,8 +85,10 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     p.arrivals[slot] = 0.0
     p.arrival_value[slot] = 0.0
 
+    # a restricted link may carry its licensed share of its steady-state flow, a quantity
+    limit = np.where(p.allowed >= 1.0, np.inf, p.allowed * links.base_flow)
     p.shipped, sup.requested = market.place_orders(
-        f.order.ravel(), links.fc, links.preference, p.allowed, links.supplier, sup.capacity)
+        f.order.ravel(), links.fc, links.weight, limit, links.supplier, sup.capacity)
     price = w.supplier_price[links.supplier]
     flat = ((t + links.lead) % H) * F * C + links.fc
     p.arrivals += np.bincount(flat, p.shipped, p.arrivals.size).reshape(p.arrivals.shape)
@@ -100,7 +105,7 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     f.exposure = market.smooth(f.exposure, links.exposure(f.order), o.forecast_smoothing)
     sup.capacity, sup.pressure = market.grow_capacity(
         sup.capacity, sup.pressure, sup.requested, w.supplier_capacity, w.ramp_capacity,
-        w.ramp_steps, s.ref.build_lag, policy.subsidy)
+        w.ramp_steps, s.ref.build_lag, policy.subsidy, o.ramp_trigger)
 
 
 # -- phase 4 -------------------------------------------------------------------------------
@@ -144,8 +149,9 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     scarcity = np.divide(wanted - served, wanted, out=np.zeros_like(wanted), where=wanted > 0)
     m.price_index, m.demand = res["price_index"], res["demand"]
     m.market_share = market.group_shares(m.sales, w.firm_product, P)
+    # the reference price already clears the steady state: only scarcity beyond it marks up
     m.price = market.adjust_price(m.price, ref.price, f.unit_cost, ref.unit_cost,
-                                  np.clip(scarcity, 0, 1), o.price_adjustment,
+                                  np.clip(scarcity - ref.scarcity, 0, 1), o.price_adjustment,
                                   o.scarcity_markup)
 
 

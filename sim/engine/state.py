@@ -30,6 +30,7 @@ from sim.scenario.calendar import STEP_DAYS
 from sim.scenario.models import Scenario
 
 Array = np.ndarray
+SETTLE_ROUNDS = 8  # rounds of the step-0 fixed point between firms' plans and supply
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Reference:
     risk_decay: float  # perceived risk kept per step when nothing follows
     build_lag: int  # steps orders must exceed an emerging supplier's capacity before it grows
     shield_steps: float  # stock cover (steps) that halves the hazard priced into share prices
+    capacity: Array  # [F] output capacity: the scenario's, or less if suppliers cannot feed it
+    scarcity: Array  # [F] share of demand the firm cannot serve in the steady state
     market: Array  # [F, R] index of each firm's (product, region) market
     price: Array  # [F] reference price of each firm's product
     unit_cost: Array  # [F] components' cost per unit of output at step 0
@@ -154,35 +157,70 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     # demand each firm faces at reference prices: the logit split of each market by appeal
     flat = mkt.ravel()
     share = market.group_shares(w.appeal.ravel(), flat, len(w.products) * R)
-    forecast = (share * w.base_demand.ravel()[flat]).reshape(-1, R).sum(axis=1)
-    planned = np.minimum(w.firm_capacity, forecast)
-    expected_use = planned[:, None] * w.bom
+    wanted_by_region = (share * w.base_demand.ravel()[flat]).reshape(-1, R)
+    forecast = wanted_by_region.sum(axis=1)
+    # demand a firm at capacity cannot serve spills to its rivals: their steady demand
+    # includes it (the market clearing of phase 5 at reference prices)
+    M = len(w.products) * R
+    cleared = market.clear_markets(
+        w.appeal, np.repeat(ref_price[:, None], R, axis=1), mkt, w.base_demand.ravel(),
+        np.repeat(w.product_price, R), np.repeat(w.product_elasticity, R), np.ones(M),
+        w.firm_capacity.astype(float))
+    wanted_by_region = cleared["wanted"] + cleared["spill"]
+    forecast = wanted_by_region.sum(axis=1)
+    holding_rate = o.holding_cost_per_year / per_year
+    obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
 
-    # sources' static split and prices
-    split = market.group_shares(links.preference, links.fc, F * C)
+    # The steady state's flows are feasible (DESIGN.md: "initial orders are feasible"): what
+    # each source can deliver of the preferred split, unfilled orders re-placed with sources
+    # that have room. A firm whose suppliers cannot feed its plan produces what they can feed,
+    # and that is its capacity (fixed point, a few rounds: a smaller plan frees components
+    # for others). Firms then order in those proportions, so no supplier starts oversubscribed
+    # and emerging ones grow only when a policy sends them demand.
+    planned = np.minimum(w.firm_capacity, forecast)
+    critical = (w.bom > 0) & w.critical[None, :]
+    for _ in range(SETTLE_ROUNDS):
+        expected_use = planned[:, None] * w.bom
+        stock = w.cover[:, None] * expected_use
+        # what must arrive each step to keep stock at target: use, plus what obsolescence
+        # writes off (stock S after the write-off needs S·o/(1 − o) more before it)
+        need = expected_use + stock * obsolescence / (1.0 - obsolescence)
+        flow, _ = market.place_orders(need.ravel(), links.fc, links.preference,
+                                      np.full(len(links), np.inf), links.supplier,
+                                      w.supplier_capacity)
+        got = np.bincount(links.fc, flow, F * C).reshape(F, C)
+        fed = np.where(critical, np.divide(got, need, out=np.ones_like(need),
+                                           where=need > 1e-12), 1.0).min(axis=1)
+        if (fed >= 1.0 - 1e-9).all():
+            break
+        planned = planned * np.minimum(1.0, fed)
+    capacity = np.where(planned < np.minimum(w.firm_capacity, forecast) * (1 - 1e-9),
+                        planned, w.firm_capacity)
+    # a firm that cannot serve all its demand sells all it makes and holds no finished goods;
+    # one that can keeps one step of output in hand
+    served = np.divide(planned, forecast, out=np.ones(F), where=forecast > 0)
+    wanted = (need.ravel()[links.fc]
+              * market.group_shares(links.preference, links.fc, F * C))
+    links.calibrate(np.divide(flow, wanted, out=np.ones(len(links)), where=wanted > 0), flow)
+    split = market.group_shares(links.weight, links.fc, F * C)
     price = w.supplier_price[links.supplier]
     avg_cost = np.bincount(links.fc, split * price, F * C).reshape(F, C)
     unit_cost = (w.bom * avg_cost).sum(axis=1)
     margin = w.product_margin[w.firm_product]
     other_cost = np.maximum(0.0, ref_price * (1 - margin) - unit_cost)
 
-    stock = w.cover[:, None] * expected_use
     stock_value = stock * avg_cost
     H = int(w.lead_time.max(initial=1)) + 1
     arrivals, arrival_value = np.zeros((H, F * C)), np.zeros((H, F * C))
-    flow = expected_use.ravel()[links.fc] * split
     for k in range(H - 1):  # shipments made before step 0, due at steps 0..lead-1
         due = links.lead > k
         arrivals[k] = np.bincount(links.fc[due], flow[due], F * C)
         arrival_value[k] = np.bincount(links.fc[due], (flow * price)[due], F * C)
 
-    capacity = w.supplier_capacity.copy()
     shipments = np.bincount(links.supplier, flow, S)
     supplier_revenue = shipments * w.supplier_price
-    holding_rate = o.holding_cost_per_year / per_year
-    obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
-    base_profit = (margin * ref_price * planned
-                   - (holding_rate + obsolescence) * stock_value.sum(axis=1))
+    held = stock_value.sum(axis=1) / (1.0 - obsolescence)  # what settle_finance values
+    base_profit = margin * ref_price * planned - (holding_rate + obsolescence) * held
     revenue = planned * ref_price
 
     ref = Reference(
@@ -190,13 +228,15 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         risk_decay=0.5 ** (step_days / o.risk_half_life_days),
         build_lag=spec.steps_of_days(o.build_lag_days),
         shield_steps=o.risk_shield_days / step_days,
+        capacity=capacity, scarcity=np.clip(1.0 - served, 0.0, 1.0),
         market=mkt, price=ref_price, unit_cost=unit_cost, other_cost=other_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
         supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries))
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
-        order=expected_use.copy(), stock=stock, stock_value=stock_value, avg_cost=avg_cost,
-        unit_cost=unit_cost.copy(), finished=planned.copy(), output=planned.copy(),
+        order=need, stock=stock, stock_value=stock_value, avg_cost=avg_cost,
+        unit_cost=unit_cost.copy(), finished=np.where(served < 1.0 - 1e-9, 0.0, planned),
+        output=planned.copy(),
         shortfall=np.zeros(F), consumed_value=planned * unit_cost,
         cover=np.where(w.bom > 0, w.cover[:, None], 0.0),
         inventory_cover=w.cover.astype(float).copy(),
@@ -205,12 +245,15 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                         supply_line=arrivals.sum(axis=0).reshape(F, C),
                         allowed=np.ones(len(links)), shipped=flow.copy())
     suppliers = Suppliers(
-        capacity=capacity, pressure=np.zeros(S), requested=shipments.copy(),
+        capacity=w.supplier_capacity.copy(), pressure=np.zeros(S),
+        requested=shipments.copy(),
         shipments=shipments, revenue=supplier_revenue.copy(),
-        utilization=np.divide(shipments, capacity, out=np.zeros(S), where=capacity > 0),
+        utilization=np.divide(shipments, w.supplier_capacity, out=np.zeros(S),
+                              where=w.supplier_capacity > 0),
         share=market.group_shares(shipments, w.supplier_component, C))
     markets = Markets(
-        price=ref_price.copy(), sales=planned.copy(), sales_by_region=np.zeros((F, R)),
+        price=ref_price.copy(), sales=planned.copy(),
+        sales_by_region=wanted_by_region * served[:, None],
         revenue=revenue.copy(),
         market_share=market.group_shares(planned, w.firm_product, len(w.products)),
         price_index=np.repeat(w.product_price, R), demand=w.base_demand.ravel().copy())
