@@ -126,22 +126,15 @@ def test_export_control_applies_from_its_start_to_covered_countries(model):
     assert_allclose(allowed(model, 30), open_except({H_US: 0.4}))
 
 
-def test_export_control_reissued_replaces_rate_and_start(model):
-    move(model, "US", "export_control", "soc", to=["CN"], license_rate=0.4)
-    model.step_index = 5
-    move(model, "US", "export_control", "soc", to=["CN"], license_rate=0.1, delay=3)
-    assert_allclose(allowed(model, 8), open_except({H_US: 0.1}))
-
-
-@pytest.mark.xfail(strict=True, reason="re-issuing an export control in force with a delay "
-                   "moves export_from forward, so a tightening (0.4 → 0.1 from step 8, issued at "
-                   "step 5) lifts the control entirely at steps 5–7 (allowed 1.0) instead of "
-                   "keeping 0.4 until the new terms start; same family as the re-listing bug")
-def test_tightening_an_export_control_with_a_delay_keeps_the_old_one_meanwhile(model):
+def test_a_reissued_export_control_with_a_delay_replaces_the_old_one_when_it_starts(model):
     move(model, "US", "export_control", "soc", to=["CN"], license_rate=0.4)
     model.step_index = 5
     move(model, "US", "export_control", "soc", to=["CN"], license_rate=0.1, delay=3)
     assert_allclose(allowed(model, 6), open_except({H_US: 0.4}))
+    model.policy.start_due_controls(7)
+    assert_allclose(allowed(model, 7), open_except({H_US: 0.4}))
+    model.policy.start_due_controls(8)
+    assert_allclose(allowed(model, 8), open_except({H_US: 0.1}))
 
 
 def test_export_control_spares_countries_it_does_not_name(model):

@@ -36,6 +36,7 @@ def apply_policy(model: TradeModel) -> None:
     for f, sup in model.policy.due_sources(t):
         if model.links.add(f, sup):
             s.pipeline.shipped = np.append(s.pipeline.shipped, 0.0)
+    model.policy.start_due_controls(t)
     model.policy.decay_risk(s.ref.risk_decay)
     for call in model.events.get(t, ()):
         model.make_move(call)

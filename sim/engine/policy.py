@@ -38,6 +38,9 @@ class PolicyState:
         self.risk: np.ndarray = np.zeros(F)  # perceived probability of a listing
         self.risk_source: np.ndarray = np.full(F, -1)  # who announced or listed it last
         self.pending_sources: list[tuple[int, int, int]] = []  # (due step, firm, supplier)
+        # export controls re-issued with a delay while one is in force: (start, g, c, rate,
+        # countries covered); the control in force stays until the new one starts
+        self.pending_controls: list[tuple[int, int, int, float, np.ndarray]] = []
 
     def decay_risk(self, kept: float) -> None:
         """Perceived risk decays by ``kept`` per step unless the firm is listed (risk 1)."""
@@ -52,6 +55,13 @@ class PolicyState:
         due = [(f, s) for t, f, s in self.pending_sources if t <= step]
         self.pending_sources = [e for e in self.pending_sources if e[0] > step]
         return due
+
+    def start_due_controls(self, step: int) -> None:
+        """Put in force the re-issued export controls whose start has come."""
+        for start, g, c, rate, to in [e for e in self.pending_controls if e[0] <= step]:
+            self.export_rate[g, c], self.export_from[g, c] = rate, start
+            self.export_to[g, c] = to
+        self.pending_controls = [e for e in self.pending_controls if e[0] > step]
 
     def allowed(self, links: Links, step: int) -> np.ndarray:
         """Share of a firm's orders each link may carry this step, in [0, 1].

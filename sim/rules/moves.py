@@ -353,7 +353,8 @@ class ExportControl(Move):
 
     Your suppliers of that component may ship abroad (or only to the countries in `to`) just
     the licensed share of what they are asked for, from `delay` steps on (licensing takes time
-    to start). A `license_rate` of 1 lifts the control.
+    to start). A `license_rate` of 1 lifts the control. Re-issued with a `delay` while a control
+    is in force, the old terms stay until the new ones start.
     """
 
     name = "export_control"
@@ -376,9 +377,15 @@ class ExportControl(Move):
             mask[:] = False
             mask[[w.countries.index(x) for x in params["to"]]] = True
         mask[actor] = False
-        p.export_rate[actor, c] = params["license_rate"]
-        p.export_from[actor, c] = model.step_index + params["delay"]
-        p.export_to[actor, c] = mask
+        start = model.step_index + params["delay"]
+        p.pending_controls = [e for e in p.pending_controls if e[1:3] != (actor, c)]
+        in_force = p.export_rate[actor, c] < 1 and p.export_from[actor, c] <= model.step_index
+        if in_force and params["delay"] > 0:  # the control in force stays until then
+            p.pending_controls.append((start, actor, c, params["license_rate"], mask))
+        else:
+            p.export_rate[actor, c] = params["license_rate"]
+            p.export_from[actor, c] = start
+            p.export_to[actor, c] = mask
         dest = "all foreign buyers" if params["to"] is None else ", ".join(params["to"])
         return (f"{w.countries[actor]} controls exports of {w.components[c]} to {dest}, "
                 f"licensing {_pct(params['license_rate'])}.")
