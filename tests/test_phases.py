@@ -32,6 +32,7 @@ from tests.worlds import (
     H_TW,
     H_US,
     HUAWEI,
+    K_CN,
     S_CN,
     S_US,
     SOC,
@@ -92,7 +93,9 @@ def test_initial_state_has_the_hand_computed_steady_values(model):
     assert_allclose(s.firms.forecast, [10.0, 10.0])
     assert_allclose(s.firms.stock, [[40.0, 40.0], [40.0, 40.0]])
     assert_allclose(s.firms.unit_cost, [15.0, 15.0])
-    assert_allclose(s.ref.other_cost, [65.0, 65.0])  # 100 · (1 − 0.2) − 15
+    # non-component cost 100 · (1 − 0.2) − 15 = 65 a unit: 70% variable, 30% fixed (× 10 units)
+    assert_allclose(s.ref.other_cost, [45.5, 45.5])
+    assert_allclose(s.ref.fixed_cost, [195.0, 195.0])
     # in transit: use × lead time of each source, e.g. apple's socs 5 · 2 + 5 · 4
     assert_allclose(s.pipeline.supply_line, [[30.0, 10.0], [30.0, 10.0]])
     assert_allclose(s.pipeline.shipped, [5, 5, 10, 10 / 3, 10 / 3, 10 / 3, 10])
@@ -502,3 +505,21 @@ def test_a_seeded_run_is_identical_byte_for_byte():
     assert len(first) > 10_000
     assert seeded_run(11) == first
     assert seeded_run(12) != first
+
+
+def test_a_firm_that_stops_producing_loses_money_and_value(model):
+    """Stopping hurts (DESIGN.md): fixed costs go on, goods sold from stock carry their cost,
+    so a firm cut off from a critical component loses profit and share value — never gains."""
+    base_profit = float(model.state.ref.profit[HUAWEI])
+    move(model, "US", "entity_list", "huawei")  # s_us cut; huawei's other socs cannot cover
+    model.state.suppliers.capacity[:] = np.where(
+        np.arange(len(model.world.suppliers)) == K_CN, model.state.suppliers.capacity, 0.0)
+    prices, profits = [], []
+    while model.running:
+        model.step()
+        prices.append(float(model.state.finance.share_price[HUAWEI]))
+        profits.append(float(model.state.finance.profit[HUAWEI]))
+    assert model.state.firms.output[HUAWEI] == 0.0
+    assert max(prices) <= 100.0 + 1e-9
+    assert profits[-1] < 0 < base_profit
+    assert prices[-1] < prices[0]

@@ -124,6 +124,7 @@ def produce(s: State, w: World) -> None:
     f.stock_value = np.maximum(0.0, f.stock_value - used * f.avg_cost)
     f.unit_cost = (w.bom * f.avg_cost).sum(axis=1)
     f.finished = f.finished + f.output
+    f.finished_value = f.finished_value + f.consumed_value + s.ref.other_cost * f.output
 
 
 # -- phase 5 -------------------------------------------------------------------------------
@@ -142,7 +143,11 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     m.sales_by_region = res["sales"]
     m.sales = res["sales"].sum(axis=1)
     m.revenue = m.sales * m.price
+    # cost of goods is booked when they sell, at the average cost of the goods in hand
+    f.cogs = np.divide(f.finished_value * m.sales, f.finished, out=np.zeros(len(m.sales)),
+                       where=f.finished > 1e-12)
     f.finished = np.maximum(0.0, f.finished - m.sales)
+    f.finished_value = np.maximum(0.0, f.finished_value - f.cogs)
     wanted = res["wanted"].sum(axis=1)
     spill = res["spill"].sum(axis=1)
     f.forecast = market.smooth(f.forecast, wanted + spill, o.forecast_smoothing)
@@ -166,8 +171,7 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
     fin.write_down = ref.obsolescence * held
     f.stock = f.stock * (1 - ref.obsolescence)
     f.stock_value = f.stock_value * (1 - ref.obsolescence)
-    fin.profit = (s.markets.revenue - f.consumed_value - ref.other_cost * f.output
-                  - holding - fin.write_down)
+    fin.profit = (s.markets.revenue - f.cogs - ref.fixed_cost - holding - fin.write_down)
     fin.expected_profit = market.smooth(fin.expected_profit, fin.profit, o.profit_smoothing)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)

@@ -47,7 +47,8 @@ class Reference:
     market: Array  # [F, R] index of each firm's (product, region) market
     price: Array  # [F] reference price of each firm's product
     unit_cost: Array  # [F] components' cost per unit of output at step 0
-    other_cost: Array  # [F] non-component cost per unit of output
+    other_cost: Array  # [F] variable non-component cost per unit of output
+    fixed_cost: Array  # [F] cost per step whether the firm produces or not
     profit: Array  # [F] steady-state profit per step
     output: Array  # [F] steady-state output
     revenue: Array  # [F] steady-state revenue
@@ -68,6 +69,8 @@ class Firms:
     avg_cost: Array  # [F, C] average cost per unit in stock
     unit_cost: Array  # [F] components' cost per unit of output
     finished: Array  # [F] finished goods available to sell
+    finished_value: Array  # [F] their cost (components and variable cost), booked at sale
+    cogs: Array  # [F] cost of the goods sold this step
     output: Array  # [F]
     shortfall: Array  # [F] planned output lost for lack of components
     consumed_value: Array  # [F] book value of components used this step
@@ -207,7 +210,12 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     avg_cost = np.bincount(links.fc, split * price, F * C).reshape(F, C)
     unit_cost = (w.bom * avg_cost).sum(axis=1)
     margin = w.product_margin[w.firm_product]
-    other_cost = np.maximum(0.0, ref_price * (1 - margin) - unit_cost)
+    # non-component costs: a share is fixed (paid whether the firm produces or not), so that
+    # stopping production loses money rather than saving it
+    other = np.maximum(0.0, ref_price * (1 - margin) - unit_cost)
+    other_cost = other * (1.0 - o.fixed_cost_share)
+    fixed_cost = other * o.fixed_cost_share * planned
+    finished = np.where(served < 1.0 - 1e-9, 0.0, planned)
 
     stock_value = stock * avg_cost
     H = int(w.lead_time.max(initial=1)) + 1
@@ -230,12 +238,14 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         shield_steps=o.risk_shield_days / step_days,
         capacity=capacity, scarcity=np.clip(1.0 - served, 0.0, 1.0),
         market=mkt, price=ref_price, unit_cost=unit_cost, other_cost=other_cost,
+        fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
         supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries))
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
         order=need, stock=stock, stock_value=stock_value, avg_cost=avg_cost,
-        unit_cost=unit_cost.copy(), finished=np.where(served < 1.0 - 1e-9, 0.0, planned),
+        unit_cost=unit_cost.copy(), finished=finished,
+        finished_value=finished * (unit_cost + other_cost), cogs=planned * (unit_cost + other_cost),
         output=planned.copy(),
         shortfall=np.zeros(F), consumed_value=planned * unit_cost,
         cover=np.where(w.bom > 0, w.cover[:, None], 0.0),

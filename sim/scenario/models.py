@@ -126,6 +126,9 @@ class ModelOptions(Frozen):
     build_lag_days: Positive = Field(
         91.0, description="how long orders must exceed an emerging supplier's "
                           "capacity before it grows, in days")
+    fixed_cost_share: Share = Field(
+        0.3, description="share of a firm's non-component costs that is fixed: paid whether it "
+                         "produces or not")
     ramp_trigger: Annotated[float, Field(ge=0, le=1)] = Field(
         0.05, description="excess of orders over an emerging supplier's capacity, as a share "
                           "of capacity, that counts as unmet demand (below it: noise)")
