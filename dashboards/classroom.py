@@ -47,18 +47,19 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
     """A counter bumped whenever the game changes; the next redraw is asked for only once the
     last one is committed (PITFALLS.md: faster updates froze pages)."""
     tick, set_tick = solara.use_state(0)
-    asked, dirty = solara.use_ref(0), solara.use_ref(False)
+    drawn, asked, dirty = solara.use_ref(0), solara.use_ref(0), solara.use_ref(False)
 
     def committed():
-        if dirty.current:
+        drawn.current = tick
+        if dirty.current and asked.current <= tick:
             dirty.current = False
-            asked.current += 1
+            asked.current = tick + 1
             set_tick(asked.current)
     solara.use_effect(committed, [tick])
 
     def on_change():
-        if tick >= asked.current and not dirty.current:
-            asked.current += 1
+        if drawn.current >= asked.current:
+            asked.current = drawn.current + 1
             set_tick(asked.current)
         else:
             dirty.current = True

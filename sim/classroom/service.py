@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
@@ -38,6 +39,7 @@ from sim.errors import MoveError
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.load import source_hash
 
+log = logging.getLogger(__name__)
 ADVANCE = ("all", "timer", "teacher")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -560,8 +562,8 @@ class Classroom:
         for cb in list(self._listeners[game_id]):
             try:
                 cb()
-            except Exception:  # noqa: BLE001 - a closed page must not stop the game
-                pass
+            except Exception:  # a closed page must not stop the game
+                log.exception("classroom listener of game %s failed", game_id)
 
     # -- internals ---------------------------------------------------------------------------
     def _rate_limit(self, client: str) -> None:
