@@ -65,7 +65,10 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     from dashboards.server import serve
 
     app = Path(dashboards.__file__).with_name("classroom.py")
-    env = {DB_ENV: args.db, "SOLARA_KERNEL_CULL_TIMEOUT": KERNEL_CULL,
+    import os
+
+    env = {DB_ENV: args.db,
+           "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL),
            "SOLARA_SESSION_HTTP_ONLY": "true"}
     serve(app, host=args.host, port=args.port, open_browser=not args.no_browser, env=env,
           banner="Classroom teacher's page (keep its token secret): {url}\n"
