@@ -195,3 +195,16 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
     assert len(ours) == len(theirs) > 1000
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == b, f"row {i}: {a} != {b}"
+
+
+def test_websockets_from_another_origin_are_refused(classroom):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    base, _ = classroom
+    ws = base.replace("http://", "ws://") + "/jupyter/api/kernels/k1/channels?session_id=s1"
+    with pytest.raises(InvalidStatus) as info:
+        connect(ws, origin="http://evil.example", open_timeout=10)
+    assert info.value.response.status_code == 403
+    with connect(ws, origin=base, open_timeout=10):  # the page's own origin is let in
+        pass
