@@ -352,7 +352,7 @@ def Debrief(game_id: int, tick: int):
             return chart_pngs(live, hub().baseline(game_id))
     charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log)])
     Prose(f"## Debrief — {view.name}")
-    with solara.Row(classes=["debrief"]):
+    with solara.Row(classes=["debrief"], style={"flex-wrap": "wrap"}):
         for name, png in charts.items():
             solara.v.Html(tag="img", attributes={
                 "src": "data:image/png;base64," + base64.b64encode(png).decode(),

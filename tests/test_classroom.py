@@ -247,7 +247,9 @@ def test_export_matches_chokepoint_run_with_the_moves_as_events(room, tmp_path):
     assert {"scenario.yaml", "moves.csv", "series.csv", "debrief.html"} <= names
     assert any(n.startswith("charts/") and n.endswith(".png") for n in names)
     assert z.read("scenario.yaml").decode() == DENIAL.read_text()
-    moves = list(csv.DictReader(io.StringIO(z.read("moves.csv").decode())))
+    every = list(csv.DictReader(io.StringIO(z.read("moves.csv").decode())))
+    assert any(m["actor"] == "CN" and m["made_by"] == "bot" for m in every)  # it retaliated
+    moves = [m for m in every if m["actor"] in ("US", "ZTE")]  # China's bot plays in both
     assert [(m["turn"], m["step"], m["actor"], m["move"], m["made_by"]) for m in moves] == [
         ("1", "0", "US", "announce", "human"), ("1", "0", "ZTE", "stockpile", "human"),
         ("2", "4", "US", "entity_list", "human")]

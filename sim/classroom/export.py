@@ -1,7 +1,8 @@
 """A game's debrief as one ZIP: the scenario, every move, the series, charts and an HTML page.
 
 - ``scenario.yaml``: the text the game was created from;
-- ``moves.csv``: turn, step, actor, move, target, parameters, made_by (human, bot, teacher);
+- ``moves.csv``: turn, step, actor, move, target, parameters, made_by (human, teacher, bot,
+  scenario);
 - ``series.csv``: step, date, entity, metric, value (the columns of ``chokepoint run``);
 - ``charts/*.png``: main charts, played (solid), nobody moved (dashed), no-policy (dotted),
   a vertical line at every move;
@@ -50,11 +51,20 @@ def safe_cell(value: Any) -> Any:
 
 
 def moves_rows(live: LiveGame) -> list[tuple[Any, ...]]:
-    """Every move that took part in a resolved turn: (turn, step, actor, move, target,
-    parameters as JSON, made_by)."""
+    """Every move of the game, by step: (turn, step, actor, move, target, parameters as JSON,
+    made_by). Teams' moves (``human``, ``teacher``, or ``bot`` for a team its strategy played)
+    are those of resolved turns; moves of roles nobody plays (``bot``) and of the scenario's
+    timeline (``scenario``) are those the engine made."""
     t = live.scenario.turn_steps
-    return [(k + 1, k * t, m.role, m.move, m.target or "", json.dumps(m.params, sort_keys=True),
+    rows = [(k + 1, k * t, m.role, m.move, m.target or "", json.dumps(m.params, sort_keys=True),
              m.made_by) for k, moves in enumerate(live.turns) for m in moves]
+    for e in live.model.log:
+        if e.call.source == "player":
+            continue
+        made_by = "scenario" if e.call.source == "event" else "bot"
+        rows.append((e.step // t + 1, e.step, e.call.actor, e.call.move, e.call.target or "",
+                     json.dumps(e.call.params, sort_keys=True, default=str), made_by))
+    return sorted(rows, key=lambda r: r[1])
 
 
 def moves_csv(live: LiveGame) -> bytes:
