@@ -339,9 +339,12 @@ class Classroom:
             self._append(game_id, "lock", cached.live.turn, role=role, seat_id=seat_id)
             cached.locked.add(role)
             everyone = set(cached.settings["humans"]) <= cached.locked
-            if cached.settings["advance"] == "all" and everyone:
-                self.resolve(game_id)
-                return
+            turn = cached.live.turn
+        # resolve (and notify) without holding the game's lock: pages redraw in listeners'
+        # threads and read the game under that lock
+        if cached.settings["advance"] == "all" and everyone:
+            self.resolve(game_id, turn=turn)
+            return
         self._notify(game_id)
 
     def _check_open(self, cached: _Cached, role: str) -> None:
@@ -351,9 +354,14 @@ class Classroom:
             raise ClassroomError(f"{role} has locked its moves in for this turn")
 
     # -- turns -----------------------------------------------------------------------------
-    def resolve(self, game_id: int) -> None:
+    def resolve(self, game_id: int, turn: int | None = None) -> None:
         """The turn resolves: teams that did not lock in are played by their role's strategy
         (recorded as bot moves), then the engine steps one turn.
+
+        Args:
+            game_id: the game.
+            turn: resolve only if this is still the current turn (two last lock-ins, or a
+                timer and the teacher, at the same moment resolve it once).
 
         Raises:
             ClassroomError: the game is over.
@@ -361,6 +369,8 @@ class Classroom:
         cached = self._cached(game_id)
         with cached.lock:
             live = cached.live
+            if turn is not None and turn != live.turn:
+                return
             if live.finished:
                 raise ClassroomError("the game is over")
             turn = live.turn
@@ -476,7 +486,15 @@ class Classroom:
         done = []
         for gid in due:
             try:
-                self.resolve(gid)
+                cached = self._cached(gid)
+                with cached.lock:  # still due? (the teacher may have resolved it meanwhile)
+                    with self.engine.begin() as conn:
+                        deadline = conn.execute(select(db.games.c.deadline)
+                                                .where(db.games.c.id == gid)).scalar_one()
+                    turn = cached.live.turn
+                if deadline is None or deadline > now:
+                    continue
+                self.resolve(gid, turn=turn)
                 done.append(gid)
             except ClassroomError:
                 with self.engine.begin() as conn:  # finished: no timer
