@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
@@ -26,7 +27,7 @@ from dashboards.forms import MovePanel
 from dashboards.game import shipped_scenarios
 from dashboards.prose import Prose
 from sim import MOVES, MoveError, ScenarioError
-from sim.classroom import ClassroomError
+from sim.classroom import ClassroomError, View
 from sim.classroom.export import chart_pngs, moves_rows
 from sim.scenario import load_scenario
 
@@ -81,7 +82,7 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
     return tick
 
 
-def timer_text(view) -> str:
+def timer_text(view: View) -> str:
     if view.finished:
         return "game over"
     if view.deadline is not None:
@@ -93,7 +94,7 @@ def timer_text(view) -> str:
     return f"resolves {ADVANCE_LABELS[view.advance]}"
 
 
-def turn_text(view) -> str:
+def turn_text(view: View) -> str:
     if view.finished:
         return f"finished after {view.turns} turns"
     return f"turn {view.turn} of {view.turns}"
@@ -109,7 +110,7 @@ def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
 
 
 @solara.component
-def Submitted(view):
+def Submitted(view: View):
     """Who has locked in (never what)."""
     with solara.Row(style={"flex-wrap": "wrap"}, classes=["submitted"]):
         for role in view.humans:
@@ -121,7 +122,7 @@ def Submitted(view):
 
 
 @solara.component
-def Leaderboard(view, hide_ranks: bool = False):
+def Leaderboard(view: View, hide_ranks: bool = False):
     rows = sorted(view.scores.items(), key=lambda kv: -kv[1])
     head = ("| team | score |\n|---|---:|\n" if hide_ranks else
             "| rank | team | score |\n|---:|---|---:|\n")
@@ -133,7 +134,7 @@ def Leaderboard(view, hide_ranks: bool = False):
 
 
 @solara.component
-def News(view, limit: int = 8):
+def News(view: View, limit: int = 8):
     with solara.Card(title="News", subtitle="latest first"):
         if not view.news:
             solara.Text("No news yet.")
@@ -414,7 +415,7 @@ def TeacherDesk(token: str):
 
 
 @solara.component
-def NewGame(on_created):
+def NewGame(on_created: Callable[[int], None]):
     choices = scenario_choices()
     name, set_name = solara.use_state(next(iter(choices)))
     seed, set_seed = solara.use_state(1)
@@ -524,7 +525,7 @@ def GameControl(game_id: int, token: str):
 
 
 @solara.component
-def InjectForm(game_id: int, role: str, act):
+def InjectForm(game_id: int, role: str, act: Callable[..., None]):
     room = hub().room
     moves = list(room.scenario(game_id).roles[role].moves)
     events = [e for e in room.scenario(game_id).events if e.by == role]
@@ -547,7 +548,7 @@ def InjectForm(game_id: int, role: str, act):
 
 
 @solara.component
-def SeatMap(view, game_id: int):
+def SeatMap(view: View, game_id: int):
     h = hub()
     with solara.Card(title="Seats", classes=["seat-map"]):
         for role in view.humans:
