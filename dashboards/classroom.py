@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, quote
 import solara
 
 from dashboards.classroom_hub import ClassroomGame, hub
+from dashboards.classroom_security import install
 from dashboards.forms import MovePanel
 from dashboards.game import shipped_scenarios
 from dashboards.prose import Prose
@@ -34,6 +35,7 @@ from sim.scenario import load_scenario
 LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
+install()  # websockets from another Origin are refused (Solara does not check)
 ADVANCE_LABELS = {"all": "when every team has locked in", "timer": "on the timer",
                   "teacher": "when the teacher resolves it"}
 

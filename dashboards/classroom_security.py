@@ -26,7 +26,19 @@ class SameOriginWebsockets:
 
 
 def install() -> None:
-    """Add the check to Solara's Starlette app (before the server starts)."""
-    from solara.server import starlette as solara_starlette
+    """Put the check in front of the running Solara server's Starlette app.
 
-    solara_starlette.app.add_middleware(SameOriginWebsockets)
+    Called when the server loads the classroom app: Starlette has built its middleware stack by
+    then (it refuses ``add_middleware``), so the built stack is wrapped; importing Solara's
+    Starlette module any earlier breaks its app loading. Does nothing outside a server.
+    """
+    import sys
+
+    module = sys.modules.get("solara.server.starlette")
+    if module is None:
+        return
+    app = module.app
+    if app.middleware_stack is None:
+        app.add_middleware(SameOriginWebsockets)
+    elif not isinstance(app.middleware_stack, SameOriginWebsockets):
+        app.middleware_stack = SameOriginWebsockets(app.middleware_stack)

@@ -70,10 +70,6 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     env = {DB_ENV: args.db,
            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL),
            "SOLARA_SESSION_HTTP_ONLY": "true"}
-    os.environ.update(env)  # Solara reads its settings on import
-    from dashboards.classroom_security import install
-
-    install()  # websockets from another Origin are refused
     serve(app, host=args.host, port=args.port, open_browser=not args.no_browser, env=env,
           banner="Classroom teacher's page (keep its token secret): {url}\n"
                  f"Students join at http://{args.host}:{args.port}/join",
