@@ -321,3 +321,18 @@ def test_kill_9_mid_turn_loses_no_acknowledged_move(url, tmp_path):
         replayed.close()
     finally:
         again.close()
+
+
+def test_cli_exports_a_game_by_code(tmp_path, capsys):
+    from sim.cli import main
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    room = Classroom(url)
+    game = room.create_game(DENIAL, seed=1, humans=[])
+    room.resolve(game.id)
+    room.close()
+    out = tmp_path / "g.zip"
+    assert main(["classroom", "export", game.code, "--out", str(out), "--db", url]) == 0
+    assert "series.csv" in zipfile.ZipFile(out).namelist()
+    assert main(["classroom", "export", "NOPE99", "--out", str(out), "--db", url]) == 2
+    assert "no game with code" in capsys.readouterr().err
