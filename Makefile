@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/engine.py
 	$(VENV)/bin/python benchmarks/sweep.py
 	$(VENV)/bin/python benchmarks/play.py
+	$(VENV)/bin/python benchmarks/classroom.py
 
 # the scenario reference, generated from the validator's models and the registries
 docs: $(STAMP)

@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub)
 
+    from sim.classroom.cli import add_classroom_parser
+
+    add_classroom_parser(sub)
+
     p = sub.add_parser("play", help="play a scenario in the browser (offline Solara app)")
     p.add_argument("file", nargs="?", metavar="FILE", help="scenario offered first")
     p.add_argument("--port", type=int, default=8765, help="TCP port (default: 8765)")

@@ -45,7 +45,7 @@ class Layout:
     into :attr:`entities` and :attr:`metrics`, so no row ever holds a Python string.
     """
 
-    def __init__(self, model: TradeModel):
+    def __init__(self, model: TradeModel, label: Callable[[str], str] = str):
         rec = model.recorder
         entity_code: dict[str, int] = {}
         metric_code: dict[str, int] = {}
@@ -58,8 +58,8 @@ class Layout:
                          np.int32)
             ent.append(np.repeat(e, len(m)))
             met.append(np.tile(m, len(e)))
-        self.entities = pa.array(list(entity_code), pa.string())
-        self.metrics = pa.array(list(metric_code), pa.string())
+        self.entities = pa.array([label(n) for n in entity_code], pa.string())
+        self.metrics = pa.array([label(n) for n in metric_code], pa.string())
         self.entity = np.concatenate(ent) if ent else np.zeros(0, np.int32)
         self.metric = np.concatenate(met) if met else np.zeros(0, np.int32)
         spec = model.spec
@@ -98,15 +98,17 @@ def write_run(model: TradeModel, path: str | Path) -> Path:
     return atomic_write(path, lambda tmp: _stream(model, tmp, suffix == ".csv"))
 
 
-def csv_bytes(model: TradeModel) -> bytes:
-    """The run so far as CSV, exactly as :func:`write_run` writes it (for downloads)."""
+def csv_bytes(model: TradeModel, label: Callable[[str], str] = str) -> bytes:
+    """The run so far as CSV, exactly as :func:`write_run` writes it (for downloads);
+    ``label`` rewrites entity and metric names (e.g. to make them spreadsheet-safe)."""
     buf = io.BytesIO()
-    _stream(model, buf, csv=True)
+    _stream(model, buf, csv=True, label=label)
     return buf.getvalue()
 
 
-def _stream(model: TradeModel, sink: str | BinaryIO, csv: bool) -> None:
-    layout = Layout(model)
+def _stream(model: TradeModel, sink: str | BinaryIO, csv: bool,
+            label: Callable[[str], str] = str) -> None:
+    layout = Layout(model, label)
     n = model.recorder.steps
     # CSV quotes strings: the date goes out as text, as it always has, so files stay the same
     schema = SCHEMA.set(1, pa.field("date", pa.string())) if csv else SCHEMA

@@ -1,0 +1,176 @@
+"""A game's debrief as one ZIP: the scenario, every move, the series, charts and an HTML page.
+
+- ``scenario.yaml``: the text the game was created from;
+- ``moves.csv``: turn, step, actor, move, target, parameters, made_by (human, teacher, bot,
+  scenario);
+- ``series.csv``: step, date, entity, metric, value (the columns of ``chokepoint run``);
+- ``charts/*.png``: main charts, played (solid), nobody moved (dashed), no-policy (dotted),
+  a vertical line at every move;
+- ``debrief.html``: self-contained (charts inlined): decisions per turn and final scores.
+
+Every text cell that a spreadsheet would read as a formula (``= + - @``, tab, carriage
+return) is prefixed with an apostrophe (OWASP, "CSV injection").
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.engine.metrics import GROUPS
+from sim.engine.model import TradeModel
+from sim.engine.output import atomic_write, csv_bytes
+
+if TYPE_CHECKING:
+    from sim.classroom.replay import LiveGame
+    from sim.classroom.service import Classroom
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHARTS = (("firm", "sales", "Sales per firm", "units per step"),
+          ("firm", "share_price", "Share prices", "index (start = 100)"),
+          ("supplier", "revenue", "Supplier revenue", "per step"),
+          ("country", "score", "Governments' scores", "score"))
+MOVE_COLUMNS = ("turn", "step", "actor", "move", "target", "parameters", "made_by")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def moves_rows(live: LiveGame) -> list[tuple[Any, ...]]:
+    """Every move of the game, by step: (turn, step, actor, move, target, parameters as JSON,
+    made_by). Teams' moves (``human``, ``teacher``, or ``bot`` for a team its strategy played)
+    are those of resolved turns; moves of roles nobody plays (``bot``) and of the scenario's
+    timeline (``scenario``) are those the engine made."""
+    t = live.scenario.turn_steps
+    rows = [(k + 1, k * t, m.role, m.move, m.target or "", json.dumps(m.params, sort_keys=True),
+             m.made_by) for k, moves in enumerate(live.turns) for m in moves]
+    for e in live.model.log:
+        if e.call.source == "player":
+            continue
+        made_by = "scenario" if e.call.source == "event" else "bot"
+        rows.append((e.step // t + 1, e.step, e.call.actor, e.call.move, e.call.target or "",
+                     json.dumps(e.call.params, sort_keys=True, default=str), made_by))
+    return sorted(rows, key=lambda r: r[1])
+
+
+def moves_csv(live: LiveGame) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(MOVE_COLUMNS)
+    for row in moves_rows(live):
+        w.writerow([safe_cell(c) for c in row])
+    return buf.getvalue().encode()
+
+
+def series_csv(model: TradeModel) -> bytes:
+    """The played series as ``chokepoint run --out F.csv`` writes it (text cells made safe)."""
+    return csv_bytes(model, label=safe_cell)  # dates and numbers are safe as they are
+
+
+def baseline(live: LiveGame) -> TradeModel:
+    """The no-policy run on the same seed, stepped as far as the game."""
+    model = TradeModel(scenario=live.scenario.without_policy(), rng=live.seed)
+    for _ in range(live.step):
+        model.step()
+    return model
+
+
+def chart_pngs(live: LiveGame, base: TradeModel | None = None) -> dict[str, bytes]:
+    """The debrief's charts as PNG bytes (matplotlib's Agg backend, no display)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    base = base or baseline(live)
+    n = live.model.recorder.steps
+    out: dict[str, bytes] = {}
+    colors = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6b4c9a", "#00798c", "#8c564b"]
+    for group, metric, title, ylabel in CHARTS:
+        i = list(GROUPS[group]).index(metric)
+        fig = Figure(figsize=(7, 3.4), dpi=90)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        x = np.arange(n)
+        for j, name in enumerate(live.model.recorder.entities[group]):
+            c = colors[j % len(colors)]
+            ax.plot(x, live.model.recorder.data[group][:n, i, j], color=c, label=name, lw=1.8)
+            ax.plot(x, live.idle.recorder.data[group][:n, i, j], color=c, ls="--", lw=1)
+            ax.plot(x, base.recorder.data[group][:n, i, j], color=c, ls=":", lw=1)
+        for step in sorted({e.step for e in live.model.log}):
+            ax.axvline(step, color="#555", ls=(0, (4, 2)), lw=0.8)
+        ax.set_title(f"{title} — solid: played, dashed: nobody moved, dotted: no policy",
+                     fontsize=8.5)
+        ax.set_xlabel(live.scenario.calendar.step, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, color="#ddd", lw=0.6)
+        ax.legend(fontsize=7, ncol=3, loc="best")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        out[f"{group}-{metric}.png"] = buf.getvalue()
+    return out
+
+
+def debrief_html(live: LiveGame, name: str, code: str, final: dict[str, float],
+                 charts: dict[str, bytes]) -> str:
+    """A self-contained page: charts inlined, decisions per turn, scores."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{r[0]}</td><td>{r[1]}</td><td>{e(r[2])}</td><td>{e(r[3])}</td>"
+        f"<td>{e(r[4])}</td><td><code>{e(r[5])}</code></td><td>{e(r[6])}</td></tr>"
+        for r in moves_rows(live))
+    score_rows = "".join(f"<tr><td>{e(k)}</td><td>{v:+.2f}</td></tr>"
+                         for k, v in sorted(final.items(), key=lambda kv: -kv[1]))
+    imgs = "".join(f'<figure><img alt="{e(k)}" src="data:image/png;base64,'
+                   f'{base64.b64encode(v).decode()}"></figure>' for k, v in charts.items())
+    news = "".join(f"<li>{e(live.scenario.calendar.step)} {s}: {e(t)}</li>"
+                   for s, t in live.model.news)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Debrief — {e(name)} ({e(code)})</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:auto;padding:1rem}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .5rem}}
+img{{max-width:100%}}</style></head><body>
+<h1>Debrief — {e(name)}</h1><p>Game {e(code)}, seed {live.seed}, {live.step} steps,
+{len(live.turns)} turns played.</p>
+<h2>Final scores</h2><p>Against the same game with nobody moving (governments: points of
+score per step; firms: % of profit).</p><table><tr><th>role</th><th>score</th></tr>
+{score_rows}</table>
+<h2>Charts</h2>{imgs}
+<h2>Every decision</h2><table><tr>{''.join(f'<th>{c}</th>' for c in MOVE_COLUMNS)}</tr>
+{rows}</table>
+<h2>News</h2><ul>{news}</ul></body></html>"""
+
+
+def write_zip(room: Classroom, game_id: int, path: Path) -> Path:
+    """Write the debrief ZIP of a game atomically; return its path."""
+    from sim.classroom.service import scores
+
+    live = room.live(game_id)
+    view_code = room.view(game_id).code
+    charts = chart_pngs(live)
+    files = {
+        "scenario.yaml": live.scenario.text.encode(),
+        "moves.csv": moves_csv(live),
+        "series.csv": series_csv(live.model),
+        **{f"charts/{k}": v for k, v in charts.items()},
+        "debrief.html": debrief_html(live, live.scenario.name, view_code, scores(live),
+                                     charts).encode(),
+    }
+
+    def write(tmp: str) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+    return atomic_write(path, write)

@@ -1,0 +1,154 @@
+"""A game's state as the replay of its log: the played model and the "nobody moved" model.
+
+The log is folded into resolved turns (each a list of moves) and the current turn's pending
+moves; the played model is rebuilt by submitting each turn's moves and stepping the turn, so
+replaying the same log always gives the same state, byte for byte. Bots (roles nobody plays)
+are the engine's own strategies; a human team that times out is played by its role's strategy
+through :func:`bot_moves`, which leaves the model's random generators untouched so that a
+replay (which only re-submits the recorded moves) stays identical.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.engine.model import TradeModel
+from sim.errors import MoveError
+from sim.rules.moves import MoveCall, check_move
+from sim.rules.strategies import STRATEGIES
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move in the log: who made it, when, and whether a human or a bot did."""
+
+    seq: int
+    turn: int
+    role: str
+    move: str
+    target: str | None
+    params: dict[str, Any]
+    made_by: str  # "human", "bot" or "teacher"
+
+    def call(self) -> MoveCall:
+        return MoveCall(self.role, self.move, self.target, dict(self.params), source="player")
+
+
+@dataclass
+class Folded:
+    """The log folded: resolved turns' moves, and the current turn's pending moves and locks."""
+
+    turns: list[list[Move]] = field(default_factory=list)
+    pending: list[Move] = field(default_factory=list)
+    locked: set[str] = field(default_factory=set)
+
+
+def fold(rows: list[Any]) -> Folded:
+    """Fold log rows (ordered by ``seq``) into turns; an undo withdraws the last turn."""
+    out = Folded()
+    for r in rows:
+        if r.kind == "move":
+            out.pending.append(Move(r.seq, r.turn, r.role, r.move, r.target,
+                                    json.loads(r.params), r.made_by))
+        elif r.kind == "withdraw":
+            out.pending = [m for m in out.pending if m.role != r.role]
+            out.locked.discard(r.role)
+        elif r.kind == "lock":
+            out.locked.add(r.role)
+        elif r.kind == "resolve":
+            out.turns.append(out.pending)
+            out.pending, out.locked = [], set()
+        elif r.kind == "undo":
+            if out.turns:
+                out.turns.pop()
+            out.pending, out.locked = [], set()
+    return out
+
+
+class LiveGame:
+    """The models of one game, rebuilt from its folded log; advanced turn by turn."""
+
+    def __init__(self, scenario: Scenario, seed: int, humans: tuple[str, ...]):
+        self.scenario, self.seed, self.humans = scenario, seed, humans
+        self.model = TradeModel(scenario=scenario, rng=seed, players=humans)
+        self.idle = TradeModel(scenario=scenario, rng=seed, players=humans)  # nobody moved
+        self.turns: list[list[Move]] = []
+
+    @classmethod
+    def replay(cls, scenario: Scenario, seed: int, humans: tuple[str, ...],
+               turns: list[list[Move]]) -> LiveGame:
+        game = cls(scenario, seed, humans)
+        for moves in turns:
+            game.advance(moves)
+        return game
+
+    @property
+    def step(self) -> int:
+        return self.model.step_index
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.model.horizon
+
+    @property
+    def turn(self) -> int:
+        """The current turn, 1-based (one past the last when finished)."""
+        return len(self.turns) + 1
+
+    @property
+    def total_turns(self) -> int:
+        t = self.scenario.turn_steps
+        return -(-self.model.horizon // t)
+
+    def advance(self, moves: list[Move]) -> None:
+        """Submit a turn's moves and step the turn (shorter at the horizon)."""
+        for m in moves:
+            self.model.submit(m.call())
+        n = min(self.scenario.turn_steps, self.model.horizon - self.step)
+        for _ in range(n):
+            self.model.step()
+            self.idle.step()
+        self.turns.append(list(moves))
+
+    def check(self, role: str, move: str, target: str | None, params: dict[str, Any]) -> None:
+        """Refuse a move the role may not make, or a bad target or parameter (the engine's
+        checks of :meth:`TradeModel.submit`, without queuing it).
+
+        Raises:
+            MoveError: with the reason.
+        """
+        spec_role = self.scenario.roles.get(role)
+        if spec_role is not None and move not in spec_role.moves:
+            raise MoveError(f"{role} may not make {move!r} (allowed: {', '.join(spec_role.moves)})")
+        check_move(self.model.world, MoveCall(role, move, target, dict(params)))
+
+    def bot_moves(self, role: str) -> list[MoveCall]:
+        """What the role's own strategy would do now, for a team that did not move.
+
+        The strategy may draw from the model's generators; their states are restored so the
+        live model and its replay stay identical.
+        """
+        spec = self.scenario.countries.get(role) or self.scenario.firms.get(role)
+        kind, index = self.model.world.index[role]
+        default = "scripted" if kind == "country" else "passive"
+        strat = getattr(spec, "strategy", None)
+        strategy = (STRATEGIES[default]() if strat is None
+                    else STRATEGIES[strat.name](**strat.values))
+        rng_state = self.model.rng.bit_generator.state
+        random_state = self.model.random.getstate()
+        try:
+            calls = strategy.decide(self.model, index)
+        finally:
+            self.model.rng.bit_generator.state = rng_state
+            self.model.random.setstate(random_state)
+        out = []
+        for c in calls:
+            try:
+                self.check(role, c.move, c.target, c.params)
+            except MoveError:
+                continue
+            out.append(c)
+        return out

@@ -1,0 +1,213 @@
+"""End to end: a class plays denial_order in Chromium against the real ``chokepoint classroom``.
+
+One teacher, three students in separate browser contexts (separate cookies: US, and two in
+ZTE's team), and a projector play the whole game; one student disconnects and comes back with
+the address of their seat; the exported ZIP's series is checked row by row against
+``chokepoint run`` with the same moves as events. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS, free_port, require_chromium
+from tests.browser.test_play import choose
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
+TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """``chokepoint classroom`` on a fresh SQLite file; yields (base URL, teacher URL)."""
+    require_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = ARTIFACTS / "classroom-server.log"
+    db = tmp_path_factory.mktemp("classroom") / "class.db"
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "classroom", "--no-browser",
+                             "--port", str(port), "--db", f"sqlite:///{db}"], cwd=ROOT,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/join", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.3)
+    teacher = re.search(r"(http://\S+/teacher\?token=\S+)", log.read_text()).group(1)
+    yield base, teacher
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    assert "Could not load URL" not in log.read_text()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def new_page(browser, guards) -> Page:
+    from tests.browser.conftest import Offline
+
+    guard = Offline()
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    ctx.route("**/*", guard.route)
+    ctx.on("response", guard.response)
+    guards.append((ctx, guard))
+    return ctx.new_page()
+
+
+def join(page: Page, base: str, code: str, team: str, nickname: str) -> str:
+    page.goto(f"{base}/join?code={code}")
+    page.get_by_label("Nickname (optional, no real names needed)").fill(nickname)
+    choose(page, "Your team", team)
+    page.locator(".join-button").click()
+    expect(page.locator(".seat-banner")).to_be_visible(timeout=TIMEOUT)
+    return page.url
+
+
+def lock_in(page: Page) -> None:
+    page.locator(".lock-button").click()
+
+
+def wait_step(page: Page, step: int) -> None:
+    expect(page.locator("#chart-market-share")).to_have_attribute("data-step", str(step),
+                                                                   timeout=TIMEOUT)
+
+
+def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
+    base, teacher_url = classroom
+    guards: list = []
+    try:
+        teacher = new_page(browser, guards)
+        teacher.goto(base + "/teacher?token=wrong")
+        expect(teacher.get_by_text("needs the teacher's address")).to_be_visible(timeout=TIMEOUT)
+        teacher.goto(teacher_url)
+        expect(teacher.locator(".create-game")).to_be_visible(timeout=TIMEOUT)
+        # teams: US and ZTE (China stays a bot); timer off
+        teacher.locator(".v-select").filter(has_text="Teams played by students").first.click()
+        teacher.get_by_role("option", name="CN", exact=True).click()
+        teacher.keyboard.press("Escape")
+        field = teacher.get_by_label("Turn length (seconds; 0: no timer)")
+        field.fill("0")
+        field.press("Enter")
+        teacher.locator(".create-game").click()
+        code_el = teacher.locator(".join-code")
+        expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+        code = code_el.inner_text()
+
+        projector = new_page(browser, guards)
+        projector.goto(f"{base}/projector?code={code}")
+        wait_step(projector, 0)
+        us = new_page(browser, guards)
+        join(us, base, code, "US", "us-team")
+        zte1 = new_page(browser, guards)
+        join(zte1, base, code, "ZTE", "zte-a")
+        zte2 = new_page(browser, guards)
+        seat_url = join(zte2, base, code, "ZTE", "zte-b")
+        expect(teacher.locator(".seat-row").filter(has_text="ZTE: 2 student(s)")).to_be_visible(
+            timeout=TIMEOUT)
+
+        # turn 1: the US lists ZTE (the default target), ZTE stockpiles
+        choose(us, "Move", "entity_list")
+        us.locator(".move-submit").click()
+        expect(us.locator(".move-ok")).to_be_visible(timeout=TIMEOUT)
+        zte1.locator(".move-submit").click()  # stockpile (its first move), all components
+        expect(zte1.locator(".move-ok")).to_be_visible(timeout=TIMEOUT)
+        # the other ZTE student sees the team's pending move, the US does not
+        expect(zte2.locator(".pending-move")).to_have_count(1, timeout=TIMEOUT)
+        expect(us.locator(".pending-move")).to_have_count(1)
+        us.screenshot(path=str(ARTIFACTS / "classroom-team.png"), full_page=True)
+        teacher.screenshot(path=str(ARTIFACTS / "classroom-teacher.png"), full_page=True)
+        lock_in(us)
+        expect(projector.locator(".team-done")).to_have_count(1, timeout=TIMEOUT)
+        lock_in(zte1)
+        for page in (projector, us, zte1, zte2):
+            wait_step(page, 4)
+
+        # one ZTE student disconnects, and comes back with their seat's address
+        zte2.context.close()
+        zte2 = new_page(browser, guards)
+        zte2.goto(seat_url)
+        expect(zte2.locator(".seat-banner")).to_be_visible(timeout=TIMEOUT)
+        wait_step(zte2, 4)
+
+        for step in (8, 12, 16, 20, 24):
+            lock_in(us)
+            lock_in(zte2)
+            for page in (projector, us, zte1, zte2):
+                wait_step(page, step)
+        expect(projector.locator(".leaderboard").first).to_be_visible(timeout=TIMEOUT)
+        expect(projector.get_by_text("Every team's decisions")).to_be_visible(timeout=TIMEOUT)
+        projector.wait_for_timeout(1500)
+        projector.screenshot(path=str(ARTIFACTS / "classroom-projector.png"), full_page=True)
+
+        debrief = new_page(browser, guards)
+        debrief.goto(f"{base}/debrief?code={code}")
+        expect(debrief.locator(".debrief-chart").first).to_be_visible(timeout=TIMEOUT)
+        debrief.wait_for_timeout(1500)  # let the last render settle before the picture
+        debrief.screenshot(path=str(ARTIFACTS / "classroom-debrief.png"), full_page=True)
+        with debrief.expect_download(timeout=TIMEOUT) as info:
+            debrief.get_by_text("Export the game (ZIP)").click()
+        zpath = tmp_path / "game.zip"
+        info.value.save_as(zpath)
+    finally:
+        for ctx, _ in guards:
+            try:
+                ctx.close()
+            except Exception:  # noqa: BLE001 - closed above
+                pass
+        for _, guard in guards:
+            assert not guard.outbound, guard.outbound
+            assert not guard.failed, guard.failed
+
+    z = zipfile.ZipFile(zpath)
+    moves = [m for m in csv.DictReader(io.StringIO(z.read("moves.csv").decode()))
+             if m["actor"] in ("US", "ZTE")]  # the teams' (China's bot plays in both runs)
+    assert [(m["turn"], m["actor"], m["move"], m["made_by"]) for m in moves] == [
+        ("1", "US", "entity_list", "human"), ("1", "ZTE", "stockpile", "human")]
+    doc = yaml.safe_load(SCENARIO.read_text())
+    doc["events"] = [{"at": int(m["step"]), "by": m["actor"], "move": m["move"],
+                      **({"target": m["target"]} if m["target"] else {}),
+                      **yaml.safe_load(m["parameters"])} for m in moves]
+    events = tmp_path / "with_events.yaml"
+    events.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run_csv = tmp_path / "run.csv"
+    subprocess.run([sys.executable, "-m", "sim", "run", str(events), "--seed", "1", "--out",
+                    str(run_csv)], check=True, cwd=ROOT, capture_output=True)
+    ours = z.read("series.csv").decode().splitlines()
+    theirs = run_csv.read_text().splitlines()
+    assert len(ours) == len(theirs) > 1000
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        assert a == b, f"row {i}: {a} != {b}"
+
+
+def test_websockets_from_another_origin_are_refused(classroom):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    base, _ = classroom
+    ws = base.replace("http://", "ws://") + "/jupyter/api/kernels/k1/channels?session_id=s1"
+    with pytest.raises(InvalidStatus) as info:
+        connect(ws, origin="http://evil.example", open_timeout=10)
+    assert info.value.response.status_code == 403
+    with connect(ws, origin=base, open_timeout=10):  # the page's own origin is let in
+        pass

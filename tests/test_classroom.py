@@ -1,0 +1,332 @@
+"""The classroom's service layer, without a browser, on SQLite and on PostgreSQL.
+
+Whole games played through ``Classroom`` (oTree-style expectations on the outcome), replay
+determinism, undo, refused submissions, timers, the export ZIP against ``chokepoint run``, and a
+``kill -9`` of a process in the middle of a turn.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.classroom import Classroom, ClassroomError, NotAllowed, RateLimited
+from sim.classroom.export import safe_cell
+from sim.engine.metrics import FIRM
+from sim.engine.output import csv_bytes
+from sim.errors import MoveError
+from sim.scenario import load_scenario
+from tests.classroom_db import postgres_cluster
+
+ROOT = Path(__file__).resolve().parents[1]
+DENIAL = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
+LESSONS = sorted((ROOT / "scenarios" / "classroom").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'class.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def room(url):
+    r = Classroom(url)
+    yield r
+    r.close()
+
+
+
+
+def log_count(room: Classroom, game_id: int) -> int:
+    return len(room.log_rows(game_id))
+
+
+def play_denial(room: Classroom, gid: int, us: str, zte: str) -> None:
+    """Turn 1: the US lists ZTE; ZTE does nothing; then both lock in until the end."""
+    room.submit(us, "entity_list", "ZTE")
+    room.lock(us)
+    room.lock(zte)
+    while not room.view(gid).finished:
+        room.lock(us)
+        room.lock(zte)
+
+
+def test_every_lesson_is_a_short_bot_game(room):
+    for path in LESSONS:
+        game = room.create_game(path, seed=7, humans=[])
+        view = room.view(game.id)
+        assert 4 <= view.turns <= 8, path.name
+        while not room.view(game.id).finished:
+            room.resolve(game.id)
+        view = room.view(game.id)
+        assert view.finished and view.turn == view.turns + 1
+        assert view.step == load_scenario(path).steps
+        assert all(v == 0 for v in view.scores.values())  # nobody played: nobody gained
+        with pytest.raises(ClassroomError, match="over"):
+            room.resolve(game.id)
+
+
+def test_a_denial_order_hurts_the_target(room):
+    game = room.create_game(DENIAL, seed=3, humans=["US", "ZTE"])
+    us, zte = room.join(game.code, "US", nickname="A"), room.join(game.code, "ZTE")
+    play_denial(room, game.id, us, zte)
+    view = room.view(game.id)
+    assert view.finished and view.step == 24
+    assert view.scores["ZTE"] < -20  # its profit collapses against nobody moving
+    model = room.live(game.id).model
+    rec = model.recorder
+    lost = rec.data["firm"][:, list(FIRM).index("shortfall"), rec.entities["firm"].index("ZTE")]
+    assert lost.sum() > 0  # ZTE ran out of parts
+    # China's bot answered the listing (tit for tat) with a ban on a US supplier
+    assert any(c.call.actor == "CN" and c.call.source == "strategy" for c in model.log)
+
+
+def test_replay_after_restart_is_identical_byte_for_byte(room, url):
+    game = room.create_game(DENIAL, seed=5, humans=["US", "ZTE"])
+    us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
+    room.submit(us, "announce", "ZTE", risk=0.7)
+    room.submit(zte, "stockpile", None, cover=10)
+    room.lock(us)
+    room.lock(zte)
+    room.submit(us, "entity_list", "ZTE", license_rate=0.3)
+    room.resolve(game.id)  # ZTE did not move: its (passive) strategy plays it
+    room.submit(zte, "qualify", "HiSilicon", lag=2)  # pending, never resolved
+    live = csv_bytes(room.live(game.id).model)
+    again = Classroom(url)
+    try:
+        assert csv_bytes(again.live(game.id).model) == live
+        assert [m.move for m in again.view(game.id, "ZTE").pending] == ["qualify"]
+        assert again.view(game.id).scores == room.view(game.id).scores
+    finally:
+        again.close()
+
+
+def test_undo_then_the_same_moves_equals_never_undoing(room):
+    a = room.create_game(DENIAL, seed=9, humans=["US", "ZTE"])
+    b = room.create_game(DENIAL, seed=9, humans=["US", "ZTE"])
+    seats = {g.id: (room.join(g.code, "US"), room.join(g.code, "ZTE")) for g in (a, b)}
+
+    def turn(g, risk):
+        us, zte = seats[g.id]
+        room.submit(us, "announce", "ZTE", risk=risk)
+        room.submit(zte, "stockpile", None, cover=8)
+        room.lock(us)
+        room.lock(zte)
+
+    for g in (a, b):
+        turn(g, 0.4)
+    turn(a, 0.9)
+    before = log_count(room, a.id)
+    room.undo(a.id)
+    assert log_count(room, a.id) == before + 1  # undo appends, never deletes
+    assert room.view(a.id).turn == 2
+    turn(a, 0.6)
+    turn(b, 0.6)
+    assert csv_bytes(room.live(a.id).model) == csv_bytes(room.live(b.id).model)
+    with pytest.raises(ClassroomError):
+        room.undo(room.create_game(DENIAL, seed=1).id)
+
+
+def test_forged_and_cross_team_submissions_are_refused_and_not_recorded(room):
+    game = room.create_game(DENIAL, seed=1, humans=["US", "ZTE"])
+    us = room.join(game.code, "US")
+    n = log_count(room, game.id)
+    with pytest.raises(NotAllowed):
+        room.submit(us[:-2] + "xx", "entity_list", "ZTE")
+    with pytest.raises(NotAllowed):
+        room.submit("", "entity_list", "ZTE")
+    with pytest.raises(MoveError, match="may not make 'stockpile'"):
+        room.submit(us, "stockpile", None)  # ZTE's move, from the US seat
+    with pytest.raises(MoveError):
+        room.submit(us, "entity_list", "Nowhere")
+    with pytest.raises(MoveError):
+        room.submit(us, "entity_list", "ZTE", license_rate=7)
+    with pytest.raises(ClassroomError, match="not a team"):
+        room.join(game.code, "CN")  # a bot's role
+    with pytest.raises(ClassroomError, match="no game"):
+        room.join("ZZZZZZ", "US")
+    assert log_count(room, game.id) == n
+    room.lock(us)
+    with pytest.raises(ClassroomError, match="locked"):
+        room.submit(us, "announce", "ZTE")
+    seat_id = room.view(game.id).seats[0].id
+    room.free_seat(game.id, seat_id)
+    with pytest.raises(NotAllowed):
+        room.submit(us, "announce", "ZTE")
+    room.set_room(game.id, locked=True)
+    with pytest.raises(ClassroomError, match="locked"):
+        room.join(game.code, "US")
+
+
+def test_teacher_tokens_and_join_rate_limit(room):
+    token = room.new_teacher_token()
+    assert room.is_teacher(token) and not room.is_teacher(token + "x")
+    assert not room.is_teacher("")
+    game = room.create_game(DENIAL, seed=1, humans=["US"])
+    with pytest.raises(RateLimited):
+        for _ in range(50):
+            room.join(game.code, "US", client="10.0.0.9")
+    room.join(game.code, "US", client="10.0.0.10")  # another client is not affected
+
+
+def test_timer_resolves_with_bots_and_survives_a_restart(room, url):
+    game = room.create_game(DENIAL, seed=2, humans=["US", "ZTE"], advance="timer",
+                            turn_seconds=30)
+    us = room.join(game.code, "US")
+    room.submit(us, "announce", "ZTE", risk=0.9)
+    assert room.tick() == []  # not yet
+    deadline = room.view(game.id).deadline
+    assert deadline is not None and deadline > time.time()
+    again = Classroom(url)  # a restarted server finds the deadline in the database
+    try:
+        assert again.tick(now=deadline + 1) == [game.id]
+        view = again.view(game.id)
+        assert view.turn == 2 and view.deadline > deadline
+        rows = again.log_rows(game.id)
+        # ZTE timed out: its role's strategy (passive: nothing) played; the US move counted
+        assert [(r.role, r.made_by) for r in rows if r.kind == "move"] == [("US", "human")]
+        again.pause(game.id)
+        assert again.view(game.id).deadline is None
+        again.extend(game.id, 10)
+        again.resume(game.id)
+        assert again.view(game.id).deadline > time.time() + 35
+    finally:
+        again.close()
+
+
+def test_timed_out_team_is_played_by_its_strategy(room):
+    game = room.create_game(ROOT / "scenarios" / "classroom" / "stockpile_race.yaml", seed=4,
+                            humans=["US", "Hikvision"], advance="teacher")
+    us = room.join(game.code, "US")
+    room.submit(us, "announce", "Hikvision", risk=0.8)
+    room.resolve(game.id)
+    room.resolve(game.id)  # Hikvision's strategy now sees the risk and stockpiles
+    bots = [r for r in room.log_rows(game.id) if r.made_by == "bot"]
+    assert [(r.role, r.move) for r in bots] == [("Hikvision", "stockpile")]
+
+
+def test_export_matches_chokepoint_run_with_the_moves_as_events(room, tmp_path):
+    game = room.create_game(DENIAL, seed=11, humans=["US", "ZTE"])
+    us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
+    room.submit(us, "announce", "ZTE", risk=0.6)
+    room.lock(us)
+    room.submit(zte, "stockpile", None, cover=9)
+    room.lock(zte)
+    room.submit(us, "entity_list", "ZTE", license_rate=0.25)
+    room.lock(us)
+    room.lock(zte)
+    while not room.view(game.id).finished:
+        room.resolve(game.id)
+    out = room.export(game.id, tmp_path / "game.zip")
+    z = zipfile.ZipFile(out)
+    names = set(z.namelist())
+    assert {"scenario.yaml", "moves.csv", "series.csv", "debrief.html"} <= names
+    assert any(n.startswith("charts/") and n.endswith(".png") for n in names)
+    assert z.read("scenario.yaml").decode() == DENIAL.read_text()
+    every = list(csv.DictReader(io.StringIO(z.read("moves.csv").decode())))
+    assert any(m["actor"] == "CN" and m["made_by"] == "bot" for m in every)  # it retaliated
+    moves = [m for m in every if m["actor"] in ("US", "ZTE")]  # China's bot plays in both
+    assert [(m["turn"], m["step"], m["actor"], m["move"], m["made_by"]) for m in moves] == [
+        ("1", "0", "US", "announce", "human"), ("1", "0", "ZTE", "stockpile", "human"),
+        ("2", "4", "US", "entity_list", "human")]
+    doc = yaml.safe_load(DENIAL.read_text())
+    doc["events"] = [{"at": int(m["step"]), "by": m["actor"], "move": m["move"],
+                      **({"target": m["target"]} if m["target"] else {}),
+                      **yaml.safe_load(m["parameters"])} for m in moves]
+    events_file = tmp_path / "with_events.yaml"
+    events_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run_csv = tmp_path / "run.csv"
+    subprocess.run([sys.executable, "-m", "sim", "run", str(events_file), "--seed", "11",
+                    "--out", str(run_csv)], check=True, capture_output=True, cwd=ROOT)
+    ours = z.read("series.csv").decode().splitlines()
+    theirs = run_csv.read_text().splitlines()
+    assert len(ours) == len(theirs)
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        assert a == b, f"row {i}: {a} != {b}"
+    html = z.read("debrief.html").decode()
+    assert "<script" not in html and "data:image/png;base64," in html
+
+
+def test_cells_are_safe_from_formula_injection():
+    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe_cell("+1") == "'+1" and safe_cell("@sum") == "'@sum"
+    assert safe_cell("ZTE") == "ZTE" and safe_cell(-1.5) == -1.5
+
+
+KILL_SCRIPT = """
+import sys
+from sim.classroom import Classroom
+room = Classroom(sys.argv[1])
+gid, seat = int(sys.argv[2]), sys.argv[3]
+for i in range(10_000):
+    seq = room.submit(seat, "announce", "ZTE", risk=round(0.01 * (i % 90), 2))
+    print("ack", seq, flush=True)
+    if i % 4 == 3:
+        room.resolve(gid)
+        print("resolved", flush=True)
+"""
+
+
+def test_kill_9_mid_turn_loses_no_acknowledged_move(url, tmp_path):
+    room = Classroom(url)
+    game = room.create_game(DENIAL, seed=1, humans=["US"], advance="teacher")
+    seat = room.join(game.code, "US")
+    room.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, url, str(game.id), seat],
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    acked: list[int] = []
+    for line in proc.stdout:
+        if line.startswith("ack"):
+            acked.append(int(line.split()[1]))
+        if len(acked) >= 14:  # 3 resolved turns and two moves of the fourth
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    again = Classroom(url)
+    try:
+        rows = again.log_rows(game.id)
+        seqs = [r.seq for r in rows if r.kind == "move"]
+        assert all(seqs.count(s) == 1 for s in acked)
+        resolved = sum(r.kind == "resolve" for r in rows)
+        view = again.view(game.id, "US")
+        assert view.turn == resolved + 1 and view.step == 4 * resolved
+        assert len(view.pending) == len(seqs) - 4 * resolved
+        replayed = Classroom(url)
+        assert csv_bytes(replayed.live(game.id).model) == csv_bytes(again.live(game.id).model)
+        replayed.close()
+    finally:
+        again.close()
+
+
+def test_cli_exports_a_game_by_code(tmp_path, capsys):
+    from sim.cli import main
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    room = Classroom(url)
+    game = room.create_game(DENIAL, seed=1, humans=[])
+    room.resolve(game.id)
+    room.close()
+    out = tmp_path / "g.zip"
+    assert main(["classroom", "export", game.code, "--out", str(out), "--db", url]) == 0
+    assert "series.csv" in zipfile.ZipFile(out).namelist()
+    assert main(["classroom", "export", "NOPE99", "--out", str(out), "--db", url]) == 2
+    assert "no game with code" in capsys.readouterr().err
