@@ -13,7 +13,7 @@ import pytest
 from sim import TradeModel, load_scenario
 
 ROOT = Path(__file__).parents[1]
-WORLDS = sorted((ROOT / "scenarios").glob("*.yaml")) + [ROOT / "tests" / "data" /
+WORLDS = sorted((ROOT / "scenarios").rglob("*.yaml")) + [ROOT / "tests" / "data" /
                                                           "from_design.yaml"]
 EXAMPLE = ROOT.parent / "shared" / "examples" / "entity_list_2019.yaml"
 if EXAMPLE.exists():
