@@ -6,18 +6,27 @@ OUT/runs.parquet           one row per planned run: run, point, replicate, seed,
 OUT/status.jsonl           the ledger: one line per finished chunk
 OUT/summary/part-NNNNNN.parquet   one row per run of a chunk: ids, status, error, headlines
 OUT/steps/part-NNNNNN.parquet     per-step series of a chunk (with ``every``)
+OUT/summary/part-all.parquet      every finished chunk's rows, once the sweep is complete
+OUT/.lock                         held (``flock``) by the one process running the sweep
 ```
-Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`); a
-ledger line is appended only after its chunk's part files are in place, so a chunk is done
-when its line is there, and a half-written last line (a crash mid-append) is ignored.
+Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`)
+with the permissions the umask gives (not ``mkstemp``'s 0600); a ledger line is appended only
+after its chunk's part files are in place, so a chunk is done when its line is there, and a
+half-written last line (a crash mid-append) is ignored. A complete sweep's part files are
+compacted into ``part-all.parquet`` (written, then the parts removed): a ledger chunk counts as
+done when its part file or the compacted file exists, so resuming still skips it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
-from collections.abc import Iterator
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,10 +42,65 @@ from sim.sweep.seeds import run_seed
 MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
 LEDGER = "status.jsonl"
+LOCK = ".lock"
+COMPACT = "part-all.parquet"
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
 IDENTITY = ("scenario_sha256", "design", "samples", "factors", "replicates", "seed", "steps",
-            "every", "n_runs")
+            "every", "n_runs", "baseline")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_file(path: Path, write: Callable[[str], None]) -> Path:
+    """:func:`atomic_write`, with the file's mode what the umask gives a new file (0644 under
+    the usual 022), so colleagues and cluster workers running as another user can read it."""
+    mode = 0o666 & ~_umask()
+
+    def write_and_chmod(tmp: str) -> None:
+        write(tmp)
+        os.chmod(tmp, mode)
+
+    return atomic_write(path, write_and_chmod)
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold the folder's lock while a sweep runs in it: a second sweep is refused, naming the
+    holder. The lock is an ``flock`` on ``OUT/.lock``, which the kernel releases when its
+    process dies however it dies, so a dead sweep's lock (its file still naming it) is taken
+    over safely: two processes cannot both take it. A folder this call created is removed
+    again if the sweep fails before writing its manifest."""
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise SweepError(f"{out}: cannot create the folder or its lock ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "another process"
+            raise SweepError(f"{out}: another sweep is running in this folder ({holder}); "
+                             f"wait for it or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started "
+                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        try:
+            yield
+        except BaseException:
+            if created and [p.name for p in out.iterdir()] == [LOCK]:
+                (out / LOCK).unlink()
+                out.rmdir()
+            raise
+    finally:
+        os.close(fd)  # releases the flock
+
 
 
 def part_path(out: Path, kind: str, chunk: int) -> Path:
@@ -64,6 +128,7 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str]) -> dict[str, Any]:
         "seeding": "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1",
         "steps": plan.steps if plan.steps is not None else plan.scenario.steps,
         "every": plan.every,
+        "baseline": plan.baseline,
         "chunk": chunk,
         "chunks": -(-plan.n_runs // chunk),
         "metrics": metrics,
@@ -87,7 +152,7 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
         raise SweepError(f"{out}: exists and is not a folder")
     path = out / MANIFEST
     if not path.exists():
-        if out.exists() and any(out.iterdir()):
+        if out.exists() and any(p.name != LOCK for p in out.iterdir()):
             raise SweepError(f"{out}: the folder is not empty and holds no sweep "
                              f"({MANIFEST} is missing); choose another --out")
         return None
@@ -129,8 +194,8 @@ def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
             for batch in batches:
                 writer.write_table(batch)
 
-    atomic_write(out / RUNS, write_runs)
-    atomic_write(out / MANIFEST, lambda tmp: Path(tmp).write_text(
+    write_file(out / RUNS, write_runs)
+    write_file(out / MANIFEST, lambda tmp: Path(tmp).write_text(
         json.dumps(manifest, indent=1, default=str), encoding="utf-8"))
 
 
@@ -169,12 +234,14 @@ def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
     if not path.exists():
         return {}
     done: dict[int, dict[str, Any]] = {}
+    compacted = (out / "summary" / COMPACT).exists()
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash: that chunk simply runs again
-        if isinstance(entry, dict) and part_path(out, "summary", entry.get("chunk", -1)).exists():
+        if isinstance(entry, dict) and "chunk" in entry and (
+                compacted or part_path(out, "summary", entry["chunk"]).exists()):
             done[entry["chunk"]] = entry
     return done
 
@@ -189,4 +256,41 @@ def record_done(out: Path, entry: dict[str, Any]) -> None:
 
 def write_part(table: pa.Table, path: Path) -> None:
     """A part file, zstd-compressed, atomically."""
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    write_file(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def compact(out: Path) -> None:
+    """Merge a complete sweep's part files into one ``part-all.parquet`` per kind (summary in
+    run order), then remove the parts. Streamed part by part, so memory stays flat; a crash
+    part-way leaves either the parts alone or the compacted file (with or without some parts:
+    ``part-all`` wins when both exist, see :func:`parts`)."""
+    for kind in ("summary", "steps"):
+        folder = out / kind
+        files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
+        if not files or (folder / COMPACT).exists():  # done before a crash: tidy up
+            for f in files:
+                f.unlink()
+            continue
+
+        def merge(tmp: str, files: list[Path] = files) -> None:
+            writer = None
+            for f in files:
+                table = pq.read_table(f)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+            assert writer is not None
+            writer.close()
+
+        write_file(out / kind / COMPACT, merge)
+        for f in files:
+            f.unlink()
+
+
+def parts(out: Path, kind: str) -> list[Path]:
+    """The files holding a kind's rows: ``part-all.parquet`` alone once the sweep was compacted
+    (part files a crash left beside it are its duplicates), else the part files in order."""
+    folder = out / kind
+    if (folder / COMPACT).exists():
+        return [folder / COMPACT]
+    return sorted(folder.glob("part-*.parquet"))
