@@ -14,6 +14,7 @@ vary, the plan is one point, the scenario as written (a Monte Carlo of replicate
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,6 @@ from sim.scenario import (
     validate_document,
     yamlio,
 )
-import datetime as dt
-
 from sim.sweep.design import DESIGNS, Factor, check_design, make_design
 
 

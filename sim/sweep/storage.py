@@ -44,6 +44,7 @@ RUNS = "runs.parquet"
 LEDGER = "status.jsonl"
 LOCK = ".lock"
 COMPACT = "part-all.parquet"
+ROW_GROUP = 100_000  # rows per row group of a compacted file
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
 IDENTITY = ("scenario_sha256", "design", "samples", "factors", "replicates", "seed", "steps",
@@ -273,12 +274,17 @@ def compact(out: Path) -> None:
             continue
 
         def merge(tmp: str, files: list[Path] = files) -> None:
-            writer = None
-            for f in files:
-                table = pq.read_table(f)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table)
+            writer, held, rows = None, [], 0
+            for f in files + [None]:  # row groups of about ROW_GROUP rows: memory stays flat
+                if f is not None:
+                    held.append(pq.read_table(f))
+                    rows += held[-1].num_rows
+                if held and (f is None or rows >= ROW_GROUP):
+                    table = pa.concat_tables(held)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer.write_table(table, row_group_size=max(rows, 1))
+                    held, rows = [], 0
             assert writer is not None
             writer.close()
 
