@@ -193,7 +193,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
     try:
         from dashboards.explore import serve_explorer
     except ImportError as exc:
-        raise UsageError(f"explore needs the web app: pip install 'chokepoint[app]' ({exc})")
+        raise UsageError(f"explore needs the web app: pip install 'chokepoint[app]' "
+                         f"({exc})") from None
     serve_explorer(out, host=args.host, port=args.port, open_browser=not args.no_browser)
     return 0
 

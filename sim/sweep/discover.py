@@ -63,7 +63,7 @@ def select(df: Any, where: str) -> Any:
     except Exception as exc:  # pandas raises many kinds for a bad expression
         raise SweepError(f"--where {where!r}: {type(exc).__name__}: {exc} (columns: "
                          f"{', '.join(df.columns)})") from None
-    if getattr(mask, "dtype", None) != bool:
+    if str(getattr(mask, "dtype", "")) != "bool":
         raise SweepError(f"--where {where!r}: not a condition (true or false for each run)")
     return mask
 

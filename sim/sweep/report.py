@@ -215,8 +215,7 @@ def convergence_figure(manifest: dict[str, Any], sens: Sensitivity) -> Any:
     metrics = list(dict.fromkeys(c["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3), squeeze=False)
     for ax, m in zip(axes[0], metrics, strict=True):
-        for (factor, measure), g in c[(c["metric"] == m) & (c["measure"] == "ST")].groupby(
-                ["factor", "measure"]):
+        for factor, g in c[(c["metric"] == m) & (c["measure"] == "ST")].groupby("factor"):
             line = ax.plot(g["samples"], g["estimate"], marker="o", ms=3,
                            label=factor_label(manifest, factor))[0]
             ax.fill_between(g["samples"], g["ci_low"], g["ci_high"], alpha=0.15,
