@@ -195,10 +195,16 @@ def _fast(manifest: dict[str, Any], means: Any, metrics: list[str], factors: lis
         result.notes.append(f"FAST indices need every point: {missing} of {len(means)} have "
                             f"no result yet")
         return
+    import warnings
+
+    result.notes.append("FAST intervals come from a bootstrap that SALib calls indicative "
+                        "only (SALib issue 649)")
     rows = []
     for i, m in enumerate(metrics):
-        res = fast.analyze(salib_problem(len(factors)), means.to_numpy()[:, i], M=FAST_M,
-                           seed=manifest["seed"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            res = fast.analyze(salib_problem(len(factors)), means.to_numpy()[:, i], M=FAST_M,
+                               seed=manifest["seed"])
         rows += _rows(m, factors, "S1", res["S1"], res["S1_conf"])
         rows += _rows(m, factors, "ST", res["ST"], res["ST_conf"])
     result.table = pd.concat([result.table, pd.DataFrame(rows, columns=COLUMNS)],
