@@ -220,3 +220,33 @@ def test_discover_finds_the_box_that_holds_the_condition(tmp_path, capsys):
     assert "not a summary column" in capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["baseline"] is False
+
+
+def test_replicates_and_points_are_added_in_place(tmp_path):
+    vary = {"stockpile_cover": "0:52", "license_rate": "0:1"}
+    opts = dict(design="sobol", steps=10, chunk=3, workers=0)
+    out = run_sweep(SCENARIO, vary, samples=4, replicates=1, out=tmp_path / "x", **opts)
+    before = load(out)[1]
+    assert len(before) == 16
+    run_sweep(SCENARIO, vary, samples=4, replicates=2, out=out, **opts)
+    after = load(out)[1]
+    assert len(after) == 32 and (after["status"] == "ok").all()
+    pd.testing.assert_frame_equal(after.iloc[:16], before)  # old runs: same numbers, results
+    assert set(after.iloc[16:]["replicate"]) == {1}
+    run_sweep(SCENARIO, vary, samples=8, replicates=2, out=out, **opts)
+    grown = load(out)[1]
+    fresh = load(run_sweep(SCENARIO, vary, samples=8, replicates=2, out=tmp_path / "f",
+                           **opts))[1]
+    key = ["point", "replicate"]
+    cols = [c for c in fresh.columns if c != "run"]
+    pd.testing.assert_frame_equal(grown.sort_values(key)[cols].reset_index(drop=True),
+                                  fresh.sort_values(key)[cols].reset_index(drop=True))
+    assert [p.name for p in (out / "summary").iterdir()] == ["part-all.parquet"]
+    assert len(storage.done_chunks(out)) == json.loads(
+        (out / "manifest.json").read_text())["chunks"]
+    with pytest.raises(SweepError, match="can gain replicates in place but not lose them"):
+        run_sweep(SCENARIO, vary, samples=8, replicates=1, out=out, **opts)
+    lhs = dict(opts, design="lhs")
+    run_sweep(SCENARIO, vary, samples=4, out=tmp_path / "l", **lhs)
+    with pytest.raises(SweepError, match="does not extend"):
+        run_sweep(SCENARIO, vary, samples=6, out=tmp_path / "l", **lhs)

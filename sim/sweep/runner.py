@@ -7,7 +7,9 @@ chunk's part files; the parent only appends the chunk to the ledger and counts, 
 stays flat. Run the same call again on the same folder and only the chunks not in the ledger
 run: after a crash, a Ctrl-C, or a killed worker, nothing done is lost or done twice. One
 sweep runs in a folder at a time (:func:`storage.locked`); when the last chunk is in, the part
-files are compacted (:func:`storage.compact`).
+files are compacted (:func:`storage.compact`). Run it again with more replicates (or, for
+``sobol`` and ``morris``, more samples) and the new runs are added in place as a new block
+(:func:`storage.extend`): the old runs keep their numbers, seeds and results.
 """
 
 from __future__ import annotations
@@ -91,8 +93,12 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
     old = storage.read_manifest(out)
     manifest = None
     if old:  # resuming: refuse another sweep's folder before connecting to anything
-        manifest = storage.make_manifest(plan, old["chunk"], old["metrics"])
+        blocks = storage.extend(old, plan)
+        manifest = storage.make_manifest(plan, old["chunk"], old["metrics"], blocks)
         storage.check_resumable(out, old, manifest)
+        storage.check_extension(out, old, plan)
+        if blocks != storage.blocks_of(old):  # replicates or points added in place
+            storage.create(out, plan, manifest)
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
@@ -104,8 +110,9 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
     else:
         _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
                  2 * workers + 1, progress)
-    if storage.done_chunks(out).keys() >= set(range(storage.read_manifest(out)["chunks"])):
-        storage.compact(out)
+    chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
+    if storage.done_chunks(out).keys() >= set(range(chunks)):
+        storage.compact(out, chunks)
 
 
 def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
@@ -145,14 +152,17 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
 
 def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
             indices: Iterator[int]) -> Iterator[Chunk]:
-    size, r = manifest["chunk"], plan.replicates
+    size = manifest["chunk"]
+    blocks = storage.blocks_of(manifest)
     kill = os.environ.get(KILL_ENV) or None
     for i in indices:
-        runs = range(i * size, min((i + 1) * size, plan.n_runs))
+        block = next(b for b in reversed(blocks) if b[5] <= i)
+        j = (i - block[5]) * size
+        ids = list(storage.run_ids(block, j, min(j + size, storage.block_runs(block))))
         yield Chunk(
             index=i, out=str(out.resolve()), file=plan.file, text=plan.text,
-            runs=tuple((n, n // r, n % r, run_seed(plan.seed, n // r, n % r)) for n in runs),
-            overrides=tuple(plan.points[n // r] for n in runs),
+            runs=tuple((n, p, r, run_seed(plan.seed, p, r)) for n, p, r in ids),
+            overrides=tuple(plan.points[p] for _, p, _ in ids),
             steps=plan.steps, every=plan.every, metrics=tuple(manifest["metrics"]), kill=kill,
             baseline=plan.baseline)
 

@@ -47,8 +47,53 @@ COMPACT = "part-all.parquet"
 ROW_GROUP = 100_000  # rows per row group of a compacted file
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
-IDENTITY = ("scenario_sha256", "design", "samples", "factors", "replicates", "seed", "steps",
-            "every", "n_runs", "baseline")
+IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
+# a block of runs: (first run, first point, end point, first replicate, end replicate, first
+# chunk); runs are numbered point-major within a block, and blocks are added when replicates
+# or points are added to a sweep in place
+Block = tuple[int, int, int, int, int, int]
+
+
+def block_runs(block: Block) -> int:
+    _, p0, p1, r0, r1, _ = block
+    return (p1 - p0) * (r1 - r0)
+
+
+def blocks_of(manifest: dict[str, Any]) -> list[Block]:
+    """The manifest's blocks (one for a sweep never extended)."""
+    default = [[0, 0, manifest["points"], 0, manifest["replicates"], 0]]
+    return [tuple(b) for b in manifest.get("blocks", default)]  # type: ignore[misc]
+
+
+def block_chunks(block: Block, chunk: int) -> int:
+    return -(-block_runs(block) // chunk)
+
+
+def run_ids(block: Block, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int,
+                                                                                    int]]:
+    """(run, point, replicate) of a block's runs ``start``…``stop`` (in the block)."""
+    first, p0, _, r0, r1, _ = block
+    r = r1 - r0
+    for k in range(start, block_runs(block) if stop is None else stop):
+        yield first + k, p0 + k // r, r0 + k % r
+
+
+def extend(old: dict[str, Any], plan: Plan) -> list[Block]:
+    """The blocks of ``old`` plus those that add ``plan``'s extra replicates and points."""
+    blocks = blocks_of(old)
+    chunk = old["chunk"]
+    points, reps = old["points"], old["replicates"]
+
+    def add(p0: int, p1: int, r0: int, r1: int) -> None:
+        last = blocks[-1]
+        blocks.append((last[0] + block_runs(last), p0, p1, r0, r1,
+                       last[5] + block_chunks(last, chunk)))
+
+    if plan.replicates > reps:
+        add(0, points, reps, plan.replicates)
+    if len(plan.points) > points:
+        add(points, len(plan.points), 0, plan.replicates)
+    return blocks
 
 
 def _umask() -> int:
@@ -109,9 +154,12 @@ def part_path(out: Path, kind: str, chunk: int) -> Path:
     return out / kind / f"part-{chunk:06d}.parquet"
 
 
-def make_manifest(plan: Plan, chunk: int, metrics: list[str]) -> dict[str, Any]:
+def make_manifest(plan: Plan, chunk: int, metrics: list[str],
+                  blocks: list[Block] | None = None) -> dict[str, Any]:
     """Everything needed to reproduce, resume and read a sweep."""
     from sim.scenario import source_hash
+
+    blocks = blocks or [(0, 0, len(plan.points), 0, plan.replicates, 0)]
 
     return {
         "format": FORMAT,
@@ -131,7 +179,8 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str]) -> dict[str, Any]:
         "every": plan.every,
         "baseline": plan.baseline,
         "chunk": chunk,
-        "chunks": -(-plan.n_runs // chunk),
+        "chunks": sum(block_chunks(b, chunk) for b in blocks),
+        "blocks": [list(b) for b in blocks],
         "metrics": metrics,
         "versions": _versions(),
     }
@@ -176,10 +225,31 @@ def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None
     if diff:
         raise SweepError(f"{out}: holds a different sweep of this scenario ({', '.join(diff)} "
                          f"differ); choose another --out or repeat the same command")
+    for key, what in (("replicates", "replicates"), ("points", "design points")):
+        if new[key] < old[key]:
+            raise SweepError(f"{out}: holds {old[key]} {what}; a sweep can gain {what} in "
+                             f"place but not lose them (asked for {new[key]})")
+
+
+def check_extension(out: Path, old: dict[str, Any], plan: Plan) -> None:
+    """Refuse added points unless the old points are the new design's first ones (true of
+    ``sobol`` and ``morris`` with more samples; a grid's or a Latin hypercube's every point
+    moves)."""
+    if len(plan.points) == old["points"]:
+        return
+    runs = pq.read_table(out / RUNS).to_pandas()
+    first = runs[runs["replicate"] == 0].sort_values("point")
+    for f in plan.factors:
+        new = [plan.points[p][f.path] for p in first["point"]]
+        if list(first[f.name]) != new:
+            raise SweepError(f"{out}: --samples {plan.samples} does not extend the sweep's "
+                             f"{old['samples']} ({plan.design} designs move every point); "
+                             f"choose another --out")
 
 
 def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
-    """Write runs.parquet, then the manifest (last, so a folder with one is complete)."""
+    """Write runs.parquet, then the manifest (last, so a folder with one is complete); when
+    extending a sweep, both are rewritten the same way (old runs keep their rows)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -188,7 +258,7 @@ def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
         raise SweepError(f"{out}: cannot write to the folder")
 
     def write_runs(tmp: str) -> None:
-        batches = _run_batches(plan)
+        batches = _run_batches(plan, blocks_of(manifest))
         first = next(batches)
         with pq.ParquetWriter(tmp, first.schema, compression="zstd") as writer:
             writer.write_table(first)
@@ -200,23 +270,23 @@ def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
         json.dumps(manifest, indent=1, default=str), encoding="utf-8"))
 
 
-def _run_batches(plan: Plan, size: int = 50_000) -> Iterator[pa.Table]:
+def _run_batches(plan: Plan, blocks: list[Block], size: int = 50_000) -> Iterator[pa.Table]:
     """runs.parquet in batches, so the parent never holds a whole large design as rows."""
-    r = plan.replicates
-    for start in range(0, plan.n_runs, size):
-        ids = range(start, min(start + size, plan.n_runs))
-        cols: dict[str, Any] = {
-            "run": pa.array(ids, pa.int64()),
-            "point": pa.array([i // r for i in ids], pa.int64()),
-            "replicate": pa.array([i % r for i in ids], pa.int32()),
-            "seed": pa.array([run_seed(plan.seed, i // r, i % r) for i in ids], pa.int64()),
-        }
-        for f in plan.factors:
-            values = [plan.points[i // r][f.path] for i in ids]
-            kind = factor_type(f)
-            cast = {pa.int64(): int, pa.float64(): float}.get(kind, str)
-            cols[f.name] = pa.array([cast(v) for v in values], kind)
-        yield pa.table(cols)
+    for block in blocks:
+        for start in range(0, block_runs(block), size):
+            ids = list(run_ids(block, start, min(start + size, block_runs(block))))
+            cols: dict[str, Any] = {
+                "run": pa.array([i[0] for i in ids], pa.int64()),
+                "point": pa.array([i[1] for i in ids], pa.int64()),
+                "replicate": pa.array([i[2] for i in ids], pa.int32()),
+                "seed": pa.array([run_seed(plan.seed, p, r) for _, p, r in ids], pa.int64()),
+            }
+            for f in plan.factors:
+                kind = factor_type(f)
+                cast = {pa.int64(): int, pa.float64(): float}.get(kind, str)
+                cols[f.name] = pa.array([cast(plan.points[p][f.path]) for _, p, _ in ids],
+                                        kind)
+            yield pa.table(cols)
 
 
 def factor_type(factor: Factor) -> pa.DataType:
@@ -235,14 +305,14 @@ def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
     if not path.exists():
         return {}
     done: dict[int, dict[str, Any]] = {}
-    compacted = (out / "summary" / COMPACT).exists()
+    compacted = compacted_chunks(out, "summary")
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash: that chunk simply runs again
         if isinstance(entry, dict) and "chunk" in entry and (
-                compacted or part_path(out, "summary", entry["chunk"]).exists()):
+                entry["chunk"] < compacted or part_path(out, "summary", entry["chunk"]).exists()):
             done[entry["chunk"]] = entry
     return done
 
@@ -260,43 +330,68 @@ def write_part(table: pa.Table, path: Path) -> None:
     write_file(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def compact(out: Path) -> None:
-    """Merge a complete sweep's part files into one ``part-all.parquet`` per kind (summary in
-    run order), then remove the parts. Streamed part by part, so memory stays flat; a crash
-    part-way leaves either the parts alone or the compacted file (with or without some parts:
-    ``part-all`` wins when both exist, see :func:`parts`)."""
+def compacted_chunks(out: Path, kind: str) -> int:
+    """How many chunks (0…N−1) ``part-all.parquet`` holds (0 without one)."""
+    path = out / kind / COMPACT
+    if not path.exists():
+        return 0
+    meta = pq.read_schema(path).metadata or {}
+    return int(meta.get(b"chokepoint_chunks", b"0"))
+
+
+def _chunk_of(path: Path) -> int:
+    return int(path.stem.split("-")[1])
+
+
+def compact(out: Path, chunks: int) -> None:
+    """Merge a complete sweep's part files (and an earlier ``part-all.parquet``, when runs were
+    added since) into one ``part-all.parquet`` per kind, in run order, recording that it holds
+    chunks 0…``chunks``−1; then remove the parts. Streamed in row groups, so memory stays
+    flat. A crash part-way leaves either the parts or the merged file; parts beside a merged
+    file that holds them are removed next time (:func:`parts` never returns both)."""
     for kind in ("summary", "steps"):
         folder = out / kind
+        covered = compacted_chunks(out, kind)
         files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
-        if not files or (folder / COMPACT).exists():  # done before a crash: tidy up
-            for f in files:
-                f.unlink()
-            continue
-
-        def merge(tmp: str, files: list[Path] = files) -> None:
-            writer, held, rows = None, [], 0
-            for f in files + [None]:  # row groups of about ROW_GROUP rows: memory stays flat
-                if f is not None:
-                    held.append(pq.read_table(f))
-                    rows += held[-1].num_rows
-                if held and (f is None or rows >= ROW_GROUP):
-                    table = pa.concat_tables(held)
-                    if writer is None:
-                        writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                    writer.write_table(table, row_group_size=max(rows, 1))
-                    held, rows = [], 0
-            assert writer is not None
-            writer.close()
-
-        write_file(out / kind / COMPACT, merge)
-        for f in files:
+        stale = [f for f in files if _chunk_of(f) < covered]
+        fresh = [f for f in files if _chunk_of(f) >= covered]
+        if fresh:
+            sources = ([folder / COMPACT] if covered else []) + fresh
+            write_file(folder / COMPACT, lambda tmp, s=sources: _merge(tmp, s, chunks))
+        for f in stale + fresh:
             f.unlink()
 
 
+def _merge(tmp: str, sources: list[Path], chunks: int) -> None:
+    writer, held, rows = None, [], 0
+
+    def flush() -> None:
+        nonlocal writer, held, rows
+        table = pa.concat_tables(held)
+        if writer is None:
+            schema = table.schema.with_metadata({"chokepoint_chunks": str(chunks)})
+            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+        writer.write_table(table.replace_schema_metadata(writer.schema.metadata),
+                           row_group_size=max(rows, 1))
+        held, rows = [], 0
+
+    for f in sources:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP):
+            held.append(pa.Table.from_batches([batch]).replace_schema_metadata(None))
+            rows += batch.num_rows
+            if rows >= ROW_GROUP:
+                flush()
+    if held:
+        flush()
+    assert writer is not None
+    writer.close()
+
+
 def parts(out: Path, kind: str) -> list[Path]:
-    """The files holding a kind's rows: ``part-all.parquet`` alone once the sweep was compacted
-    (part files a crash left beside it are its duplicates), else the part files in order."""
+    """The files holding a kind's rows, in run order: ``part-all.parquet`` (if the sweep was
+    compacted) and the part files of chunks it does not hold (runs added since)."""
     folder = out / kind
-    if (folder / COMPACT).exists():
-        return [folder / COMPACT]
-    return sorted(folder.glob("part-*.parquet"))
+    covered = compacted_chunks(out, kind)
+    files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
+    return ([folder / COMPACT] if covered else []) + [f for f in files
+                                                     if _chunk_of(f) >= covered]
