@@ -117,7 +117,8 @@ class _progress_bar:
     """A tqdm bar on stderr fed by run_sweep's progress callback (off with --quiet)."""
 
     def __init__(self, quiet: bool):
-        self.quiet, self.bar = quiet, None
+        self.quiet = quiet
+        self.bar: Any = None
 
     def __enter__(self) -> Any:
         return None if self.quiet else self.update

@@ -57,6 +57,7 @@ class Factor:
         if self.values is not None:
             k = len(self.values)
             return [self.values[min(int(x * k), k - 1)] for x in u]
+        assert self.lo is not None and self.hi is not None  # a range
         if self.integer:  # one equal bin per integer: the ends as likely as the rest
             k = int(self.hi) - int(self.lo) + 1
             return [int(self.lo) + min(int(x * k), k - 1) for x in u]
@@ -67,6 +68,7 @@ class Factor:
         """The values a grid uses: the list, or ``n`` evenly spaced levels of the range."""
         if self.values is not None:
             return list(self.values)
+        assert self.lo is not None and self.hi is not None  # a range
         x = np.linspace(self.lo, self.hi, max(n, 1) if self.lo != self.hi else 1)
         if self.integer:
             return list(dict.fromkeys(int(v) for v in np.rint(x)))

@@ -254,10 +254,10 @@ def fan_figure(out: Path, manifest: dict[str, Any], ok: Any, metric: str,
     wide = data.pivot(index="run", columns="step", values="value")
     moved = timeline_factors(manifest)
     shift = pd_series_zero(ok) if not moved else ok.set_index("run")[moved[0]["name"]]
-    groups = factors or [None]
+    groups: list[str | None] = list(factors) or [None]
     fig, axes = plt.subplots(1, len(groups), figsize=(4.8 * len(groups), 3.6), squeeze=False)
     for ax, f in zip(axes[0], groups, strict=True):
-        levels = _groups(ok.set_index("run")[f]) if f else [("all runs", None)]
+        levels: Any = _groups(ok.set_index("run")[f]) if f else iter([("all runs", None)])
         for label, mask in levels:
             runs = wide.index if mask is None else wide.index.intersection(mask[mask].index)
             if not len(runs):

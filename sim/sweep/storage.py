@@ -20,6 +20,7 @@ done when its part file or the compacted file exists, so resuming still skips it
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import platform
@@ -102,7 +103,7 @@ def _umask() -> int:
     return mask
 
 
-def write_file(path: Path, write: Callable[[str], None]) -> Path:
+def write_file(path: Path, write: Callable[[str], object]) -> Path:
     """:func:`atomic_write`, with the file's mode what the umask gives a new file (0644 under
     the usual 022), so colleagues and cluster workers running as another user can read it."""
     mode = 0o666 & ~_umask()
@@ -357,13 +358,16 @@ def compact(out: Path, chunks: int) -> None:
         fresh = [f for f in files if _chunk_of(f) >= covered]
         if fresh:
             sources = ([folder / COMPACT] if covered else []) + fresh
-            write_file(folder / COMPACT, lambda tmp, s=sources: _merge(tmp, s, chunks))
+            write_file(folder / COMPACT, functools.partial(_merge, sources=sources,
+                                                           chunks=chunks))
         for f in stale + fresh:
             f.unlink()
 
 
 def _merge(tmp: str, sources: list[Path], chunks: int) -> None:
-    writer, held, rows = None, [], 0
+    writer: pq.ParquetWriter | None = None
+    held: list[pa.Table] = []
+    rows = 0
 
     def flush() -> None:
         nonlocal writer, held, rows
