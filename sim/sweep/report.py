@@ -309,10 +309,13 @@ def _aligned(wide: Any, shift: np.ndarray | None) -> tuple[np.ndarray, np.ndarra
 
 
 def _mark_events(ax: Any, sc: Any) -> None:
+    """A dotted line at each event's step, named by the events' ids (one label a date)."""
+    named: dict[dt.date, list[str]] = {}
     for e in sc.events:
-        when = e.at if isinstance(e.at, dt.date) else sc.date_of(e.at)
+        named.setdefault(sc.date_of(sc.step_of(e.at)), []).append(e.id or e.move)
+    for when, names in named.items():
         ax.axvline(when, color="grey", lw=0.7, ls=":")
-        ax.annotate(e.id or e.move, (when, 1), xycoords=("data", "axes fraction"),
+        ax.annotate(", ".join(names), (when, 1), xycoords=("data", "axes fraction"),
                     fontsize=6, rotation=90, va="top", ha="right", color="grey")
 
 
