@@ -223,7 +223,7 @@ def parallel_figure(manifest: dict[str, Any], d: Discovery) -> Any:
         ax.add_patch(plt.Rectangle((j - 0.08, (b["min"] - lo.iloc[j]) / span), 0.16,
                                    (b["max"] - b["min"]) / span, fill=False, ec="black", lw=1.5,
                                    zorder=3))
-    ax.set_xticks(pos, [f"{factor_label(manifest, c)}\n{lo[c]:g}–{hi[c]:g}" for c in x.columns],
+    ax.set_xticks(pos, [f"{factor_label(manifest, c)}\n{lo[c]:.3g}–{hi[c]:.3g}" for c in x.columns],
                   fontsize=7)
     ax.set_ylabel("value, scaled to its range", fontsize=8)
     ax.set_title(f"runs where {d.where} (red); PRIM box 1 (black)", fontsize=9)
