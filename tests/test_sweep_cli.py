@@ -60,8 +60,10 @@ def test_folder_problems_exit_2(tmp_path, capsys):
     assert sweep(str(other), *ARGS, "--out", str(out)) == 0
     assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 2
     assert "holds a sweep of a different scenario" in capsys.readouterr().err
-    assert sweep(str(other), *ARGS, "--replicates", "3", "--out", str(out)) == 2
-    assert "replicates" in capsys.readouterr().err
+    assert sweep(str(other), *ARGS, "--steps", "20", "--out", str(out)) == 2
+    assert "(steps differ)" in capsys.readouterr().err
+    assert sweep(str(other), *ARGS, "--samples", "4", "--out", str(out)) == 2  # a grid moves
+    assert "does not extend" in capsys.readouterr().err
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "notes.txt").write_text("mine")
