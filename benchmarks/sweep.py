@@ -15,7 +15,11 @@ process under it (sampled with psutil), and its own peak memory (ru_maxrss). Pri
   first spends about a second that two workers cannot share (a fresh interpreter importing
   Mesa, pandas and scipy); a short sweep is about 10 s of work, so that second caps its
   speed-up near 1.75;
-* the parent's peak memory at the small and the large sweep (target: grows by under 50 MB).
+* the parent's peak memory at the small and the large sweep (target: grows by under 50 MB);
+* at ``--analysis`` runs (default 10,000; ``--analysis-steps`` each, with ``--every 4``
+  series): the files written (before and after compaction) and the time to read them back
+  with pandas, and the time of ``sweep report`` and of ``sweep discover``
+  (``--only-analysis`` measures just this).
 
 The runs: Hikvision 2019 over a Latin hypercube of stockpile cover, licence rate and
 retaliation probability, 10 replicates per point, seeds from SeedSequence(root, (point,
@@ -131,10 +135,44 @@ def case_batch_run(n: int, workers: int, steps: int | None, out: Path) -> dict[s
     return {}
 
 
+def case_analysis(n: int, workers: int, steps: int | None, out: Path) -> dict[str, float]:
+    import pandas as pd
+
+    from sim.sweep import run_sweep
+    from sim.sweep.discover import write_discovery
+    from sim.sweep.report import write_report
+
+    parts: dict[str, int] = {}
+
+    def progress(done: int, failed: int, planned: int) -> None:
+        for kind in ("summary", "steps"):  # the most part files seen before compaction
+            folder = out / kind
+            if folder.exists():
+                parts[kind] = max(parts.get(kind, 0), len(list(folder.glob("part-*"))))
+
+    t0 = time.perf_counter()
+    run_sweep(SCENARIO, VARY, design="lhs", samples=n // REPLICATES, replicates=REPLICATES,
+               steps=steps, every=4, workers=workers, out=out, progress=progress)
+    t1 = time.perf_counter()
+    size = sum(f.stat().st_size for f in out.rglob("*.parquet"))
+    summary = pd.read_parquet(out / "summary")
+    t2 = time.perf_counter()
+    series = pd.read_parquet(out / "steps")
+    t3 = time.perf_counter()
+    write_report(out)
+    t4 = time.perf_counter()
+    write_discovery(out, "Hikvision.min_cover < Hikvision.min_cover.median()")
+    t5 = time.perf_counter()
+    return {"sweep_s": t1 - t0, "parts": sum(parts.values()), "files_after": len(list(
+        out.rglob("*.parquet"))), "mb": size / 1e6, "rows": len(summary) + len(series),
+        "read_summary_s": t2 - t1, "read_steps_s": t3 - t2, "report_s": t4 - t3,
+        "discover_s": t5 - t4}
+
+
 def child(case: str, n: int, workers: int, steps: int | None) -> None:
     with tempfile.TemporaryDirectory() as tmp, CpuMeter() as meter:
-        extra = {"ours": case_ours, "batch_run": case_batch_run}[case](
-            n, workers, steps, Path(tmp) / "o" if case == "ours" else Path(tmp))
+        extra = {"ours": case_ours, "batch_run": case_batch_run, "analysis": case_analysis}[
+            case](n, workers, steps, Path(tmp) / "o" if case != "batch_run" else Path(tmp))
         wall = time.time() - meter.me.create_time()  # since the process started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"wall": wall, "cpu": meter.total, "peak_mb": peak, **extra}))
@@ -161,6 +199,12 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=10_000, help="runs of the memory sweep")
     parser.add_argument("--long", type=int, default=1280, help="runs of the whole-horizon "
                         "sweep (default: the size of the issue's example, 64 × 20; 0: skip)")
+    parser.add_argument("--analysis", type=int, default=10_000, help="runs of the sweep whose "
+                        "files, report and discovery are timed (0: skip)")
+    parser.add_argument("--analysis-steps", type=int, default=26,
+                        help="steps per run of that sweep")
+    parser.add_argument("--only-analysis", action="store_true",
+                        help="measure only the files, report and discovery")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
@@ -168,6 +212,15 @@ def main() -> None:
     if args.child:
         return child(args.child, args.runs, args.workers, args.steps or None)  # 0: all
     print(f"hikvision_2019, LHS × {REPLICATES} replicates; wall times include start-up")
+    if args.analysis:
+        a = measure("analysis", args.analysis, 2, args.analysis_steps)
+        print(f"  {args.analysis:,} runs of {args.analysis_steps} steps, series every 4: "
+              f"sweep {a['sweep_s']:.1f} s; {a['parts']} part files, {a['files_after']} after "
+              f"compaction ({a['mb']:.1f} MB, {a['rows']:,} rows); read summary "
+              f"{a['read_summary_s']:.2f} s, series {a['read_steps_s']:.2f} s; report "
+              f"{a['report_s']:.1f} s; discover {a['discover_s']:.1f} s", flush=True)
+    if args.only_analysis:
+        return
     ours1 = measure("ours", args.small, 1, args.steps)
     ours2 = measure("ours", args.small, 2, args.steps)
     if args.long:

@@ -41,7 +41,10 @@ def summary(out: Path) -> pd.DataFrame:
      "(with --vary firms.Hikvision.cover=-1)"),
     (["--vary", "listing_week=a:b"], "a range is LO:HI with two numbers"),
     (["--vary", "stockpile_cover"], "expected PATH=V1,V2"),
-    ([], "nothing to vary"),
+    (["--design", "sobol", "--samples", "12", "--vary", "license_rate=0:1"],
+     "Saltelli's scheme needs a power of two (try 8 or 16)"),
+    (["--design", "lhs"], "--design lhs needs at least one --vary"),
+    (["--vary", "stockpile_cover=1", "--steps", "2018-01-01"], "before the scenario starts"),
 ])
 def test_bad_vary_exits_2_before_any_run(tmp_path, capsys, argv, message):
     assert sweep(SCENARIO, *argv, "--out", str(tmp_path / "o"), "-q") == 2
@@ -57,8 +60,10 @@ def test_folder_problems_exit_2(tmp_path, capsys):
     assert sweep(str(other), *ARGS, "--out", str(out)) == 0
     assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 2
     assert "holds a sweep of a different scenario" in capsys.readouterr().err
-    assert sweep(str(other), *ARGS, "--replicates", "3", "--out", str(out)) == 2
-    assert "replicates" in capsys.readouterr().err
+    assert sweep(str(other), *ARGS, "--steps", "20", "--out", str(out)) == 2
+    assert "(steps differ)" in capsys.readouterr().err
+    assert sweep(str(other), *ARGS, "--samples", "4", "--out", str(out)) == 2  # a grid moves
+    assert "does not extend" in capsys.readouterr().err
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "notes.txt").write_text("mine")
@@ -83,9 +88,12 @@ def test_plan_file_report_and_export(tmp_path, capsys):
     assert len(runs) == 4 * (2 + 2) and runs["license_rate"].dtype == float
     assert sweep("report", str(out)) == 0
     html = (out / "report" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4  # sensitivity + 3 fan charts
+    # distribution, sensitivity, convergence, and a fan chart per default outcome (5)
+    assert html.count("data:image/png;base64,") == 8
     table = pd.read_csv(out / "report" / "sensitivity.csv")
-    assert {"S1", "ST", "swing"} <= set(table.columns)
+    assert list(table.columns) == ["metric", "factor", "measure", "estimate", "ci_low",
+                                   "ci_high"]
+    assert {"S1", "ST", "swing"} == set(table["measure"])
     assert set(table["factor"]) == {"stockpile_cover", "license_rate"}
     assert sweep("export", str(out), "--csv") == 0
     csv = pd.read_csv(out / "summary.csv")

@@ -3,8 +3,11 @@
 ```
 chokepoint sweep FILE --vary PATH=V1,V2|LO:HI ... --out DIR   # run, or resume, a sweep
 chokepoint sweep PLAN.yaml [options]                          # the same, declared in a file
+chokepoint sweep FILE --replicates 50 --baseline --out DIR    # Monte Carlo, with baseline
 chokepoint sweep report DIR [--metric NAME ...]               # plots, sensitivity, HTML
+chokepoint sweep discover DIR --where "EXPR"                  # PRIM boxes, CART, scores
 chokepoint sweep export DIR --csv                             # CSV files for spreadsheets
+chokepoint explore DIR                                        # the sweep explorer page
 ```
 """
 
@@ -20,22 +23,30 @@ DEFAULTS = {"design": "grid", "samples": 8, "replicates": 1}
 
 
 def add_sweep_parser(sub: Any) -> None:
-    """Register ``sweep`` on the ``chokepoint`` command's subparsers."""
+    """Register ``sweep`` and ``explore`` on the ``chokepoint`` command's subparsers."""
     p = sub.add_parser(
         "sweep", help="seeded runs over varied parameters (resumable); report; export",
         description="Run a parameter sweep of a scenario (FILE or PLAN.yaml), or "
                     "`sweep report DIR` / `sweep export DIR --csv` on a finished one.")
-    p.add_argument("target", metavar="FILE|PLAN.yaml|report|export")
-    p.add_argument("folder", nargs="?", metavar="DIR", help="the sweep folder (report, export)")
+    p.add_argument("target", metavar="FILE|PLAN.yaml|report|discover|export")
+    p.add_argument("folder", nargs="?", metavar="DIR",
+                   help="the sweep folder (report, discover, export)")
     p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
                    help="a varied parameter: a path or a scenario parameter's name, with a "
                         "list of values or a range (repeatable)")
-    p.add_argument("--design", choices=DESIGNS, help="grid (default), lhs or sobol")
+    p.add_argument("--design", choices=DESIGNS,
+                   help="grid (default), lhs, sobol, morris or fast")
     p.add_argument("--samples", type=int,
-                   help="levels per range (grid), points (lhs), base samples (sobol); default 8")
+                   help="levels per range (grid), points (lhs), base samples (sobol: a power "
+                        "of 2), trajectories (morris), points per factor (fast: over 64); "
+                        "default 8")
     p.add_argument("--replicates", type=int, help="seeded runs per design point (default 1)")
     p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
-    p.add_argument("--steps", type=int, help="steps per run (default: the scenario's)")
+    p.add_argument("--steps", help="steps per run, or the date of the last one "
+                                   "(default: the scenario's)")
+    p.add_argument("--baseline", action="store_true", default=None,
+                   help="also run each run's no-policy world on the same seed; summaries "
+                        "gain M.baseline and M.vs_baseline")
     p.add_argument("--every", type=int, metavar="K",
                    help="also write per-step series every K steps (steps/)")
     p.add_argument("--workers", type=int,
@@ -48,10 +59,15 @@ def add_sweep_parser(sub: Any) -> None:
                         "sweeps that would otherwise write over 2,000 part files)")
     p.add_argument("--out", metavar="DIR", help="output folder (run it again to resume)")
     p.add_argument("--metric", action="append", default=[],
-                   help="report: a summary column to plot (repeatable; default: a few)")
+                   help="report, discover: an outcome (summary column) to chart (repeatable; "
+                        "default: the first firm's headlines and a score)")
+    p.add_argument("--where", metavar="EXPR",
+                   help="discover: the runs of interest, e.g. \"`Hikvision.output_lost` > 100\" "
+                        "(pandas query; bare names need no backquotes)")
     p.add_argument("--csv", action="store_true", help="export: write CSV files")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
+    add_explore_parser(sub)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -59,8 +75,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.plan import SweepError
 
     try:
-        if args.target in ("report", "export"):
-            return _report(args) if args.target == "report" else _export(args)
+        if args.target in ("report", "export", "discover"):
+            return {"report": _report, "export": _export, "discover": _discover}[args.target](
+                args)
         return _run(args)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
@@ -81,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         scenario, vary = plan.scenario, dict(plan.vary)
         options = plan.model_dump(exclude={"scenario", "vary"}, exclude_none=True)
     vary.update(parse_vary(args.vary))
-    for key in ("design", "samples", "replicates", "seed", "steps", "every", "out"):
+    for key in ("design", "samples", "replicates", "seed", "steps", "every", "baseline", "out"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     for key, value in DEFAULTS.items():
@@ -142,6 +159,44 @@ def _report(args: argparse.Namespace) -> int:
     html = write_report(_folder(args), metrics=args.metric or None)
     if not args.quiet:
         print(f"wrote {html}")
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.sweep.discover import write_discovery
+
+    if not args.where:
+        raise UsageError('sweep discover DIR --where "EXPR": the condition is missing')
+    path = write_discovery(_folder(args), args.where, metrics=args.metric or None)
+    if not args.quiet:
+        print(f"wrote {path}")
+    return 0
+
+
+def add_explore_parser(sub: Any) -> None:
+    """Register ``explore DIR`` (the sweep explorer page) on the ``chokepoint`` command."""
+    p = sub.add_parser("explore", help="the sweep explorer in the browser (offline)",
+                       description="Open a sweep folder in the browser: outcome "
+                                   "distributions, fan charts, sensitivity, discovered boxes.")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--port", type=int, default=8766)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_explore)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+
+    args.target = "explore"
+    out = _folder(args)
+    try:
+        from dashboards.explore import serve_explorer
+    except ImportError as exc:
+        raise UsageError(f"explore needs the web app: pip install 'chokepoint[app]' "
+                         f"({exc})") from None
+    serve_explorer(out, host=args.host, port=args.port, open_browser=not args.no_browser)
     return 0
 
 

@@ -6,12 +6,18 @@ factors into points (``{path: value}``):
 
 * ``grid``: every combination; a range contributes ``samples`` evenly spaced levels.
 * ``lhs``: ``samples`` points of a Latin hypercube (:class:`scipy.stats.qmc.LatinHypercube`).
-* ``sobol``: Saltelli's scheme for Sobol' indices, as :func:`scipy.stats.sobol_indices` expects
-  it: ``samples`` rows of A, then of B, then of each AB_i (A with column i taken from B), so
-  ``samples × (d + 2)`` points; the report computes first-order and total indices from them.
+* ``sobol``: Saltelli's scheme for Sobol' indices (SALib's ``sobol.sample``, no second-order
+  terms): ``samples × (d + 2)`` points, ``samples`` a power of two; the report computes
+  first-order and total indices with bootstrap intervals (SALib's ``sobol.analyze``).
+* ``morris``: ``samples`` Morris trajectories on 4 levels, ``samples × (d + 1)`` points
+  (elementary effects, for screening many factors).
+* ``fast``: extended FAST, ``samples`` (over 64) points per factor, ``samples × d`` points.
+* with no factor at all, one point: the scenario as written (Monte Carlo over replicates).
 
-Samplers are scipy's; values are scaled to the factors' ranges (rounded for integer factors)
-or, for a list, pick the list item whose equal-width bin the uniform draw falls in.
+The LHS sampler is scipy's, the others SALib's, all on the unit cube; values are scaled to the
+factors' ranges or, for a list, pick the list item whose equal-width bin the draw falls in. An
+integer range ``lo:hi`` is cut into ``hi − lo + 1`` equal bins, one per integer, so its end
+values are drawn as often as the others.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-DESIGNS = ("grid", "lhs", "sobol")
+DESIGNS = ("grid", "lhs", "sobol", "morris", "fast")
+MORRIS_LEVELS = 4
+FAST_M = 4  # FAST interference factor: samples must exceed 4 M²
 
 
 @dataclass(frozen=True)
@@ -49,17 +57,18 @@ class Factor:
         if self.values is not None:
             k = len(self.values)
             return [self.values[min(int(x * k), k - 1)] for x in u]
-        assert self.lo is not None and self.hi is not None  # a range when there is no list
+        assert self.lo is not None and self.hi is not None  # a range
+        if self.integer:  # one equal bin per integer: the ends as likely as the rest
+            k = int(self.hi) - int(self.lo) + 1
+            return [int(self.lo) + min(int(x * k), k - 1) for x in u]
         x = self.lo + u * (self.hi - self.lo)
-        if self.integer:
-            return [int(v) for v in np.rint(x)]
         return [float(v) for v in x]
 
     def levels(self, n: int) -> list[Any]:
         """The values a grid uses: the list, or ``n`` evenly spaced levels of the range."""
         if self.values is not None:
             return list(self.values)
-        assert self.lo is not None and self.hi is not None  # a range when there is no list
+        assert self.lo is not None and self.hi is not None  # a range
         x = np.linspace(self.lo, self.hi, max(n, 1) if self.lo != self.hi else 1)
         if self.integer:
             return list(dict.fromkeys(int(v) for v in np.rint(x)))
@@ -81,33 +90,70 @@ def make_design(factors: list[Factor], design: str, samples: int,
     """The design points, in design order: a list of ``{path: value}``.
 
     Args:
-        factors: the varied parameters (at least one).
-        design: ``grid``, ``lhs`` or ``sobol``.
-        samples: levels per range (grid), points (lhs) or base samples (sobol; a power of 2
-            keeps the Sobol' sequence balanced).
-        seed: seeds the sampler's scrambling, so a design is reproducible.
+        factors: the varied parameters (none: one point, the scenario as written).
+        design: one of :data:`DESIGNS`.
+        samples: levels per range (grid), points (lhs), base samples (sobol, a power of two),
+            trajectories (morris) or points per factor (fast, over 64).
+        seed: seeds the sampler, so a design is reproducible.
     """
     if design not in DESIGNS:
         raise ValueError(f"unknown design {design!r} (choose from {', '.join(DESIGNS)})")
-    d = len(factors)
+    if not factors:
+        return [{}]
     if design == "grid":
         columns = [f.levels(samples) for f in factors]
         return [{f.path: v for f, v in zip(factors, combo, strict=True)}
                 for combo in itertools.product(*columns)]
-    from scipy.stats import qmc  # 0.3 s to import: only when a sampler is needed
+    return _points(factors, unit_sample(len(factors), design, samples, seed))
 
+
+def unit_sample(d: int, design: str, samples: int, seed: int) -> np.ndarray:
+    """A sampled design on the unit cube ``[0, 1)^d`` (rows in design order); the report
+    regenerates it for Morris, whose analysis needs the inputs."""
     if design == "lhs":
-        u = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(samples)
-        return _points(factors, u)
-    # Saltelli 2010, as in scipy.stats._sensitivity_analysis.sample_A_B / sample_AB
-    ab = qmc.Sobol(d=2 * d, rng=np.random.default_rng(seed), bits=64).random(samples)
-    a, b = ab[:, :d], ab[:, d:]
-    blocks = [a, b]
-    for i in range(d):
-        abi = a.copy()
-        abi[:, i] = b[:, i]
-        blocks.append(abi)
-    return _points(factors, np.vstack(blocks))
+        from scipy.stats import qmc  # 0.3 s to import: only when a sampler is needed
+
+        return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(samples)
+    problem = salib_problem(d)
+    if design == "sobol":
+        from SALib.sample import sobol
+
+        u = sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+    elif design == "morris":
+        from SALib.sample import morris
+
+        u = morris.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
+    else:
+        from SALib.sample import fast_sampler
+
+        u = fast_sampler.sample(problem, samples, M=FAST_M, seed=seed)
+    return np.clip(u, 0.0, np.nextafter(1.0, 0.0))  # Morris and FAST reach 1.0 itself
+
+
+def salib_problem(d: int) -> dict[str, Any]:
+    """SALib's problem on the unit cube (factors are scaled to their values afterwards)."""
+    return {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
+
+
+def design_size(design: str, samples: int, d: int) -> int:
+    """How many points a sampled design has (grid: see :meth:`Factor.levels`)."""
+    return {"lhs": samples, "sobol": samples * (d + 2), "morris": samples * (d + 1),
+            "fast": samples * d}.get(design, 0)
+
+
+def check_design(design: str, samples: int, d: int) -> str | None:
+    """Why a design cannot be run, or None (checked before any run)."""
+    if d == 0 and design != "grid":
+        return f"--design {design} needs at least one --vary (with none: the default grid)"
+    if design == "sobol" and samples & (samples - 1):
+        below = 1 << (samples.bit_length() - 1)
+        return (f"--design sobol --samples {samples}: Saltelli's scheme needs a power of two "
+                f"(try {below} or {below * 2})")
+    if design == "fast" and samples <= 4 * FAST_M ** 2:
+        return f"--design fast --samples {samples}: FAST needs more than {4 * FAST_M ** 2}"
+    if design == "morris" and samples < 2:
+        return "--design morris --samples: at least 2 trajectories"
+    return None
 
 
 def _points(factors: list[Factor], u: np.ndarray) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -65,8 +66,54 @@ def start_fork_server() -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes forked from the fork server (spawned without one)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    """A pool of ``workers`` processes forked from the fork server (spawned without one);
+    each exits as soon as this process dies (see :func:`watch_parent`)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                               initializer=watch_parent, initargs=(os.getpid(),))
+
+
+def watch_parent(pid: int) -> None:
+    """Worker initializer: exit this process when process ``pid`` (the sweep) dies.
+
+    A pool's workers are children of the fork server, not of the sweep, and keep working
+    through the chunks already queued when the sweep is killed (kill -9, SIGTERM), holding
+    hundreds of MB for minutes. A daemon thread waits on a pidfd of the sweep (Linux), or polls
+    it twice a second elsewhere, and ends the worker at once: a chunk cut short leaves only a
+    temporary file, and resuming runs it again.
+    """
+    import threading
+
+    def wait_for_exit() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(pid)
+            select.select([fd], [], [])
+        except (AttributeError, OSError):  # no pidfd: poll
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        os._exit(3)
+
+    if os.getppid() == pid or _alive(pid):
+        threading.Thread(target=wait_for_exit, daemon=True, name="watch-parent").start()
+    else:
+        os._exit(3)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager

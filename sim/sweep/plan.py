@@ -4,6 +4,9 @@
 values a list or a ``"lo:hi"`` range) into :class:`~sim.sweep.design.Factor` objects, and
 checks every one: the path exists in the scenario, values lie within a named parameter's
 ``min``/``max``, and each listed value and both ends of each range give a valid scenario.
+Dates are accepted wherever steps are (an event's ``at``, a named parameter over one, the
+ends of a range, ``steps``): they become the step whose period holds them. With nothing to
+vary, the plan is one point, the scenario as written (a Monte Carlo of replicates).
 :func:`load_plan_file` reads a plan YAML (``chokepoint sweep plan.yaml``) with
 :mod:`sim.scenario.yamlio` and validates it with pydantic, errors located ``FILE:LINE:COL``.
 """
@@ -11,6 +14,7 @@ checks every one: the path exists in the scenario, values lie within a named par
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +33,7 @@ from sim.scenario import (
     validate_document,
     yamlio,
 )
-from sim.sweep.design import DESIGNS, Factor, make_design
+from sim.sweep.design import DESIGNS, Factor, check_design, make_design
 
 
 class SweepError(ValueError):
@@ -55,6 +59,7 @@ class Plan:
     seed: int
     steps: int | None
     every: int | None
+    baseline: bool = False
     points: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -64,7 +69,8 @@ class Plan:
 
 def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: str = "grid",
               samples: int = 8, replicates: int = 1, seed: int | None = None,
-              steps: int | None = None, every: int | None = None) -> Plan:
+              steps: int | str | dt.date | None = None, every: int | None = None,
+              baseline: bool = False) -> Plan:
     """Read the scenario, build and check the factors, and lay out the design points.
 
     Raises:
@@ -76,15 +82,15 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
     for name, value in (("--samples", samples), ("--replicates", replicates)):
         if value < 1:
             raise SweepError(f"{name} must be at least 1")
-    if steps is not None and steps < 1:
-        raise SweepError("--steps must be at least 1")
     if every is not None and every < 1:
         raise SweepError("--every must be at least 1")
-    if not vary:
-        raise SweepError("nothing to vary: give at least one --vary PATH=VALUES")
+    problem = check_design(design, samples, len(vary))
+    if problem:
+        raise SweepError(problem)
     file = str(scenario)
     doc, positions, text = yamlio.load_file(scenario)
     base = validate_document(copy.deepcopy(doc), positions, file)
+    steps = horizon(steps, base)
     factors = [make_factor(key, values, doc, base) for key, values in vary.items()]
     paths = [f.path for f in factors]
     if len(set(paths)) < len(paths):
@@ -95,27 +101,54 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
     if root < 0:
         raise SweepError("--seed must be non-negative")
     plan = Plan(file, text, doc, positions, base, factors, design, samples, replicates, root,
-                steps, every)
+                steps, every, baseline)
     plan.points = make_design(factors, design, samples, root)
     return plan
 
 
+def horizon(steps: int | str | dt.date | None, scenario: Scenario) -> int | None:
+    """``--steps``: a number of steps, or a date (the run ends with the step holding it)."""
+    if isinstance(steps, str):
+        value = _safe_value(steps)
+        if not isinstance(value, int | dt.date) or isinstance(value, bool):
+            raise SweepError(f"--steps {steps}: a number of steps or a date (2020-06-29)")
+        steps = value
+    if isinstance(steps, dt.date):
+        last = scenario.step_of(steps)
+        if last < 0:
+            raise SweepError(f"--steps {steps}: before the scenario starts "
+                             f"({scenario.calendar.start})")
+        steps = last + 1
+    if steps is not None and steps < 1:
+        raise SweepError("--steps must be at least 1")
+    return steps
+
+
 def make_factor(key: str, values: VaryValues, doc: Any, scenario: Scenario) -> Factor:
-    """A factor from ``--vary KEY=...``: KEY is a scenario parameter's name or a path."""
+    """A factor from ``--vary KEY=...``: KEY is a scenario parameter's name or a path.
+
+    Dates on a step-valued path (an event's ``at``) become steps, so a factor is numeric
+    and its range check and sensitivity work the same whichever was written.
+    """
     param = scenario.parameters.get(key)
     path = param.path if param else key
     if not param and not resolve_path(doc, path):
         names = ", ".join(scenario.parameters) or "none"
         raise SweepError(f"--vary {key}: no such path in the scenario, nor a named parameter "
                          f"(parameters: {names})")
+    steps = _integer_valued(doc, path)
+
+    def step(v: Any) -> Any:
+        return scenario.step_of(v) if steps and isinstance(v, dt.date) else v
+
     if isinstance(values, str):
-        lo, hi = parse_range(key, values)
-        integer = isinstance(lo, int) and isinstance(hi, int) and _integer_valued(doc, path)
+        lo, hi = parse_range(key, values, step)
+        integer = isinstance(lo, int) and isinstance(hi, int) and steps
         factor = Factor(key, path, None, lo, hi, integer)
     else:
         if not values:
             raise SweepError(f"--vary {key}: no values")
-        factor = Factor(key, path, tuple(values))
+        factor = Factor(key, path, tuple(step(v) for v in values))
     param = param or next((p for p in scenario.parameters.values() if p.path == path), None)
     if param:
         ends = factor.values if factor.values is not None else (factor.lo, factor.hi)
@@ -127,11 +160,14 @@ def make_factor(key: str, values: VaryValues, doc: Any, scenario: Scenario) -> F
     return factor
 
 
-def parse_range(key: str, text: str) -> tuple[int | float, int | float]:
-    """``"20:80"`` → (20, 80)."""
+def parse_range(key: str, text: str,
+                step: Any = None) -> tuple[int | float, int | float]:
+    """``"20:80"`` → (20, 80); with ``step`` (dates → steps), ``"2019-06-03:2019-12-02"`` too."""
     lo_text, sep, hi_text = text.partition(":")
     try:
         lo, hi = parse_value(lo_text), parse_value(hi_text)
+        if step is not None:
+            lo, hi = step(lo), step(hi)
     except ScenarioError:
         lo = hi = None
     if not sep or not all(isinstance(v, int | float) and not isinstance(v, bool)
@@ -204,13 +240,15 @@ class PlanFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     scenario: str = Field(description="the scenario file")
-    vary: dict[str, list[Any] | str] = Field(description="path or parameter: list or 'LO:HI'")
-    design: Literal["grid", "lhs", "sobol"] = "grid"
+    vary: dict[str, list[Any] | str] = Field(
+        default_factory=dict, description="path or parameter: list or 'LO:HI' (none: replicates)")
+    design: Literal["grid", "lhs", "sobol", "morris", "fast"] = "grid"
     samples: PosInt = 8
     replicates: PosInt = 1
     seed: Annotated[int, Field(ge=0)] | None = None
-    steps: PosInt | None = None
+    steps: PosInt | dt.date | None = None
     every: PosInt | None = None
+    baseline: bool = False
     out: str | None = None
 
 

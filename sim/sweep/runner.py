@@ -5,7 +5,11 @@ One sweep = design points × replicates. Runs are numbered in design order
 carrying about a quarter of a second of work so that scheduling costs little. Workers write each
 chunk's part files; the parent only appends the chunk to the ledger and counts, so its memory
 stays flat. Run the same call again on the same folder and only the chunks not in the ledger
-run: after a crash, a Ctrl-C, or a killed worker, nothing done is lost or done twice.
+run: after a crash, a Ctrl-C, or a killed worker, nothing done is lost or done twice. One
+sweep runs in a folder at a time (:func:`storage.locked`); when the last chunk is in, the part
+files are compacted (:func:`storage.compact`). Run it again with more replicates (or, for
+``sobol`` and ``morris``, more samples) and the new runs are added in place as a new block
+(:func:`storage.extend`): the old runs keep their numbers, seeds and results.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sim.sweep.executors import (
 )
 from sim.sweep.plan import Plan, SweepError, VaryValues, make_plan
 from sim.sweep.seeds import run_seed
-from sim.sweep.worker import KILL_ENV, Chunk, probe
+from sim.sweep.worker import KILL_ENV, Chunk, probe, with_baseline
 
 Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
 CHUNK_SECONDS = 0.25  # work per chunk: Dask costs ~5 ms a task, a process pool ~0.2 ms
@@ -39,21 +43,25 @@ PARTS = 2_000         # part files a sweep aims not to exceed: big sweeps get bi
 
 def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str | Path,
               design: str = "grid", samples: int = 8, replicates: int = 1,
-              seed: int | None = None, steps: int | None = None, every: int | None = None,
-              workers: int | None = None, dask: str | None = None, chunk: int | None = None,
+              seed: int | None = None, steps: int | str | None = None,
+              every: int | None = None, baseline: bool = False, workers: int | None = None,
+              dask: str | None = None, chunk: int | None = None,
               progress: Progress | None = None) -> Path:
     """Run (or resume) a sweep; return its output folder.
 
     Args:
         scenario: the scenario YAML file.
-        vary: ``{path or parameter name: [values] or "LO:HI"}``.
+        vary: ``{path or parameter name: [values] or "LO:HI"}``; empty: replicates of the
+            scenario as written (Monte Carlo).
         out: the output folder (created; an existing one with the same sweep is resumed).
         design: ``grid``, ``lhs`` or ``sobol`` (see :mod:`sim.sweep.design`).
         samples: levels per range (grid), points (lhs), base samples (sobol).
         replicates: seeded runs per design point.
         seed: the root seed (default: the scenario's ``seed``).
-        steps: horizon of each run (default: the scenario's ``steps``).
+        steps: horizon of each run, or the date of its last step (default: the scenario's).
         every: also write per-step series every ``every`` steps to ``steps/``.
+        baseline: also run each run's no-policy world on the same seed; summaries gain
+            ``M.baseline`` and ``M.vs_baseline`` for every headline ``M``.
         workers: local worker processes (default: CPU count; 0: run in this process), or
             Dask workers with ``dask="local"``.
         dask: ``"local"`` for a local Dask cluster, or a scheduler address
@@ -72,13 +80,25 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
     if workers and not address:
         start_fork_server()  # imports the model on another core while this one plans
     plan = make_plan(scenario, vary, design=design, samples=samples, replicates=replicates,
-                     seed=seed, steps=steps, every=every)
+                     seed=seed, steps=steps, every=every, baseline=baseline)
     out = Path(out)
+    storage.read_manifest(out)  # a file, or a folder of other things: refused, left alone
+    with storage.locked(out):
+        _run_locked(plan, out, address, workers, chunk, progress)
+    return out
+
+
+def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk: int | None,
+                progress: Progress | None) -> None:
     old = storage.read_manifest(out)
     manifest = None
     if old:  # resuming: refuse another sweep's folder before connecting to anything
-        manifest = storage.make_manifest(plan, old["chunk"], old["metrics"])
+        blocks = storage.extend(old, plan)
+        manifest = storage.make_manifest(plan, old["chunk"], old["metrics"], blocks)
         storage.check_resumable(out, old, manifest)
+        storage.check_extension(out, old, plan)
+        if blocks != storage.blocks_of(old):  # replicates or points added in place
+            storage.create(out, plan, manifest)
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
@@ -90,7 +110,9 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
     else:
         _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
                  2 * workers + 1, progress)
-    return out
+    chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
+    if storage.done_chunks(out).keys() >= set(range(chunks)):
+        storage.compact(out, chunks)
 
 
 def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
@@ -103,6 +125,8 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
             # the probe runs where the runs will: the parent need not import the model
             metrics, seconds = call(executor, probe, plan.text, plan.file, plan.seed,
                                     plan.steps)
+            if plan.baseline:
+                metrics = with_baseline(metrics)
             manifest = storage.make_manifest(
                 plan, chunk or chunk_size(seconds, plan.n_runs, workers), metrics)
             storage.create(out, plan, manifest)
@@ -128,15 +152,19 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
 
 def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
             indices: Iterator[int]) -> Iterator[Chunk]:
-    size, r = manifest["chunk"], plan.replicates
+    size = manifest["chunk"]
+    blocks = storage.blocks_of(manifest)
     kill = os.environ.get(KILL_ENV) or None
     for i in indices:
-        runs = range(i * size, min((i + 1) * size, plan.n_runs))
+        block = next(b for b in reversed(blocks) if b[5] <= i)
+        j = (i - block[5]) * size
+        ids = list(storage.run_ids(block, j, min(j + size, storage.block_runs(block))))
         yield Chunk(
             index=i, out=str(out.resolve()), file=plan.file, text=plan.text,
-            runs=tuple((n, n // r, n % r, run_seed(plan.seed, n // r, n % r)) for n in runs),
-            overrides=tuple(plan.points[n // r] for n in runs),
-            steps=plan.steps, every=plan.every, metrics=tuple(manifest["metrics"]), kill=kill)
+            runs=tuple((n, p, r, run_seed(plan.seed, p, r)) for n, p, r in ids),
+            overrides=tuple(plan.points[p] for _, p, _ in ids),
+            steps=plan.steps, every=plan.every, metrics=tuple(manifest["metrics"]), kill=kill,
+            baseline=plan.baseline)
 
 
 def chunk_size(seconds: float, n_runs: int, workers: int) -> int:

@@ -6,18 +6,28 @@ OUT/runs.parquet           one row per planned run: run, point, replicate, seed,
 OUT/status.jsonl           the ledger: one line per finished chunk
 OUT/summary/part-NNNNNN.parquet   one row per run of a chunk: ids, status, error, headlines
 OUT/steps/part-NNNNNN.parquet     per-step series of a chunk (with ``every``)
+OUT/summary/part-all.parquet      every finished chunk's rows, once the sweep is complete
+OUT/.lock                         held (``flock``) by the one process running the sweep
 ```
-Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`); a
-ledger line is appended only after its chunk's part files are in place, so a chunk is done
-when its line is there, and a half-written last line (a crash mid-append) is ignored.
+Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`)
+with the permissions the umask gives (not ``mkstemp``'s 0600); a ledger line is appended only
+after its chunk's part files are in place, so a chunk is done when its line is there, and a
+half-written last line (a crash mid-append) is ignored. A complete sweep's part files are
+compacted into ``part-all.parquet`` (written, then the parts removed): a ledger chunk counts as
+done when its part file or the compacted file exists, so resuming still skips it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import json
 import os
 import platform
-from collections.abc import Iterator
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,10 +43,111 @@ from sim.sweep.seeds import run_seed
 MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
 LEDGER = "status.jsonl"
+LOCK = ".lock"
+COMPACT = "part-all.parquet"
+ROW_GROUP = 100_000  # rows per row group of a compacted file
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
-IDENTITY = ("scenario_sha256", "design", "samples", "factors", "replicates", "seed", "steps",
-            "every", "n_runs")
+IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
+# a block of runs: (first run, first point, end point, first replicate, end replicate, first
+# chunk); runs are numbered point-major within a block, and blocks are added when replicates
+# or points are added to a sweep in place
+Block = tuple[int, int, int, int, int, int]
+
+
+def block_runs(block: Block) -> int:
+    _, p0, p1, r0, r1, _ = block
+    return (p1 - p0) * (r1 - r0)
+
+
+def blocks_of(manifest: dict[str, Any]) -> list[Block]:
+    """The manifest's blocks (one for a sweep never extended)."""
+    default = [[0, 0, manifest["points"], 0, manifest["replicates"], 0]]
+    return [tuple(b) for b in manifest.get("blocks", default)]
+
+
+def block_chunks(block: Block, chunk: int) -> int:
+    return -(-block_runs(block) // chunk)
+
+
+def run_ids(block: Block, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int,
+                                                                                    int]]:
+    """(run, point, replicate) of a block's runs ``start``…``stop`` (in the block)."""
+    first, p0, _, r0, r1, _ = block
+    r = r1 - r0
+    for k in range(start, block_runs(block) if stop is None else stop):
+        yield first + k, p0 + k // r, r0 + k % r
+
+
+def extend(old: dict[str, Any], plan: Plan) -> list[Block]:
+    """The blocks of ``old`` plus those that add ``plan``'s extra replicates and points."""
+    blocks = blocks_of(old)
+    chunk = old["chunk"]
+    points, reps = old["points"], old["replicates"]
+
+    def add(p0: int, p1: int, r0: int, r1: int) -> None:
+        last = blocks[-1]
+        blocks.append((last[0] + block_runs(last), p0, p1, r0, r1,
+                       last[5] + block_chunks(last, chunk)))
+
+    if plan.replicates > reps:
+        add(0, points, reps, plan.replicates)
+    if len(plan.points) > points:
+        add(points, len(plan.points), 0, plan.replicates)
+    return blocks
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_file(path: Path, write: Callable[[str], object]) -> Path:
+    """:func:`atomic_write`, with the file's mode what the umask gives a new file (0644 under
+    the usual 022), so colleagues and cluster workers running as another user can read it."""
+    mode = 0o666 & ~_umask()
+
+    def write_and_chmod(tmp: str) -> None:
+        write(tmp)
+        os.chmod(tmp, mode)
+
+    return atomic_write(path, write_and_chmod)
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold the folder's lock while a sweep runs in it: a second sweep is refused, naming the
+    holder. The lock is an ``flock`` on ``OUT/.lock``, which the kernel releases when its
+    process dies however it dies, so a dead sweep's lock (its file still naming it) is taken
+    over safely: two processes cannot both take it. A folder this call created is removed
+    again if the sweep fails before writing its manifest."""
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise SweepError(f"{out}: cannot create the folder or its lock ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "another process"
+            raise SweepError(f"{out}: another sweep is running in this folder ({holder}); "
+                             f"wait for it or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started "
+                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        try:
+            yield
+        except BaseException:
+            if created and [p.name for p in out.iterdir()] == [LOCK]:
+                (out / LOCK).unlink()
+                out.rmdir()
+            raise
+    finally:
+        os.close(fd)  # releases the flock
+
 
 
 def part_path(out: Path, kind: str, chunk: int) -> Path:
@@ -44,9 +155,12 @@ def part_path(out: Path, kind: str, chunk: int) -> Path:
     return out / kind / f"part-{chunk:06d}.parquet"
 
 
-def make_manifest(plan: Plan, chunk: int, metrics: list[str]) -> dict[str, Any]:
+def make_manifest(plan: Plan, chunk: int, metrics: list[str],
+                  blocks: list[Block] | None = None) -> dict[str, Any]:
     """Everything needed to reproduce, resume and read a sweep."""
     from sim.scenario import source_hash
+
+    blocks = blocks or [(0, 0, len(plan.points), 0, plan.replicates, 0)]
 
     return {
         "format": FORMAT,
@@ -64,8 +178,10 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str]) -> dict[str, Any]:
         "seeding": "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1",
         "steps": plan.steps if plan.steps is not None else plan.scenario.steps,
         "every": plan.every,
+        "baseline": plan.baseline,
         "chunk": chunk,
-        "chunks": -(-plan.n_runs // chunk),
+        "chunks": sum(block_chunks(b, chunk) for b in blocks),
+        "blocks": [list(b) for b in blocks],
         "metrics": metrics,
         "versions": _versions(),
     }
@@ -87,7 +203,7 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
         raise SweepError(f"{out}: exists and is not a folder")
     path = out / MANIFEST
     if not path.exists():
-        if out.exists() and any(out.iterdir()):
+        if out.exists() and any(p.name != LOCK for p in out.iterdir()):
             raise SweepError(f"{out}: the folder is not empty and holds no sweep "
                              f"({MANIFEST} is missing); choose another --out")
         return None
@@ -110,10 +226,31 @@ def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None
     if diff:
         raise SweepError(f"{out}: holds a different sweep of this scenario ({', '.join(diff)} "
                          f"differ); choose another --out or repeat the same command")
+    for key, what in (("replicates", "replicates"), ("points", "design points")):
+        if new[key] < old[key]:
+            raise SweepError(f"{out}: holds {old[key]} {what}; a sweep can gain {what} in "
+                             f"place but not lose them (asked for {new[key]})")
+
+
+def check_extension(out: Path, old: dict[str, Any], plan: Plan) -> None:
+    """Refuse added points unless the old points are the new design's first ones (true of
+    ``sobol`` and ``morris`` with more samples; a grid's or a Latin hypercube's every point
+    moves)."""
+    if len(plan.points) == old["points"]:
+        return
+    runs = pq.read_table(out / RUNS).to_pandas()
+    first = runs[runs["replicate"] == 0].sort_values("point")
+    for f in plan.factors:
+        new = [plan.points[p][f.path] for p in first["point"]]
+        if list(first[f.name]) != new:
+            raise SweepError(f"{out}: --samples {plan.samples} does not extend the sweep's "
+                             f"{old['samples']} ({plan.design} designs move every point); "
+                             f"choose another --out")
 
 
 def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
-    """Write runs.parquet, then the manifest (last, so a folder with one is complete)."""
+    """Write runs.parquet, then the manifest (last, so a folder with one is complete); when
+    extending a sweep, both are rewritten the same way (old runs keep their rows)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -122,35 +259,35 @@ def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
         raise SweepError(f"{out}: cannot write to the folder")
 
     def write_runs(tmp: str) -> None:
-        batches = _run_batches(plan)
+        batches = _run_batches(plan, blocks_of(manifest))
         first = next(batches)
         with pq.ParquetWriter(tmp, first.schema, compression="zstd") as writer:
             writer.write_table(first)
             for batch in batches:
                 writer.write_table(batch)
 
-    atomic_write(out / RUNS, write_runs)
-    atomic_write(out / MANIFEST, lambda tmp: Path(tmp).write_text(
+    write_file(out / RUNS, write_runs)
+    write_file(out / MANIFEST, lambda tmp: Path(tmp).write_text(
         json.dumps(manifest, indent=1, default=str), encoding="utf-8"))
 
 
-def _run_batches(plan: Plan, size: int = 50_000) -> Iterator[pa.Table]:
+def _run_batches(plan: Plan, blocks: list[Block], size: int = 50_000) -> Iterator[pa.Table]:
     """runs.parquet in batches, so the parent never holds a whole large design as rows."""
-    r = plan.replicates
-    for start in range(0, plan.n_runs, size):
-        ids = range(start, min(start + size, plan.n_runs))
-        cols: dict[str, Any] = {
-            "run": pa.array(ids, pa.int64()),
-            "point": pa.array([i // r for i in ids], pa.int64()),
-            "replicate": pa.array([i % r for i in ids], pa.int32()),
-            "seed": pa.array([run_seed(plan.seed, i // r, i % r) for i in ids], pa.int64()),
-        }
-        for f in plan.factors:
-            values = [plan.points[i // r][f.path] for i in ids]
-            kind = factor_type(f)
-            cast = {pa.int64(): int, pa.float64(): float}.get(kind, str)
-            cols[f.name] = pa.array([cast(v) for v in values], kind)
-        yield pa.table(cols)
+    for block in blocks:
+        for start in range(0, block_runs(block), size):
+            ids = list(run_ids(block, start, min(start + size, block_runs(block))))
+            cols: dict[str, Any] = {
+                "run": pa.array([i[0] for i in ids], pa.int64()),
+                "point": pa.array([i[1] for i in ids], pa.int64()),
+                "replicate": pa.array([i[2] for i in ids], pa.int32()),
+                "seed": pa.array([run_seed(plan.seed, p, r) for _, p, r in ids], pa.int64()),
+            }
+            for f in plan.factors:
+                kind = factor_type(f)
+                cast = {pa.int64(): int, pa.float64(): float}.get(kind, str)
+                cols[f.name] = pa.array([cast(plan.points[p][f.path]) for _, p, _ in ids],
+                                        kind)
+            yield pa.table(cols)
 
 
 def factor_type(factor: Factor) -> pa.DataType:
@@ -169,12 +306,14 @@ def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
     if not path.exists():
         return {}
     done: dict[int, dict[str, Any]] = {}
+    compacted = compacted_chunks(out, "summary")
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash: that chunk simply runs again
-        if isinstance(entry, dict) and part_path(out, "summary", entry.get("chunk", -1)).exists():
+        if isinstance(entry, dict) and "chunk" in entry and (
+                entry["chunk"] < compacted or part_path(out, "summary", entry["chunk"]).exists()):
             done[entry["chunk"]] = entry
     return done
 
@@ -189,4 +328,74 @@ def record_done(out: Path, entry: dict[str, Any]) -> None:
 
 def write_part(table: pa.Table, path: Path) -> None:
     """A part file, zstd-compressed, atomically."""
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    write_file(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def compacted_chunks(out: Path, kind: str) -> int:
+    """How many chunks (0…N−1) ``part-all.parquet`` holds (0 without one)."""
+    path = out / kind / COMPACT
+    if not path.exists():
+        return 0
+    meta = pq.read_schema(path).metadata or {}
+    return int(meta.get(b"chokepoint_chunks", b"0"))
+
+
+def _chunk_of(path: Path) -> int:
+    return int(path.stem.split("-")[1])
+
+
+def compact(out: Path, chunks: int) -> None:
+    """Merge a complete sweep's part files (and an earlier ``part-all.parquet``, when runs were
+    added since) into one ``part-all.parquet`` per kind, in run order, recording that it holds
+    chunks 0…``chunks``−1; then remove the parts. Streamed in row groups, so memory stays
+    flat. A crash part-way leaves either the parts or the merged file; parts beside a merged
+    file that holds them are removed next time (:func:`parts` never returns both)."""
+    for kind in ("summary", "steps"):
+        folder = out / kind
+        covered = compacted_chunks(out, kind)
+        files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
+        stale = [f for f in files if _chunk_of(f) < covered]
+        fresh = [f for f in files if _chunk_of(f) >= covered]
+        if fresh:
+            sources = ([folder / COMPACT] if covered else []) + fresh
+            write_file(folder / COMPACT, functools.partial(_merge, sources=sources,
+                                                           chunks=chunks))
+        for f in stale + fresh:
+            f.unlink()
+
+
+def _merge(tmp: str, sources: list[Path], chunks: int) -> None:
+    writer: pq.ParquetWriter | None = None
+    held: list[pa.Table] = []
+    rows = 0
+
+    def flush() -> None:
+        nonlocal writer, held, rows
+        table = pa.concat_tables(held)
+        if writer is None:
+            schema = table.schema.with_metadata({"chokepoint_chunks": str(chunks)})
+            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+        writer.write_table(table.replace_schema_metadata(writer.schema.metadata),
+                           row_group_size=max(rows, 1))
+        held, rows = [], 0
+
+    for f in sources:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP):
+            held.append(pa.Table.from_batches([batch]).replace_schema_metadata(None))
+            rows += batch.num_rows
+            if rows >= ROW_GROUP:
+                flush()
+    if held:
+        flush()
+    assert writer is not None
+    writer.close()
+
+
+def parts(out: Path, kind: str) -> list[Path]:
+    """The files holding a kind's rows, in run order: ``part-all.parquet`` (if the sweep was
+    compacted) and the part files of chunks it does not hold (runs added since)."""
+    folder = out / kind
+    covered = compacted_chunks(out, kind)
+    files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
+    return ([folder / COMPACT] if covered else []) + [f for f in files
+                                                     if _chunk_of(f) >= covered]

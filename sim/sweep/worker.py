@@ -4,8 +4,10 @@ A chunk is a :class:`Chunk` (plain, picklable data). The worker parses the scena
 per process and validates each design point once (both cached), runs
 ``TradeModel(scenario, rng=seed, steps)`` for each run, and writes ``summary/`` (and, with
 ``every``, ``steps/``) part files atomically. A run that raises becomes a row with
-``status="failed"`` and its error; the chunk goes on. Only what the parent needs for its
-ledger travels back.
+``status="failed"`` and its error; the chunk goes on. With ``baseline``, each run's world
+without policy (:meth:`Scenario.without_policy`: no events, no government strategy) runs on
+the same seed, and every headline ``M`` gains ``M.baseline`` and ``M.vs_baseline`` (the run
+minus its baseline). Only what the parent needs for its ledger travels back.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ class Chunk:
     every: int | None
     metrics: tuple[str, ...]
     kill: str | None = None
+    baseline: bool = False
+
+BASELINE = ".baseline"
+VS_BASELINE = ".vs_baseline"
+
+
+def with_baseline(metrics: list[str]) -> list[str]:
+    """The summary columns of a sweep with ``--baseline``: each headline, its baseline value
+    and the difference."""
+    return metrics + [m + BASELINE for m in metrics] + [m + VS_BASELINE for m in metrics]
 
 
 _DOCS: dict[str, tuple[Any, yamlio.Positions]] = {}
@@ -94,10 +106,16 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
         values: dict[str, float] = {}
         error = None
         try:
-            model = TradeModel(scenario=_scenario(chunk.text, chunk.file, overrides), rng=seed,
-                               steps=chunk.steps)
+            scenario = _scenario(chunk.text, chunk.file, overrides)
+            model = TradeModel(scenario=scenario, rng=seed, steps=chunk.steps)
             model.run()
             values = summary(model)
+            if chunk.baseline:
+                base = summary(TradeModel(scenario=scenario.without_policy(), rng=seed,
+                                          steps=chunk.steps).run())
+                for m, v in base.items():
+                    values[m + BASELINE] = v
+                    values[m + VS_BASELINE] = values[m] - v
             if chunk.every:
                 series.append(_steps_table(tidy_table(model, chunk.every), run))
         except ScenarioError as exc:
