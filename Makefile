@@ -50,6 +50,7 @@ bench: $(STAMP)
 # the scenario reference, generated from the validator's models and the registries
 docs: $(STAMP)
 	$(VENV)/bin/python -m sim.scenario.docs > docs/scenarios.md
+	$(VENV)/bin/python -m sim.calibration > docs/calibration.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -92,3 +92,19 @@ def test_json_schema_describes_model_options_steps_and_event_at():
 ])
 def test_prose_covers_semantics_and_optional_keys(text, words):
     assert words in text
+
+
+def test_committed_calibration_table_is_up_to_date():
+    from sim.calibration import render
+
+    committed = (Path(__file__).parents[1] / "docs" / "calibration.md").read_text()
+    assert committed == render(), "docs/calibration.md is stale: run make docs"
+
+
+def test_calibration_rows_that_miss_say_why():
+    from sim.calibration import ROWS, results
+
+    for row, value in results():
+        assert row in ROWS
+        if not row.lo <= value <= row.hi:
+            assert row.why, f"{row.figure}: out of range without a reason"
