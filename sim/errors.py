@@ -44,3 +44,14 @@ class ScenarioError(ValueError):
 
 class MoveError(ValueError):
     """A move cannot be made: unknown, not allowed for this actor, bad target or parameter."""
+
+
+class OutputError(OSError):
+    """An output file cannot be written; the message names the path and the reason."""
+
+    def __init__(self, path: object, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"cannot write {escape(self.path)}: {escape(reason)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -164,7 +164,9 @@ def test_run_without_out_prints_table_only(capsys):
 
 @pytest.mark.parametrize("args, words", [
     (["--out", "run.txt"], "must end in .csv or .parquet"),
-    (["--steps", "0"], "--steps must be at least 1"),
+    (["--steps", "0"], "--steps must be between 1 and 100,000"),
+    (["--steps", "1000000000"], "--steps must be between 1 and 100,000"),
+    (["--seed", "-1"], "--seed must be between 0 and"),
     (["--set", "nonsense"], "expected PATH=VALUE"),
 ])
 def test_run_usage_errors(tmp_path, capsys, args, words):

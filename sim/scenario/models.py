@@ -54,7 +54,8 @@ class Country(Frozen):
 
 class Product(Frozen):
     price: Positive = Field(description="reference price per unit")
-    elasticity: Annotated[float, Field(ge=0, le=10)] = Field(description="price elasticity of total demand")
+    elasticity: Annotated[float, Field(ge=0, le=10)] = Field(
+        description="price elasticity of total demand")
     demand: dict[str, NonNeg] = Field(description="units per step per region at that price")
     margin: Share = Field(0.2, description="operating margin at the reference price")
     noise: Annotated[float, Field(ge=0, le=0.5)] = Field(
@@ -67,7 +68,8 @@ class Component(Frozen):
 
 class Ramp(Frozen):
     capacity: Positive = Field(description="ceiling capacity can grow to")
-    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = Field(description="roughly how long growth takes")
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = Field(
+        description="roughly how long growth takes")
 
 
 class Supplier(Frozen):
@@ -102,7 +104,8 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow", strict=True, allow_inf_nan=False)
     id: str | None = Field(None, description="name for paths (`events.<id>.at`); unique")
-    at: Annotated[int, Field(ge=0, le=MAX_STEPS)] | dt.date = Field(description="step (0-based) or date when the move takes effect")
+    at: Annotated[int, Field(ge=0, le=MAX_STEPS)] | dt.date = Field(
+        description="step (0-based) or date when the move takes effect")
     by: str = Field(description="the country or firm making the move")
     move: str = Field(
         description="a move of the registry (see Moves); its parameters follow as further keys")
@@ -172,10 +175,12 @@ class Scenario(Frozen):
     calendar: Calendar = Field(description="the date of step 0 and the length of a step")
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = Field(
         description="horizon: number of steps a run lasts")
-    turn: Annotated[int, Field(ge=1, le=MAX_STEPS)] | None = Field(None, description="steps per player turn")
+    turn: Annotated[int, Field(ge=1, le=MAX_STEPS)] | None = Field(
+        None, description="steps per player turn")
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(
         0, description="default random seed (runs may override it)")
-    regions: list[str] = Field(min_length=1, description="market regions; every `region:` names one")
+    regions: list[str] = Field(min_length=1,
+        description="market regions; every `region:` names one")
     countries: dict[str, Country] = Field(
         min_length=1, description="governments by name; every `country:` names one")
     products: dict[str, Product] = Field(min_length=1, description="final goods by name")
