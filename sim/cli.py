@@ -42,12 +42,13 @@ def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         path, sep, value = item.partition("=")
+        shown = repr(item if len(item) <= 80 else item[:77] + "...")
         if not sep or not path.strip():
-            raise UsageError(f"{option} {item!r}: expected PATH=VALUE")
+            raise UsageError(f"{option} {shown}: expected PATH=VALUE")
         try:
             out[path.strip()] = parse_value(value)
         except ScenarioError as exc:
-            raise UsageError(f"{option} {item!r}: {exc.problems[0].message}") from None
+            raise UsageError(f"{option} {shown}: {exc.problems[0].message}") from None
     return out
 
 

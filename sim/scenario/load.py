@@ -85,6 +85,8 @@ def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positio
                 msg += f"; did you mean {close[0]!r}?"
         elif kind == "missing":
             msg = "required key is missing"
+        elif kind == "too_short":
+            msg = "must not be empty"
         line, col = _position(positions, loc)
         problems.append(Problem(line, col, _display(loc), msg, file))
     return problems
