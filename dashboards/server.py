@@ -170,6 +170,7 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
     if missing:
         print(f"warning: {assets_dir()} lacks {', '.join(missing)}; the page will try the "
               "internet (reinstall with: pip install solara-assets)", file=sys.stderr)
+    os.environ["SOLARA_APP"] = str(app)  # read when harden() imports solara's server
     harden(host, port)
     url = f"http://{'127.0.0.1' if host in WILDCARD else host}:{port}{path}"
     print(f"{banner.format(url=url)}  (Ctrl-C stops it)", flush=True)
