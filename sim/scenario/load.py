@@ -27,7 +27,8 @@ MAX_CELLS = 5_000_000
 """The most values one run may record (steps × entities × metrics): about 40 MB of series,
 a few hundred MB as a table; a larger scenario (or ``--steps``) is refused before it runs."""
 
-_TAG = re.compile(r"^[\w-]+\[.*\]$|^(int|date|float|str|bool|none|Ramp|StrategySpec)$")
+_TAG = re.compile(r"^[\w-]+\[.*\]$|^(constrained|function)-[\w-]+$"
+                  r"|^(int|date|float|str|bool|none|Ramp|StrategySpec)$")
 
 
 def _document_loc(doc: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -69,15 +70,11 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
 
 def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positions,
                        file: str) -> list[Problem]:
-    problems = []
-    seen = set()
+    messages: dict[tuple[Any, ...], list[str]] = {}  # one line per place, not per union branch
     for err in exc.errors():
         # pydantic names the branches of a union (`at: int | date`) in the location
         loc = _document_loc(doc, err["loc"])
         kind, msg = err["type"], err["msg"]
-        if (loc, kind) in seen:  # one line per place, not one per union branch
-            continue
-        seen.add((loc, kind))
         if kind == "extra_forbidden":
             msg = "unknown key"
             close = difflib.get_close_matches(str(loc[-1]), _field_names(loc[:-1]), n=1)
@@ -87,8 +84,13 @@ def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positio
             msg = "required key is missing"
         elif kind == "too_short":
             msg = "must not be empty"
-        line, col = _position(positions, loc)
-        problems.append(Problem(line, col, _display(loc), msg, file))
+        seen = messages.setdefault(loc, [])
+        if msg not in seen:
+            seen.append(msg)
+    problems = []
+    for loc, msgs in messages.items():
+        text = msgs[0] + "".join("; or " + m.removeprefix("Input should be ") for m in msgs[1:])
+        problems.append(Problem(*_position(positions, loc), _display(loc), text, file))
     return problems
 
 

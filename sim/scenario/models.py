@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of_date
 
 SCHEMA_ID = "chokepoint/1"
 MAX_STEPS = 100_000
 MAX_QUANTITY = 1e9
+
+
+def _whole(value: Any) -> Any:
+    """A whole float (a slider's or a sweep's ``20.0``) as the integer it is; the strict int
+    check then refuses everything else (booleans, strings, fractions)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
 Positive = Annotated[float, Field(gt=0, le=MAX_QUANTITY)]
 NonNeg = Annotated[float, Field(ge=0, le=MAX_QUANTITY)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -68,7 +77,7 @@ class Component(Frozen):
 
 class Ramp(Frozen):
     capacity: Positive = Field(description="ceiling capacity can grow to")
-    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = Field(
+    steps: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] = Field(
         description="roughly how long growth takes")
 
 
@@ -80,7 +89,7 @@ class Supplier(Frozen):
     ramp: Ramp | None = Field(None, description="an emerging supplier's growth on demand")
     tech: dict[str, Share] | None = Field(
         None, description="technology content by country (default: all its own country's)")
-    lead_time: Annotated[int, Field(ge=1, le=520)] | None = Field(
+    lead_time: Annotated[Whole, Field(ge=1, le=520)] | None = Field(
         None, description="steps from order to delivery (default: 4 weeks)")
 
 
@@ -104,7 +113,7 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow", strict=True, allow_inf_nan=False)
     id: str | None = Field(None, description="name for paths (`events.<id>.at`); unique")
-    at: Annotated[int, Field(ge=0, le=MAX_STEPS)] | dt.date = Field(
+    at: Annotated[Whole, Field(ge=0, le=MAX_STEPS)] | dt.date = Field(
         description="step (0-based) or date when the move takes effect")
     by: str = Field(description="the country or firm making the move")
     move: str = Field(
@@ -173,11 +182,11 @@ class Scenario(Frozen):
     description: str = Field("", description="Markdown shown to players")
     sources: list[str] = Field(default_factory=list, description="citations for the scenario")
     calendar: Calendar = Field(description="the date of step 0 and the length of a step")
-    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = Field(
+    steps: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] = Field(
         description="horizon: number of steps a run lasts")
-    turn: Annotated[int, Field(ge=1, le=MAX_STEPS)] | None = Field(
+    turn: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] | None = Field(
         None, description="steps per player turn")
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(
+    seed: Annotated[Whole, Field(ge=0, le=2**63 - 1)] = Field(
         0, description="default random seed (runs may override it)")
     regions: list[str] = Field(min_length=1,
         description="market regions; every `region:` names one")
