@@ -150,3 +150,27 @@ def test_allowed_hosts() -> None:
                                                 "[::1]:8765"}
     assert allowed_hosts("0.0.0.0", 8765) is None
     assert Guard  # the middleware itself is exercised by the live server above
+
+
+def test_ctrl_c_on_play_exits_quietly(tmp_path: Path) -> None:
+    import signal
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "play", "--no-browser", "--port",
+                             str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 60
+    while _status_or_none(port) != 200:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in out, out
+
+
+def _status_or_none(port: int) -> int | None:
+    try:
+        return _status(port, "/")
+    except OSError:
+        return None
