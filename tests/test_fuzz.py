@@ -287,3 +287,28 @@ if __name__ == "__main__":
         total.update(c)
         print(f"{cls:<18}" + "".join(f"{c[k]:>10}" for k in kinds))
     print(f"{'total':<18}" + "".join(f"{total[k]:>10}" for k in kinds))
+
+
+def test_pasted_or_uploaded_mutants_raise_only_scenario_errors() -> None:
+    """The play page's paste/upload path (``load_scenario(name, text=...)``) shows the
+    problems of a ScenarioError; every other exception would be a traceback in the page."""
+    from sim import ScenarioError
+    from sim.scenario import load_scenario
+
+    for cls, _, text in mutants(4, SEED + 100):
+        try:
+            load_scenario("upload.yaml", text=text)
+        except ScenarioError as exc:
+            assert exc.problems and all(LOCATED.match(str(p)) for p in exc.problems), cls
+
+
+def test_a_huge_valid_upload_is_refused_by_the_run_size_estimate() -> None:
+    from sim import ScenarioError
+    from sim.scenario import load_scenario
+
+    doc = yaml.safe_load((ROOT / "scenarios" / "zte_2018.yaml").read_text(encoding="utf-8"))
+    firm = next(iter(doc["firms"].values()))
+    doc["firms"] = {f"F{i}": dict(firm) for i in range(150)}
+    doc.update(steps=100_000, events=[], roles={}, parameters={})
+    with pytest.raises(ScenarioError, match="the limit is 5,000,000"):
+        load_scenario("upload.yaml", text=yaml.safe_dump(doc))
