@@ -8,7 +8,8 @@ a poisoned run (NaN or inf written with exit 0) or a broken promise (``validate`
 refuses).
 
 The suite runs a bounded, seeded sample (:data:`SUITE_MUTANTS` per class, well under a minute);
-``python tests/test_fuzz.py [N]`` runs a campaign of N mutants per class and prints the counts.
+``python tests/test_fuzz.py [N [SEED]]`` runs a campaign of N mutants per class and prints the
+counts.
 """
 
 from __future__ import annotations
@@ -278,8 +279,9 @@ if __name__ == "__main__":
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    seed = int(sys.argv[2]) if len(sys.argv) > 2 else SEED
     with tempfile.TemporaryDirectory() as tmp:
-        result = campaign(n, Path(tmp))
+        result = campaign(n, Path(tmp), seed)
     kinds = ["refused", "accepted", "crashed", "unlocated", "poisoned", "broken"]
     print(f"{'class':<18}" + "".join(f"{k:>10}" for k in kinds))
     total: Counter[str] = Counter()

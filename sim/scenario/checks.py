@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from typing import Any
+from typing import Any, TypeGuard
 
 from sim.rules.moves import MOVES, check_call
 from sim.rules.params import check_params
@@ -33,7 +33,7 @@ def _str(x: Any) -> str | None:
     return x if isinstance(x, str) else None
 
 
-def _number(x: Any) -> bool:
+def _number(x: Any) -> TypeGuard[int | float]:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
@@ -188,7 +188,7 @@ def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, st
             out.append((loc + ("at",), f"falls in step {step}, outside the horizon "
                                        f"(steps 0–{steps - 1})"))
         by, target, move = _str(e.get("by")), _str(e.get("target")), e.get("move")
-        actor_kind = {"country": "government", "firm": "firm"}.get(kinds.get(by, ""))
+        actor_kind = {"country": "government", "firm": "firm"}.get(kinds.get(by or "", ""))
         if isinstance(by, str) and actor_kind is None:
             out.append((loc + ("by",), f"{by!r} is not a country or a firm"))
         if target is not None and target not in kinds:  # not a string: a structural error

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario import yamlio
@@ -51,7 +51,7 @@ def walk(doc: Any, path: str) -> Walked:
     exist. A path that cannot be followed comes back with ``parent=None`` and a ``problem``.
     """
     parts = path.split(".")
-    node, loc = doc, ()
+    node, loc = doc, cast(Loc, ())
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list) and loc != ("events",):
