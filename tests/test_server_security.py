@@ -174,3 +174,34 @@ def _status_or_none(port: int) -> int | None:
         return _status(port, "/")
     except OSError:
         return None
+
+
+def test_harden_culls_kernels_within_minutes_and_never_fetches(tmp_path: Path) -> None:
+    script = f"""
+import socket, time
+from dashboards.server import harden
+harden("127.0.0.1", 8765)
+from solara.server import cdn_helper, settings
+from solara.util import parse_timedelta
+assert parse_timedelta(settings.kernel.cull_timeout) <= 300, settings.kernel.cull_timeout
+start = time.monotonic()
+try:
+    cdn_helper.get_path(__import__("pathlib").Path({str(tmp_path)!r}), "nothere@1.0.0/x.js")
+except FileNotFoundError:
+    pass
+assert time.monotonic() - start < 1
+for call in (lambda: socket.getaddrinfo("cdn.jsdelivr.net", 443),
+             lambda: socket.create_connection(("93.184.216.34", 443), timeout=1)):
+    try:
+        call()
+    except PermissionError:
+        continue
+    raise AssertionError("an outbound attempt was let through")
+print("ok")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SOLARA_KERNEL_CULL_TIMEOUT", None)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+    assert "refused name lookup of 'cdn.jsdelivr.net'" in proc.stderr
