@@ -11,6 +11,8 @@ Hardened (issue 13), by :func:`harden` before the server starts:
   or name lookup that would leave the machine;
 * a guard in front of the app answers only requests whose ``Host`` is the address served
   (no DNS rebinding) and accepts websockets only from that same origin;
+* an exception while a page renders shows a short error card, never a traceback (the
+  traceback goes to the server's log);
 * ``/resourcez`` (host CPU, memory, kernel counts) and the kernel-eviction route are not
   served: the operator reads the terminal;
 * disconnected kernels are culled after :data:`CULL_TIMEOUT`;
@@ -24,10 +26,13 @@ import os
 import sys
 import threading
 import time
+import traceback
 import webbrowser
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from sim.errors import escape
 
 APP = str(Path(__file__).with_name("play.py"))
 NEEDED_ASSETS = ("requirejs@2.3.6", "font-awesome@4.5.0")
@@ -116,6 +121,25 @@ def _no_cdn(url: str) -> bytes:
     raise FileNotFoundError(f"{url}: not in the local asset cache (offline server)")
 
 
+class ErrorCard:
+    """Stands in for the ``traceback`` module where Solara and Reacton render an exception into
+    the page: the page shows a short card (what went wrong, in one line), the server's log
+    keeps the whole traceback."""
+
+    format_stack = staticmethod(traceback.format_stack)
+    format_exc = staticmethod(traceback.format_exc)
+    print_exc = staticmethod(traceback.print_exc)
+
+    @staticmethod
+    def format_exception(exc: Any, value: Any = None, tb: Any = None, **_: Any) -> list[str]:
+        error = value if isinstance(value, BaseException) else exc
+        print("".join(traceback.format_exception(error)), file=sys.stderr, flush=True)
+        text = escape(f"{type(error).__name__}: {error}")
+        text = text if len(text) <= 300 else text[:297] + "..."
+        return [f"Something went wrong, and this page cannot go on.\n{text}\n"
+                "Reload the page to start again; the details are in the server's log."]
+
+
 def harden(host: str, port: int) -> None:
     """Make the Solara server in this process offline and private (see the module docstring)."""
     os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
@@ -124,6 +148,11 @@ def harden(host: str, port: int) -> None:
 
     settings.kernel.cull_timeout = os.environ["SOLARA_KERNEL_CULL_TIMEOUT"]
     cdn_helper.fetch_from_cdn = _no_cdn
+    import reacton.core
+    from solara.server import app as solara_app
+
+    reacton.core.traceback = ErrorCard  # type: ignore[assignment]
+    solara_app.traceback = ErrorCard  # type: ignore[attr-defined]
     solara_starlette.app.add_middleware(Guard, hosts=allowed_hosts(host, port))
     sys.addaudithook(_no_outbound)
 

@@ -197,6 +197,9 @@ for call in (lambda: socket.getaddrinfo("cdn.jsdelivr.net", 443),
     except PermissionError:
         continue
     raise AssertionError("an outbound attempt was let through")
+import reacton.core
+card = "".join(reacton.core.traceback.format_exception(None, ValueError("bad\\x1b[2J"), None))
+assert "Traceback" not in card and "ValueError: bad\\\\x1b[2J" in card, card
 print("ok")
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
