@@ -51,7 +51,7 @@ def _step_of(doc: dict, at: Any) -> int | None:
         return None
     if isinstance(at, int):
         return at
-    if isinstance(at, dt.date) and isinstance(start, dt.date) and unit in STEP_DAYS:
+    if isinstance(at, dt.date) and isinstance(start, dt.date) and _str(unit) in STEP_DAYS:
         return step_of_date(start, unit, at)
     return None
 
