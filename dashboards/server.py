@@ -3,6 +3,21 @@
 Offline (docs/play.md): production mode (no call-home frame), no version check, no telemetry,
 and the front-end served from solara-assets' cache folder (``<venv>/share/solara/cdn``) instead
 of the public CDN. Only this module (and the pages) import Solara; ``sim`` never does.
+
+Hardened (issue 13), by :func:`harden` before the server starts:
+
+* no CDN fallback: a missing ``/_solara/cdn/...`` asset is a 404 at once (Solara's
+  ``cdn_helper.fetch_from_cdn`` is replaced), and an audit hook refuses any socket connection
+  or name lookup that would leave the machine;
+* a guard in front of the app answers only requests whose ``Host`` is the address served
+  (no DNS rebinding) and accepts websockets only from that same origin;
+* an exception while a page renders shows a short error card, never a traceback (the
+  traceback goes to the server's log);
+* ``/resourcez`` (host CPU, memory, kernel counts) and the kernel-eviction route are not
+  served: the operator reads the terminal;
+* disconnected kernels are culled after :data:`CULL_TIMEOUT`;
+* what one session may allocate is bounded by the scenario loader's run-size estimate
+  (``sim.scenario.load.MAX_CELLS``), which refuses every larger pasted or uploaded scenario.
 """
 
 from __future__ import annotations
@@ -11,11 +26,135 @@ import os
 import sys
 import threading
 import time
+import traceback
 import webbrowser
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+
+from sim.errors import escape
 
 APP = str(Path(__file__).with_name("play.py"))
 NEEDED_ASSETS = ("requirejs@2.3.6", "font-awesome@4.5.0")
+CULL_TIMEOUT = "3m"
+HIDDEN_ROUTES = ("/resourcez", "/_solara/api/evict")
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+WILDCARD = ("0.0.0.0", "::", "")
+
+Scope = dict[str, Any]
+ASGI = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+                Awaitable[None]]
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
+    """``Host`` headers the server answers (None: any, when it listens on every interface)."""
+    if host in WILDCARD:
+        return None
+    names = LOOPBACK if host in LOOPBACK else (host,)
+    out = set()
+    for name in names:
+        name = f"[{name}]" if ":" in name and not name.startswith("[") else name
+        out.add(f"{name}:{port}")
+        if port == 80:
+            out.add(name)
+    return frozenset(out)
+
+
+class Guard:
+    """ASGI middleware: wrong ``Host`` → 421; foreign websocket ``Origin`` → refused (403);
+    hidden diagnostic routes → 404."""
+
+    def __init__(self, app: ASGI, hosts: frozenset[str] | None):
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        ok_host = bool(host) and (self.hosts is None or host in self.hosts)
+        if scope["type"] == "websocket":
+            origin = headers.get("origin")
+            if not ok_host or origin not in (f"http://{host}", f"https://{host}"):
+                await send({"type": "websocket.close", "code": 1008})
+                return
+        elif not ok_host:
+            await _plain(send, 421, "this server answers only for its own address")
+            return
+        elif any(scope.get("path", "").rstrip("/") == p or scope.get("path", "").startswith(p + "/")
+                 for p in HIDDEN_ROUTES):
+            await _plain(send, 404, "not found")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _plain(send: Any, status: int, text: str) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+def _local(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else address
+    if host is None or isinstance(host, int):
+        return True
+    if isinstance(host, bytes):
+        host = host.decode("latin-1")
+    if not isinstance(host, str) or host.startswith("/") or host == "":
+        return True  # Unix sockets
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def _no_outbound(event: str, args: tuple[Any, ...]) -> None:
+    """Audit hook: refuse a socket connection or a name lookup that would leave the machine."""
+    if event == "socket.connect" and len(args) > 1 and not _local(args[1]):
+        print(f"refused outbound connection to {args[1]!r}", file=sys.stderr, flush=True)
+        raise PermissionError("this server never connects outside the machine")
+    if event == "socket.getaddrinfo" and args and not _local(args[0]):
+        print(f"refused name lookup of {args[0]!r}", file=sys.stderr, flush=True)
+        raise PermissionError("this server never looks up names outside the machine")
+
+
+def _no_cdn(url: str) -> bytes:
+    raise FileNotFoundError(f"{url}: not in the local asset cache (offline server)")
+
+
+class ErrorCard:
+    """Stands in for the ``traceback`` module where Solara and Reacton render an exception into
+    the page: the page shows a short card (what went wrong, in one line), the server's log
+    keeps the whole traceback."""
+
+    format_stack = staticmethod(traceback.format_stack)
+    format_exc = staticmethod(traceback.format_exc)
+    print_exc = staticmethod(traceback.print_exc)
+
+    @staticmethod
+    def format_exception(exc: Any, value: Any = None, tb: Any = None, **_: Any) -> list[str]:
+        error = value if isinstance(value, BaseException) else exc
+        print("".join(traceback.format_exception(error)), file=sys.stderr, flush=True)
+        text = escape(f"{type(error).__name__}: {error}")
+        text = text if len(text) <= 300 else text[:297] + "..."
+        return [f"Something went wrong, and this page cannot go on.\n{text}\n"
+                "Reload the page to start again; the details are in the server's log."]
+
+
+def harden(host: str, port: int) -> None:
+    """Make the Solara server in this process offline and private (see the module docstring)."""
+    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
+    from solara.server import cdn_helper, settings
+    from solara.server import starlette as solara_starlette
+
+    settings.kernel.cull_timeout = os.environ["SOLARA_KERNEL_CULL_TIMEOUT"]
+    cdn_helper.fetch_from_cdn = _no_cdn
+    import reacton.core
+    from solara.server import app as solara_app
+
+    reacton.core.traceback = ErrorCard  # type: ignore[assignment]
+    solara_app.traceback = ErrorCard  # type: ignore[assignment]
+    solara_starlette.app.add_middleware(Guard, hosts=allowed_hosts(host, port))
+    sys.addaudithook(_no_outbound)
 
 
 def assets_dir() -> Path:
@@ -60,13 +199,20 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
     if missing:
         print(f"warning: {assets_dir()} lacks {', '.join(missing)}; the page will try the "
               "internet (reinstall with: pip install solara-assets)", file=sys.stderr)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}{path}"
+    os.environ["SOLARA_APP"] = str(app)  # read when harden() imports solara's server
+    harden(host, port)
+    url = f"http://{'127.0.0.1' if host in WILDCARD else host}:{port}{path}"
     print(f"{banner.format(url=url)}  (Ctrl-C stops it)", flush=True)
     if open_browser and can_open_browser():
         threading.Thread(target=_open_when_up, args=(url,), daemon=True).start()
-    run.main(args=[str(app), "--host", host, "--port", str(port), "--production",
-                   "--no-check-version", "--no-open", "--log-level-uvicorn", "warning"],
-             standalone_mode=False)
+    import click
+
+    try:
+        run.main(args=[str(app), "--host", host, "--port", str(port), "--production",
+                       "--no-check-version", "--no-open", "--log-level-uvicorn", "warning"],
+                 standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        print("stopped", file=sys.stderr)
 
 
 def _open_when_up(url: str, timeout: float = 30.0) -> None:

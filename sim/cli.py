@@ -8,18 +8,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import OutputError, Problem, ScenarioError, escape
 
 EXIT_USAGE = 2
+EXIT_PIPE = 141  # as a shell reports a process stopped by SIGPIPE
+EXIT_TERM = 143  # as a shell reports a process stopped by SIGTERM
+MAX_SEED = 2**63 - 1
+MAX_STEPS = 100_000  # the scenario format's own bound (sim.scenario.models.MAX_STEPS)
 
 
 class UsageError(Exception):
     """A bad command-line argument (not located in a file)."""
+
+
+
+def check_range(option: str, value: int | None, lo: int, hi: int) -> None:
+    """Refuse an integer option outside [lo, hi] (None: not given)."""
+    if value is not None and not lo <= value <= hi:
+        raise UsageError(f"{option} must be between {lo:,} and {hi:,}")
 
 
 def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
@@ -29,12 +42,13 @@ def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         path, sep, value = item.partition("=")
+        shown = repr(item if len(item) <= 80 else item[:77] + "...")
         if not sep or not path.strip():
-            raise UsageError(f"{option} {item!r}: expected PATH=VALUE")
+            raise UsageError(f"{option} {shown}: expected PATH=VALUE")
         try:
             out[path.strip()] = parse_value(value)
         except ScenarioError as exc:
-            raise UsageError(f"{option} {item!r}: {exc.problems[0].message}") from None
+            raise UsageError(f"{option} {shown}: {exc.problems[0].message}") from None
     return out
 
 
@@ -61,12 +75,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.engine.model import TradeModel
     from sim.engine.output import FORMATS, write_run
     from sim.scenario import load_scenario
+    from sim.scenario.load import size_problem
 
     if args.out and Path(args.out).suffix.lower() not in FORMATS:
         raise UsageError(f"--out {args.out}: must end in .csv or .parquet")
-    if args.steps is not None and args.steps < 1:
-        raise UsageError("--steps must be at least 1")
+    check_range("--steps", args.steps, 1, MAX_STEPS)
+    check_range("--seed", args.seed, 0, MAX_SEED)
     sc = load_scenario(args.file, parse_assignments(args.set, "--set"))
+    too_big = size_problem(sc, args.steps)
+    if too_big:
+        raise UsageError(f"--steps {args.steps}: {too_big}" if args.steps else too_big)
     model = TradeModel(scenario=sc, rng=args.seed if args.seed is not None else sc.seed,
                        steps=args.steps)
     model.run()
@@ -132,8 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario; print headline results, write the series")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    p.add_argument("--steps", type=int, help="number of steps (default: the scenario's)")
+    p.add_argument("--seed", type=int,
+                   help="random seed, 0 or more (default: the scenario's)")
+    p.add_argument("--steps", type=int,
+                   help=f"number of steps, 1 to {MAX_STEPS:,} (default: the scenario's)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a value, e.g. firms.Hikvision.cover=8 (repeatable)")
     p.add_argument("--out", metavar="F.csv|F.parquet",
@@ -161,21 +181,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(SystemExit):
+    """SIGTERM, raised as an exception so that half-written files are removed on the way out."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated(EXIT_TERM)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what is left of stdout nowhere, so exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (tests, embedding): leave signals alone
+        pass
     try:
         return args.func(args)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
-        print(f"chokepoint {args.command}: {exc}", file=sys.stderr)
+    except (UsageError, OutputError) as exc:
+        print(f"chokepoint {args.command}: {escape(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

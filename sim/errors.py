@@ -7,7 +7,16 @@ Only the command line turns them into text on stderr and an exit code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder a terminal line
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """``text`` with control characters shown as escapes, safe to print on a terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, order=True)
@@ -21,8 +30,8 @@ class Problem:
     file: str = "<scenario>"
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}:{self.col}: {where}{self.message}"
+        where = f"{escape(self.path)}: " if self.path else ""
+        return f"{escape(self.file)}:{self.line}:{self.col}: {where}{escape(self.message)}"
 
 
 class ScenarioError(ValueError):
@@ -35,3 +44,14 @@ class ScenarioError(ValueError):
 
 class MoveError(ValueError):
     """A move cannot be made: unknown, not allowed for this actor, bad target or parameter."""
+
+
+class OutputError(OSError):
+    """An output file cannot be written; the message names the path and the reason."""
+
+    def __init__(self, path: object, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"cannot write {escape(self.path)}: {escape(reason)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])

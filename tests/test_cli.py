@@ -164,7 +164,9 @@ def test_run_without_out_prints_table_only(capsys):
 
 @pytest.mark.parametrize("args, words", [
     (["--out", "run.txt"], "must end in .csv or .parquet"),
-    (["--steps", "0"], "--steps must be at least 1"),
+    (["--steps", "0"], "--steps must be between 1 and 100,000"),
+    (["--steps", "1000000000"], "--steps must be between 1 and 100,000"),
+    (["--seed", "-1"], "--seed must be between 0 and"),
     (["--set", "nonsense"], "expected PATH=VALUE"),
 ])
 def test_run_usage_errors(tmp_path, capsys, args, words):
@@ -237,3 +239,185 @@ def test_console_script_and_python_m(tmp_path):
         assert fail.returncode == 2
         assert fail.stdout == ""
         assert_located_errors(fail.stderr)
+
+
+# --- issue 13: every reproducer refused cleanly (exit 2, located, no traceback) ---------------
+
+ZTE = str(ROOT / "scenarios" / "zte_2018.yaml")
+
+
+@pytest.mark.parametrize("assignment, words", [
+    ("firms.ZTE.country=[CN]", "firms.ZTE.country: Input should be a valid string"),
+    ("sources.soc=[[Intel]]", "sources: a list of values; only events are addressed by id"),
+    ("firms.ZTE.sources.baseband=[[Qualcomm]]", "firms.ZTE.sources.baseband[0]"),
+    ("roles.US.moves=[[announce]]", "roles.US.moves[0]"),
+    ("events.denial.by=[US]", "events[0].by"),
+    ("events.denial.target={a: 1}", "events[0].target"),
+    ("events.denial.at=2018-02-30", "is not a real date"),
+    ("events.denial.at=2018-04-16 25:00:00", "is not a real date"),
+    ("events.denial.at=2018-04-16T10:00:00+99:00", "is not a real date"),
+    ("events.denial.at=2018-04-16 10:00:00", "not a date and time"),
+    ("events.denial.at=" + "1" + "0" * 400, "is too large"),
+    ("steps=" + "[" * 5000, "nested deeper than 64 levels"),
+    ("events.denial.license_rate=.nan", "is not a finite number"),
+    ("events.denial.license_rate=.inf", "is not a finite number"),
+    ("products.network.elasticity=1e308", "valid number"),
+    ("products.network.elasticity=1.0e+308", "is too large"),
+    ("steps=true", "steps: Input should be a valid integer"),
+    ("suppliers.Qualcomm.capacity=true", "capacity: Input should be a valid number"),
+    ("model.lead_time_days=.inf", "is not a finite number"),
+    ("suppliers.Accelink.ramp.steps=" + "1" + "0" * 30, "is too large"),
+    ("firms={}", "firms: must not be empty"),
+    ("firms.ZTE.sources.baseband=[Qualcomm, Qualcomm]", "'Qualcomm' is listed twice"),
+])
+def test_issue13_reproducers_refused(capsys, assignment, words):
+    code, out, err = run_cli(capsys, "run", ZTE, "--steps", "3", "--set", assignment)
+    assert code == 2 and out == "", err
+    assert "Traceback" not in err and words in err, err
+    assert len(err) < 2000
+    for line in err.strip().splitlines():
+        assert line.startswith("chokepoint run: --set ") or LOCATED.match(line), line
+
+
+def write_zte(tmp_path: Path, old: str, new: str) -> str:
+    text = Path(ZTE).read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return str(path)
+
+
+def test_validate_ok_means_run_works_calendar_and_size(tmp_path, capsys):
+    import yaml
+
+    doc = yaml.safe_load(Path(ZTE).read_text(encoding="utf-8"))
+    doc.update(events=[], parameters={}, calendar={"start": "9998-01-01", "step": "month"})
+    month = tmp_path / "month.yaml"
+    month.write_text(yaml.safe_dump(doc).replace("'9998-01-01'", "9998-01-01"), encoding="utf-8")
+    for command in ("validate", "run"):
+        code, _, err = run_cli(capsys, command, str(month))
+        assert code == 2 and "steps: a calendar of 52 months runs past the year 9999" in err
+    big = tmp_path / "big.yaml"
+    text = Path(ZTE).read_text(encoding="utf-8").replace("steps: 52", "steps: 100000")
+    big.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(capsys, "validate", str(big))
+    assert code == 2 and "the limit is 5,000,000" in err
+    assert LOCATED.match(err.strip().splitlines()[0])
+
+
+def test_control_characters_escaped_and_reader_errors_located(tmp_path, capsys):
+    path = write_zte(tmp_path, "seed: 2018", 'seed: 2018\n"\\e[2J\\e[H": 1')
+    code, _, err = run_cli(capsys, "validate", path)
+    assert code == 2 and "\x1b" not in err and "\\x1b[2J" in err
+    path = write_zte(tmp_path, "seed: 2018", "seed: 2018\nname2: \x07")
+    code, _, err = run_cli(capsys, "validate", path)
+    assert code == 2 and "<unicode string>" not in err and len(err.strip().splitlines()) == 1
+    assert re.search(r":22:8: invalid YAML: special characters are not allowed U\+0007", err)
+
+
+def test_union_branch_names_stay_out_of_paths(tmp_path, capsys):
+    path = write_zte(tmp_path, "seed: 2018", "seed: 2018")
+    code, _, err = run_cli(capsys, "run", path, "--set", "firms.ZTE.appeal={x: -1}")
+    assert code == 2 and "firms.ZTE.appeal.x:" in err and "dict[" not in err, err
+    code, _, err = run_cli(capsys, "run", path, "--set", "events.denial.at=abc")
+    assert code == 2 and "events[0].at:" in err and "int" not in err.split("at:")[0], err
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_special_files_refused(tmp_path, capsys, special):
+    import os
+
+    if special == "fifo":
+        path = str(tmp_path / "f.yaml")
+        os.mkfifo(path)
+    elif special == "folder":
+        path = str(tmp_path)
+    else:
+        path = special
+    code, _, err = run_cli(capsys, "validate", path)
+    assert code == 2 and "not a regular file" in err
+
+
+def test_oversized_file_refused_whatever_its_size_says(tmp_path, capsys):
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * 1_000_010, encoding="utf-8")
+    code, _, err = run_cli(capsys, "validate", str(path))
+    assert code == 2 and "larger than 1,000,000 bytes" in err
+
+
+@pytest.mark.parametrize("target", ["folder", "/proc/x.csv", "readonly", "long", "full"])
+def test_output_errors_are_clean(tmp_path, capsys, monkeypatch, target):
+    import errno
+    import os
+
+    if target == "folder":
+        out = tmp_path / "d.csv"
+        out.mkdir()
+        reason = "folder"
+    elif target == "readonly":
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        out, reason = ro / "x.csv", "ermission denied"
+    elif target == "long":
+        out, reason = tmp_path / ("x" * 300 + ".csv"), "too long"
+    elif target == "full":
+        import pyarrow.csv
+
+        def full(*_a, **_k):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(pyarrow.csv, "CSVWriter", full)  # the disk fills as it writes
+        out, reason = tmp_path / "x.csv", "No space left on device"
+    else:
+        out, reason = Path(target), ""
+    code, stdout, err = run_cli(capsys, "run", HIK, "--steps", "3", "--out", str(out))
+    assert code == 2 and "Traceback" not in err, err
+    assert err.startswith(f"chokepoint run: cannot write {out}") and reason in err, err
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_output_honours_umask_and_sweeps_stale_temp_files(tmp_path, capsys):
+    import os
+
+    stale = tmp_path / ".x.csv.999999999.abcd.tmp"  # left by a killed writer (no such pid)
+    stale.write_text("half")
+    old = os.umask(0o027)
+    try:
+        code, _, _ = run_cli(capsys, "run", HIK, "--steps", "3", "--out", str(tmp_path / "x.csv"))
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert (tmp_path / "x.csv").stat().st_mode & 0o777 == 0o640
+    assert not stale.exists()
+
+
+def test_sigterm_during_a_write_leaves_no_temp_file(tmp_path):
+    script = (
+        "import os, signal, sys, time\n"
+        "import sim.engine.output as o\n"
+        "real = o.Layout.table\n"
+        "def slow(self, model, steps):\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(30)\n"
+        "    return real(self, model, steps)\n"
+        "o.Layout.table = slow\n"
+        "from sim.cli import main\n"
+        f"sys.exit(main(['run', {HIK!r}, '--steps', '3', '--out', {str(tmp_path / 'x.csv')!r}]))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    assert list(tmp_path.glob(".x.csv.*.tmp"))
+    proc.terminate()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    assert not list(tmp_path.iterdir())
+
+
+def test_broken_pipe_exits_quietly():
+    proc = subprocess.run(f"{sys.executable} -m sim validate {HIK} {HIK} {HIK} | head -c 5",
+                          shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.stderr == "" and len(proc.stdout) == 5

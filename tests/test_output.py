@@ -16,6 +16,7 @@ import pytest
 from sim import TradeModel, load_scenario
 from sim.engine.metrics import GROUPS
 from sim.engine.output import STEPS_PER_GROUP, csv_bytes, tidy_table, write_run
+from sim.errors import OutputError
 
 ROOT = Path(__file__).parents[1]
 
@@ -77,6 +78,6 @@ def test_parquet_is_written_in_row_groups_with_the_csv_rows(model, tmp_path):
 
 
 def test_unknown_extension_is_refused(model, tmp_path):
-    with pytest.raises(ValueError, match="must end in .csv or .parquet"):
+    with pytest.raises(OutputError, match="must end in .csv or .parquet"):
         write_run(model, tmp_path / "run.txt")
     assert list(tmp_path.iterdir()) == []

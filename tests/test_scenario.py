@@ -389,7 +389,7 @@ def test_non_utf8_refused(tmp_path):
     path.write_bytes(BASE.replace("Mini", "Caf\xe9").encode("latin-1"))
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
-    assert str(err.value.problems[0]) == f"{path}:1:1: file is not UTF-8 text"
+    assert str(err.value.problems[0]) == f"{path}:2:10: file is not UTF-8 text"
 
 
 def test_duplicate_keys_refused(tmp_path):

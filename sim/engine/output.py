@@ -12,10 +12,12 @@ the old file (or none).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import os
 import tempfile
 from collections.abc import Callable
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -25,6 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sim.engine.metrics import GROUPS
+from sim.errors import OutputError
 
 if TYPE_CHECKING:
     from sim.engine.model import TradeModel
@@ -94,7 +97,7 @@ def write_run(model: TradeModel, path: str | Path) -> Path:
     :data:`STEPS_PER_GROUP` steps at a time (a Parquet row group or a CSV batch each)."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(f"{path}: output must end in .csv or .parquet")
+        raise OutputError(path, "the name must end in .csv or .parquet")
     return atomic_write(path, lambda tmp: _stream(model, tmp, suffix == ".csv"))
 
 
@@ -127,16 +130,71 @@ def _stream(model: TradeModel, sink: str | BinaryIO, csv: bool,
             writer.write_table(table)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name[:100]}."
+
+
+def _sweep(target: Path) -> None:
+    """Remove temporary files a killed writer of ``target`` left behind (its pid is gone)."""
+    prefix = _temp_prefix(target)
+    for old in target.parent.glob(f"{glob_escape(prefix)}*.tmp"):
+        pid = old.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
 def atomic_write(path: str | Path, write: Callable[[str], object]) -> Path:
-    """Call ``write(temporary_path)`` and rename the result to ``path``."""
+    """Call ``write(temporary_path)`` and rename the result to ``path``.
+
+    The file gets the usual permissions (0666 less the umask). The temporary file is removed
+    if anything fails or the process is asked to stop (SIGTERM, Ctrl-C); one left by a killed
+    process is removed by the next write of the same file.
+
+    Raises:
+        OutputError: the file cannot be written (naming the path and the reason).
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "it is a folder")
+        _sweep(target)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_temp_prefix(target)}{os.getpid()}.",
+                                   suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(target, exc.strerror or str(exc)) from None
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError | pa.ArrowException):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise OutputError(target, reason) from None
         raise
     return target

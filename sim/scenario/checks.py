@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from typing import Any
+from typing import Any, TypeGuard
 
 from sim.rules.moves import MOVES, check_call
 from sim.rules.params import check_params
@@ -28,6 +28,15 @@ def _list(x: Any) -> list:
     return x if isinstance(x, list) else []
 
 
+def _str(x: Any) -> str | None:
+    """``x`` if it is a name (a string); other types are reported by the structural check."""
+    return x if isinstance(x, str) else None
+
+
+def _number(x: Any) -> TypeGuard[int | float]:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
 def _unknown(kind: str, name: Any, known: Any) -> str:
     msg = f"unknown {kind} {name!r}"
     close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
@@ -38,11 +47,11 @@ def _unknown(kind: str, name: Any, known: Any) -> str:
 def _step_of(doc: dict, at: Any) -> int | None:
     cal = _dict(doc.get("calendar"))
     start, unit = cal.get("start"), cal.get("step", "week")
-    if isinstance(at, bool):
+    if isinstance(at, bool | dt.datetime):
         return None
     if isinstance(at, int):
         return at
-    if isinstance(at, dt.date) and isinstance(start, dt.date) and unit in STEP_DAYS:
+    if isinstance(at, dt.date) and isinstance(start, dt.date) and _str(unit) in STEP_DAYS:
         return step_of(start, unit, at)
     return None
 
@@ -70,7 +79,7 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
 
     for name, c in countries.items():
         c = _dict(c)
-        if "region" in c and c["region"] not in regions:
+        if _str(c.get("region")) is not None and c["region"] not in regions:
             out.append((("countries", name, "region"), _unknown("region", c["region"], regions)))
         out += _strategy(("countries", name, "strategy"), c.get("strategy"), "government", names)
     for name, p in products.items():
@@ -80,10 +89,10 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
                                                                            regions)))
     for name, s in suppliers.items():
         s = _dict(s)
-        if "country" in s and s["country"] not in countries:
+        if _str(s.get("country")) is not None and s["country"] not in countries:
             out.append((("suppliers", name, "country"), _unknown("country", s["country"],
                                                                  countries)))
-        if "component" in s and s["component"] not in components:
+        if _str(s.get("component")) is not None and s["component"] not in components:
             out.append((("suppliers", name, "component"),
                         _unknown("component", s["component"], components)))
         for c in _dict(s.get("tech")):
@@ -91,7 +100,7 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
                 out.append((("suppliers", name, "tech", c), _unknown("country", c, countries)))
         ramp = _dict(s.get("ramp"))
         cap, ceiling = s.get("capacity"), ramp.get("capacity")
-        if isinstance(cap, int | float) and isinstance(ceiling, int | float) and ceiling < cap:
+        if _number(cap) and _number(ceiling) and ceiling < cap:
             out.append((("suppliers", name, "ramp", "capacity"),
                         f"ramp ceiling {ceiling:g} is below the starting capacity {cap:g}"))
     for name, f in firms.items():
@@ -104,7 +113,7 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
             out.append((("parameters", name, "path"),
                         f"path {p['path']!r} names no key of this scenario"))
         lo, hi = p.get("min"), p.get("max")
-        if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+        if _number(lo) and _number(hi) and lo > hi:
             out.append((("parameters", name, "min"), f"min {lo:g} is above max {hi:g}"))
     return out
 
@@ -127,9 +136,9 @@ def _firm(name: str, f: dict, countries: dict, products: dict, components: dict,
           suppliers: dict, names: dict) -> list[tuple[Loc, str]]:
     out: list[tuple[Loc, str]] = []
     loc = ("firms", name)
-    if "country" in f and f["country"] not in countries:
+    if _str(f.get("country")) is not None and f["country"] not in countries:
         out.append((loc + ("country",), _unknown("country", f["country"], countries)))
-    if "product" in f and f["product"] not in products:
+    if _str(f.get("product")) is not None and f["product"] not in products:
         out.append((loc + ("product",), _unknown("product", f["product"], products)))
     bom, sources = _dict(f.get("bom")), _dict(f.get("sources"))
     for c in bom:
@@ -142,7 +151,13 @@ def _firm(name: str, f: dict, countries: dict, products: dict, components: dict,
         if c not in bom:
             out.append((loc + ("sources", c), f"{c!r} is not in the firm's bill of materials"))
             continue
+        seen: set[str] = set()
         for i, s in enumerate(_list(names_)):
+            if _str(s) is None:
+                continue
+            if s in seen:
+                out.append((loc + ("sources", c, i), f"supplier {s!r} is listed twice"))
+            seen.add(s)
             if s not in suppliers:
                 out.append((loc + ("sources", c, i), _unknown("supplier", s, suppliers)))
             elif _dict(suppliers[s]).get("component") != c:
@@ -172,12 +187,11 @@ def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, st
         if step is not None and steps is not None and not 0 <= step < steps:
             out.append((loc + ("at",), f"falls in step {step}, outside the horizon "
                                        f"(steps 0–{steps - 1})"))
-        by, target, move = e.get("by"), e.get("target"), e.get("move")
-        actor_kind = {"country": "government", "firm": "firm"}.get(
-            kinds.get(by, "") if isinstance(by, str) else "")
+        by, target, move = _str(e.get("by")), _str(e.get("target")), e.get("move")
+        actor_kind = {"country": "government", "firm": "firm"}.get(kinds.get(by or "", ""))
         if isinstance(by, str) and actor_kind is None:
             out.append((loc + ("by",), f"{by!r} is not a country or a firm"))
-        if target is not None and target not in kinds:
+        if target is not None and target not in kinds:  # not a string: a structural error
             out.append((loc + ("target",), _unknown("target", target, kinds)))
             target = None
         if not isinstance(move, str) or actor_kind is None:
@@ -199,6 +213,8 @@ def _roles(doc: dict, kinds: dict[str, str]) -> list[tuple[Loc, str]]:
             out.append((("roles", name), f"{name!r} is not a country or a firm"))
             continue
         for i, move in enumerate(_list(_dict(role).get("moves"))):
+            if _str(move) is None:
+                continue
             spec = MOVES.get(move)
             if spec is None:
                 out.append((("roles", name, "moves", i), _unknown("move", move, sorted(MOVES))))

@@ -130,6 +130,44 @@ DESIGN.md alone stays valid.
 - `label` (parameter): what sliders show instead of the parameter's name.
 """
 
+
+
+def render_limits() -> str:
+    """What the validator refuses whatever the keys say (issue 13), with the current limits."""
+    from sim.scenario import yamlio
+    from sim.scenario.load import MAX_CELLS
+    from sim.scenario.models import MAX_QUANTITY, MAX_STEPS
+
+    return f"""\
+## Limits
+
+A scenario (a file, a pasted or uploaded text, a `--set` or `--vary` value, a sweep plan) is
+refused with `FILE:LINE:COL: key.path: message` and exit code 2, never half-run, when:
+
+- the file is larger than {yamlio.MAX_BYTES:,} bytes (read with a capped read, whatever the
+  file system reports), is not a regular file (folders, pipes, devices are refused), or is not
+  UTF-8;
+- the YAML is nested deeper than {yamlio.MAX_DEPTH} levels, expands to more than
+  {yamlio.MAX_NODES:,} nodes through aliases, uses a tag other than the core ones, or repeats a
+  key;
+- a number is not finite (`.nan`, `.inf`) or is larger than ±{yamlio.MAX_MAGNITUDE:.0e};
+  numbers are never booleans (`true` is not 1) and never strings (`"3"` is not 3);
+- a date is not a real calendar date (`2018-02-30`), or is a date and time where a date is
+  expected;
+- a name (`country:`, `by:`, `target:`, a source, a move) is not a string;
+- `regions`, `countries`, `products`, `components`, `suppliers` or `firms` is empty, or a
+  supplier is listed twice in a firm's `sources`;
+- quantities (capacities, prices, demand, appeal) exceed {MAX_QUANTITY:.0e}; `steps`,
+  `turn`, `ramp.steps` and an event's step exceed {MAX_STEPS:,};
+- a run would record more than {MAX_CELLS:,} values (steps × entities × metrics: about
+  85 values a step for the ZTE scenario), or its calendar runs past the year 9999. The same
+  estimate bounds `chokepoint run --steps` (1 to {MAX_STEPS:,}; `--seed` is 0 to 2^63 − 1)
+  and what one browser session may load.
+
+Messages show control characters as escapes (`\\x1b`), so a key cannot rewrite the terminal.
+"""
+
+
 _BOUNDS = ((at.Ge, "ge", "≥"), (at.Gt, "gt", ">"), (at.Le, "le", "≤"), (at.Lt, "lt", "<"))
 
 
@@ -273,8 +311,8 @@ def render_strategies() -> str:
 
 def render() -> str:
     """The whole of docs/scenarios.md."""
-    parts = [OVERVIEW, SEMANTICS, OPTIONAL_KEYS, render_keys(), render_moves(),
-             render_strategies()]
+    parts = [OVERVIEW, SEMANTICS, OPTIONAL_KEYS, render_limits(), render_keys(),
+             render_moves(), render_strategies()]
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 

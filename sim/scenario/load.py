@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -22,7 +23,29 @@ from sim.scenario import yamlio
 from sim.scenario.models import Scenario
 from sim.scenario.overrides import _display, _position, apply_overrides
 
-_UNION_TAGS = {"int", "date", "float", "str", "bool", "none", "Ramp", "StrategySpec", "[key]"}
+MAX_CELLS = 5_000_000
+"""The most values one run may record (steps × entities × metrics): about 40 MB of series,
+a few hundred MB as a table; a larger scenario (or ``--steps``) is refused before it runs."""
+
+_TAG = re.compile(r"^[\w-]+\[.*\]$|^(constrained|function)-[\w-]+$"
+                  r"|^(int|date|float|str|bool|none|Ramp|StrategySpec)$")
+
+
+def _document_loc(doc: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """pydantic's location with the names of union branches and constrained types removed:
+    only the parts that lead through the document (and a last, missing key) remain."""
+    out: list[Any] = []
+    node = doc
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif i < len(loc) - 1 or (isinstance(part, str) and _TAG.match(part)) \
+                or part == "[key]":
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _field_names(loc: tuple[Any, ...]) -> list[str]:
@@ -45,12 +68,12 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _pydantic_problems(exc: ValidationError, positions: yamlio.Positions,
+def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positions,
                        file: str) -> list[Problem]:
-    problems = []
+    messages: dict[tuple[Any, ...], list[str]] = {}  # one line per place, not per union branch
     for err in exc.errors():
         # pydantic names the branches of a union (`at: int | date`) in the location
-        loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
+        loc = _document_loc(doc, err["loc"])
         kind, msg = err["type"], err["msg"]
         if kind == "extra_forbidden":
             msg = "unknown key"
@@ -59,8 +82,15 @@ def _pydantic_problems(exc: ValidationError, positions: yamlio.Positions,
                 msg += f"; did you mean {close[0]!r}?"
         elif kind == "missing":
             msg = "required key is missing"
-        line, col = _position(positions, loc)
-        problems.append(Problem(line, col, _display(loc), msg, file))
+        elif kind == "too_short":
+            msg = "must not be empty"
+        seen = messages.setdefault(loc, [])
+        if msg not in seen:
+            seen.append(msg)
+    problems = []
+    for loc, msgs in messages.items():
+        text = msgs[0] + "".join("; or " + m.removeprefix("Input should be ") for m in msgs[1:])
+        problems.append(Problem(*_position(positions, loc), _display(loc), text, file))
     return problems
 
 
@@ -76,13 +106,42 @@ def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scena
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, positions, file)
+        problems += _pydantic_problems(exc, doc, positions, file)
     for loc, msg in check_references(doc):
         line, col = _position(positions, loc)
         problems.append(Problem(line, col, _display(loc), msg, file))
+    if scenario is not None and not problems:
+        size = size_problem(scenario)
+        if size:
+            problems.append(Problem(*_position(positions, ("steps",)), "steps", size, file))
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
+
+
+def size_problem(scenario: Scenario, steps: int | None = None) -> str | None:
+    """Why a run of ``steps`` steps (default: the scenario's) cannot be made, or None.
+
+    A run records every metric of every entity at every step; above :data:`MAX_CELLS` values,
+    or with a calendar that runs past the year 9999, it is refused before anything is built.
+    """
+    from sim.engine.metrics import GROUPS  # the metrics a run records, per entity
+
+    steps = scenario.steps if steps is None else steps
+    stocks = sum(len(f.bom) for f in scenario.firms.values())
+    per_step = (len(scenario.firms) * len(GROUPS["firm"]) + stocks * len(GROUPS["stock"])
+                + len(scenario.suppliers) * len(GROUPS["supplier"])
+                + len(scenario.countries) * len(GROUPS["country"])
+                + len(scenario.products) * len(scenario.regions) * len(GROUPS["market"]))
+    if steps * per_step > MAX_CELLS:
+        return (f"a run of {steps:,} steps would record {steps * per_step:,} values "
+                f"({per_step:,} a step); the limit is {MAX_CELLS:,}: use fewer steps or "
+                "entities")
+    try:
+        scenario.date_of(steps)
+    except (OverflowError, ValueError):
+        return f"a calendar of {steps:,} {scenario.calendar.step}s runs past the year 9999"
+    return None
 
 
 def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None,

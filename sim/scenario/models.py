@@ -5,25 +5,41 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of
 
 SCHEMA_ID = "chokepoint/1"
-Positive = Annotated[float, Field(gt=0)]
-NonNeg = Annotated[float, Field(ge=0)]
+MAX_STEPS = 100_000
+MAX_QUANTITY = 1e9
+
+
+def _whole(value: Any) -> Any:
+    """A whole float (a slider's or a sweep's ``20.0``) as the integer it is; the strict int
+    check then refuses everything else (booleans, strings, fractions)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+Positive = Annotated[float, Field(gt=0, le=MAX_QUANTITY)]
+NonNeg = Annotated[float, Field(ge=0, le=MAX_QUANTITY)]
 Share = Annotated[float, Field(ge=0, le=1)]
+Sensitivity = Annotated[float, Field(ge=0, le=100)]
+Days = Annotated[float, Field(gt=0, le=3650)]
+LongDays = Annotated[float, Field(gt=0, le=36_500)]
+# strict: no booleans as numbers, no strings as numbers or dates; no NaN or inf
+STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 Objective = Literal["security", "industry", "consumers", "escalation"]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT
 
 
 class StrategySpec(BaseModel):
     """`{name: ..., **parameters}`; parameters are checked against the strategy registry."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True, allow_inf_nan=False)
     name: str = Field(
         description="a strategy of the registry (see Strategies); its parameters follow "
                     "as further keys")
@@ -47,7 +63,8 @@ class Country(Frozen):
 
 class Product(Frozen):
     price: Positive = Field(description="reference price per unit")
-    elasticity: NonNeg = Field(description="price elasticity of total demand")
+    elasticity: Annotated[float, Field(ge=0, le=10)] = Field(
+        description="price elasticity of total demand")
     demand: dict[str, NonNeg] = Field(description="units per step per region at that price")
     margin: Share = Field(0.2, description="operating margin at the reference price")
     noise: Annotated[float, Field(ge=0, le=0.5)] = Field(
@@ -60,7 +77,8 @@ class Component(Frozen):
 
 class Ramp(Frozen):
     capacity: Positive = Field(description="ceiling capacity can grow to")
-    steps: Annotated[int, Field(ge=1)] = Field(description="roughly how long growth takes")
+    steps: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] = Field(
+        description="roughly how long growth takes")
 
 
 class Supplier(Frozen):
@@ -71,7 +89,7 @@ class Supplier(Frozen):
     ramp: Ramp | None = Field(None, description="an emerging supplier's growth on demand")
     tech: dict[str, Share] | None = Field(
         None, description="technology content by country (default: all its own country's)")
-    lead_time: Annotated[int, Field(ge=1, le=520)] | None = Field(
+    lead_time: Annotated[Whole, Field(ge=1, le=520)] | None = Field(
         None, description="steps from order to delivery (default: 4 weeks)")
 
 
@@ -93,9 +111,10 @@ class Firm(Frozen):
 class Event(BaseModel):
     """`{id, at, by, move, target, **parameters}`; parameters are checked against the move."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True, allow_inf_nan=False)
     id: str | None = Field(None, description="name for paths (`events.<id>.at`); unique")
-    at: int | dt.date = Field(description="step (0-based) or date when the move takes effect")
+    at: Annotated[Whole, Field(ge=0, le=MAX_STEPS)] | dt.date = Field(
+        description="step (0-based) or date when the move takes effect")
     by: str = Field(description="the country or firm making the move")
     move: str = Field(
         description="a move of the registry (see Moves); its parameters follow as further keys")
@@ -121,9 +140,9 @@ class Parameter(Frozen):
 class ModelOptions(Frozen):
     """Behavioural constants; defaults and sources are in docs/model.md."""
 
-    lead_time_days: Positive = Field(
+    lead_time_days: Days = Field(
         28.0, description="default supplier lead time, in days")
-    build_lag_days: Positive = Field(
+    build_lag_days: Days = Field(
         91.0, description="how long orders must exceed an emerging supplier's "
                           "capacity before it grows, in days")
     fixed_cost_share: Share = Field(
@@ -138,21 +157,21 @@ class ModelOptions(Frozen):
         0.25, description="share of the stock gap closed per step (α)")
     supply_line_weight: Share = Field(
         0.5, description="weight of the supply-line gap in orders (β)")
-    sourcing_sensitivity: NonNeg = Field(
+    sourcing_sensitivity: Sensitivity = Field(
         10.0, description="how strongly firms prefer cheaper sources")
-    choice_sensitivity: NonNeg = Field(
+    choice_sensitivity: Sensitivity = Field(
         4.0, description="buyers' logit price sensitivity (λ)")
     price_adjustment: Share = Field(
         0.2, description="share of the gap to the target price closed per step")
-    scarcity_markup: NonNeg = Field(
+    scarcity_markup: Sensitivity = Field(
         0.5, description="price markup per unit of unserved demand (μ)")
-    holding_cost_per_year: NonNeg = Field(
+    holding_cost_per_year: Sensitivity = Field(
         0.2, description="cost of holding stock, share of its value per year")
     obsolescence_per_year: Share = Field(
         0.1, description="share of stock written off per year")
-    risk_half_life_days: Positive = Field(
+    risk_half_life_days: LongDays = Field(
         365.0, description="half-life of perceived risk when nothing follows")
-    risk_shield_days: Positive = Field(
+    risk_shield_days: LongDays = Field(
         182.0, description="stock cover, in days, that halves the hazard priced into "
                            "the share price (a stockpile shields the firm)")
     loss_given_listing: Share = Field(
@@ -169,18 +188,20 @@ class Scenario(Frozen):
     description: str = Field("", description="Markdown shown to players")
     sources: list[str] = Field(default_factory=list, description="citations for the scenario")
     calendar: Calendar = Field(description="the date of step 0 and the length of a step")
-    steps: Annotated[int, Field(ge=1, le=100_000)] = Field(
+    steps: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] = Field(
         description="horizon: number of steps a run lasts")
-    turn: Annotated[int, Field(ge=1)] | None = Field(None, description="steps per player turn")
-    seed: Annotated[int, Field(ge=0)] = Field(
+    turn: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] | None = Field(
+        None, description="steps per player turn")
+    seed: Annotated[Whole, Field(ge=0, le=2**63 - 1)] = Field(
         0, description="default random seed (runs may override it)")
-    regions: list[str] = Field(description="market regions; every `region:` names one")
+    regions: list[str] = Field(min_length=1,
+        description="market regions; every `region:` names one")
     countries: dict[str, Country] = Field(
-        description="governments by name; every `country:` names one")
-    products: dict[str, Product] = Field(description="final goods by name")
-    components: dict[str, Component] = Field(description="inputs by name")
-    suppliers: dict[str, Supplier] = Field(description="component makers by name")
-    firms: dict[str, Firm] = Field(description="final-good makers by name")
+        min_length=1, description="governments by name; every `country:` names one")
+    products: dict[str, Product] = Field(min_length=1, description="final goods by name")
+    components: dict[str, Component] = Field(min_length=1, description="inputs by name")
+    suppliers: dict[str, Supplier] = Field(min_length=1, description="component makers by name")
+    firms: dict[str, Firm] = Field(min_length=1, description="final-good makers by name")
     events: list[Event] = Field(
         default_factory=list,
         description="the policy timeline: moves at given steps or dates")
@@ -191,7 +212,8 @@ class Scenario(Frozen):
     model: ModelOptions = Field(
         default_factory=ModelOptions, description="behavioural constants (docs/model.md)")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, strict=True,
+                              allow_inf_nan=False)
     _text: str = PrivateAttr("")
 
     @property

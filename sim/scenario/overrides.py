@@ -55,6 +55,9 @@ def walk(doc: Any, path: str) -> Walked:
     loc: Loc = ()
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        if isinstance(node, list) and loc != ("events",):
+            return Walked(None, part, loc, f"{_display(loc)}: a list of values; only events "
+                                           "are addressed by id")
         if isinstance(node, list):  # events are addressed by id
             match = [j for j, e in enumerate(node) if isinstance(e, dict) and e.get("id") == part]
             if not match:
