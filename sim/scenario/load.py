@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, ScenarioError
 from sim.scenario import yamlio
 from sim.scenario.models import Scenario
-from sim.scenario.overrides import _display, _position, apply_overrides
+from sim.scenario.overrides import apply_overrides, display_loc, position
 
 MAX_CELLS = 5_000_000
 """The most values one run may record (steps × entities × metrics): about 40 MB of series,
@@ -90,7 +90,7 @@ def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positio
     problems = []
     for loc, msgs in messages.items():
         text = msgs[0] + "".join("; or " + m.removeprefix("Input should be ") for m in msgs[1:])
-        problems.append(Problem(*_position(positions, loc), _display(loc), text, file))
+        problems.append(Problem(*position(positions, loc), display_loc(loc), text, file))
     return problems
 
 
@@ -108,12 +108,12 @@ def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scena
     except ValidationError as exc:
         problems += _pydantic_problems(exc, doc, positions, file)
     for loc, msg in check_references(doc):
-        line, col = _position(positions, loc)
-        problems.append(Problem(line, col, _display(loc), msg, file))
+        line, col = position(positions, loc)
+        problems.append(Problem(line, col, display_loc(loc), msg, file))
     if scenario is not None and not problems:
         size = size_problem(scenario)
         if size:
-            problems.append(Problem(*_position(positions, ("steps",)), "steps", size, file))
+            problems.append(Problem(*position(positions, ("steps",)), "steps", size, file))
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario

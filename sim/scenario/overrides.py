@@ -17,14 +17,16 @@ from sim.scenario import yamlio
 Loc = tuple[Any, ...]
 
 
-def _display(loc: Loc) -> str:
+def display_loc(loc: Loc) -> str:
+    """A document location as a dotted key path (``firms.ZTE.bom``, list items ``[2]``)."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _position(positions: yamlio.Positions, loc: Loc) -> tuple[int, int]:
+def position(positions: yamlio.Positions, loc: Loc) -> tuple[int, int]:
+    """Line and column of ``loc`` in the file, or of its nearest enclosing node."""
     for n in range(len(loc), -1, -1):
         if loc[:n] in positions:
             return positions[loc[:n]]
@@ -56,7 +58,7 @@ def walk(doc: Any, path: str) -> Walked:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list) and loc != ("events",):
-            return Walked(None, part, loc, f"{_display(loc)}: a list of values; only events "
+            return Walked(None, part, loc, f"{display_loc(loc)}: a list of values; only events "
                                            "are addressed by id")
         if isinstance(node, list):  # events are addressed by id
             match = [j for j, e in enumerate(node) if isinstance(e, dict) and e.get("id") == part]
@@ -70,7 +72,7 @@ def walk(doc: Any, path: str) -> Walked:
             node = node[match[0]]
             continue
         if not isinstance(node, dict):
-            return Walked(None, part, loc, f"{_display(loc)!r} has no keys")
+            return Walked(None, part, loc, f"{display_loc(loc)!r} has no keys")
         if last:
             return Walked(node, part, loc)
         if part not in node:
@@ -93,7 +95,7 @@ def set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
     """Set ``path`` in a parsed document; raise a located ScenarioError if it cannot be."""
     w = walk(doc, path)
     if w.parent is None:
-        raise ScenarioError([Problem(*_position(positions, w.loc), path, str(w.problem), file)])
+        raise ScenarioError([Problem(*position(positions, w.loc), path, str(w.problem), file)])
     w.parent[w.key] = value
 
 

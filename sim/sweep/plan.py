@@ -33,6 +33,7 @@ from sim.scenario import (
     validate_document,
     yamlio,
 )
+from sim.scenario.overrides import position
 from sim.sweep.design import DESIGNS, Factor, check_design, make_design
 
 
@@ -269,8 +270,7 @@ def load_plan_file(path: str | Path) -> PlanFile:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if isinstance(p, int | str) and p not in (
                 "str", "list[any]"))
-            line, col = next((positions[loc[:n]] for n in range(len(loc), -1, -1)
-                              if loc[:n] in positions), (1, 1))
+            line, col = position(positions, loc)
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(loc[-1]), list(PlanFile.model_fields), 1)
