@@ -20,6 +20,7 @@ run, so a noisy machine moves all of them together.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import resource
 import subprocess
@@ -57,7 +58,7 @@ def synthetic_world(firms: int, steps: int, seed: int = 0) -> Scenario:
             "strategy": {"name": "stockpile_on_risk", "threshold": 0.3, "cover": 12}}
     doc = {
         "schema": "chokepoint/1", "name": f"synthetic {firms}",
-        "calendar": {"start": "2020-01-06", "step": "week"}, "steps": steps, "seed": seed,
+        "calendar": {"start": dt.date(2020, 1, 6), "step": "week"}, "steps": steps, "seed": seed,
         "regions": ["US", "CN", "EU", "ROW"],
         "countries": {"US": {"region": "US"}, "EU": {"region": "EU"}, "JP": {"region": "ROW"},
                       "CN": {"region": "CN", "strategy": {"name": "tit_for_tat", "delay": 4}}},

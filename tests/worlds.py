@@ -14,6 +14,7 @@ apple–s_us, apple–s_tw, apple–k_cn, huawei–s_us, huawei–s_cn, huawei�
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sim.scenario import Scenario, validate_document
@@ -31,7 +32,7 @@ def tiny_document(noise: float = 0.0, events: list[dict[str, Any]] | None = None
     """The tiny world's scenario document; ``model`` overrides behavioural constants."""
     return {
         "schema": "chokepoint/1", "name": "tiny",
-        "calendar": {"start": "2020-01-06", "step": "week"}, "steps": steps, "seed": 7,
+        "calendar": {"start": dt.date(2020, 1, 6), "step": "week"}, "steps": steps, "seed": 7,
         "regions": ["US", "ASIA"],
         "countries": {"US": {"region": "US"}, "CN": {"region": "ASIA"},
                       "TW": {"region": "ASIA"}},
