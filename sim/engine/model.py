@@ -62,19 +62,26 @@ class TradeModel(mesa.Model):
         super().__init__(rng=spec.seed if rng is None else rng)
         self.spec = spec  # Mesa keeps `self.scenario` for its own Scenario class
         self.horizon = spec.steps if steps is None else int(steps)
+        self.players = frozenset(players)
         self.world = w = compile_world(spec)
         self.policy = PolicyState(w)
         self.links = Links(w, w.sources, spec.model.sourcing_sensitivity)
         self.state = State.initial(spec, w, self.links)
         self.step_index = 0
-        self.players = frozenset(players)
         self.log: list[LoggedMove] = []
         self.news: list[tuple[int, str]] = []
         self.pending: list[MoveCall] = []
         self.events: dict[int, list[MoveCall]] = defaultdict(list)
+        # a human-played actor's scripted events are the historical record, shown as hints,
+        # never moves made for the player
+        self.hints: list[tuple[int, str]] = []
         for e in spec.events:
-            self.events[spec.step_of(e.at)].append(
-                MoveCall(e.by, e.move, e.target, e.values, source="event", event_id=e.id))
+            call = MoveCall(e.by, e.move, e.target, e.values, source="event", event_id=e.id)
+            if e.by in self.players:
+                self.hints.append((spec.step_of(e.at), _hint(call, e.at)))
+            else:
+                self.events[spec.step_of(e.at)].append(call)
+        self.hints.sort()
         self._make_agents()
         self.recorder = Recorder(self)
         self.datacollector = mesa.DataCollector(model_reporters=headline_reporters())
@@ -219,6 +226,15 @@ class TradeModel(mesa.Model):
         """Phase 8: every metric into the recorder; headline figures into the datacollector."""
         self.recorder.record(self.step_index)
         self.datacollector.collect(self)
+
+
+def _hint(call: MoveCall, when: Any) -> str:
+    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"."""
+    text = f"in history, {call.actor} made {call.move.replace('_', ' ')}"
+    text += f" on {call.target}" if call.target else ""
+    text += f" on {when.isoformat() if hasattr(when, 'isoformat') else when}"
+    params = ", ".join(f"{k} {v}" for k, v in call.params.items())
+    return text + (f" ({params})" if params else "")
 
 
 def _strategy(spec: Any, default: str):
