@@ -24,7 +24,7 @@ from sim.engine.policy import PolicyState
 from sim.engine.state import State
 from sim.engine.world import compile_world
 from sim.errors import MoveError
-from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
+from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move, feasibility
 from sim.rules.strategies import STRATEGIES
 from sim.scenario import Scenario, load_scenario
 
@@ -108,7 +108,8 @@ class TradeModel(mesa.Model):
 
         Raises:
             MoveError: the actor is not played here, or the move is not one it may make, or a
-                target or parameter is wrong (checked now, so a form can say why at once).
+                target or parameter is wrong, or the current state refuses it (delisting a firm
+                that is not listed): checked now, so a form can say why at once.
         """
         if call.actor not in self.players:
             raise MoveError(f"{call.actor!r} is not played by a human in this game")
@@ -116,7 +117,9 @@ class TradeModel(mesa.Model):
         if role is not None and call.move not in role.moves:
             raise MoveError(f"{call.actor} may not make {call.move!r} "
                             f"(allowed: {', '.join(role.moves)})")
-        check_move(self.world, call)
+        reason = feasibility(self, call)
+        if reason is not None:
+            raise MoveError(reason)
         self.pending.append(call)
 
     def make_move(self, call: MoveCall) -> LoggedMove | None:

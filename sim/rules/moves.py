@@ -64,6 +64,11 @@ class Move:
         """Change the restriction state; return one sentence of news."""
         raise NotImplementedError
 
+    def feasible(self, model: TradeModel, actor: int, target: tuple[str, int] | None,
+                 params: dict[str, Any]) -> None:
+        """Raise MoveError with the reason when the move cannot take effect in the current
+        state (checked without changing it); ``apply`` runs the same check."""
+
 
 MOVES: dict[str, Move] = {}
 
@@ -138,6 +143,18 @@ def check_move(world: World, call: MoveCall) -> CheckedMove:
     if problems:
         raise MoveError("; ".join(f"{k}: {msg}" for k, msg in problems))
     return CheckedMove(actor[0], actor[1], target, values)
+
+
+def feasibility(model: TradeModel, call: MoveCall) -> str | None:
+    """Why ``call`` cannot take effect now against the model's current state (its target or
+    parameters wrong, or the state refusing it: delisting a firm that is not listed), or None
+    when it can. Changes nothing, so forms can offer only feasible targets."""
+    try:
+        checked = check_move(model.world, call)
+        MOVES[call.move].feasible(model, checked.actor, checked.target, checked.params)
+    except MoveError as exc:
+        return str(exc)
+    return None
 
 
 def apply_move(model: TradeModel, call: MoveCall, checked: CheckedMove | None = None) -> str:
@@ -232,10 +249,14 @@ class Delist(Move):
     actor = "government"
     targets = ("firm",)
 
-    def apply(self, model, actor, target, params):
+    def feasible(self, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
         if not p.listed[actor, f]:
             raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+
+    def apply(self, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        self.feasible(model, actor, target, params)
         p.listed[actor, f] = False
         p.general_license_until[actor, f] = 0
         return f"{w.countries[actor]} takes {w.firms[f]} off its entity list."
@@ -257,10 +278,14 @@ class GeneralLicense(Move):
         Param("steps", "int", 13, "how many steps the licence lasts", 1, 10_000),
     )
 
-    def apply(self, model, actor, target, params):
+    def feasible(self, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
         if not p.listed[actor, f]:
             raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+
+    def apply(self, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        self.feasible(model, actor, target, params)
         p.general_license_share[actor, f] = params["share"]
         p.general_license_until[actor, f] = model.step_index + params["steps"]
         return (f"{w.countries[actor]} grants {w.firms[f]} a general licence for "
@@ -397,6 +422,11 @@ class Stockpile(Move):
     target_optional = True
     params = (Param("cover", "float", 26.0, "target stock, in steps of use", 0.0, 520.0),)
 
+    def feasible(self, model, actor, target, params):
+        w = model.world
+        if target is not None and w.bom[actor, target[1]] <= 0:
+            raise MoveError(f"{w.firms[actor]} does not use {w.components[target[1]]}")
+
     def apply(self, model, actor, target, params):
         w = model.world
         used = w.bom[actor] > 0
@@ -425,7 +455,7 @@ class Qualify(Move):
     targets = ("supplier",)
     params = (Param("lag", "int", 13, "steps until the supplier is qualified", 0, 10_000),)
 
-    def apply(self, model, actor, target, params):
+    def feasible(self, model, actor, target, params):
         s, w = target[1], model.world
         c = w.supplier_component[s]
         if w.bom[actor, c] <= 0:
@@ -433,6 +463,11 @@ class Qualify(Move):
         if model.links.has(actor, s) or model.policy.qualifying(actor, s):
             raise MoveError(f"{w.suppliers[s]} is already a source of {w.firms[actor]} "
                             "or being qualified")
+
+    def apply(self, model, actor, target, params):
+        s, w = target[1], model.world
+        c = w.supplier_component[s]
+        self.feasible(model, actor, target, params)
         model.policy.pending_sources.append((model.step_index + params["lag"], actor, s))
         return (f"{w.firms[actor]} starts qualifying {w.suppliers[s]} for "
                 f"{w.components[c]} ({params['lag']} steps).")
