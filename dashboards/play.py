@@ -247,12 +247,19 @@ def GameView(game: Game, on_reset, on_quit):
                     MovePanel(game, lambda text: set_notice((game.step_index, text)), tick)
                     if notice[1] and notice[0] == game.step_index:
                         solara.Success(notice[1], classes=["move-ok"])
-                    for call in game.queued:
-                        solara.Text(f"queued: {call.move.replace('_', ' ')} {call.target or ''}")
+                    for k, call in enumerate(game.queued):
+                        with solara.Row(style={"align-items": "center"}):
+                            solara.Text(f"queued: {call.move.replace('_', ' ')} "
+                                        f"{call.target or ''}", classes=["queued"])
+                            solara.Button("Cancel", text=True, classes=["cancel-move"],
+                                          on_click=lambda k=k: (game.cancel(k),
+                                                                set_notice((0, "")),
+                                                                set_tick(lambda t: t + 1)))
+                Hints(game)
             Timeline(game, tick)
             NewsFeed(game, tick)
         with solara.Column():
-            if game.finished:
+            if game.finished or game.reference is not None:
                 ScoreCard(game, book, overlay, tick)
             solara.ToggleButtonsSingle(value=tab, values=list(TABS), on_value=set_tab,
                                        classes=["chart-tabs"])
@@ -314,6 +321,18 @@ def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
 
 
 @solara.component
+def Hints(game: Game):
+    """The role's own scripted events: what really happened, as hints, never made for you."""
+    hints = game.hints()
+    if not hints:
+        return
+    with solara.Card(title="In history", subtitle="what your role really did (not played "
+                     "for you)", classes=["hints"]):
+        for _, text in hints:
+            solara.Text(text, classes=["hint"], style={"display": "block"})
+
+
+@solara.component
 def Timeline(game: Game, tick: int):
     """Scheduled events still to come (``tick`` re-renders it after each advance)."""
     events = game.timeline()
@@ -344,10 +363,29 @@ def NewsFeed(game: Game, tick: int):
 def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
     rows = game.score_card()
     name = Path(game.scenario.name.replace(" ", "_")).name.lower()
-    with solara.Card(title="Score card", subtitle="your run against the no-policy baseline",
-                     classes=["score-card"]):
-        table = "| measure | your run | baseline | difference |\n|---|---:|---:|---:|\n"
-        table += "".join(f"| {m} | {a:.3f} | {b:.3f} | {a - b:+.3f} |\n" for m, a, b in rows)
+    score = game.player_score()
+    subtitle = ("your run against doing nothing (the same scenario and seed, your role making "
+                "no move) and the no-policy baseline" if game.reference is not None
+                else "each government against the no-policy baseline")
+    with solara.Card(title="Score card", subtitle=subtitle, classes=["score-card"]):
+        weights = game.weights()
+        if weights:
+            Prose("**Your score weighs:** " + ", ".join(
+                f"{k} {w:.2f}" for k, w in weights.items() if w > 0)
+                + (f" · **your score so far: {score:+.3f}** (doing nothing = 0)"
+                   if score is not None else ""))
+        if game.finished:
+            for sentence in game.result():
+                solara.Text(sentence, classes=["result"], style={"display": "block",
+                                                                "font-weight": "bold"})
+        table = ("| measure | your run | doing nothing | no-policy baseline | vs doing nothing |"
+                 "\n|---|---:|---:|---:|---:|\n")
+
+        def cell(x: float | None) -> str:
+            return "–" if x is None else f"{x:.3f}"
+
+        table += "".join(f"| {m} | {a:.3f} | {cell(r)} | {b:.3f} | "
+                         f"{'–' if r is None else f'{a - r:+.3f}'} |\n" for m, a, r, b in rows)
         Prose(table)
         with solara.Row(style={"flex-wrap": "wrap"}):
             solara.FileDownload(game.csv_bytes, filename=f"{name}_seed{game.seed}.csv",

@@ -71,13 +71,43 @@ def test_timeline_lists_upcoming_events_only(scenario):
     assert "US entity list Hikvision" in game.timeline()[0][1]
 
 
-def test_score_card_compares_with_baseline(scenario):
+def test_score_card_compares_with_doing_nothing_and_baseline(scenario):
     game = Game(scenario, "US")
     game.step(scenario.steps)
-    card = dict((m, (a, b)) for m, a, b in game.score_card())
-    assert set(card) == {f"US {m} (mean)" for m in
-                         ("score", "security", "industry", "consumers", "escalation")}
-    assert card["US security (mean)"][0] > card["US security (mean)"][1]
+    card = {m: (a, r, b) for m, a, r, b in game.score_card()}
+    assert set(card) == {"US score (mean)"} | {
+        f"US {m} (mean, weight {w:.2f})" for m, w in
+        (("security", 0.5), ("industry", 0.3), ("consumers", 0.2), ("escalation", 0.0))}
+    assert all(a == r for a, r, _ in card.values())  # no move: the same as doing nothing
+    assert game.weights()["escalation"] == 0.0
+    assert game.result()[0].startswith("US did the same as doing nothing")
+
+
+@pytest.mark.parametrize("role", ["US", "CN", "Hikvision"])
+def test_doing_nothing_scores_zero_by_construction(scenario, role):
+    game = Game(scenario, role, seed=5)
+    game.step(40)
+    assert game.player_score() == 0.0
+
+
+def test_a_known_good_move_scores_above_doing_nothing(scenario):
+    game = Game(scenario, "US")
+    game.submit("entity_list", "Hikvision", {})
+    game.step(60)
+    assert game.player_score() > 0.05
+    assert game.hints() and all(s >= 0 for s, _ in game.hints())
+
+
+def test_an_impossible_move_is_refused_before_step_and_moves_cancel(scenario):
+    game = Game(scenario, "US")
+    with pytest.raises(MoveError, match="not on US's entity list"):
+        game.submit("delist", "Hikvision", {})
+    assert target_choices(game, "delist") == [] and game.queued == []
+    game.submit("entity_list", "Hikvision", {})
+    game.cancel(0)
+    assert game.queued == [] and game.model.pending == []
+    game.step(2)
+    assert not game.model.log
 
 
 def test_domestic_substitutes_are_the_target_countrys_suppliers(scenario):
@@ -113,7 +143,11 @@ def test_move_targets_are_filtered_by_kind(scenario):
     game = Game(scenario, "Hikvision")
     assert target_choices(game, "stockpile") == [NO_TARGET, "soc", "fpga", "sensor"]
     assert target_choices(Game(scenario, "US"), "tariff") == ["CN", "EU", "KR", "JP"]
-    assert set(target_choices(game, "qualify")) == set(scenario.suppliers)
+    sources = {game.model.world.suppliers[s] for f, s in game.model.links._pairs
+               if game.model.world.firms[f] == "Hikvision"}
+    assert set(target_choices(game, "qualify")) == set(scenario.suppliers) - sources
+    # in this scenario Hikvision already sources every supplier: nothing left to qualify
+    assert target_choices(game, "qualify") == []
 
 
 def test_sliders_read_the_scenario_and_override_only_moved_values(scenario):
@@ -207,3 +241,12 @@ def test_playing_keeps_to_the_chosen_speed(rate, elapsed, done, due):
     from dashboards.play import steps_due
 
     assert steps_due(rate, elapsed, done) == due
+
+
+def test_players_own_scripted_events_are_hints_not_moves():
+    scenario = load_scenario(Path("scenarios/hikvision_2019.yaml"))
+    played = TradeModel(scenario=scenario, players=("US",)).run()
+    assert not [e for e in played.log if e.call.actor == "US"]
+    assert any("Hikvision on 2019-10-07" in text for _, text in played.hints)
+    scripted = TradeModel(scenario=scenario).run()
+    assert [e for e in scripted.log if e.call.actor == "US"] and not scripted.hints
