@@ -391,6 +391,6 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
             solara.FileDownload(game.csv_bytes, filename=f"{name}_seed{game.seed}.csv",
                                 label="Download the run (CSV)", mime_type="text/csv")
             for key in CHARTS:
-                solara.FileDownload(lambda key=key: book.png(key, overlay)[0],
+                solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",
                                     mime_type="image/png")

@@ -250,3 +250,28 @@ def test_players_own_scripted_events_are_hints_not_moves():
     assert any("Hikvision on 2019-10-07" in text for _, text in played.hints)
     scripted = TradeModel(scenario=scenario).run()
     assert [e for e in scripted.log if e.call.actor == "US"] and not scripted.hints
+
+
+def test_y_axis_refits_after_a_flat_start(scenario):
+    game = Game(scenario, "US")
+    game.submit("entity_list", "Hikvision", {})
+    book = ChartBook(game)
+    game.step(1)
+    book.png("share-price", overlay=True)  # first drawn flat (every price at 100)
+    game.step(80)
+    book.png("share-price", overlay=True)
+    canvas = book.canvases["share-price"]
+    ax = canvas.ax
+    lo, hi = ax.get_ylim()
+    values = [y for line in canvas.lines + canvas.base for y in line.get_ydata()]
+    assert lo <= min(values) and hi >= max(values) and max(values) - min(values) > 10
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().x0 > ax.bbox.x1 - 1  # beside
+
+
+def test_png_export_is_print_resolution(scenario):
+    game = Game(scenario, "US")
+    game.step(5)
+    png = ChartBook(game).print_png("profit", overlay=True)
+    width = int.from_bytes(png[16:20], "big")
+    assert png[:4] == b"\x89PNG" and width >= 1800
