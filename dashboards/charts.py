@@ -219,7 +219,8 @@ class ChartBook:
         fig = canvas.fig
         fig.clear()
         ax = canvas.ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.11, right=(0.74 if len(series) <= 14 else 0.56) if series else 0.98, top=0.9, bottom=0.15)
+        right = (0.74 if len(series) <= 14 else 0.56) if series else 0.98
+        fig.subplots_adjust(left=0.11, right=right, top=0.9, bottom=0.15)
         scenario = self.game.scenario
         ax.set_title(spec.title + (" — dotted: no-policy baseline" if overlay else ""),
                      fontsize=8.5, loc="left")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.csv as pacsv
+import yaml
 
 from sim import MoveCall, Scenario, TradeModel
 from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
@@ -329,6 +331,24 @@ class Game:
         """The role's own historical moves (not made for the player): (step, text)."""
         return list(self.model.hints)
 
+    def replay_zip(self) -> bytes:
+        """The run with its moves: ``replay.yaml`` (:func:`replay_scenario`), ``run.csv`` and a
+        README with the command that replays the YAML to the same CSV."""
+        name = "replay.yaml"
+        cmd = (f"chokepoint run {name} --seed {self.seed} --steps {self.step_index} "
+               "--out replayed.csv")
+        with self.lock:
+            text = yaml.safe_dump(replay_scenario(self), sort_keys=False, allow_unicode=True)
+            csv = self.csv_bytes()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(name, text)
+            z.writestr("run.csv", csv)
+            z.writestr("README.txt", f"{self.scenario.name}, played as {self.role}, seed "
+                       f"{self.seed}, {self.step_index} steps.\nReplay: {cmd}\n"
+                       "replayed.csv then equals run.csv.\n")
+        return buf.getvalue()
+
     def csv_bytes(self) -> bytes:
         """The run so far as CSV, exactly as ``chokepoint run --out F.csv`` writes it."""
         with self.lock:
@@ -336,6 +356,30 @@ class Game:
         buf = io.BytesIO()
         pacsv.write_csv(table, buf)
         return buf.getvalue()
+
+
+def replay_scenario(game: Game) -> dict[str, Any]:
+    """The game as a scenario document that ``chokepoint run`` replays to the same CSV: the
+    role's scripted events replaced by the moves the player made (each at the step it took
+    effect) and the role's strategy switched off, as in the game."""
+    doc = game.scenario.model_dump(mode="json", exclude_none=True)
+    if game.role == OBSERVE:
+        return doc
+    doc["events"] = [e for e in doc.get("events", []) if e["by"] != game.role]
+    doc.pop("parameters", None)  # sliders may name the removed events; the values are applied
+    for entry in game.model.log:
+        if entry.call.actor == game.role and entry.call.source == "player":
+            doc["events"].append({"at": entry.step, "by": game.role, "move": entry.call.move,
+                                  **({"target": entry.call.target} if entry.call.target
+                                     else {}), **entry.call.params})
+    for kind in ("countries", "firms"):
+        if game.role in doc.get(kind, {}):
+            doc[kind][game.role].pop("strategy", None)
+            if kind == "countries":
+                doc[kind][game.role]["strategy"] = {"name": "scripted"}
+            else:
+                doc[kind][game.role]["strategy"] = {"name": "passive"}
+    return doc
 
 
 def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:

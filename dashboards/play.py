@@ -390,6 +390,10 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
         with solara.Row(style={"flex-wrap": "wrap"}):
             solara.FileDownload(game.csv_bytes, filename=f"{name}_seed{game.seed}.csv",
                                 label="Download the run (CSV)", mime_type="text/csv")
+            if game.role != OBSERVE:
+                solara.FileDownload(game.replay_zip, filename=f"{name}_{game.role}_replay.zip",
+                                    label="Download the game with your moves (ZIP: replay "
+                                    "with chokepoint run)", mime_type="application/zip")
             for key in CHARTS:
                 solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",

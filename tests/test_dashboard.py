@@ -275,3 +275,21 @@ def test_png_export_is_print_resolution(scenario):
     png = ChartBook(game).print_png("profit", overlay=True)
     width = int.from_bytes(png[16:20], "big")
     assert png[:4] == b"\x89PNG" and width >= 1800
+
+
+def test_the_downloaded_game_replays_to_the_same_csv(scenario, tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    game = Game(scenario, "US", seed=7)
+    game.submit("entity_list", "Hikvision", {})
+    game.step(12)
+    game.submit("tariff", "CN", {})
+    game.step(18)
+    with zipfile.ZipFile(io.BytesIO(game.replay_zip())) as z:
+        z.extractall(tmp_path)
+    out = tmp_path / "replayed.csv"
+    subprocess.run([sys.executable, "-m", "sim.cli", "run", str(tmp_path / "replay.yaml"),
+                    "--seed", "7", "--steps", "30", "--out", str(out)], check=True)
+    assert out.read_bytes() == (tmp_path / "run.csv").read_bytes() == game.csv_bytes()
