@@ -184,18 +184,34 @@ class Game:
                                   "effect"))
         return items
 
+    def _upcoming(self) -> list[tuple[int, MoveCall]]:
+        return [(step, call) for step in sorted(self.model.events) if step >= self.step_index
+                for call in self.model.events[step]]
+
+    def _public(self, call: MoveCall) -> bool:
+        """An observer sees every scheduled move; a player sees others' announcements, and
+        the moves against a target once it has been announced (it took effect)."""
+        if self.role == OBSERVE or call.move == "announce":
+            return True
+        return any(e.call.move == "announce" and e.call.target == call.target
+                   for e in self.model.log)
+
     def timeline(self) -> list[tuple[int, str]]:
-        """Scheduled events from now on: (step, "Week 39 (2019-10-07): US entity list ...")."""
+        """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):
+        US entity list ...")."""
         out = []
-        for step in sorted(self.model.events):
-            if step < self.step_index:
+        for step, call in self._upcoming():
+            if not self._public(call):
                 continue
-            for call in self.model.events[step]:
-                params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-                text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
-                text += f" {call.target}" if call.target else ""
-                out.append((step, text + (f" ({params})" if params else "")))
+            params = ", ".join(f"{k} {v}" for k, v in call.params.items())
+            text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
+            text += f" {call.target}" if call.target else ""
+            out.append((step, text + (f" ({params})" if params else "")))
         return out
+
+    def hidden_moves(self) -> int:
+        """How many scheduled moves of others the role cannot see yet."""
+        return sum(not self._public(call) for _, call in self._upcoming())
 
     def markers(self) -> list[tuple[int, str]]:
         """(step, label) for chart markers: the moves that took effect, one entry per step."""

@@ -293,3 +293,12 @@ def test_the_downloaded_game_replays_to_the_same_csv(scenario, tmp_path):
     subprocess.run([sys.executable, "-m", "sim.cli", "run", str(tmp_path / "replay.yaml"),
                     "--seed", "7", "--steps", "30", "--out", str(out)], check=True)
     assert out.read_bytes() == (tmp_path / "run.csv").read_bytes() == game.csv_bytes()
+
+
+def test_others_future_moves_are_hidden_until_announced(scenario):
+    game = Game(scenario, "Hikvision")
+    assert len(game.timeline()) == 1 and "US announce Hikvision" in game.timeline()[0][1]
+    assert game.hidden_moves() == 2
+    game.step(20)  # the announcement about Hikvision took effect: its listing is now public
+    assert any("entity list Hikvision" in t for _, t in game.timeline())
+    assert game.hidden_moves() == 1  # Dahua's listing was never announced
