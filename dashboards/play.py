@@ -31,7 +31,10 @@ NEWS_SHOWN = 200
 CSS = """
 :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
 .game-columns { display: flex; flex-wrap: wrap; gap: 12px; }
-.game-columns > .side { flex: 1 1 340px; min-width: 0; max-width: 100%; }
+.game-columns > .side { flex: 1 1 340px; min-width: 0; max-width: 100%;
+  display: flex; flex-direction: column; gap: 8px; }
+@media (min-width: 1000px) { .side > .news-card { order: -1; }
+  .side > .news-card .news-feed { max-height: 180px !important; } }
 .game-columns > .main { flex: 3 1 560px; min-width: 0; max-width: 100%; }
 img.chart { max-width: 100%; }
 @media (max-width: 700px) { img.chart { width: 100% !important; min-width: 0 !important; } }
@@ -327,8 +330,8 @@ def ConfirmReset(game: Game, on_reset: Callable[[], None]):
         solara.Button("Reset", classes=["reset-button"],
                       on_click=lambda: on_reset() if game.step_index == 0 else set_asking(True))
         return
-    solara.Text(f"Start this game again and lose {game.step_index} steps?",
-                attributes={"role": "alert"})
+    solara.v.Html(tag="span", attributes={"role": "alert"}, class_="reset-question",
+                  children=[f"Start this game again and lose {game.step_index} steps?"])
     solara.Button("Yes, reset", color="error", classes=["reset-confirm"], on_click=on_reset)
     solara.Button("Keep playing", text=True, on_click=lambda: set_asking(False))
 
@@ -380,7 +383,8 @@ def NewsFeed(game: Game, tick: int):
     items = game.news()[::-1]
     if mine and game.role != OBSERVE:
         items = [i for i in items if game.role in i.text]
-    with solara.Card(title="News", subtitle=f"latest first · {len(items)} items"):
+    with solara.Card(title="News", subtitle=f"latest first · {len(items)} items",
+                     classes=["news-card"]):
         if game.role != OBSERVE:
             solara.Checkbox(label=f"Only news about {game.role}", value=mine,
                             on_value=set_mine)
