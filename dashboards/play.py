@@ -438,7 +438,7 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
                 solara.FileDownload(game.replay_zip, filename=f"{name}_{game.role}_replay.zip",
                                     label="Download the game with your moves (ZIP: replay "
                                     "with chokepoint run)", mime_type="application/zip")
-            for key in CHARTS:
+            for key in CHARTS if game.finished else ():  # print-resolution PNGs at the end
                 solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",
                                     mime_type="image/png")
