@@ -53,7 +53,7 @@ def start(page: Page, url: str, role: str, seed: int | None = None) -> None:
 def play_to_end(page: Page, horizon: int) -> None:
     uncheck(page, "Pause at the end of each turn")
     choose(page, "Speed", "as fast as possible")
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     expect(page.locator("#chart-market-price")).to_have_attribute(
         "data-step", str(horizon), timeout=TIMEOUT)
     expect(page.locator(".score-card")).to_be_visible(timeout=TIMEOUT)
