@@ -156,6 +156,7 @@ class Game:
                  for step, text in self.model.news]
         for effects in self._effects.values():
             items += effects
+        items = list(dict.fromkeys(items))  # each line once (NewsItem is frozen: hashable)
         return sorted(items, key=lambda i: (i.step, i.kind == "effect"))
 
     def _turn_effects(self, end: int) -> list[NewsItem]:
@@ -175,13 +176,14 @@ class Game:
                 if abs(gap - self._gaps.get(name, 0.0)) >= EFFECT_THRESHOLD:
                     rows.append((abs(gap), name, gap))
         rows.sort(reverse=True)
+        cause = self._cause(end)
         items = []
         for _, name, gap in rows[:MAX_EFFECTS]:
             self._gaps[name] = gap
             text = (f"{name} loses {-gap:.0%} of its sales against" if gap < 0 else
                     f"{name}'s sales are {gap:.0%} above")
-            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn",
-                                  "effect"))
+            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn"
+                                  + cause, "effect"))
         return items
 
     def _upcoming(self) -> list[tuple[int, MoveCall]]:
@@ -195,6 +197,18 @@ class Game:
             return True
         return any(e.call.move == "announce" and e.call.target == call.target
                    for e in self.model.log)
+
+    def _cause(self, end: int) -> str:
+        """", since US entity list Hikvision (week 0)": the latest two restricting moves so far
+        (the no-policy baseline differs from the run by the policy moves)."""
+        moves = [e for e in self.model.log if e.step < end and e.hostile]
+        if not moves:
+            return ""
+        unit = self.scenario.calendar.step
+        last = [f"{e.call.actor} {e.call.move.replace('_', ' ')}"
+                + (f" {e.call.target}" if e.call.target else "") + f" ({unit} {e.step})"
+                for e in moves[-2:]]
+        return ", since " + " and ".join(dict.fromkeys(last))
 
     def timeline(self) -> list[tuple[int, str]]:
         """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):

@@ -302,3 +302,13 @@ def test_others_future_moves_are_hidden_until_announced(scenario):
     game.step(20)  # the announcement about Hikvision took effect: its listing is now public
     assert any("entity list Hikvision" in t for _, t in game.timeline())
     assert game.hidden_moves() == 1  # Dahua's listing was never announced
+
+
+def test_news_lines_say_why_and_appear_once(scenario):
+    game = Game(scenario, "US")
+    game.submit("entity_list", "Hikvision", {})
+    game.step(3 * scenario.turn_steps)
+    news = game.news()
+    effects = [i for i in news if i.kind == "effect"]
+    assert effects and all("since US entity list Hikvision (week 0)" in i.text for i in effects)
+    assert len(news) == len(set(news))
