@@ -3,10 +3,12 @@
 Each chart keeps one :class:`~matplotlib.figure.Figure` per game and updates its lines in place
 (``set_data``) instead of building a new figure per step, so a redraw costs about the same at
 500 steps as at 10. A chart is redrawn only when asked (the page asks only for the charts of
-the visible tab) and only when its step, overlay or markers changed. Lines differ by colour,
-line style and marker, so they stay distinguishable in grayscale; the no-policy baseline is a
-thin dotted line in the same colour; every move that took effect is a dashed vertical line with
-a label.
+the visible tab) and only when its step, overlay or markers changed. Lines differ by colour
+(Okabe–Ito), line style and marker — the style changes with each round of eight colours, so no
+two of 56 series look alike — and stay distinguishable in grayscale; the no-policy baseline is a
+thin dotted line in its series' colour; every move that took effect is a dashed vertical line
+with a label. The legend sits beside the plot, never on the data; the x axis shows dates; the
+y axis refits to the data on every draw (it never stays locked to a flat start).
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from dashboards.game import Game, domestic_substitutes
 from sim.engine.metrics import GROUPS
 from sim.engine.objectives import OBJECTIVES
 
-COLORS = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6b4c9a", "#00798c", "#8c564b",
-          "#444444"]
-STYLES = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
+# Okabe–Ito, safe under the common colour-vision deficiencies (yellow last: low contrast)
+COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000",
+          "#F0E442"]
+STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (3, 1, 3, 1, 1, 1))]
 MARKS = ["o", "s", "^", "D", "v", "x", "P", "*"]
 MAX_POINTS = 1000  # longer histories are thinned to this many points per line
 WIDTH, HEIGHT, DPI = 6.0, 3.1, 80
+PRINT_DPI = 300
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ TABS: dict[str, list[ChartSpec]] = {
     "Finance": [
         ChartSpec("share-price", "Share prices", "index (start = 100)",
                   _all("firm", "share_price")),
+        ChartSpec("profit", "Profit per firm (a firm's score)", "per step",
+                  _all("firm", "profit")),
         ChartSpec("risk", "Perceived risk of listing", "probability", _all("firm", "risk")),
     ],
     "Governments": [
@@ -148,7 +155,9 @@ class _Canvas:
 
 def _rescale(ax) -> None:
     """Fit the y axis to the data, but never zoom into a span under 2% of the values' size
-    (a flat price of 100 would otherwise show noise as a cliff)."""
+    (a flat price of 100 would otherwise show noise as a cliff). ``set_ylim`` switches
+    autoscaling off, so it is switched back on first: a chart first drawn flat still refits."""
+    ax.set_autoscaley_on(True)
     ax.relim()
     ax.autoscale_view(scalex=False)
     lo, hi = ax.get_ylim()
@@ -198,16 +207,27 @@ class ChartBook:
         canvas.png, canvas.drawn = buf.getvalue(), state
         return canvas.png, n
 
+    def print_png(self, key: str, overlay: bool, dpi: int = PRINT_DPI) -> bytes:
+        """The chart ``key`` at print resolution (300 dpi: 1800 × 930 pixels)."""
+        self.png(key, overlay)
+        buf = io.BytesIO()
+        self.canvases[key].fig.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+
     def _build(self, canvas: _Canvas, spec: ChartSpec, series: list[Series],
                overlay: bool) -> None:
         fig = canvas.fig
         fig.clear()
         ax = canvas.ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.15)
-        unit = self.game.scenario.calendar.step
+        right = (0.74 if len(series) <= 14 else 0.56) if series else 0.98
+        fig.subplots_adjust(left=0.11, right=right, top=0.9, bottom=0.15)
+        scenario = self.game.scenario
         ax.set_title(spec.title + (" — dotted: no-policy baseline" if overlay else ""),
-                     fontsize=9)
-        ax.set_xlabel(f"{unit}", fontsize=8)
+                     fontsize=8.5, loc="left")
+        ax.set_xlabel(f"date ({scenario.calendar.step}s)", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(4 if len(series) > 14 else 6, integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda x, _: scenario.date_of(max(0, int(round(x)))).strftime("%Y-%m")))
         ax.set_ylabel(spec.ylabel, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.ticklabel_format(axis="y", useOffset=False)
@@ -217,15 +237,17 @@ class ChartBook:
         for k, s in enumerate(series):
             color = COLORS[k % len(COLORS)]
             canvas.lines.append(ax.plot(
-                [], [], color=color, linestyle=STYLES[k % len(STYLES)],
+                [], [], color=color, linestyle=STYLES[(k // len(COLORS)) % len(STYLES)],
                 marker=MARKS[k % len(MARKS)], markevery=0.1, markersize=4, linewidth=1.6,
                 label=s.label)[0])
             if overlay:
                 canvas.base.append(ax.plot([], [], color=color, linestyle=(0, (1, 1.5)),
                                            linewidth=1.1, alpha=0.7)[0])
         if series:
-            ax.legend(fontsize=6.5, ncol=3 if len(series) > 4 else 2, loc="upper left",
-                      framealpha=0.8, handlelength=3)
+            many = len(series) > 14
+            ax.legend(fontsize=5.5 if many else 6.5, ncol=2 if many else 1, loc="upper left",
+                      bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False,
+                      handlelength=2.5 if many else 3, columnspacing=0.8)
         else:
             ax.text(0.5, 0.5, "nothing to show in this scenario", transform=ax.transAxes,
                     ha="center", fontsize=8)

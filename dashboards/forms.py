@@ -23,11 +23,14 @@ ALL_PRODUCTS = "all"
 
 
 def target_choices(game: Game, move: str) -> list[str]:
-    """Names the move may target, by kind (firm, supplier, country, component)."""
+    """Names the move may target now: of the kinds it targets (firm, supplier, country,
+    component) and where it can take effect against the current state with its default
+    parameters (no delisting an unlisted firm, no qualifying a supplier that already is one)."""
     w, spec = game.model.world, MOVES[move]
     kinds = {"firm": w.firms, "supplier": w.suppliers, "country": w.countries,
              "component": w.components}
     names = [n for kind in spec.targets for n in kinds[kind] if n != game.role]
+    names = [n for n in names if game.feasibility(move, n) is None]
     return ([NO_TARGET] if spec.target_optional else []) + names
 
 
@@ -70,6 +73,9 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     target, set_target = solara.use_state(targets[0] if targets else None)
     values, set_values = solara.use_state({p.name: p.default for p in spec.params})
     error, set_error = solara.use_state("")
+    solara.use_effect(lambda: set_error(""), [tick])  # a refusal is stale once the game moves
+    if target not in targets:  # the state moved on: that target is no longer feasible
+        target = targets[0] if targets else None
 
     def submit():
         given = {k: v for k, v in values.items()
@@ -84,6 +90,10 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
                      + (f" {call.target}" if call.target else ""))
 
     Prose(spec.doc())
+    blocked = not targets and not spec.target_optional and bool(spec.targets)
+    if blocked:
+        solara.Warning("No target where this move can take effect now.",
+                       classes=["move-none"])
     if targets:
         solara.Select(label=f"Target ({' or '.join(spec.targets)})", values=targets,
                       value=target, on_value=set_target)
@@ -91,9 +101,9 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
         ParamField(p, values[p.name], lambda v, name=p.name: set_values({**values, name: v}),
                    game)
     solara.Button("Make this move", on_click=submit, color="primary",
-                  disabled=game.finished, classes=["move-submit"])
+                  disabled=game.finished or blocked, classes=["move-submit"])
     if error:
-        solara.Error(error, classes=["move-error"])
+        solara.Error(error, classes=["move-error"], attributes={"aria-live": "assertive"})
 
 
 @solara.component

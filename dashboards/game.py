@@ -1,25 +1,31 @@
-"""One browser tab's game: the played model, its no-policy baseline, and what the page shows.
+"""One browser tab's game: the played model, its references, and what the page shows.
 
 A :class:`Game` is built per tab (never at import) from a scenario, a role and a seed. It steps
-the played :class:`~sim.engine.model.TradeModel` and a baseline built from
-``scenario.without_policy()`` with the same seed in lock-step, so every chart can overlay what
-would have happened without any policy move. The news feed, the timeline and the score card are
-plain functions of the two recorders; nothing here imports Solara.
+three :class:`~sim.engine.model.TradeModel` in lock-step with the same seed: the played model,
+the *do-nothing reference* (the same scenario, the player's role making no move, the rest of the
+world as scripted; the player is scored against it, so doing nothing scores 0)
+and a no-policy baseline built from ``scenario.without_policy()`` that charts overlay. The
+news feed, the timeline and the score card are plain functions of the recorders; nothing here
+imports Solara.
 """
 
 from __future__ import annotations
 
+import io
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from sim import MoveCall, Scenario, TradeModel
 from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
 from sim.engine.objectives import OBJECTIVES
 from sim.engine.output import csv_bytes
+from sim.rules.moves import feasibility
 
 OBSERVE = "observe"
 EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
@@ -51,10 +57,13 @@ class Game:
         players = () if role == OBSERVE else (role,)
         self.model = TradeModel(scenario=scenario, rng=self.seed, players=players)
         self.baseline = TradeModel(scenario=scenario.without_policy(), rng=self.seed)
+        self.reference = (TradeModel(scenario=scenario, rng=self.seed, players=players)
+                          if players else None)
         self.lock = threading.RLock()  # the play loop steps while the page renders
         self.queued: list[MoveCall] = []
         self._effects: dict[int, list[NewsItem]] = {}
         self._gaps: dict[str, float] = {}  # revenue gap to the baseline last reported
+        self._history: TradeModel | None = None  # the scripted path, built for the result
 
     # -- progress ---------------------------------------------------------------------------
     @property
@@ -91,6 +100,8 @@ class Game:
             while done < n and not self.finished:
                 self.model.step()
                 self.baseline.step()
+                if self.reference is not None:
+                    self.reference.step()
                 done += 1
                 if self.step_index % self.turn_steps == 0 or self.finished:
                     self._effects[self.step_index] = self._turn_effects(self.step_index)
@@ -116,6 +127,22 @@ class Game:
             self.queued.append(call)
         return call
 
+    def feasibility(self, move: str, target: str | None,
+                    params: dict[str, Any] | None = None) -> str | None:
+        """Why the role's move cannot take effect now (None when it can)."""
+        call = MoveCall(actor=self.role, move=move, target=target or None,
+                        params=dict(params or {}))
+        with self.lock:
+            return feasibility(self.model, call)
+
+    def cancel(self, index: int) -> None:
+        """Withdraw the ``index``-th queued move before it takes effect."""
+        with self.lock:
+            if 0 <= index < len(self.queued):
+                call = self.queued.pop(index)
+                if call in self.model.pending:
+                    self.model.pending.remove(call)
+
     def role_moves(self) -> list[str]:
         """Exactly the moves the role may make (none when observing)."""
         role = self.scenario.roles.get(self.role)
@@ -128,6 +155,7 @@ class Game:
                  for step, text in self.model.news]
         for effects in self._effects.values():
             items += effects
+        items = list(dict.fromkeys(items))  # each line once (NewsItem is frozen: hashable)
         return sorted(items, key=lambda i: (i.step, i.kind == "effect"))
 
     def _turn_effects(self, end: int) -> list[NewsItem]:
@@ -147,27 +175,56 @@ class Game:
                 if abs(gap - self._gaps.get(name, 0.0)) >= EFFECT_THRESHOLD:
                     rows.append((abs(gap), name, gap))
         rows.sort(reverse=True)
+        cause = self._cause(end)
         items = []
         for _, name, gap in rows[:MAX_EFFECTS]:
             self._gaps[name] = gap
             text = (f"{name} loses {-gap:.0%} of its sales against" if gap < 0 else
                     f"{name}'s sales are {gap:.0%} above")
-            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn",
-                                  "effect"))
+            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn"
+                                  + cause, "effect"))
         return items
 
+    def _upcoming(self) -> list[tuple[int, MoveCall]]:
+        return [(step, call) for step in sorted(self.model.events) if step >= self.step_index
+                for call in self.model.events[step]]
+
+    def _public(self, call: MoveCall) -> bool:
+        """An observer sees every scheduled move; a player sees others' announcements, and
+        the moves against a target once it has been announced (it took effect)."""
+        if self.role == OBSERVE or call.move == "announce":
+            return True
+        return any(e.call.move == "announce" and e.call.target == call.target
+                   for e in self.model.log)
+
+    def _cause(self, end: int) -> str:
+        """", since US entity list Hikvision (week 0)": the latest two restricting moves so far
+        (the no-policy baseline differs from the run by the policy moves)."""
+        moves = [e for e in self.model.log if e.step < end and e.hostile]
+        if not moves:
+            return ""
+        unit = self.scenario.calendar.step
+        last = [f"{e.call.actor} {e.call.move.replace('_', ' ')}"
+                + (f" {e.call.target}" if e.call.target else "") + f" ({unit} {e.step})"
+                for e in moves[-2:]]
+        return ", since " + " and ".join(dict.fromkeys(last))
+
     def timeline(self) -> list[tuple[int, str]]:
-        """Scheduled events from now on: (step, "Week 39 (2019-10-07): US entity list ...")."""
+        """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):
+        US entity list ...")."""
         out = []
-        for step in sorted(self.model.events):
-            if step < self.step_index:
+        for step, call in self._upcoming():
+            if not self._public(call):
                 continue
-            for call in self.model.events[step]:
-                params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-                text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
-                text += f" {call.target}" if call.target else ""
-                out.append((step, text + (f" ({params})" if params else "")))
+            params = ", ".join(f"{k} {v}" for k, v in call.params.items())
+            text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
+            text += f" {call.target}" if call.target else ""
+            out.append((step, text + (f" ({params})" if params else "")))
         return out
+
+    def hidden_moves(self) -> int:
+        """How many scheduled moves of others the role cannot see yet."""
+        return sum(not self._public(call) for _, call in self._upcoming())
 
     def markers(self) -> list[tuple[int, str]]:
         """(step, label) for chart markers: the moves that took effect, one entry per step."""
@@ -178,41 +235,181 @@ class Game:
                                                           if e.call.target else ""))
         return [(step, "; ".join(dict.fromkeys(labels))) for step, labels in by_step.items()]
 
-    def score_card(self) -> list[tuple[str, float, float]]:
-        """(measure, played, baseline) for the role: a government's score and objectives,
-        a firm's sales, profit and share price; all governments' scores when observing."""
-        n = self.model.recorder.steps
-        if n == 0:
+    def weights(self) -> dict[str, float]:
+        """What the role's score weighs: a government's objective weights (normalised to sum
+        1, as the engine scores them), or a firm's profit."""
+        countries = self.scenario.countries
+        if self.role in countries:
+            given = countries[self.role].objectives
+            total = sum(given.values())
+            if total <= 0:
+                return {k: 1.0 / len(OBJECTIVES) for k in OBJECTIVES}
+            return {k: given.get(k, 0.0) / total for k in OBJECTIVES}
+        if self.role in self.scenario.firms:
+            return {"profit": 1.0}
+        return {}
+
+    def _mean(self, model: TradeModel, group: str, metric: str, name: str) -> float:
+        rec = model.recorder
+        n = rec.steps
+        metrics = {"country": COUNTRY, "firm": FIRM, "supplier": SUPPLIER}[group]
+        i, j = list(metrics).index(metric), rec.entities[group].index(name)
+        return float(np.nanmean(rec.data[group][:n, i, j])) if n else 0.0
+
+    def player_score(self) -> float | None:
+        """The player's score: how much better than doing nothing the role did so far.
+
+        A government: the mean of its weighted score (the engine's) minus the do-nothing
+        reference's. A firm: mean profit against the reference's, as a share of the
+        reference's mean absolute profit. 0 by construction when the player makes no move;
+        None when observing or before the first step.
+        """
+        ref = self.reference
+        if ref is None or ref.recorder.steps == 0:
+            return None
+        if self.role in self.scenario.countries:
+            return (self._mean(self.model, "country", "score", self.role)
+                    - self._mean(ref, "country", "score", self.role))
+        played = self._mean(self.model, "firm", "profit", self.role)
+        done = self._mean(ref, "firm", "profit", self.role)
+        return (played - done) / max(abs(done), 1e-9)
+
+    def score_card(self) -> list[tuple[str, float, float | None, float]]:
+        """(measure, played, do-nothing reference, no-policy baseline) for the role: a
+        government's score and objectives, a firm's profit, sales and share price; all
+        governments' scores when observing (no reference)."""
+        if self.model.recorder.steps == 0:
             return []
+        ref = self.reference
+        rows: list[tuple[str, float, float | None, float]] = []
 
-        def mean(model: TradeModel, group: str, metrics: dict, metric: str, name: str) -> float:
-            rec = model.recorder
-            i, j = list(metrics).index(metric), rec.entities[group].index(name)
-            return float(np.nanmean(rec.data[group][:n, i, j]))
+        def row(label: str, group: str, metric: str, name: str) -> None:
+            rows.append((label, self._mean(self.model, group, metric, name),
+                         None if ref is None else self._mean(ref, group, metric, name),
+                         self._mean(self.baseline, group, metric, name)))
 
-        rows = []
         entities = self.model.recorder.entities
         if self.role in entities["country"]:
-            for metric in ("score", *OBJECTIVES):
-                rows.append((f"{self.role} {metric} (mean)",
-                             mean(self.model, "country", COUNTRY, metric, self.role),
-                             mean(self.baseline, "country", COUNTRY, metric, self.role)))
+            weights = self.weights()
+            row(f"{self.role} score (mean)", "country", "score", self.role)
+            for metric in OBJECTIVES:
+                row(f"{self.role} {metric} (mean, weight {weights[metric]:.2f})", "country",
+                    metric, self.role)
         elif self.role in entities["firm"]:
-            for metric in ("sales", "profit", "share_price"):
-                rows.append((f"{self.role} {metric.replace('_', ' ')} (mean)",
-                             mean(self.model, "firm", FIRM, metric, self.role),
-                             mean(self.baseline, "firm", FIRM, metric, self.role)))
+            for metric in ("profit", "sales", "share_price"):
+                row(f"{self.role} {metric.replace('_', ' ')} (mean)", "firm", metric, self.role)
         else:
             for name in entities["country"]:
-                rows.append((f"{name} score (mean)",
-                             mean(self.model, "country", COUNTRY, "score", name),
-                             mean(self.baseline, "country", COUNTRY, "score", name)))
+                row(f"{name} score (mean)", "country", "score", name)
         return rows
+
+    def result(self) -> list[str]:
+        """The result in sentences: better or worse than doing nothing, by how much, on each
+        objective (weighted), and where the historical path ranks."""
+        score = self.player_score()
+        if score is None:
+            return []
+        verdict = ("better than" if score > 1e-9 else "worse than" if score < -1e-9
+                   else "the same as")
+        unit = "of the do-nothing profit" if self.role in self.scenario.firms else "points"
+        shown = f"{score:+.1%}" if self.role in self.scenario.firms else f"{score:+.3f}"
+        out = [f"{self.role} did {verdict} doing nothing: {shown} {unit}."]
+        if self.role in self.scenario.countries:
+            assert self.reference is not None
+            parts = []
+            for metric, weight in self.weights().items():
+                if weight <= 0:
+                    continue
+                gap = (self._mean(self.model, "country", metric, self.role)
+                       - self._mean(self.reference, "country", metric, self.role))
+                parts.append(f"{metric} {gap:+.3f} × {weight:.2f}")
+            if parts:
+                out.append("By objective (gap to doing nothing × weight): "
+                           + "; ".join(parts) + ".")
+        history = self.history_score() if self.finished and self.model.hints else None
+        if history is not None:
+            rank = "above" if score > history + 1e-9 else \
+                "below" if score < history - 1e-9 else "level with"
+            shown_h = (f"{history:+.1%}" if self.role in self.scenario.firms
+                       else f"{history:+.3f}")
+            out.append(f"What {self.role} really did (the scripted history) scores {shown_h}: "
+                       f"you ranked {rank} history.")
+        return out
+
+    def history_score(self) -> float | None:
+        """The score of the historical path (the scenario as scripted, the role included)
+        over the steps played so far, against the same do-nothing reference."""
+        ref = self.reference
+        if ref is None or ref.recorder.steps == 0:
+            return None
+        if self._history is None or self._history.recorder.steps != ref.recorder.steps:
+            with self.lock:
+                hist = TradeModel(scenario=self.scenario, rng=self.seed)
+                for _ in range(ref.recorder.steps):
+                    hist.step()
+                self._history = hist
+        hist = self._history
+        if self.role in self.scenario.countries:
+            return (self._mean(hist, "country", "score", self.role)
+                    - self._mean(ref, "country", "score", self.role))
+        played = self._mean(hist, "firm", "profit", self.role)
+        done = self._mean(ref, "firm", "profit", self.role)
+        return (played - done) / max(abs(done), 1e-9)
+
+    def hints(self) -> list[tuple[int, str]]:
+        """The role's own historical moves (not made for the player): (step, text)."""
+        return list(self.model.hints)
+
+    def replay_zip(self) -> bytes:
+        """The run with its moves: ``replay.yaml`` (:func:`replay_scenario`), ``run.csv`` and a
+        README with the command that replays the YAML to the same CSV."""
+        name = "replay.yaml"
+        cmd = (f"chokepoint run {name} --seed {self.seed} --steps {self.step_index} "
+               "--out replayed.csv")
+        with self.lock:
+            text = yaml.safe_dump(replay_scenario(self), sort_keys=False, allow_unicode=True)
+            csv = self.csv_bytes()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(name, text)
+            z.writestr("run.csv", csv)
+            z.writestr("README.txt", f"{self.scenario.name}, played as {self.role}, seed "
+                       f"{self.seed}, {self.step_index} steps.\nReplay: {cmd}\n"
+                       "replayed.csv then equals run.csv.\n")
+        return buf.getvalue()
 
     def csv_bytes(self) -> bytes:
         """The run so far as CSV, exactly as ``chokepoint run --out F.csv`` writes it."""
         with self.lock:
             return csv_bytes(self.model)
+
+
+def replay_scenario(game: Game) -> dict[str, Any]:
+    """The game as a scenario document that ``chokepoint run`` replays to the same CSV: the
+    role's scripted events replaced by the moves the player made (each at the step it took
+    effect) and the role's strategy switched off, as in the game."""
+    doc = game.scenario.model_dump(mode="json", exclude_none=True)
+    # dates as dates (JSON mode writes them as text, which the scenario format refuses)
+    doc["calendar"]["start"] = game.scenario.calendar.start
+    for event, spec in zip(doc.get("events", []), game.scenario.events, strict=True):
+        event["at"] = spec.at
+    if game.role == OBSERVE:
+        return doc
+    doc["events"] = [e for e in doc.get("events", []) if e["by"] != game.role]
+    doc.pop("parameters", None)  # sliders may name the removed events; the values are applied
+    for entry in game.model.log:
+        if entry.call.actor == game.role and entry.call.source == "player":
+            doc["events"].append({"at": entry.step, "by": game.role, "move": entry.call.move,
+                                  **({"target": entry.call.target} if entry.call.target
+                                     else {}), **entry.call.params})
+    for kind in ("countries", "firms"):
+        if game.role in doc.get(kind, {}):
+            doc[kind][game.role].pop("strategy", None)
+            if kind == "countries":
+                doc[kind][game.role]["strategy"] = {"name": "scripted"}
+            else:
+                doc[kind][game.role]["strategy"] = {"name": "passive"}
+    return doc
 
 
 def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:

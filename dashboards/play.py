@@ -27,7 +27,18 @@ from sim.scenario.yamlio import MAX_BYTES
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
           "50 steps/s": 50, "as fast as possible": 0}
 REDRAW_SECONDS = 0.2  # while playing, the charts are redrawn at most 5 times a second
-NEWS_SHOWN = 40
+NEWS_SHOWN = 200
+CSS = """
+:focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
+.game-columns { display: flex; flex-wrap: wrap; gap: 12px; }
+.game-columns > .side { flex: 1 1 340px; min-width: 0; max-width: 100%;
+  display: flex; flex-direction: column; gap: 8px; }
+@media (min-width: 1000px) { .side > .news-card { order: -1; }
+  .side > .news-card .news-feed { max-height: 180px !important; } }
+.game-columns > .main { flex: 3 1 560px; min-width: 0; max-width: 100%; }
+img.chart { max-width: 100%; }
+@media (max-width: 700px) { img.chart { width: 100% !important; min-width: 0 !important; } }
+"""
 
 
 @solara.component_vue("file_pick.vue")
@@ -240,19 +251,29 @@ def GameView(game: Game, on_reset, on_quit):
     solara.ProgressLinear(game.step_index / max(game.horizon, 1))
     Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
              pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit)
-    with solara.Columns([4, 8]):
-        with solara.Column():
+    solara.Style(CSS)
+    with solara.Div(classes=["game-columns"]):
+        with solara.Div(classes=["side"]):
             if game.role != OBSERVE:
                 with solara.Card(title=f"Your move as {game.role}"):
                     MovePanel(game, lambda text: set_notice((game.step_index, text)), tick)
-                    if notice[1] and notice[0] == game.step_index:
-                        solara.Success(notice[1], classes=["move-ok"])
-                    for call in game.queued:
-                        solara.Text(f"queued: {call.move.replace('_', ' ')} {call.target or ''}")
-            Timeline(game, tick)
+                    with solara.Div(attributes={"aria-live": "polite"}):
+                        if notice[1] and notice[0] == game.step_index:
+                            solara.Success(notice[1], classes=["move-ok"])
+                    for k, call in enumerate(game.queued):
+                        with solara.Row(style={"align-items": "center"}):
+                            solara.Text(f"queued: {call.move.replace('_', ' ')} "
+                                        f"{call.target or ''}", classes=["queued"])
+                            solara.Button("Cancel", text=True, classes=["cancel-move"],
+                                          on_click=lambda k=k: (game.cancel(k),
+                                                                set_notice((0, "")),
+                                                                set_tick(lambda t: t + 1)))
             NewsFeed(game, tick)
-        with solara.Column():
-            if game.finished:
+            if game.role != OBSERVE:
+                Hints(game)
+            Timeline(game, tick)
+        with solara.Div(classes=["main"]):
+            if game.finished or game.reference is not None:
                 ScoreCard(game, book, overlay, tick)
             solara.ToggleButtonsSingle(value=tab, values=list(TABS), on_value=set_tab,
                                        classes=["chart-tabs"])
@@ -291,7 +312,7 @@ def Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
         else:
             solara.Button("Play", on_click=lambda: set_playing(True), disabled=done,
                           color="primary", classes=["play-button"])
-        solara.Button("Reset", on_click=on_reset, classes=["reset-button"])
+        ConfirmReset(game, on_reset)
         solara.Button("New game", on_click=on_quit, outlined=True)
         solara.Select(label="Speed", values=list(SPEEDS), value=speed, on_value=set_speed,
                       style={"max-width": "200px"})
@@ -299,6 +320,20 @@ def Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
                         on_value=set_overlay)
         solara.Checkbox(label="Pause at the end of each turn", value=pause_at_turn,
                         on_value=set_pause_at_turn)
+
+
+@solara.component
+def ConfirmReset(game: Game, on_reset: Callable[[], None]):
+    """Reset asks first once a step has been made (a finished game is not wiped by a slip)."""
+    asking, set_asking = solara.use_state(False)
+    if not asking:
+        solara.Button("Reset", classes=["reset-button"],
+                      on_click=lambda: on_reset() if game.step_index == 0 else set_asking(True))
+        return
+    solara.v.Html(tag="span", attributes={"role": "alert"}, class_="reset-question",
+                  children=[f"Start this game again and lose {game.step_index} steps?"])
+    solara.Button("Yes, reset", color="error", classes=["reset-confirm"], on_click=on_reset)
+    solara.Button("Keep playing", text=True, on_click=lambda: set_asking(False))
 
 
 @solara.component
@@ -310,49 +345,100 @@ def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
     solara.v.Html(tag="img", attributes={
         "src": src, "id": f"chart-{key}", "data-step": str(n), "data-overlay": str(overlay),
         "alt": f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else ""),
-        "class": "chart", "style": "width: 49%; min-width: 380px; height: auto;"})
+        "class": "chart", "style": "width: 49%; min-width: 360px; height: auto;"})
+
+
+@solara.component
+def Hints(game: Game):
+    """The role's own scripted events: what really happened, as hints, never made for you."""
+    hints = game.hints()
+    if not hints:
+        return
+    with solara.Card(title="In history", subtitle="what your role really did (not played "
+                     "for you)", classes=["hints"]):
+        for _, text in hints:
+            solara.Text(text, classes=["hint"], style={"display": "block"})
 
 
 @solara.component
 def Timeline(game: Game, tick: int):
     """Scheduled events still to come (``tick`` re-renders it after each advance)."""
     events = game.timeline()
-    with solara.Card(title="Coming up", subtitle="the scheduled timeline"):
-        if not events:
-            solara.Text("Nothing more is scheduled.")
+    hidden = game.hidden_moves()
+    with solara.Card(title="Coming up", subtitle="what others have announced"):
+        if not events and not hidden:
+            solara.Text("Nothing more is announced.")
         for _, text in events:
             solara.Text(text, classes=["timeline-item"], style={"display": "block"})
+        if hidden:
+            solara.Text(f"…and {hidden} unannounced move{'s' if hidden > 1 else ''} by others "
+                        "(their dates are not public).", classes=["timeline-hidden"],
+                        style={"display": "block", "font-style": "italic"})
 
 
 @solara.component
 def NewsFeed(game: Game, tick: int):
-    """What happened, latest first."""
-    items = game.news()[::-1][:NEWS_SHOWN]
-    with solara.Card(title="News", subtitle="latest first"):
-        with solara.Div(classes=["news-feed"], style={"max-height": "420px",
-                                                       "overflow-y": "auto"}):
+    """What happened, latest first: the whole feed, each line once, filterable to my role."""
+    mine, set_mine = solara.use_state(False)
+    items = game.news()[::-1]
+    if mine and game.role != OBSERVE:
+        items = [i for i in items if game.role in i.text]
+    with solara.Card(title="News", subtitle=f"latest first · {len(items)} items",
+                     classes=["news-card"]):
+        if game.role != OBSERVE:
+            solara.Checkbox(label=f"Only news about {game.role}", value=mine,
+                            on_value=set_mine)
+        with solara.Div(classes=["news-feed"], style={"max-height": "300px",
+                                                       "overflow-y": "auto"},
+                        attributes={"aria-live": "polite", "role": "log"}):
             if not items:
                 solara.Text("No news yet.")
-            for item in items:
-                unit = game.scenario.calendar.step.capitalize()
+            unit = game.scenario.calendar.step.capitalize()
+            for item in items[:NEWS_SHOWN] if not mine else items:
                 solara.Text(f"{unit} {item.step}: {item.text}",
                             classes=["news-item", f"news-{item.kind}"],
                             style={"display": "block", "margin-bottom": "4px"})
+            if len(items) > NEWS_SHOWN and not mine:
+                solara.Text(f"… {len(items) - NEWS_SHOWN} older items (tick the filter, or "
+                            "download the run, for the whole feed)", style={"display": "block"})
 
 
 @solara.component
 def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
     rows = game.score_card()
     name = Path(game.scenario.name.replace(" ", "_")).name.lower()
-    with solara.Card(title="Score card", subtitle="your run against the no-policy baseline",
-                     classes=["score-card"]):
-        table = "| measure | your run | baseline | difference |\n|---|---:|---:|---:|\n"
-        table += "".join(f"| {m} | {a:.3f} | {b:.3f} | {a - b:+.3f} |\n" for m, a, b in rows)
+    score = game.player_score()
+    subtitle = ("your run against doing nothing (the same scenario and seed, your role making "
+                "no move) and the no-policy baseline" if game.reference is not None
+                else "each government against the no-policy baseline")
+    with solara.Card(title="Score card", subtitle=subtitle, classes=["score-card"]):
+        weights = game.weights()
+        if weights:
+            Prose("**Your score weighs:** " + ", ".join(
+                f"{k} {w:.2f}" for k, w in weights.items() if w > 0)
+                + (f" · **your score so far: {score:+.3f}** (doing nothing = 0)"
+                   if score is not None else ""))
+        if game.finished:
+            for sentence in game.result():
+                solara.Text(sentence, classes=["result"], style={"display": "block",
+                                                                "font-weight": "bold"})
+        table = ("| measure | your run | doing nothing | no-policy baseline | vs doing nothing |"
+                 "\n|---|---:|---:|---:|---:|\n")
+
+        def cell(x: float | None) -> str:
+            return "–" if x is None else f"{x:.3f}"
+
+        table += "".join(f"| {m} | {a:.3f} | {cell(r)} | {b:.3f} | "
+                         f"{'–' if r is None else f'{a - r:+.3f}'} |\n" for m, a, r, b in rows)
         Prose(table)
         with solara.Row(style={"flex-wrap": "wrap"}):
             solara.FileDownload(game.csv_bytes, filename=f"{name}_seed{game.seed}.csv",
                                 label="Download the run (CSV)", mime_type="text/csv")
-            for key in CHARTS:
-                solara.FileDownload(lambda key=key: book.png(key, overlay)[0],
+            if game.role != OBSERVE:
+                solara.FileDownload(game.replay_zip, filename=f"{name}_{game.role}_replay.zip",
+                                    label="Download the game with your moves (ZIP: replay "
+                                    "with chokepoint run)", mime_type="application/zip")
+            for key in CHARTS if game.finished else ():  # print-resolution PNGs at the end
+                solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",
                                     mime_type="image/png")

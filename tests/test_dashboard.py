@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import ipyvue
@@ -67,13 +68,43 @@ def test_timeline_lists_upcoming_events_only(scenario):
     assert "US entity list Hikvision" in game.timeline()[0][1]
 
 
-def test_score_card_compares_with_baseline(scenario):
+def test_score_card_compares_with_doing_nothing_and_baseline(scenario):
     game = Game(scenario, "US")
     game.step(scenario.steps)
-    card = dict((m, (a, b)) for m, a, b in game.score_card())
-    assert set(card) == {f"US {m} (mean)" for m in
-                         ("score", "security", "industry", "consumers", "escalation")}
-    assert card["US security (mean)"][0] > card["US security (mean)"][1]
+    card = {m: (a, r, b) for m, a, r, b in game.score_card()}
+    assert set(card) == {"US score (mean)"} | {
+        f"US {m} (mean, weight {w:.2f})" for m, w in
+        (("security", 0.5), ("industry", 0.3), ("consumers", 0.2), ("escalation", 0.0))}
+    assert all(a == r for a, r, _ in card.values())  # no move: the same as doing nothing
+    assert game.weights()["escalation"] == 0.0
+    assert game.result()[0].startswith("US did the same as doing nothing")
+
+
+@pytest.mark.parametrize("role", ["US", "CN", "Hikvision"])
+def test_doing_nothing_scores_zero_by_construction(scenario, role):
+    game = Game(scenario, role, seed=5)
+    game.step(40)
+    assert game.player_score() == 0.0
+
+
+def test_a_known_good_move_scores_above_doing_nothing(scenario):
+    game = Game(scenario, "US")
+    game.submit("entity_list", "Hikvision", {})
+    game.step(60)
+    assert game.player_score() > 0.05
+    assert game.hints() and all(s >= 0 for s, _ in game.hints())
+
+
+def test_an_impossible_move_is_refused_before_step_and_moves_cancel(scenario):
+    game = Game(scenario, "US")
+    with pytest.raises(MoveError, match="not on US's entity list"):
+        game.submit("delist", "Hikvision", {})
+    assert target_choices(game, "delist") == [] and game.queued == []
+    game.submit("entity_list", "Hikvision", {})
+    game.cancel(0)
+    assert game.queued == [] and game.model.pending == []
+    game.step(2)
+    assert not game.model.log
 
 
 def test_domestic_substitutes_are_the_target_countrys_suppliers(scenario):
@@ -109,7 +140,11 @@ def test_move_targets_are_filtered_by_kind(scenario):
     game = Game(scenario, "Hikvision")
     assert target_choices(game, "stockpile") == [NO_TARGET, "soc", "fpga", "sensor"]
     assert target_choices(Game(scenario, "US"), "tariff") == ["CN", "EU", "KR", "JP"]
-    assert set(target_choices(game, "qualify")) == set(scenario.suppliers)
+    sources = {game.model.world.suppliers[s] for f, s in game.model.links._pairs
+               if game.model.world.firms[f] == "Hikvision"}
+    assert set(target_choices(game, "qualify")) == set(scenario.suppliers) - sources
+    # in this scenario Hikvision already sources every supplier: nothing left to qualify
+    assert target_choices(game, "qualify") == []
 
 
 def test_sliders_read_the_scenario_and_override_only_moved_values(scenario):
@@ -203,3 +238,74 @@ def test_playing_keeps_to_the_chosen_speed(rate, elapsed, done, due):
     from dashboards.play import steps_due
 
     assert steps_due(rate, elapsed, done) == due
+
+
+def test_players_own_scripted_events_are_hints_not_moves():
+    scenario = load_scenario(Path("scenarios/hikvision_2019.yaml"))
+    played = TradeModel(scenario=scenario, players=("US",)).run()
+    assert not [e for e in played.log if e.call.actor == "US"]
+    assert any("Hikvision on 2019-10-07" in text for _, text in played.hints)
+    scripted = TradeModel(scenario=scenario).run()
+    assert [e for e in scripted.log if e.call.actor == "US"] and not scripted.hints
+
+
+def test_y_axis_refits_after_a_flat_start(scenario):
+    game = Game(scenario, "US")
+    game.submit("entity_list", "Hikvision", {})
+    book = ChartBook(game)
+    game.step(1)
+    book.png("share-price", overlay=True)  # first drawn flat (every price at 100)
+    game.step(80)
+    book.png("share-price", overlay=True)
+    canvas = book.canvases["share-price"]
+    ax = canvas.ax
+    lo, hi = ax.get_ylim()
+    values = [y for line in canvas.lines + canvas.base for y in line.get_ydata()]
+    assert lo <= min(values) and hi >= max(values) and max(values) - min(values) > 10
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().x0 > ax.bbox.x1 - 1  # beside
+
+
+def test_png_export_is_print_resolution(scenario):
+    game = Game(scenario, "US")
+    game.step(5)
+    png = ChartBook(game).print_png("profit", overlay=True)
+    width = int.from_bytes(png[16:20], "big")
+    assert png[:4] == b"\x89PNG" and width >= 1800
+
+
+def test_the_downloaded_game_replays_to_the_same_csv(scenario, tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    game = Game(scenario, "US", seed=7)
+    game.submit("entity_list", "Hikvision", {})
+    game.step(12)
+    game.submit("tariff", "CN", {})
+    game.step(18)
+    with zipfile.ZipFile(io.BytesIO(game.replay_zip())) as z:
+        z.extractall(tmp_path)
+    out = tmp_path / "replayed.csv"
+    subprocess.run([sys.executable, "-m", "sim.cli", "run", str(tmp_path / "replay.yaml"),
+                    "--seed", "7", "--steps", "30", "--out", str(out)], check=True)
+    assert out.read_bytes() == (tmp_path / "run.csv").read_bytes() == game.csv_bytes()
+
+
+def test_others_future_moves_are_hidden_until_announced(scenario):
+    game = Game(scenario, "Hikvision")
+    assert len(game.timeline()) == 1 and "US announce Hikvision" in game.timeline()[0][1]
+    assert game.hidden_moves() == 2
+    game.step(20)  # the announcement about Hikvision took effect: its listing is now public
+    assert any("entity list Hikvision" in t for _, t in game.timeline())
+    assert game.hidden_moves() == 1  # Dahua's listing was never announced
+
+
+def test_news_lines_say_why_and_appear_once(scenario):
+    game = Game(scenario, "US")
+    game.submit("entity_list", "Hikvision", {})
+    game.step(3 * scenario.turn_steps)
+    news = game.news()
+    effects = [i for i in news if i.kind == "effect"]
+    assert effects and all("since US entity list Hikvision (week 0)" in i.text for i in effects)
+    assert len(news) == len(set(news))

@@ -292,8 +292,9 @@ def test_player_event_and_strategy_moves_share_one_code_path(monkeypatch):
     for module in (sim.rules.moves, sim.engine.model):
         if hasattr(module, "apply_move"):
             monkeypatch.setattr(module, "apply_move", spy)
-    model = TradeModel(scenario=SC, rng=1, players=("US",))
-    model.submit(MoveCall("US", "tariff", "CN", {"rate": 0.1}))
+    # Hikvision plays: the US timeline (events) and China's strategy still move
+    model = TradeModel(scenario=SC, rng=1, players=("Hikvision",))
+    model.submit(MoveCall("Hikvision", "stockpile", "soc", {"cover": 10}))
     model.run()
     sources = {c.source for c in seen}
     assert {"player", "event", "strategy"} <= sources, sources

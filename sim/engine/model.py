@@ -25,7 +25,7 @@ from sim.engine.policy import PolicyState
 from sim.engine.state import State, initial_state
 from sim.engine.world import World, compile_world
 from sim.errors import MoveError
-from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move
+from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move, feasibility
 from sim.rules.strategies import STRATEGIES
 from sim.scenario import Scenario, load_scenario
 
@@ -71,19 +71,26 @@ class TradeModel(mesa.Model):
         super().__init__(rng=spec.seed if rng is None else rng)
         self.spec = spec  # Mesa keeps `self.scenario` for its own Scenario class
         self.horizon = spec.steps if steps is None else int(steps)
+        self.players = frozenset(players)
         self.world = w = compile_world(spec)
         self.policy = PolicyState(w)
         self.links = Links(w, w.sources, spec.model.sourcing_sensitivity)
         self.state = initial_state(spec, w, self.links)
         self.step_index = 0
-        self.players = frozenset(players)
         self.log: list[LoggedMove] = []
         self.news: list[tuple[int, str]] = []
         self.pending: list[MoveCall] = []
         self.events: dict[int, list[MoveCall]] = defaultdict(list)
+        # a human-played actor's scripted events are the historical record, shown as hints,
+        # never moves made for the player
+        self.hints: list[tuple[int, str]] = []
         for e in spec.events:
-            self.events[spec.step_of(e.at)].append(
-                MoveCall(e.by, e.move, e.target, e.values, source="event"))
+            call = MoveCall(e.by, e.move, e.target, e.values, source="event")
+            if e.by in self.players:
+                self.hints.append((spec.step_of(e.at), _hint(call, e.at)))
+            else:
+                self.events[spec.step_of(e.at)].append(call)
+        self.hints.sort()
         self._make_agents()
         self.recorder = Recorder(self)
         self.datacollector = mesa.DataCollector(model_reporters=headline_reporters())
@@ -110,7 +117,8 @@ class TradeModel(mesa.Model):
 
         Raises:
             MoveError: the actor is not played here, or the move is not one it may make, or a
-                target or parameter is wrong (checked now, so a form can say why at once).
+                target or parameter is wrong, or the current state refuses it (delisting a firm
+                that is not listed): checked now, so a form can say why at once.
         """
         if call.actor not in self.players:
             raise MoveError(f"{call.actor!r} is not played by a human in this game")
@@ -118,7 +126,9 @@ class TradeModel(mesa.Model):
         if role is not None and call.move not in role.moves:
             raise MoveError(f"{call.actor} may not make {call.move!r} "
                             f"(allowed: {', '.join(role.moves)})")
-        check_move(self.world, call)
+        reason = feasibility(self, call)
+        if reason is not None:
+            raise MoveError(reason)
         self.pending.append(call)
 
     def make_move(self, call: MoveCall) -> LoggedMove | None:
@@ -186,6 +196,15 @@ class TradeModel(mesa.Model):
         sigma = np.repeat(w.product_noise, len(w.regions))
         z = self.rng.standard_normal(len(sigma))
         return np.exp(sigma * z - sigma**2 / 2)
+
+
+def _hint(call: MoveCall, when: Any) -> str:
+    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"."""
+    text = f"in history, {call.actor} made {call.move.replace('_', ' ')}"
+    text += f" on {call.target}" if call.target else ""
+    text += f" on {when.isoformat() if hasattr(when, 'isoformat') else when}"
+    params = ", ".join(f"{k} {v}" for k, v in call.params.items())
+    return text + (f" ({params})" if params else "")
 
 
 def _strategy(spec: Any, default: str):

@@ -64,6 +64,12 @@ class Move:
         """Change the restriction state; return one sentence of news."""
         raise NotImplementedError
 
+    @classmethod
+    def feasible(cls, model: TradeModel, actor: int, target: tuple[str, int] | None,
+                 params: dict[str, Any]) -> None:
+        """Raise MoveError with the reason when the move cannot take effect in the current
+        state (checked without changing it); ``apply`` runs the same check."""
+
 
 def _check_declaration(cls: type[Move]) -> str | None:
     if cls.actor not in ACTOR_KINDS:
@@ -138,6 +144,18 @@ def check_move(world: World, call: MoveCall) -> CheckedMove:
     if problems:
         raise MoveError("; ".join(f"{k}: {msg}" for k, msg in problems))
     return CheckedMove(actor[0], actor[1], target, values)
+
+
+def feasibility(model: TradeModel, call: MoveCall) -> str | None:
+    """Why ``call`` cannot take effect now against the model's current state (its target or
+    parameters wrong, or the state refusing it: delisting a firm that is not listed), or None
+    when it can. Changes nothing, so forms can offer only feasible targets."""
+    try:
+        checked = check_move(model.world, call)
+        MOVES[call.move].feasible(model, checked.actor, checked.target, checked.params)
+    except MoveError as exc:
+        return str(exc)
+    return None
 
 
 def apply_move(model: TradeModel, call: MoveCall, checked: CheckedMove | None = None) -> str:
@@ -251,10 +269,15 @@ class Delist(Move):
     targets = ("firm",)
 
     @classmethod
-    def apply(cls, model, actor, target, params):
+    def feasible(cls, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
         if not p.listed[actor, f]:
             raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+
+    @classmethod
+    def apply(cls, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        cls.feasible(model, actor, target, params)
         p.listed[actor, f] = False
         p.general_license_until[actor, f] = 0
         return f"{w.countries[actor]} takes {w.firms[f]} off its entity list."
@@ -277,10 +300,15 @@ class GeneralLicense(Move):
     )
 
     @classmethod
-    def apply(cls, model, actor, target, params):
+    def feasible(cls, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
         if not p.listed[actor, f]:
             raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+
+    @classmethod
+    def apply(cls, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        cls.feasible(model, actor, target, params)
         p.general_license_share[actor, f] = params["share"]
         p.general_license_until[actor, f] = model.step_index + params["steps"]
         return (f"{w.countries[actor]} grants {w.firms[f]} a general licence for "
@@ -429,6 +457,12 @@ class Stockpile(Move):
     params = (Param("cover", "float", 26.0, "target stock, in steps of use", 0.0, 520.0),)
 
     @classmethod
+    def feasible(cls, model, actor, target, params):
+        w = model.world
+        if target is not None and w.bom[actor, target[1]] <= 0:
+            raise MoveError(f"{w.firms[actor]} does not use {w.components[target[1]]}")
+
+    @classmethod
     def apply(cls, model, actor, target, params):
         w = model.world
         used = w.bom[actor] > 0
@@ -458,7 +492,7 @@ class Qualify(Move):
     params = (Param("lag", "int", 13, "steps until the supplier is qualified", 0, 10_000),)
 
     @classmethod
-    def apply(cls, model, actor, target, params):
+    def feasible(cls, model, actor, target, params):
         s, w = target[1], model.world
         c = w.supplier_component[s]
         if w.bom[actor, c] <= 0:
@@ -466,6 +500,12 @@ class Qualify(Move):
         if model.links.has(actor, s) or model.policy.qualifying(actor, s):
             raise MoveError(f"{w.suppliers[s]} is already a source of {w.firms[actor]} "
                             "or being qualified")
+
+    @classmethod
+    def apply(cls, model, actor, target, params):
+        s, w = target[1], model.world
+        c = w.supplier_component[s]
+        cls.feasible(model, actor, target, params)
         model.policy.pending_sources.append((model.step_index + params["lag"], actor, s))
         return (f"{w.firms[actor]} starts qualifying {w.suppliers[s]} for "
                 f"{w.components[c]} ({params['lag']} steps).")

@@ -53,7 +53,7 @@ def start(page: Page, url: str, role: str, seed: int | None = None) -> None:
 def play_to_end(page: Page, horizon: int) -> None:
     uncheck(page, "Pause at the end of each turn")
     choose(page, "Speed", "as fast as possible")
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     expect(page.locator("#chart-market-price")).to_have_attribute(
         "data-step", str(horizon), timeout=TIMEOUT)
     expect(page.locator(".score-card")).to_be_visible(timeout=TIMEOUT)
@@ -207,3 +207,65 @@ def test_a_scenario_file_can_be_chosen_from_the_keyboard(server, context, tmp_pa
     expect(page.locator(".upload-errors pre")).to_contain_text(
         "huge.yaml: cannot read it, or it is larger than 1,000,000 bytes (1,100,000 bytes)",
         timeout=TIMEOUT)
+
+
+def no_horizontal_overflow(page: Page) -> None:
+    over = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert over <= 0, f"{over} px of horizontal overflow"
+
+
+@pytest.mark.parametrize("width,height,name", [(400, 800, "phone"), (1280, 720, "laptop")])
+def test_phone_and_laptop_have_no_horizontal_overflow(server, context, width, height, name):
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    start(page, server, "US")
+    page.get_by_role("button", name="End turn").click()
+    expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13",
+                                                                   timeout=TIMEOUT)
+    no_horizontal_overflow(page)
+    feed = page.locator(".news-feed")
+    expect(feed).to_have_attribute("aria-live", "polite")
+    if name == "laptop":  # the news is on screen without scrolling
+        box = feed.bounding_box()
+        assert box is not None and box["y"] < height, box
+    else:  # stacked: the side column is as wide as the page, the charts below it
+        side = page.locator(".game-columns > .side").bounding_box()
+        chart = page.locator("#chart-market-price").bounding_box()
+        assert side and chart and side["width"] > 0.8 * width and chart["y"] > side["y"]
+    page.screenshot(path=ARTIFACTS / f"7_{name}.png", full_page=name == "phone")
+
+
+def test_impossible_move_refused_before_step_reset_asks_and_replay_zip(server, context,
+                                                                       tmp_path):
+    import zipfile
+
+    page = context.new_page()
+    start(page, server, "US")
+    choose(page, "Move", "delist")  # nobody is listed yet: nothing to delist
+    expect(page.locator(".move-none")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Make this move")).to_be_disabled()
+    choose(page, "Move", "entity_list")
+    page.get_by_role("button", name="Make this move").click()
+    expect(page.locator(".queued")).to_have_count(1, timeout=TIMEOUT)
+    page.locator(".cancel-move").click()
+    expect(page.locator(".queued")).to_have_count(0, timeout=TIMEOUT)
+    page.get_by_role("button", name="Make this move").click()
+    page.get_by_role("button", name="End turn").click()
+    expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13",
+                                                                   timeout=TIMEOUT)
+    expect(page.locator(".hint").first).to_contain_text("in history, US")
+    page.screenshot(path=ARTIFACTS / "8_score_and_hints.png", full_page=True)
+    page.get_by_role("button", name="Reset").click()
+    expect(page.locator(".reset-confirm")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="Keep playing").click()
+    expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13")
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.get_by_text("Download the game with your moves").click()
+    info.value.save_as(tmp_path / "game.zip")
+    with zipfile.ZipFile(tmp_path / "game.zip") as z:
+        z.extractall(tmp_path)
+    out = tmp_path / "replayed.csv"
+    subprocess.run([sys.executable, "-m", "sim.cli", "run", str(tmp_path / "replay.yaml"),
+                    "--seed", str(load_scenario(SCENARIO).seed), "--steps", "13", "--out",
+                    str(out)], check=True)
+    assert out.read_bytes() == (tmp_path / "run.csv").read_bytes()
