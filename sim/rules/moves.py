@@ -177,6 +177,13 @@ def apply_move(model: TradeModel, call: MoveCall, checked: CheckedMove | None = 
     return MOVES[call.move].apply(model, checked.actor, checked.target, checked.params)
 
 
+def _require_listed(model: TradeModel, actor: int, firm: int) -> None:
+    """Raise MoveError unless ``actor`` lists ``firm`` (delisting and licences need it)."""
+    if not model.policy.listed[actor, firm]:
+        w = model.world
+        raise MoveError(f"{w.firms[firm]} is not on {w.countries[actor]}'s entity list")
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
@@ -270,9 +277,7 @@ class Delist(Move):
 
     @classmethod
     def feasible(cls, model, actor, target, params):
-        f, p, w = target[1], model.policy, model.world
-        if not p.listed[actor, f]:
-            raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+        _require_listed(model, actor, target[1])
 
     @classmethod
     def apply(cls, model, actor, target, params):
@@ -301,9 +306,7 @@ class GeneralLicense(Move):
 
     @classmethod
     def feasible(cls, model, actor, target, params):
-        f, p, w = target[1], model.policy, model.world
-        if not p.listed[actor, f]:
-            raise MoveError(f"{w.firms[f]} is not on {w.countries[actor]}'s entity list")
+        _require_listed(model, actor, target[1])
 
     @classmethod
     def apply(cls, model, actor, target, params):
