@@ -45,12 +45,38 @@ def summary(out: Path) -> pd.DataFrame:
      "Saltelli's scheme needs a power of two (try 8 or 16)"),
     (["--design", "lhs"], "--design lhs needs at least one --vary"),
     (["--vary", "stockpile_cover=1", "--steps", "2018-01-01"], "before the scenario starts"),
+    # bad input that crashed or ran unbounded before (issue 13)
+    (["--vary", "firms.Hikvision.country=[CN],CN"], "firms.Hikvision.country"),
+    (["--replicates", str(10**12)], "--replicates 1000000000000: at most 10,000,000"),
+    (["--vary", "stockpile_cover=0:104", "--design", "lhs", "--samples", "4000000",
+      "--replicates", "3"], "a sweep has at most 10,000,000"),
+    (["--vary", "stockpile_cover=1", "--steps", "1000000000"], "--steps:"),
 ])
 def test_bad_vary_exits_2_before_any_run(tmp_path, capsys, argv, message):
     assert sweep(SCENARIO, *argv, "--out", str(tmp_path / "o"), "-q") == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_killed_while_writing_its_plan_can_start_again(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".manifest.json.12345.abcd.tmp").write_text("{half")  # a dead writer's leftover
+    assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 0
+    assert (out / "manifest.json").exists()
+
+
+def test_a_damaged_manifest_is_refused_with_what_it_lacks(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["replicates"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "the manifest lacks replicates" in err and "Traceback" not in err
 
 
 def test_folder_problems_exit_2(tmp_path, capsys):

@@ -33,6 +33,7 @@ from sim.scenario import (
     validate_document,
     yamlio,
 )
+from sim.scenario.load import size_problem
 from sim.scenario.overrides import position
 from sim.sweep.design import DESIGNS, Factor, check_design, make_design
 
@@ -68,6 +69,9 @@ class Plan:
         return len(self.points) * self.replicates
 
 
+MAX_RUNS = 10_000_000  # runs in one sweep (a sweep folder holds at most ~2,000 part files)
+
+
 def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: str = "grid",
               samples: int = 8, replicates: int = 1, seed: int | None = None,
               steps: int | str | dt.date | None = None, every: int | None = None,
@@ -83,6 +87,8 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
     for name, value in (("--samples", samples), ("--replicates", replicates)):
         if value < 1:
             raise SweepError(f"{name} must be at least 1")
+        if value > MAX_RUNS:
+            raise SweepError(f"{name} {value}: at most {MAX_RUNS:,}")
     if every is not None and every < 1:
         raise SweepError("--every must be at least 1")
     problem = check_design(design, samples, len(vary))
@@ -92,6 +98,9 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
     doc, positions, text = yamlio.load_file(scenario)
     base = validate_document(copy.deepcopy(doc), positions, file)
     steps = horizon(steps, base)
+    too_big = size_problem(base, steps)
+    if too_big:
+        raise SweepError(f"--steps: {too_big}")
     factors = [make_factor(key, values, doc, base) for key, values in vary.items()]
     paths = [f.path for f in factors]
     if len(set(paths)) < len(paths):
@@ -104,6 +113,9 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
     plan = Plan(file, text, doc, positions, base, factors, design, samples, replicates, root,
                 steps, every, baseline)
     plan.points = make_design(factors, design, samples, root)
+    if plan.n_runs > MAX_RUNS:
+        raise SweepError(f"{plan.n_runs:,} runs ({len(plan.points):,} points × {replicates} "
+                         f"replicates): a sweep has at most {MAX_RUNS:,}")
     return plan
 
 
@@ -202,7 +214,11 @@ def parse_vary(items: Sequence[str]) -> dict[str, VaryValues]:
 def check_factor(factor: Factor, doc: Any, positions: yamlio.Positions, file: str) -> None:
     """Put each listed value (or both ends of the range) into the scenario and validate it."""
     ends = factor.values if factor.values is not None else (factor.lo, factor.hi)
-    for value in dict.fromkeys(ends):
+    unique: list[Any] = []  # values may be lists or maps (unhashable): compare, don't hash
+    for value in ends:
+        if value not in unique:
+            unique.append(value)
+    for value in unique:
         trial = copy.deepcopy(doc)
         try:
             apply_overrides(trial, positions, {factor.path: value}, file)

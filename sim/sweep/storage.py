@@ -49,6 +49,9 @@ ROW_GROUP = 100_000  # rows per row group of a compacted file
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
 IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
+# what readers of a manifest rely on (resume, report, discover, explore)
+REQUIRED = (*IDENTITY, "points", "replicates", "samples", "metrics", "scenario_text",
+            "scenario_file", "scenario_name")
 # a block of runs: (first run, first point, end point, first replicate, end replicate, first
 # chunk); runs are numbered point-major within a block, and blocks are added when replicates
 # or points are added to a sweep in place
@@ -203,7 +206,8 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
         raise SweepError(f"{out}: exists and is not a folder")
     path = out / MANIFEST
     if not path.exists():
-        if out.exists() and any(p.name != LOCK for p in out.iterdir()):
+        # a sweep killed while writing its plan leaves only its lock and temporary files
+        if out.exists() and any(p.name != LOCK and not _temporary(p) for p in out.iterdir()):
             raise SweepError(f"{out}: the folder is not empty and holds no sweep "
                              f"({MANIFEST} is missing); choose another --out")
         return None
@@ -213,7 +217,16 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
         raise SweepError(f"{path}: cannot read the sweep's manifest ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SweepError(f"{path}: not a chokepoint sweep manifest")
+    missing = [k for k in REQUIRED if k not in manifest]
+    if missing:
+        raise SweepError(f"{path}: the manifest lacks {', '.join(missing)}; it was edited or "
+                         f"damaged: start the sweep in another folder")
     return manifest
+
+
+def _temporary(p: Path) -> bool:
+    """A temporary file of an atomic write (``.NAME.<pid>.<random>.tmp``)."""
+    return p.name.startswith(".") and p.name.endswith(".tmp")
 
 
 def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
