@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of
 
@@ -135,6 +135,24 @@ class Parameter(Frozen):
     min: float = Field(description="lowest value")
     max: float = Field(description="highest value")
     label: str | None = Field(None, description="what sliders show (default: the name)")
+    kind: Literal["uncertainty", "lever"] | None = Field(
+        None, description="an uncertainty (a fact of the world nobody chooses) or a lever (a "
+                          "policy choice), as exploratory modelling separates them")
+    distribution: Literal["uniform", "triangular", "normal"] = Field(
+        "uniform", description="how sampled sweeps (lhs, sobol, morris, fast) draw a range "
+                               "over this parameter; grids use evenly spaced levels")
+    mode: float | None = Field(
+        None, description="triangular: the most likely value (default: the middle)")
+    sd: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="normal: the standard deviation (truncated to the range; default: a "
+                          "sixth of the range)")
+
+    @model_validator(mode="after")
+    def _mode_in_range(self) -> Parameter:
+        if self.mode is not None and not self.min <= self.mode <= self.max:
+            raise ValueError(f"mode {self.mode:g} is outside min–max ({self.min:g} to "
+                             f"{self.max:g})")
+        return self
 
 
 class ModelOptions(Frozen):

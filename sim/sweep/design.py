@@ -43,6 +43,9 @@ class Factor:
         values: the list of values, or ``None`` for a range.
         lo, hi: the range (``None`` for a list).
         integer: whether range values are rounded to integers (e.g. a step number).
+        distribution, mode, sd: how a range is drawn (a scenario parameter's
+            ``distribution``): uniform, triangular around ``mode`` or a normal of ``sd``
+            truncated to the range.
     """
 
     name: str
@@ -51,6 +54,9 @@ class Factor:
     lo: float | None = None
     hi: float | None = None
     integer: bool = False
+    distribution: str = "uniform"
+    mode: float | None = None
+    sd: float | None = None
 
     def scale(self, u: np.ndarray) -> list[Any]:
         """Map uniform draws in [0, 1) to this factor's values."""
@@ -58,11 +64,28 @@ class Factor:
             k = len(self.values)
             return [self.values[min(int(x * k), k - 1)] for x in u]
         assert self.lo is not None and self.hi is not None  # a range
+        u = self._shape(np.asarray(u, float))
         if self.integer:  # one equal bin per integer: the ends as likely as the rest
             k = int(self.hi) - int(self.lo) + 1
             return [int(self.lo) + min(int(x * k), k - 1) for x in u]
         x = self.lo + u * (self.hi - self.lo)
         return [float(v) for v in x]
+
+    def _shape(self, u: np.ndarray) -> np.ndarray:
+        """Uniform draws in [0, 1) through the distribution's inverse CDF, back on [0, 1]."""
+        if self.distribution == "uniform" or self.hi == self.lo:
+            return u
+        from scipy import stats  # only sampled sweeps with a shaped parameter need it
+
+        assert self.lo is not None and self.hi is not None
+        width = self.hi - self.lo
+        if self.distribution == "triangular":
+            mode = (self.lo + self.hi) / 2 if self.mode is None else self.mode
+            return np.asarray(stats.triang.ppf(u, (mode - self.lo) / width))
+        sd = (width / 6 if self.sd is None else self.sd) / width
+        mean = 0.5 if self.mode is None else (self.mode - self.lo) / width
+        a, b = (0 - mean) / sd, (1 - mean) / sd
+        return np.clip(np.asarray(stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)), 0, 1)
 
     def levels(self, n: int) -> list[Any]:
         """The values a grid uses: the list, or ``n`` evenly spaced levels of the range."""

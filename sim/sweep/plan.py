@@ -14,6 +14,7 @@ vary, the plan is one point, the scenario as written (a Monte Carlo of replicate
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
@@ -157,7 +158,11 @@ def make_factor(key: str, values: VaryValues, doc: Any, scenario: Scenario) -> F
     if isinstance(values, str):
         lo, hi = parse_range(key, values, step)
         integer = isinstance(lo, int) and isinstance(hi, int) and steps
+        shaped = param or next((p for p in scenario.parameters.values() if p.path == path), None)
         factor = Factor(key, path, None, lo, hi, integer)
+        if shaped:
+            factor = dataclasses.replace(factor, distribution=shaped.distribution,
+                                         mode=shaped.mode, sd=shaped.sd)
     else:
         if not values:
             raise SweepError(f"--vary {key}: no values")
