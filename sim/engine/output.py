@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from sim.engine.metrics import GROUPS
 from sim.errors import OutputError
+from sim.processes import pid_alive
 
 if TYPE_CHECKING:
     from sim.engine.model import TradeModel
@@ -143,15 +144,6 @@ def _umask() -> int:
     return mask
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
 
 def _temp_prefix(target: Path) -> str:
     return f".{target.name[:100]}."
@@ -162,7 +154,7 @@ def _sweep(target: Path) -> None:
     prefix = _temp_prefix(target)
     for old in target.parent.glob(f"{glob_escape(prefix)}*.tmp"):
         pid = old.name[len(prefix):].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             old.unlink(missing_ok=True)
 
 

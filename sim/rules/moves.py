@@ -68,7 +68,8 @@ class Move:
     def feasible(cls, model: TradeModel, actor: int, target: tuple[str, int] | None,
                  params: dict[str, Any]) -> None:
         """Raise MoveError with the reason when the move cannot take effect in the current
-        state (checked without changing it); ``apply`` runs the same check."""
+        state (checked without changing it). :func:`apply_move` calls it before ``apply``, so
+        ``apply`` may assume it passed."""
 
 
 def _check_declaration(cls: type[Move]) -> str | None:
@@ -174,7 +175,9 @@ def apply_move(model: TradeModel, call: MoveCall, checked: CheckedMove | None = 
             cannot take effect now; nothing has changed.
     """
     checked = checked or check_move(model.world, call)
-    return MOVES[call.move].apply(model, checked.actor, checked.target, checked.params)
+    spec = MOVES[call.move]
+    spec.feasible(model, checked.actor, checked.target, checked.params)
+    return spec.apply(model, checked.actor, checked.target, checked.params)
 
 
 def _require_listed(model: TradeModel, actor: int, firm: int) -> None:
@@ -282,7 +285,6 @@ class Delist(Move):
     @classmethod
     def apply(cls, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
-        cls.feasible(model, actor, target, params)
         p.listed[actor, f] = False
         p.general_license_until[actor, f] = 0
         return f"{w.countries[actor]} takes {w.firms[f]} off its entity list."
@@ -311,7 +313,6 @@ class GeneralLicense(Move):
     @classmethod
     def apply(cls, model, actor, target, params):
         f, p, w = target[1], model.policy, model.world
-        cls.feasible(model, actor, target, params)
         p.general_license_share[actor, f] = params["share"]
         p.general_license_until[actor, f] = model.step_index + params["steps"]
         return (f"{w.countries[actor]} grants {w.firms[f]} a general licence for "
@@ -471,9 +472,7 @@ class Stockpile(Move):
         used = w.bom[actor] > 0
         if target is None:
             cols = used
-        else:
-            if not used[target[1]]:
-                raise MoveError(f"{w.firms[actor]} does not use {w.components[target[1]]}")
+        else:  # feasible() has checked that the firm uses it
             cols = np.zeros_like(used)
             cols[target[1]] = True
         model.policy.stockpile_cover[actor, cols] = params["cover"]
@@ -508,7 +507,6 @@ class Qualify(Move):
     def apply(cls, model, actor, target, params):
         s, w = target[1], model.world
         c = w.supplier_component[s]
-        cls.feasible(model, actor, target, params)
         model.policy.pending_sources.append((model.step_index + params["lag"], actor, s))
         return (f"{w.firms[actor]} starts qualifying {w.suppliers[s]} for "
                 f"{w.components[c]} ({params['lag']} steps).")

@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
+from sim.processes import pid_alive
 from sim.sweep.plan import SweepError
 from sim.sweep.worker import Chunk, run_chunk
 
@@ -100,20 +101,11 @@ def watch_parent(pid: int) -> None:
                 time.sleep(0.5)
         os._exit(3)
 
-    if os.getppid() == pid or _alive(pid):
+    if os.getppid() == pid or pid_alive(pid):
         threading.Thread(target=wait_for_exit, daemon=True, name="watch-parent").start()
     else:
         os._exit(3)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextmanager
