@@ -18,6 +18,8 @@ import numpy as np
 
 from sim.engine.model import TradeModel
 from sim.scenario import load_scenario
+from sim.scenario.models import ModelOptions
+from sim.scenario.provenance import MODEL_CONSTANTS, vary_flag
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
@@ -187,7 +189,28 @@ def render() -> str:
         lines.append(f"| {row.figure} | {row.source} | `{row.scenario}` | "
                      f"{value:+.1f}{row.unit} | {row.lo:+.1f} to {row.hi:+.1f}{row.unit} | "
                      f"{verdict} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + constants_table()) + "\n"
+
+
+def constants_table() -> list[str]:
+    """The `model:` constants: default, basis, source or reason, and the sweep range."""
+    defaults = ModelOptions()
+    lines = [
+        "## The behavioural constants of `model:`",
+        "",
+        "Each constant is either taken from a source (*source*) or our choice (*judgement*), "
+        "from `sim/scenario/provenance.py`. A sweep should treat the *uncertain* ones as "
+        "uncertain: the last column is a `chokepoint sweep` option that varies one over its "
+        "plausible range.",
+        "",
+        "| constant | default | basis | source or reason | sweep |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, p in MODEL_CONSTANTS.items():
+        sweep = f"`{vary_flag(name, p)}`" if p.uncertain else "fixed"
+        lines.append(f"| `{name}` | {getattr(defaults, name):g} | {p.basis} | {p.why} | "
+                     f"{sweep} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -108,3 +108,28 @@ def test_calibration_rows_that_miss_say_why():
         assert row in ROWS
         if not row.lo <= value <= row.hi:
             assert row.why, f"{row.figure}: out of range without a reason"
+
+
+def test_every_model_constant_has_a_provenance_and_a_range_around_its_default():
+    from sim.scenario.models import ModelOptions
+    from sim.scenario.provenance import MODEL_CONSTANTS
+
+    assert set(MODEL_CONSTANTS) == set(ModelOptions.model_fields), \
+        "every model: key needs an entry in sim/scenario/provenance.py"
+    defaults = ModelOptions()
+    for name, p in MODEL_CONSTANTS.items():
+        assert p.basis in ("source", "judgement") and p.why
+        assert p.low <= getattr(defaults, name) <= p.high, name
+        assert p.low < p.high, name
+
+
+def test_each_uncertain_constant_sweeps_over_its_range(tmp_path):
+    """The published `--vary` options are accepted by the sweep planner and every sampled
+    value validates (a range outside a key's bounds would be refused here)."""
+    from sim.scenario.provenance import uncertain_constants, vary_flag
+    from sim.sweep.plan import make_plan, parse_vary
+
+    scenario = Path(__file__).parents[1] / "scenarios" / "zte_2018.yaml"
+    flags = [vary_flag(n, p).removeprefix("--vary ") for n, p in uncertain_constants().items()]
+    plan = make_plan(scenario, parse_vary(flags), design="lhs", samples=8)
+    assert len(plan.factors) == len(flags)

@@ -457,3 +457,24 @@ def test_override_does_not_change_the_file_or_text(tmp_path):
 ])
 def test_parse_value_is_yaml_typed(text, value):
     assert parse_value(text) == value
+
+
+def test_a_model_constant_can_be_set_on_a_scenario_without_a_model_section():
+    """`--set model.x=...` / `--vary model.x=...` reach the defaults; a misspelt key is
+    refused with a suggestion, and reading a path never adds the section."""
+    from sim.scenario import yamlio
+    from sim.scenario.load import validate_document
+    from sim.scenario.overrides import apply_overrides, resolve_path
+
+    path = Path(__file__).parents[1] / "scenarios" / "zte_2018.yaml"
+    doc, positions, _ = yamlio.load_file(path)
+    assert "model" not in doc
+    assert resolve_path(doc, "model.lead_time_days")
+    assert not resolve_path(doc, "model.lead_time_days.x")
+    assert "model" not in doc
+    apply_overrides(doc, positions, {"model.lead_time_days": 14}, str(path))
+    assert validate_document(doc, positions, str(path)).model.lead_time_days == 14
+    doc, positions, _ = yamlio.load_file(path)
+    apply_overrides(doc, positions, {"model.lead_tim_days": 14}, str(path))
+    with pytest.raises(ScenarioError, match="did you mean 'lead_time_days'"):
+        validate_document(doc, positions, str(path))

@@ -46,11 +46,18 @@ class Walked:
     problem: str | None = None
 
 
-def walk(doc: Any, path: str) -> Walked:
+# top-level sections that default to an empty mapping: ``--set model.x=...`` works on a
+# scenario that does not write them
+OPTIONAL_SECTIONS = frozenset({"model"})
+
+
+def walk(doc: Any, path: str, create: bool = False) -> Walked:
     """Follow ``path`` (dotted, events by id) to the mapping that holds its last key.
 
     The last key itself may be absent (it then names a default); every key before it must
-    exist. A path that cannot be followed comes back with ``parent=None`` and a ``problem``.
+    exist, except an absent optional section (:data:`OPTIONAL_SECTIONS`), which stands for an
+    empty mapping (added to ``doc`` when ``create``). A path that cannot be followed comes
+    back with ``parent=None`` and a ``problem``.
     """
     parts = path.split(".")
     node: Any = doc
@@ -75,6 +82,11 @@ def walk(doc: Any, path: str) -> Walked:
             return Walked(None, part, loc, f"{display_loc(loc)!r} has no keys")
         if last:
             return Walked(node, part, loc)
+        if part not in node and loc == () and part in OPTIONAL_SECTIONS:
+            if not create:  # an empty section: only its direct keys can be named
+                return (Walked({}, parts[1], (part,)) if len(parts) == 2 else
+                        Walked(None, parts[1], (part,), f"unknown key {parts[1]!r}"))
+            node[part] = {}
         if part not in node:
             close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -93,7 +105,7 @@ def parse_value(text: str) -> Any:
 def set_path(doc: Any, path: str, value: Any, positions: yamlio.Positions,
              file: str) -> None:
     """Set ``path`` in a parsed document; raise a located ScenarioError if it cannot be."""
-    w = walk(doc, path)
+    w = walk(doc, path, create=True)
     if w.parent is None:
         raise ScenarioError([Problem(*position(positions, w.loc), path, str(w.problem), file)])
     w.parent[w.key] = value

@@ -1,0 +1,91 @@
+"""Where each behavioural constant of `model:` comes from, and which a sweep should vary.
+
+Every key of :class:`~sim.scenario.models.ModelOptions` has one :class:`Provenance`: its basis
+(``source``: taken or calibrated from a cited study or figure; ``judgement``: our choice, with
+the reason), the citation or reason, and whether an analyst should treat it as *uncertain* in a
+sweep, with a plausible range that includes the default. A test keeps this table complete: a
+new `model:` key without a provenance fails it. The table is published in docs/calibration.md
+(``python -m sim.calibration``), with a pasteable ``--vary`` for each uncertain constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Basis = Literal["source", "judgement"]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    basis: Basis
+    why: str  # the citation (basis "source") or the reason for the choice ("judgement")
+    uncertain: bool  # should a sweep vary it?
+    low: float  # plausible range, containing the default
+    high: float
+
+
+MODEL_CONSTANTS: dict[str, Provenance] = {
+    "lead_time_days": Provenance(
+        "judgement", "a month from order to receipt through distributors; quoted chip lead "
+        "times ran 10–26 weeks in the 2021 shortage, so scenarios set `lead_time` per supplier "
+        "where they know it", True, 14.0, 112.0),
+    "build_lag_days": Provenance(
+        "judgement", "about a quarter of sustained unmet orders before an emerging supplier "
+        "commits to expand (one planning cycle)", True, 30.0, 365.0),
+    "fixed_cost_share": Provenance(
+        "judgement", "the fixed share of operating costs differs widely between assemblers "
+        "(low) and fabs (high)", True, 0.1, 0.6),
+    "ramp_trigger": Provenance(
+        "judgement", "above the ±3% demand noise at a supplier running at capacity, so noise "
+        "is not read as unmet demand", False, 0.02, 0.15),
+    "forecast_smoothing": Provenance(
+        "source", "adaptive expectations; Sterman (1989) fitted this rule to beer-game "
+        "players, whose estimates spread widely", True, 0.1, 0.5),
+    "stock_adjustment": Provenance(
+        "source", "α of the anchoring-and-adjustment ordering rule, Sterman (1989); fitted "
+        "values vary between players", True, 0.1, 0.5),
+    "supply_line_weight": Provenance(
+        "source", "β < 1, the under-weighting of the supply line Sterman (1989) measured in "
+        "the beer game", True, 0.2, 1.0),
+    "sourcing_sensitivity": Provenance(
+        "judgement", "firms keep a dominant, cheapest source and a second source (dual "
+        "sourcing); not estimated", True, 3.0, 30.0),
+    "choice_sensitivity": Provenance(
+        "judgement", "logit price sensitivity (Anderson, de Palma & Thisse 1992 give the form, "
+        "not the value); 4 gives an own-price elasticity of a few for a firm with a modest "
+        "share, in the range of differentiated electronics", True, 2.0, 8.0),
+    "price_adjustment": Provenance(
+        "judgement", "prices close a fifth of the gap to target per step: sticky prices "
+        "adjusting over a quarter", True, 0.05, 0.5),
+    "scarcity_markup": Provenance(
+        "judgement", "how far prices rise when demand goes unserved; not estimated", True,
+        0.1, 1.5),
+    "holding_cost_per_year": Provenance(
+        "source", "inventory carrying cost of 20–25% of value a year (capital, storage, "
+        "insurance): Silver, Pyke & Peterson, Inventory Management (1998)", False, 0.1, 0.35),
+    "obsolescence_per_year": Provenance(
+        "judgement", "electronic components age out over years, faster for fast-moving parts",
+        True, 0.02, 0.3),
+    "risk_half_life_days": Provenance(
+        "judgement", "a threat not acted on fades over about a year", True, 90.0, 730.0),
+    "risk_shield_days": Provenance(
+        "judgement", "half a year of stock halves the priced-in hazard: Huawei's 1.5–2 years "
+        "of parts were reported as its shield (Nikkei, 2020)", True, 60.0, 365.0),
+    "loss_given_listing": Provenance(
+        "source", "calibrated: a 60% rumour takes Hikvision's share price down about 5.5%, its "
+        "close on 22 May 2019 (Bloomberg)", True, 0.1, 0.4),
+    "profit_smoothing": Provenance(
+        "judgement", "investors weigh the latest period's profit a tenth: earnings news "
+        "reaches prices over about a quarter of weekly steps", True, 0.05, 0.3),
+}
+
+
+def vary_flag(name: str, p: Provenance) -> str:
+    """The `chokepoint sweep` option that varies constant `name` over its plausible range."""
+    return f"--vary model.{name}={p.low:g}:{p.high:g}"
+
+
+def uncertain_constants() -> dict[str, Provenance]:
+    """The constants a sweep should treat as uncertain."""
+    return {k: p for k, p in MODEL_CONSTANTS.items() if p.uncertain}
