@@ -13,8 +13,8 @@ import pytest
 from sim import TradeModel, load_scenario
 
 ROOT = Path(__file__).parents[1]
-WORLDS = sorted((ROOT / "scenarios").rglob("*.yaml")) + [ROOT / "tests" / "data" /
-                                                          "from_design.yaml"]
+WORLDS = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted((ROOT / "tests" / "data").glob(
+    "*.yaml"))  # the design's example and our fictional world
 EXAMPLE = ROOT.parent / "shared" / "examples" / "entity_list_2019.yaml"
 if EXAMPLE.exists():
     WORLDS.append(EXAMPLE)
