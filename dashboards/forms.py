@@ -62,6 +62,9 @@ def ParamField(p: Param, value: Any, on_value: Callable[[Any], None], game: Game
         solara.Select(label=p.name, values=[ALL_PRODUCTS, *w.products],
                       value=value or ALL_PRODUCTS,
                       on_value=lambda v: on_value(None if v == ALL_PRODUCTS else v))
+    elif p.kind == "component":
+        solara.Select(label=f"{p.name} (none: final goods)", values=["", *w.components],
+                      value=value or "", on_value=lambda v: on_value(v or None))
     solara.Text(p.doc, style={"font-size": "0.8em", "color": "#444"})
 
 
