@@ -89,14 +89,18 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
     # a restricted link may carry its licensed share of its steady-state flow, a quantity
     limit = np.where(p.allowed >= 1.0, np.inf, p.allowed * links.base_flow)
-    # firms pay the supplier's current price plus any tariff on the component; their split
-    # over sources follows that cost by the sourcing logit (1 at the steady state's prices)
+    # firms pay the supplier's current price plus any tariff on the component; a tariff
+    # moves their split over sources by the sourcing logit on the tariff-inclusive reference
+    # price (scarcity is answered by rationing and re-placement, not by the split)
     price = sup.price[links.supplier]
-    cost = price * (1.0 + policy.component_tariff_on(links))
-    mean = (np.bincount(w.supplier_component, s.ref.supplier_price, C)
-            / np.maximum(np.bincount(w.supplier_component, minlength=C), 1))[links.component]
-    weight = links.weight * np.exp(-links.sensitivity
-                                   * (cost - s.ref.supplier_price[links.supplier]) / mean)
+    duty = policy.component_tariff_on(links)
+    cost = price * (1.0 + duty)
+    weight = links.weight
+    if duty.any():
+        mean = (np.bincount(w.supplier_component, s.ref.supplier_price, C)
+                / np.maximum(np.bincount(w.supplier_component, minlength=C), 1))
+        base = s.ref.supplier_price[links.supplier]
+        weight = weight * np.exp(-links.sensitivity * base * duty / mean[links.component])
     p.shipped, sup.requested = market.place_orders(
         f.order.ravel(), links.fc, weight, limit, links.supplier, sup.capacity)
     p.cost = p.shipped * cost
