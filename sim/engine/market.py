@@ -168,8 +168,8 @@ def _cap_rows(amount: np.ndarray, limit: np.ndarray) -> np.ndarray:
     return amount * fill[:, None]
 
 
-def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray,
-                 base_unit_cost: np.ndarray, scarcity: np.ndarray, speed: float,
+def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray | float,
+                 base_unit_cost: np.ndarray | float, scarcity: np.ndarray, speed: float,
                  markup: float, margin: np.ndarray | float = 0.0,
                  margin_ratio: np.ndarray | float = 1.0) -> np.ndarray:
     """Partial adjustment toward a cost-plus-scarcity target.
@@ -195,7 +195,7 @@ def demand_elasticity(share: np.ndarray, paid: np.ndarray, reference: np.ndarray
 
     In market m the firm's demand is ``s·D_m(PI)`` with a logit share on ``q / p_ref``
     (q the tariff-inclusive price): ``η = λ·(q / p_ref)·(1 − s) + ε_m·s·q / PI_m``, the logit
-    term (Anderson, de Palma & Thisse 1992, ch. 7) plus the firm's part in the market's own
+    term (Anderson, de Palma & Thisse 1992) plus the firm's part in the market's own
     elasticity. A tariff is ad valorem, so the elasticity with respect to the firm's own
     price equals the one with respect to q. Markets are weighted by ``s·D0_m`` (steady
     demand, not the noisy one, so that noise does not move markups); a firm without demand
