@@ -74,7 +74,9 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions)
 def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
            t: int) -> None:
     """Supply: what is due arrives; suppliers ration capacity over orders and ship with their
-    lead time; emerging suppliers grow on sustained excess demand."""
+    lead time, at their current price plus any tariff on the component; component prices
+    adjust to the orders they could not fill; emerging suppliers grow on sustained excess
+    demand."""
     f, p, sup = s.firms, s.pipeline, s.suppliers
     F, C = w.bom.shape
     H = len(p.arrivals)
@@ -149,8 +151,9 @@ def produce(s: State, w: World) -> None:
 # -- phase 5 -------------------------------------------------------------------------------
 def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
                   shock: np.ndarray) -> None:
-    """Markets: demand by region, buyers' logit choice between firms, sales capped by stock,
-    spill-over to rivals, then firms' prices adjust to cost and scarcity."""
+    """Markets: demand by region, buyers' logit choice between firms (and the consumer surplus
+    it is worth), sales capped by stock, spill-over to rivals, tariffs collected, then firms'
+    prices adjust to cost, their Bertrand–logit margin and scarcity."""
     f, m, ref = s.firms, s.markets, s.ref
     P, R = w.base_demand.shape
     M = P * R
@@ -218,7 +221,7 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
 
 # -- phase 7 -------------------------------------------------------------------------------
 def score(s: State, w: World, policy: PolicyState) -> None:
-    """Scores: each government's four objectives and its weighted score."""
+    """Scores: each government's tariff revenue, four objectives and weighted score."""
     G = len(w.countries)
     govs = np.arange(G)[:, None]
     targeted = policy.listed | (policy.risk_source[None, :] == govs)

@@ -1,7 +1,8 @@
 """The restriction state that moves change and the phases read.
 
 Moves write here (:mod:`sim.rules.moves`); the supply and market phases read it through
-:meth:`PolicyState.allowed`, :meth:`PolicyState.tariff_on` and ``access``. Every array is
+:meth:`PolicyState.allowed`, :meth:`PolicyState.tariff_on`,
+:meth:`PolicyState.component_tariff_on` and ``access``. Every array is
 indexed like :class:`sim.engine.world.World`.
 """
 

@@ -76,7 +76,8 @@ class Param:
 
         Args:
             value: the value given.
-            names: known names by kind (``countries``, ``products``) to check references against.
+            names: known names by kind (``countries``, ``products``, ``components``) to check
+                references against.
         """
         names = names or {}
         if self.kind == "product":
