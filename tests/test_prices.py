@@ -288,3 +288,22 @@ def test_units_and_money_are_conserved_with_tariffs_on_goods_and_components():
 @pytest.mark.parametrize("name", ["huawei_2019", "zte_2018"])
 def test_units_and_money_are_conserved_on_a_historical_scenario(name):
     conservation_run(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), [], steps=60)
+
+
+def test_a_timeline_tariff_naming_an_unknown_component_is_refused_where_it_is(tmp_path):
+    from tests.test_scenario import BASE, edit, problems
+
+    text = edit("by: US, move: entity_list, target: Phoneco}",
+                "by: CN, move: tariff, target: US, component: glas}", BASE)
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and found[0].endswith(
+        "events[0].component: unknown component 'glas'"), found
+    ok = edit("by: US, move: entity_list, target: Phoneco}",
+              "by: CN, move: tariff, target: US, component: chip, rate: 0.1}", BASE)
+    path = tmp_path / "ok.yaml"
+    path.write_text(ok, encoding="utf-8")
+    m = TradeModel(scenario=load_scenario(path))
+    m.run()
+    # CN taxes the US chips its firm buys from step 5: its treasury collects from then on
+    revenue = m.recorder.metric("country", "tariff_revenue")[:, 1]
+    assert (revenue[:5] == 0).all() and (revenue[5:] > 0).all()
