@@ -20,6 +20,7 @@ from sim.rules.params import Param
 
 NO_TARGET = "(all / none)"
 ALL_PRODUCTS = "all"
+FINAL_GOODS = "final goods"  # a tariff's component field: none, the tariff is on final goods
 
 
 def target_choices(game: Game, move: str) -> list[str]:
@@ -62,6 +63,10 @@ def ParamField(p: Param, value: Any, on_value: Callable[[Any], None], game: Game
         solara.Select(label=p.name, values=[ALL_PRODUCTS, *w.products],
                       value=value or ALL_PRODUCTS,
                       on_value=lambda v: on_value(None if v == ALL_PRODUCTS else v))
+    elif p.kind == "component":
+        solara.Select(label=p.name, values=[FINAL_GOODS, *w.components],
+                      value=value or FINAL_GOODS,
+                      on_value=lambda v: on_value(None if v == FINAL_GOODS else v))
     solara.Text(p.doc, style={"font-size": "0.8em", "color": "#444"})
 
 

@@ -453,9 +453,13 @@ def test_industry_falls_with_own_firms_revenue(model):
     assert_allclose(scores(model)[INDUSTRY], [0.0, -500 / (1000 + 100 / 3 + 100), 0.0])
 
 
-def test_consumers_lose_when_their_regions_prices_rise(model):
-    model.state.markets.price_index[:] = [100.0, 110.0]  # [US, ASIA]
-    assert_allclose(scores(model)[CONSUMERS], [0.0, -0.1, -0.1])
+def test_consumers_lose_surplus_when_their_regions_prices_rise(model):
+    # both firms 10% dearer: every buyer's logit weight falls by e^(−0.4), the inclusive
+    # price rises 10%, and with ε = 1 the surplus falls by ln(1.1) of steady spending
+    model.state.markets.price[:] = 110.0
+    clear(model)
+    assert_allclose(model.state.markets.consumer_surplus, [-math.log(1.1)] * 2)
+    assert_allclose(scores(model)[CONSUMERS], [-math.log(1.1)] * 3)
 
 
 def test_escalation_counts_measures_made_and_received(model):

@@ -168,17 +168,93 @@ def _cap_rows(amount: np.ndarray, limit: np.ndarray) -> np.ndarray:
     return amount * fill[:, None]
 
 
-def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray,
-                 base_unit_cost: np.ndarray, scarcity: np.ndarray, speed: float,
-                 markup: float) -> np.ndarray:
+def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray | float,
+                 base_unit_cost: np.ndarray | float, scarcity: np.ndarray, speed: float,
+                 markup: float, margin: np.ndarray | float = 0.0,
+                 margin_ratio: np.ndarray | float = 1.0) -> np.ndarray:
     """Partial adjustment toward a cost-plus-scarcity target.
 
-    ``target = (p_ref + (c − c0))·(1 + μ·scarcity)``: component cost changes pass through one
-    for one, and a firm that cannot serve a share ``scarcity`` of its demand raises its price
-    by up to μ of it; the price moves a fraction ``speed`` of the way each step.
+    ``target = (p_ref + (c − c0) + M0·(r − 1))·(1 + μ·scarcity)``: component cost changes pass
+    through one for one; the steady-state margin over marginal cost ``M0`` is scaled by
+    ``r`` (:func:`margin_ratio`: the Bertrand–logit markup moves with the firm's demand
+    elasticity); and a seller that cannot serve a share ``scarcity`` of what is asked of it
+    raises its price by up to μ of it. The price moves a fraction ``speed`` of the way each
+    step (partial adjustment). With ``c = c0``, ``r = 1`` and no scarcity the target is the
+    reference price exactly, so the steady state stays put.
     """
-    target = (reference + unit_cost - base_unit_cost) * (1.0 + markup * scarcity)
+    target = ((reference + unit_cost - base_unit_cost + margin * (margin_ratio - 1.0))
+              * (1.0 + markup * scarcity))
     return np.maximum(1e-9, price + speed * (target - price))
+
+
+# -- prices and welfare (Bertrand–logit markups, component scarcity, consumer surplus) -----
+def demand_elasticity(share: np.ndarray, paid: np.ndarray, reference: np.ndarray,
+                      index: np.ndarray, elasticity: np.ndarray, base_demand: np.ndarray,
+                      market: np.ndarray, sensitivity: float) -> np.ndarray:
+    """Each firm's own-price elasticity of demand, averaged over its markets, [F].
+
+    In market m the firm's demand is ``s·D_m(PI)`` with a logit share on ``q / p_ref``
+    (q the tariff-inclusive price): ``η = λ·(q / p_ref)·(1 − s) + ε_m·s·q / PI_m``, the logit
+    term (Anderson, de Palma & Thisse 1992) plus the firm's part in the market's own
+    elasticity. A tariff is ad valorem, so the elasticity with respect to the firm's own
+    price equals the one with respect to q. Markets are weighted by ``s·D0_m`` (steady
+    demand, not the noisy one, so that noise does not move markups); a firm without demand
+    gets 0.
+
+    Args:
+        share: logit share [F, R]; paid: tariff-inclusive price [F, R];
+        reference, index, elasticity, base_demand: per market [M]; market: [F, R] index.
+    """
+    ref, pi = reference[market], index[market]
+    q = paid / ref
+    eta = sensitivity * q * (1.0 - share) + elasticity[market] * share * np.divide(
+        paid, pi, out=np.ones_like(paid), where=pi > 0)
+    weight = share * base_demand[market]
+    total = weight.sum(axis=1)
+    return np.divide((weight * eta).sum(axis=1), total, out=np.zeros(len(total)),
+                     where=total > 0)
+
+
+def margin_ratio(elasticity: np.ndarray, base_elasticity: np.ndarray) -> np.ndarray:
+    """How a Bertrand–logit firm scales its margin: ``η0 / η`` (Lerner: margin ∝ 1/η), [F].
+
+    A rival gaining share when its competitor is taxed faces less elastic demand and raises
+    its margin; the taxed firm faces more elastic demand and absorbs part of the tariff. A
+    firm without demand, or whose elasticity is 0 now or at step 0, keeps its margin (1).
+    """
+    ok = (elasticity > 1e-12) & (base_elasticity > 1e-12)
+    return np.divide(base_elasticity, elasticity, out=np.ones_like(elasticity), where=ok)
+
+
+def unfilled_share(requested: np.ndarray, shipped: np.ndarray) -> np.ndarray:
+    """Share of what was asked of each seller that it could not fill, in [0, 1]."""
+    return np.clip(np.divide(requested - shipped, requested, out=np.zeros_like(requested),
+                             where=requested > 1e-12), 0.0, 1.0)
+
+
+def consumer_surplus(weight_sum: np.ndarray, base_weight_sum: np.ndarray,
+                     sensitivity: float, elasticity: np.ndarray) -> np.ndarray:
+    """Change in consumer surplus per market against the steady state, as a share of the
+    steady-state spending ``D0·p_ref``, [M].
+
+    The logit log-sum (Small & Rosen 1981; Train 2009, §3.5) gives the inclusive price
+    ``P = p_ref·(1 − ln(Σw / Σw0) / λ)``: buyers' expected best utility in money, with ``w``
+    the logit weights buyers face (tariffs, prices, access) and ``w0`` those of the steady
+    state. The surplus change is the area under the market's demand curve
+    ``D0·(x / p_ref)^(−ε)`` between the two inclusive prices:
+    ``ΔCS / (D0·p_ref) = (1 − x^(1−ε)) / (1 − ε)`` with ``x = P / p_ref`` (``−ln x`` when
+    ε = 1). It falls whenever any weight falls, so a higher tariff (or a lost seller) never
+    raises it. A market with no sellers at the start counts 0; one whose sellers are all
+    closed counts the largest loss the formula allows (x capped at 10⁶).
+    """
+    ratio = np.divide(weight_sum, base_weight_sum, out=np.ones_like(weight_sum),
+                      where=base_weight_sum > 0)
+    with np.errstate(divide="ignore"):
+        x = 1.0 - np.log(np.maximum(ratio, 0.0)) / sensitivity
+    x = np.clip(x, 1e-6, 1e6)
+    one = np.abs(elasticity - 1.0) < 1e-9
+    e = np.where(one, 0.5, elasticity)  # placeholder where ε = 1, replaced below
+    return np.where(one, -np.log(x), (1.0 - x ** (1.0 - e)) / (1.0 - e))
 
 
 def share_value(expected_profit: np.ndarray, base_profit: np.ndarray, hazard: np.ndarray,

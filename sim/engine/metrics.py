@@ -48,14 +48,17 @@ SUPPLIER: dict[str, Reader] = {
     "capacity": lambda m: m.state.suppliers.capacity,
     "utilization": lambda m: m.state.suppliers.utilization,
     "share": lambda m: m.state.suppliers.share,
+    "price": lambda m: m.state.suppliers.price,
 }
 COUNTRY: dict[str, Reader] = {
     "score": lambda m: m.state.governments.score,
     **{k: _objective(i) for i, k in enumerate(OBJECTIVES)},
+    "tariff_revenue": lambda m: m.state.governments.tariff_revenue,
 }
 MARKET: dict[str, Reader] = {  # per (product, region)
     "price": lambda m: m.state.markets.price_index,
     "demand": lambda m: m.state.markets.demand,
+    "consumer_surplus": lambda m: m.state.markets.consumer_surplus,
 }
 
 

@@ -30,29 +30,45 @@ def security(targeted: np.ndarray, output: np.ndarray, ref_output: np.ndarray) -
 
 def industry(own_firms: np.ndarray, own_suppliers: np.ndarray, revenue: np.ndarray,
              ref_revenue: np.ndarray, supplier_revenue: np.ndarray,
-             ref_supplier_revenue: np.ndarray) -> np.ndarray:
-    """Relative change in the revenue of a government's own firms and suppliers, [G].
+             ref_supplier_revenue: np.ndarray,
+             tariff_revenue: np.ndarray | None = None) -> np.ndarray:
+    """Relative change in the income a government's economy earns from the industry: its own
+    firms' and suppliers' revenue, plus the tariffs its treasury collects, [G].
+
+    Tariff revenue is national income that a tariff transfers from foreign sellers and home
+    buyers to the treasury; it is counted here, once, and not in ``consumers`` (which measures
+    buyers' surplus alone, so that it stays monotone in a tariff). The steady state collects
+    no tariffs.
 
     Args:
         own_firms: [G, F] and own_suppliers: [G, S] membership masks.
+        tariff_revenue: [G] tariffs collected this step (none when omitted).
     """
     ref = own_firms @ ref_revenue + own_suppliers @ ref_supplier_revenue
     now = own_firms @ revenue + own_suppliers @ supplier_revenue
+    if tariff_revenue is not None:
+        now = now + tariff_revenue
     return np.divide(now - ref, ref, out=np.zeros(len(ref)), where=ref > 0)
 
 
-def consumers(price_index: np.ndarray, ref_price: np.ndarray, base_demand: np.ndarray,
+def consumers(surplus: np.ndarray, ref_price: np.ndarray, base_demand: np.ndarray,
               country_region: np.ndarray) -> np.ndarray:
-    """Minus the relative change of the cost of the reference basket in each government's
-    region: ``−(Σ_p PI·D0 − Σ_p p0·D0) / Σ_p p0·D0``, [G].
+    """Buyers' consumer surplus in each government's region against the steady state, as a
+    share of the region's steady-state spending: ``Σ_p ΔCS_p·p0·D0 / Σ_p p0·D0``, [G].
+
+    ``ΔCS`` per market is the logit log-sum's (Small & Rosen 1981;
+    :func:`sim.engine.market.consumer_surplus`): positive when buyers are better off, negative
+    when prices they face rise or sellers they would choose are closed to them — the sign of
+    every objective (higher is better for the government).
 
     Args:
-        price_index: [P, R] share-weighted price paid; ref_price: [P]; base_demand: [P, R].
-        country_region: [G] region index of each government.
+        surplus: [P, R] change in consumer surplus per market, share of its steady spending;
+        ref_price: [P]; base_demand: [P, R]; country_region: [G] region of each government.
     """
-    paid = (price_index * base_demand).sum(axis=0)
-    ref = (ref_price[:, None] * base_demand).sum(axis=0)
-    by_region = -np.divide(paid - ref, ref, out=np.zeros(len(ref)), where=ref > 0)
+    spend = ref_price[:, None] * base_demand
+    ref = spend.sum(axis=0)
+    by_region = np.divide((surplus * spend).sum(axis=0), ref, out=np.zeros(len(ref)),
+                          where=ref > 0)
     return by_region[country_region]
 
 

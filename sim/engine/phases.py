@@ -74,12 +74,15 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions)
 def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
            t: int) -> None:
     """Supply: what is due arrives; suppliers ration capacity over orders and ship with their
-    lead time; emerging suppliers grow on sustained excess demand."""
+    lead time, at their current price plus any tariff on the component; component prices
+    adjust to the orders they could not fill; emerging suppliers grow on sustained excess
+    demand."""
     f, p, sup = s.firms, s.pipeline, s.suppliers
     F, C = w.bom.shape
     H = len(p.arrivals)
     slot = t % H
     arrived = p.arrivals[slot].reshape(F, C)
+    p.received = arrived.copy()
     f.stock += arrived
     f.stock_value += p.arrival_value[slot].reshape(F, C)
     p.supply_line -= arrived
@@ -88,18 +91,36 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
     # a restricted link may carry its licensed share of its steady-state flow, a quantity
     limit = np.where(p.allowed >= 1.0, np.inf, p.allowed * links.base_flow)
+    # firms pay the supplier's current price plus any tariff on the component; a tariff
+    # moves their split over sources by the sourcing logit on the tariff-inclusive reference
+    # price (scarcity is answered by rationing and re-placement, not by the split)
+    price = sup.price[links.supplier]
+    duty = policy.component_tariff_on(links)
+    cost = price * (1.0 + duty)
+    weight = links.weight
+    if duty.any():
+        mean = (np.bincount(w.supplier_component, s.ref.supplier_price, C)
+                / np.maximum(np.bincount(w.supplier_component, minlength=C), 1))
+        base = s.ref.supplier_price[links.supplier]
+        weight = weight * np.exp(-links.sensitivity * base * duty / mean[links.component])
     p.shipped, sup.requested = market.place_orders(
-        f.order.ravel(), links.fc, links.weight, limit, links.supplier, sup.capacity)
-    price = w.supplier_price[links.supplier]
+        f.order.ravel(), links.fc, weight, limit, links.supplier, sup.capacity)
+    p.cost = p.shipped * cost
+    p.duty = policy.component_duty(links, p.shipped * price)
     flat = ((t + links.lead) % H) * F * C + links.fc
     p.arrivals += np.bincount(flat, p.shipped, p.arrivals.size).reshape(p.arrivals.shape)
-    p.arrival_value += np.bincount(flat, p.shipped * price,
+    p.arrival_value += np.bincount(flat, p.cost,
                                    p.arrivals.size).reshape(p.arrivals.shape)
     p.supply_line += np.bincount(links.fc, p.shipped, F * C).reshape(F, C)
 
     S = len(w.suppliers)
     sup.shipments = np.bincount(links.supplier, p.shipped, S)
-    sup.revenue = sup.shipments * w.supplier_price
+    sup.revenue = np.bincount(links.supplier, p.shipped * price, S)
+    # component prices: partial adjustment toward the reference price marked up by the
+    # share of orders the supplier could not fill (the rule of firms' prices, phase 5)
+    sup.price = market.adjust_price(sup.price, s.ref.supplier_price, 0.0, 0.0,
+                                    market.unfilled_share(sup.requested, sup.shipments),
+                                    o.price_adjustment, o.scarcity_markup)
     sup.utilization = np.divide(sup.shipments, sup.capacity, out=np.zeros(S),
                                 where=sup.capacity > 0)
     sup.share = market.group_shares(sup.shipments, w.supplier_component, C)
@@ -130,19 +151,27 @@ def produce(s: State, w: World) -> None:
 # -- phase 5 -------------------------------------------------------------------------------
 def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
                   shock: np.ndarray) -> None:
-    """Markets: demand by region, buyers' logit choice between firms, sales capped by stock,
-    spill-over to rivals, then firms' prices adjust to cost and scarcity."""
+    """Markets: demand by region, buyers' logit choice between firms (and the consumer surplus
+    it is worth), sales capped by stock, spill-over to rivals, tariffs collected, then firms'
+    prices adjust to cost, their Bertrand–logit margin and scarcity."""
     f, m, ref = s.firms, s.markets, s.ref
     P, R = w.base_demand.shape
+    M = P * R
     paid = m.price[:, None] * (1.0 + policy.tariff_on())
     weight = market.logit_weights(paid, ref.price[:, None], policy.access() * w.appeal,
                                   o.choice_sensitivity)
+    # welfare: the logit log-sum of what buyers face now against the steady state's
+    m.consumer_surplus = market.consumer_surplus(
+        np.bincount(ref.market.ravel(), weight.ravel(), M), ref.choice_weight,
+        o.choice_sensitivity, np.repeat(w.product_elasticity, R))
     res = market.clear_markets(weight, paid, ref.market, w.base_demand.ravel(),
                                np.repeat(w.product_price, R),
                                np.repeat(w.product_elasticity, R), shock, f.finished)
     m.sales_by_region = res["sales"]
     m.sales = res["sales"].sum(axis=1)
     m.revenue = m.sales * m.price
+    m.paid = res["sales"] * paid
+    m.duty = policy.goods_duty(res["sales"], m.price)
     # cost of goods is booked when they sell, at the average cost of the goods in hand
     f.cogs = np.divide(f.finished_value * m.sales, f.finished, out=np.zeros(len(m.sales)),
                        where=f.finished > 1e-12)
@@ -155,10 +184,17 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     scarcity = np.divide(wanted - served, wanted, out=np.zeros_like(wanted), where=wanted > 0)
     m.price_index, m.demand = res["price_index"], res["demand"]
     m.market_share = market.group_shares(m.sales, w.firm_product, P)
+    # Bertrand–logit markups: the margin scales with the inverse of the firm's demand
+    # elasticity, so rivals reprice when a tariff or a ban moves buyers between them
+    share = market.group_shares(weight.ravel(), ref.market.ravel(), M).reshape(weight.shape)
+    eta = market.demand_elasticity(share, paid, np.repeat(w.product_price, R),
+                                   res["price_index"], np.repeat(w.product_elasticity, R),
+                                   w.base_demand.ravel(), ref.market, o.choice_sensitivity)
     # the reference price already clears the steady state: only scarcity beyond it marks up
     m.price = market.adjust_price(m.price, ref.price, f.unit_cost, ref.unit_cost,
                                   np.clip(scarcity - ref.scarcity, 0, 1), o.price_adjustment,
-                                  o.scarcity_markup)
+                                  o.scarcity_markup, ref.margin,
+                                  market.margin_ratio(eta, ref.elasticity))
 
 
 # -- phase 6 -------------------------------------------------------------------------------
@@ -185,18 +221,19 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
 
 # -- phase 7 -------------------------------------------------------------------------------
 def score(s: State, w: World, policy: PolicyState) -> None:
-    """Scores: each government's four objectives and its weighted score."""
+    """Scores: each government's tariff revenue, four objectives and weighted score."""
     G = len(w.countries)
     govs = np.arange(G)[:, None]
     targeted = policy.listed | (policy.risk_source[None, :] == govs)
     made, received = policy.active_measures()
+    s.governments.tariff_revenue = s.pipeline.duty + s.markets.duty
     raw = np.vstack([
         obj.security(targeted, s.firms.output, s.ref.output),
         obj.industry(w.firm_country[None, :] == govs, w.supplier_country[None, :] == govs,
                      s.markets.revenue, s.ref.revenue, s.suppliers.revenue,
-                     s.ref.supplier_revenue),
-        obj.consumers(s.markets.price_index.reshape(w.base_demand.shape), w.product_price,
-                      w.base_demand, w.country_region),
+                     s.ref.supplier_revenue, s.governments.tariff_revenue),
+        obj.consumers(s.markets.consumer_surplus.reshape(w.base_demand.shape),
+                      w.product_price, w.base_demand, w.country_region),
         obj.escalation(made, received),
     ])
     s.governments.objectives, s.governments.score = obj.score(raw, s.ref.weights)

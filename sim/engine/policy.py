@@ -1,7 +1,8 @@
 """The restriction state that moves change and the phases read.
 
 Moves write here (:mod:`sim.rules.moves`); the supply and market phases read it through
-:meth:`PolicyState.allowed`, :meth:`PolicyState.tariff_on` and ``access``. Every array is
+:meth:`PolicyState.allowed`, :meth:`PolicyState.tariff_on`,
+:meth:`PolicyState.component_tariff_on` and ``access``. Every array is
 indexed like :class:`sim.engine.world.World`.
 """
 
@@ -28,6 +29,8 @@ class PolicyState:
         self.general_license_share = np.zeros((G, F))
         self.general_license_until = np.zeros((G, F), int)  # exclusive step
         self.tariff = np.zeros((G, G, P))  # setting country, origin country, product
+        # setting country (its firms pay), supplier's country, component
+        self.component_tariff = np.zeros((G, G, C))
         self.firm_ban = np.zeros((G, F))  # share of country G's region closed to a firm
         self.supplier_ban = np.zeros((G, S))  # share of orders country G's firms cut
         self.export_rate = np.ones((G, C))  # licensed share of controlled exports
@@ -101,6 +104,28 @@ class PolicyState:
         w = self.world
         return (self._in_region @ self.tariff[:, w.firm_country, w.firm_product]).T
 
+    # -- tariffs: what each link and each sale pays, and who collects it --------------------
+    def component_tariff_on(self, links: Links) -> np.ndarray:
+        """Tariff the buying firm's government levies on each link's shipments, [L]."""
+        w = self.world
+        return self.component_tariff[w.firm_country[links.firm],
+                                     w.supplier_country[links.supplier], links.component]
+
+    def goods_duty(self, sales_by_region: np.ndarray, price: np.ndarray) -> np.ndarray:
+        """Tariffs each government collects on final goods sold in its region, [G]:
+        ``Σ sales × price × rate`` (``sales_by_region`` [F, R], ``price`` [F] pre-tariff)."""
+        w = self.world
+        rate = self.tariff[:, w.firm_country, w.firm_product]  # [G, F]
+        sold = sales_by_region[:, w.country_region].T  # [G, F]: sold in each setter's region
+        return (rate * sold * price[None, :]).sum(axis=1)
+
+    def component_duty(self, links: Links, value: np.ndarray) -> np.ndarray:
+        """Tariffs each government collects on the components its firms import, [G]:
+        ``Σ value × rate`` (``value`` [L]: each link's shipments at the supplier's price)."""
+        w = self.world
+        return np.bincount(w.firm_country[links.firm], value * self.component_tariff_on(links),
+                           len(w.countries))
+
     def access(self) -> np.ndarray:
         """Share of each region's buyers each firm may sell to, [F, R]."""
         closed = self._in_region[:, :, None] * self.firm_ban[None, :, :]  # [R, G, F]
@@ -121,7 +146,8 @@ class PolicyState:
         """
         w = self.world
         G = len(w.countries)
-        tariffs = (self.tariff > 0).any(axis=2)  # [setter, origin]
+        tariffs = ((self.tariff > 0).any(axis=2)
+                   | (self.component_tariff > 0).any(axis=2))  # [setter, origin]
         controls = self.export_rate < 1  # [setter, component]
         uses = np.zeros((G, len(w.components)), bool)  # [country, component]
         np.logical_or.at(uses, w.firm_country, w.bom > 0)

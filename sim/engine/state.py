@@ -54,6 +54,11 @@ class Reference:
     revenue: Array  # [F] steady-state revenue
     supplier_revenue: Array  # [S] steady-state revenue
     weights: Array  # [K, G] objective weights, each column summing to 1
+    # prices and welfare (docs/model.md, sections 3, 5 and 7)
+    supplier_price: Array  # [S] reference component prices
+    margin: Array  # [F] steady-state margin over marginal cost, p_ref − c0 − variable cost
+    elasticity: Array  # [F] own-price elasticity of demand in the steady state
+    choice_weight: Array  # [P·R] sum of buyers' logit weights in the steady state
 
 
 @dataclass
@@ -88,6 +93,9 @@ class Pipeline:
     supply_line: Array  # [F, C] units ordered, not yet received
     allowed: Array  # [L] share of orders each link may carry this step (from the policy)
     shipped: Array  # [L] units shipped on each link this step
+    received: Array  # [F, C] units that arrived this step
+    cost: Array  # [L] what firms paid for this step's shipments, tariffs included
+    duty: Array  # [G] tariffs each government collected on these shipments
 
 
 @dataclass
@@ -101,6 +109,7 @@ class Suppliers:
     revenue: Array  # [S]
     utilization: Array  # [S] shipments / capacity
     share: Array  # [S] share of its component's shipments
+    price: Array  # [S] current component price (rises with unfilled orders, falls back)
 
 
 @dataclass
@@ -114,6 +123,9 @@ class Markets:
     market_share: Array  # [F] share of all sales of its product
     price_index: Array  # [P·R] share-weighted price paid in each market
     demand: Array  # [P·R] units demanded in each market
+    paid: Array  # [F, R] what buyers paid, tariffs included
+    consumer_surplus: Array  # [P·R] change against the steady state, share of its spending
+    duty: Array  # [G] tariffs each government collected on this step's sales
 
 
 @dataclass
@@ -132,6 +144,7 @@ class Governments:
 
     objectives: Array  # [K, G], each in [-1, 1], 0 at the start
     score: Array  # [G]
+    tariff_revenue: Array  # [G] tariffs collected this step (final goods and components)
 
 
 @dataclass
@@ -170,6 +183,13 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         np.repeat(w.product_price, R), np.repeat(w.product_elasticity, R), np.ones(M),
         w.firm_capacity.astype(float))
     wanted_by_region = cleared["wanted"] + cleared["spill"]
+    # the steady state's demand elasticities and logit weights, the reference of markups
+    # and of consumer surplus (phase 5 computes the same at reference prices)
+    elasticity0 = market.demand_elasticity(
+        share.reshape(-1, R), np.repeat(ref_price[:, None], R, axis=1),
+        np.repeat(w.product_price, R), cleared["price_index"],
+        np.repeat(w.product_elasticity, R), w.base_demand.ravel(), mkt, o.choice_sensitivity)
+    choice_weight = np.bincount(flat, w.appeal.ravel(), M)
     forecast = wanted_by_region.sum(axis=1)
     holding_rate = o.holding_cost_per_year / per_year
     obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
@@ -225,6 +245,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         arrivals[k] = np.bincount(links.fc[due], flow[due], F * C)
         arrival_value[k] = np.bincount(links.fc[due], (flow * price)[due], F * C)
 
+    flow_in = np.bincount(links.fc, flow, F * C).reshape(F, C)  # arrivals each step
     shipments = np.bincount(links.supplier, flow, S)
     supplier_revenue = shipments * w.supplier_price
     held = stock_value.sum(axis=1) / (1.0 - obsolescence)  # what settle_finance values
@@ -240,7 +261,10 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         market=mkt, price=ref_price, unit_cost=unit_cost, other_cost=other_cost,
         fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
-        supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries))
+        supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries),
+        supplier_price=w.supplier_price.astype(float).copy(),
+        margin=ref_price - unit_cost - other_cost, elasticity=elasticity0,
+        choice_weight=choice_weight)
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
         order=need, stock=stock, stock_value=stock_value, avg_cost=avg_cost,
@@ -253,21 +277,26 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         exposure=links.exposure(expected_use))
     pipeline = Pipeline(arrivals=arrivals, arrival_value=arrival_value,
                         supply_line=arrivals.sum(axis=0).reshape(F, C),
-                        allowed=np.ones(len(links)), shipped=flow.copy())
+                        allowed=np.ones(len(links)), shipped=flow.copy(),
+                        received=flow_in, cost=flow * price, duty=np.zeros(G))
     suppliers = Suppliers(
         capacity=w.supplier_capacity.copy(), pressure=np.zeros(S),
         requested=shipments.copy(),
         shipments=shipments, revenue=supplier_revenue.copy(),
         utilization=np.divide(shipments, w.supplier_capacity, out=np.zeros(S),
                               where=w.supplier_capacity > 0),
-        share=market.group_shares(shipments, w.supplier_component, C))
+        share=market.group_shares(shipments, w.supplier_component, C),
+        price=w.supplier_price.astype(float).copy())
     markets = Markets(
         price=ref_price.copy(), sales=planned.copy(),
         sales_by_region=wanted_by_region * served[:, None],
         revenue=revenue.copy(),
         market_share=market.group_shares(planned, w.firm_product, len(w.products)),
-        price_index=np.repeat(w.product_price, R), demand=w.base_demand.ravel().copy())
+        price_index=np.repeat(w.product_price, R), demand=w.base_demand.ravel().copy(),
+        paid=wanted_by_region * served[:, None] * ref_price[:, None],
+        consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F))
-    governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G))
+    governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),
+                              tariff_revenue=np.zeros(G))
     return State(ref, firms, pipeline, suppliers, markets, finance, governments)

@@ -86,7 +86,8 @@ def compile_world(sc: Scenario) -> World:
     return World(
         regions=regions, countries=countries, products=products, components=components,
         suppliers=suppliers, firms=firms, index=index,
-        names={"countries": frozenset(countries), "products": frozenset(products)},
+        names={"countries": frozenset(countries), "products": frozenset(products),
+               "components": frozenset(components)},
         country_region=np.array([regions.index(c.region) for c in sc.countries.values()], int),
         critical=np.array([c.critical for c in sc.components.values()], bool),
         product_price=np.array([p.price for p in prods], float),

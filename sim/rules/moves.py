@@ -321,10 +321,14 @@ class GeneralLicense(Move):
 
 @MOVES.register
 class Tariff(Move):
-    """Put an ad valorem tariff on goods made by another country's firms.
+    """Put an ad valorem tariff on goods made by another country's firms, or on the
+    components its suppliers sell to your firms.
 
-    Buyers in your region pay `rate` more for them, so they buy less of them and more from
-    others. A rate of 0 removes the tariff.
+    On final goods: buyers in your region pay `rate` more for them, so they buy less of them
+    and more from others; the taxed firms absorb part of it and their rivals raise their
+    prices. With a `component`: your firms pay `rate` more for that component from the
+    country's suppliers, which raises their costs and moves their orders to other sources.
+    Your treasury collects the tariff. A rate of 0 removes the tariff.
     """
 
     name = "tariff"
@@ -334,13 +338,31 @@ class Tariff(Move):
     params = (
         Param("rate", "float", 0.25, "ad valorem rate", 0.0, 10.0),
         Param("product", "product", None, "product it applies to (all when omitted)"),
+        Param("component", "component", None,
+              "component it applies to instead of final goods (none: final goods)"),
     )
+
+    @classmethod
+    def feasible(cls, model, actor, target, params):
+        w = model.world
+        if target[1] == actor:
+            raise MoveError("a country cannot put a tariff on its own firms")
+        if params.get("component") is not None:
+            if params.get("product") is not None:
+                raise MoveError("a tariff applies to a product or to a component, not both")
+            c = w.components.index(params["component"])
+            if not np.any((w.supplier_country == target[1]) & (w.supplier_component == c)):
+                raise MoveError(f"{w.countries[target[1]]} has no supplier of "
+                                f"{params['component']}")
 
     @classmethod
     def apply(cls, model, actor, target, params):
         g, w = target[1], model.world
-        if g == actor:
-            raise MoveError("a country cannot put a tariff on its own firms")
+        if params.get("component") is not None:
+            c = w.components.index(params["component"])
+            model.policy.component_tariff[actor, g, c] = params["rate"]
+            return (f"{w.countries[actor]} sets a {_pct(params['rate'])} tariff on "
+                    f"{params['component']} from {w.countries[g]}'s suppliers.")
         prods = slice(None) if params["product"] is None else w.products.index(params["product"])
         model.policy.tariff[actor, g, prods] = params["rate"]
         what = params["product"] or "all goods"

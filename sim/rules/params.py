@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-KINDS = ("float", "int", "bool", "countries", "product")
+KINDS = ("float", "int", "bool", "countries", "product", "component")
 
 Names = dict[str, frozenset[str]]
 
@@ -76,7 +76,8 @@ class Param:
 
         Args:
             value: the value given.
-            names: known names by kind (``countries``, ``products``) to check references against.
+            names: known names by kind (``countries``, ``products``, ``components``) to check
+                references against.
         """
         names = names or {}
         if self.kind == "product":
@@ -85,6 +86,13 @@ class Param:
             known = names.get("products")
             if not isinstance(value, str) or (known is not None and value not in known):
                 raise ValueError(f"unknown product {value!r}")
+            return value
+        if self.kind == "component":
+            if value is None:
+                return None
+            known = names.get("components")
+            if not isinstance(value, str) or (known is not None and value not in known):
+                raise ValueError(f"unknown component {value!r}")
             return value
         if self.kind == "bool":
             if not isinstance(value, bool):

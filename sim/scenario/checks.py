@@ -64,7 +64,7 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
     components, suppliers = _dict(doc.get("components")), _dict(doc.get("suppliers"))
     firms = _dict(doc.get("firms"))
     names = {"countries": frozenset(countries), "products": frozenset(products),
-             "regions": frozenset(regions)}
+             "regions": frozenset(regions), "components": frozenset(components)}
 
     if len(set(regions)) != len(regions):
         out.append((("regions",), "regions must be unique"))
