@@ -37,6 +37,9 @@ FIRM: dict[str, Reader] = {
     "risk": lambda m: m.policy.risk,
     "market_share": lambda m: m.state.markets.market_share,
     "profit": lambda m: m.state.finance.profit,
+    # -- cash and exit (docs/model.md, "6. Finance") --
+    "cash": lambda m: m.state.finance.cash,
+    "out": lambda m: m.state.finance.out.astype(float),
 }
 STOCK: dict[str, Reader] = {  # per (firm, component) in the firm's bill of materials
     "cover": lambda m: m.state.firms.cover[m.world.bom > 0],
@@ -48,10 +51,14 @@ SUPPLIER: dict[str, Reader] = {
     "capacity": lambda m: m.state.suppliers.capacity,
     "utilization": lambda m: m.state.suppliers.utilization,
     "share": lambda m: m.state.suppliers.share,
+    # -- suppliers' profit and value (docs/model.md, "6. Finance") --
+    "profit": lambda m: m.state.suppliers.profit,
+    "share_price": lambda m: m.state.suppliers.share_price,
 }
 COUNTRY: dict[str, Reader] = {
     "score": lambda m: m.state.governments.score,
     **{k: _objective(i) for i, k in enumerate(OBJECTIVES)},
+    "fines": lambda m: m.state.governments.fines,
 }
 MARKET: dict[str, Reader] = {  # per (product, region)
     "price": lambda m: m.state.markets.price_index,
