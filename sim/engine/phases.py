@@ -176,7 +176,7 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
     fin.profit = (s.markets.revenue - f.cogs - ref.fixed_cost - holding - fin.write_down)
     fin.profit[fin.out] = 0.0  # a firm that has exited books nothing
     fin.expected_profit = market.smooth(fin.expected_profit, fin.profit, o.profit_smoothing)
-    settle_cash(s)
+    settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)
     src = policy.risk_source
@@ -190,13 +190,15 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
 
 
 # -- costs, cash, exit and fines (docs/model.md, "6. Finance") ------------------------------
-def settle_cash(s: State) -> None:
-    """Cash: this step's profit goes into cash; a firm keeps its starting cash and pays out
-    profit beyond it (dividends, buybacks), so losses draw cash down and later profit rebuilds
-    it first. A firm whose cash runs out (below zero) exits for good: see :func:`exit_firms`."""
+def settle_cash(s: State, policy: PolicyState) -> None:
+    """Cash: this step's profit goes into cash; a firm keeps its starting cash (plus any fine
+    it owes) and pays out profit beyond it (dividends, buybacks), so losses and fines draw cash
+    down and later profit rebuilds it first. A firm whose cash runs out (below zero) exits for
+    good: see :func:`exit_firms`."""
     fin = s.finance
     cash = fin.cash + fin.profit
-    fin.cash = np.where(fin.out, fin.cash, np.minimum(cash, np.maximum(fin.cash, s.ref.cash)))
+    keep = s.ref.cash + policy.fine_due.sum(axis=0)
+    fin.cash = np.where(fin.out, fin.cash, np.minimum(cash, np.maximum(fin.cash, keep)))
     fin.out = fin.out | (fin.cash < 0)
     exit_firms(s)
 
