@@ -171,8 +171,7 @@ ROWS = (
         "within 23 days", "zte_2018", 0.0, 28.75, _zte_stop, unit=" days",
         why="in the model ZTE produces at its full plan until its 3 weeks of cover and the 4 "
             "weeks in transit run out; ZTE halted at once, its suppliers stopping shipments "
-            "in transit too (stretching scarce stock over the expected outage is item 4 of "
-            "issue 9, not in this model)"),
+            "in transit too"),
     Row("ZTE's share price when trading resumed (2018-06-13) against before the denial",
         "HKEX, 2018-06-13: −41%", "zte_2018", -51.25, -30.75, _zte_resumed,
         why="the model's share price prices expected (smoothed) operating profit, which "
