@@ -181,9 +181,10 @@ ROWS = (
     Row("ZTE operating again after the 2018-07-13 lift: days until output is 90% of its "
         "pre-denial level", "ZTE chairman at the AGM, Reuters 2018-08-28: production normal "
         "in August (within 49 days)", "zte_2018", 0.0, 61.25, _zte_operating, unit=" days",
-        why="parts ordered at the lift arrive after the 4-week lead time, and ZTE closes its "
-            "stock gap by a quarter a step (the ordering rule's α), so output takes months "
-            "to recover; in 2018 US suppliers resumed shipping at once from stock"),
+        why="while stopped, ZTE's price rose with its unserved demand (the scarcity markup) "
+            "and its demand forecast fell by half; after the lift parts arrive after the "
+            "4-week lead time and price and forecast recover by partial adjustment (20% and "
+            "25% a step), so output takes months; ZTE's customers waited for it"),
     Row("ZTE's H1 2018 net loss (fine included), share of a year's revenue",
         "ZTE interim report 2018: CNY 7.8bn loss on CNY 108.8bn 2017 revenue, −7.2%",
         "zte_2018", -8.96, -5.38, _zte_h1_loss,
