@@ -126,7 +126,9 @@ def summary(model: TradeModel) -> dict[str, float]:
 
     Per firm: output lost (sum of shortfall), revenue change (mean of the last turn over the
     mean of the first turn, − 1), lowest stock cover, share-price change (last over 100, − 1).
-    Per supplier: revenue change. Per country: mean score over the run.
+    Per supplier: revenue change. Per country: mean score over the run. Costs (docs/model.md,
+    "6. Finance"): per firm, whether it has exited by the end (1 or 0); per supplier, its
+    share-price change; per country, the fines it collected.
     """
     rec, n = model.recorder, model.recorder.steps
     turn = max(1, min(model.spec.turn_steps, n // 2 or 1))
@@ -149,4 +151,14 @@ def summary(model: TradeModel) -> dict[str, float]:
     score = rec.metric("country", "score")
     for j, name in enumerate(rec.entities["country"]):
         out[f"{name}.score"] = float(score[:, j].mean())
+    # -- costs: exit, suppliers' value, fines --
+    exited = rec.metric("firm", "out")
+    for j, name in enumerate(rec.entities["firm"]):
+        out[f"{name}.exited"] = float(exited[-1, j])
+    sup_price = rec.metric("supplier", "share_price")
+    for j, name in enumerate(rec.entities["supplier"]):
+        out[f"{name}.share_price_change"] = float(sup_price[-1, j] / 100 - 1)
+    fines = rec.metric("country", "fines")
+    for j, name in enumerate(rec.entities["country"]):
+        out[f"{name}.fines"] = float(fines[:, j].sum())
     return out
