@@ -16,9 +16,9 @@ from sim.engine.model import TradeModel
 from sim.errors import MoveError
 from sim.rules.moves import MoveCall, apply_move
 from sim.scenario import validate_document
-from tests.worlds import APPLE, HUAWEI, K_CN, tiny_document
+from tests.worlds import APPLE, HUAWEI, S_CN, tiny_document
 
-S_US = 0
+S_US = 0  # s_us, the US soc maker
 US, CN, TW = 0, 1, 2
 
 
@@ -142,10 +142,11 @@ def test_a_conditional_fine_needs_a_listing():
 
 # -- exit ------------------------------------------------------------------------------------
 def cut_off(m: TradeModel) -> None:
-    """US lists huawei and no other soc maker can ship: it stops once its socs run out."""
+    """US and TW list huawei and s_cn cannot ship: huawei stops once its socs run out, while
+    apple keeps its sources."""
     apply_move(m, MoveCall("US", "entity_list", "huawei"))
-    m.state.suppliers.capacity[:] = np.where(
-        np.arange(len(m.world.suppliers)) == K_CN, m.state.suppliers.capacity, 0.0)
+    apply_move(m, MoveCall("TW", "entity_list", "huawei"))
+    m.state.suppliers.capacity[S_CN] = 0.0
 
 
 def test_a_firm_whose_cash_runs_out_exits_and_sells_nothing():
@@ -165,6 +166,12 @@ def test_a_firm_whose_cash_runs_out_exits_and_sells_nothing():
     assert m.state.firms.order[HUAWEI].max() == 0.0
     assert m.state.pipeline.supply_line[HUAWEI].max() == 0.0
     assert not rec.series("firm", "out", "apple").any()
+    # buyers no longer choose it: its market goes to apple, whose price (the one buyers paid
+    # this step, set at the end of the last) is the market's
+    apple = rec.series("firm", "sales", "apple")
+    assert apple[first + 5:].min() > 10.0
+    index = rec.metric("market", "price")[-1]
+    assert_allclose(index, rec.series("firm", "price", "apple")[-2])
     with pytest.raises(MoveError, match="exited"):
         fine(m, 10.0)
 

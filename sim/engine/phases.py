@@ -139,6 +139,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     paid = m.price[:, None] * (1.0 + policy.tariff_on())
     weight = market.logit_weights(paid, ref.price[:, None], policy.access() * w.appeal,
                                   o.choice_sensitivity)
+    weight = weight * ~s.finance.out[:, None]  # a firm that has exited has no buyers
     res = market.clear_markets(weight, paid, ref.market, w.base_demand.ravel(),
                                np.repeat(w.product_price, R),
                                np.repeat(w.product_elasticity, R), shock, f.finished)
@@ -205,9 +206,9 @@ def settle_cash(s: State, policy: PolicyState) -> None:
 
 def exit_firms(s: State) -> None:
     """A firm that has exited stops for good: its stocks, goods in hand and orders in transit
-    are written off, and it forecasts no demand, so it plans, orders, makes and sells nothing
-    (its buyers turn to rivals through the market's spill-over). Applied every step while it
-    is out, after the market has updated its forecast."""
+    are written off, and it forecasts no demand, so it plans, orders, makes and sells nothing;
+    buyers no longer choose it (phase 5), so its market goes to its rivals. Applied every step
+    while it is out."""
     out = s.finance.out
     if not out.any():
         return
