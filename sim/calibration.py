@@ -175,9 +175,9 @@ ROWS = (
     Row("ZTE's share price when trading resumed (2018-06-13) against before the denial",
         "HKEX, 2018-06-13: −41%", "zte_2018", -51.25, -30.75, _zte_resumed,
         why="the model's share price prices expected (smoothed) operating profit, which "
-            "falls only as the stop's losses show; the market priced in at once the fine and "
-            "escrow agreed on 2018-06-07 and the loss of business, which a price of expected "
-            "profit without a valuation of cash cannot show"),
+            "falls only as the stop's losses show (adaptive expectations), and a fine paid out "
+            "of cash is not operating profit; the market priced in at once the fine and escrow "
+            "agreed on 2018-06-07 and lasting damage to ZTE's business"),
     Row("ZTE operating again after the 2018-07-13 lift: days until output is 90% of its "
         "pre-denial level", "ZTE chairman at the AGM, Reuters 2018-08-28: production normal "
         "in August (within 49 days)", "zte_2018", 0.0, 61.25, _zte_operating, unit=" days",
