@@ -128,6 +128,25 @@ def _zte_resumed(r: dict[str, TradeModel]) -> float:
     return _pct(p[_step(m, dt.date(2018, 6, 13))] / p[_event(m, "denial") - 1] - 1)
 
 
+def _zte_operating(r: dict[str, TradeModel]) -> float:
+    """Days from the July lift until ZTE makes 90% of its pre-denial output again."""
+    m = r["zte_2018"]
+    out, t = m.recorder.series("firm", "output", "ZTE"), _event(m, "denial")
+    before, lift = out[t - 4: t].mean(), _event(m, "lifted")
+    back = np.flatnonzero(out[lift:] >= 0.9 * before)
+    return float(7 * back[0]) if back.size else float("inf")
+
+
+def _zte_h1_loss(r: dict[str, TradeModel]) -> float:
+    """ZTE's H1 2018 profit less the fines it paid, as a share of a steady year's revenue."""
+    m = r["zte_2018"]
+    end = _step(m, dt.date(2018, 6, 30)) + 1
+    profit = m.recorder.series("firm", "profit", "ZTE")[:end].sum()
+    fines = m.recorder.series("country", "fines", "US")[:end].sum()
+    year = m.state.ref.revenue[m.world.firms.index("ZTE")] * 365.25 / 7
+    return _pct((profit - fines) / year)
+
+
 ROWS = (
     Row("Hikvision's close on the May 2019 report", "Bloomberg, 2019-05-22: −5.5%",
         "hikvision_2019", -6.9, -4.1, _hik_report),
@@ -152,12 +171,28 @@ ROWS = (
         _qorvo),
     Row("ZTE ceases major operations after the 2018-04-16 denial", "HKEX filing 2018-05-09: "
         "within 23 days", "zte_2018", 0.0, 28.75, _zte_stop, unit=" days",
-        why="in the model ZTE produces until its 3 weeks of cover and the 4 weeks in transit "
-            "run out; ZTE halted at once, its suppliers stopping shipments in transit too"),
+        why="in the model ZTE produces at its full plan until its 3 weeks of cover and the 4 "
+            "weeks in transit run out; ZTE halted at once, its suppliers stopping shipments "
+            "in transit too"),
     Row("ZTE's share price when trading resumed (2018-06-13) against before the denial",
         "HKEX, 2018-06-13: −41%", "zte_2018", -51.25, -30.75, _zte_resumed,
-        why="the model's share price prices expected profit, which a stop takes to zero; the "
-            "market priced the lift and the fine in as well"),
+        why="the model's share price prices expected (smoothed) operating profit, which "
+            "falls only as the stop's losses show (adaptive expectations), and a fine paid out "
+            "of cash is not operating profit; the market priced in at once the fine and escrow "
+            "agreed on 2018-06-07 and lasting damage to ZTE's business"),
+    Row("ZTE operating again after the 2018-07-13 lift: days until output is 90% of its "
+        "pre-denial level", "ZTE chairman at the AGM, Reuters 2018-08-28: production normal "
+        "in August (within 49 days)", "zte_2018", 0.0, 61.25, _zte_operating, unit=" days",
+        why="while stopped, ZTE's price rose with its unserved demand (the scarcity markup) "
+            "and its demand forecast fell by half; after the lift parts arrive after the "
+            "4-week lead time and price and forecast recover by partial adjustment (20% and "
+            "25% a step), so output takes months; ZTE's customers waited for it"),
+    Row("ZTE's H1 2018 net loss (fine included), share of a year's revenue",
+        "ZTE interim report 2018: CNY 7.8bn loss on CNY 108.8bn 2017 revenue, −7.2%",
+        "zte_2018", -8.96, -5.38, _zte_h1_loss,
+        why="in the model ZTE stops 49 days after the denial, so only about 4 weeks of H1 "
+            "are stopped against 10 in reality; the real loss also wrote down stock and "
+            "contracts, which the model does not"),
 )
 
 

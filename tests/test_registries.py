@@ -37,6 +37,8 @@ MOVE_CASES: dict[str, tuple[str, str | None, dict[str, Any], list[MoveCall]]] = 
     "subsidize": ("CN", "HiSilicon", {"factor": 3.0}, []),
     "stockpile": ("Hikvision", "soc", {"cover": 20.0}, []),
     "qualify": ("Dahua", "AMD", {"lag": 5}, []),
+    "fine": ("US", "Hikvision", {"amount": 500.0, "delist": True},
+             [MoveCall("US", "entity_list", "Hikvision")]),
 }
 IDEMPOTENT = {"announce", "entity_list", "tariff", "procurement_ban", "export_control",
               "stockpile", "subsidize", "general_license"}
@@ -153,6 +155,7 @@ def test_move_applied_twice_is_handled(name):
     (MoveCall("CN", "tariff", "CN"), "own"),
     (MoveCall("CN", "export_control", "sensor"), "no supplier"),
     (MoveCall("Hikvision", "qualify", "Sony", {"lag": 1}), "already"),
+    (MoveCall("US", "fine", "Hikvision", {"amount": 10.0, "delist": True}), "not on"),
 ])
 def test_move_refused_by_state_leaves_state_unchanged(call, reason):
     model = fresh()

@@ -46,6 +46,9 @@ def test_without_noise_nothing_moves(path):
     assert drift(rec.metric("firm", "price")) < tol
     assert drift(rec.metric("supplier", "capacity")) == 0.0
     assert drift(rec.metric("supplier", "shipments")) < tol
+    assert drift(rec.metric("supplier", "share_price")) < tol
+    assert drift(rec.metric("firm", "cash")) < tol
+    assert not rec.metric("firm", "out").any()
 
 
 @pytest.mark.parametrize("path", WORLDS, ids=lambda p: p.stem)
@@ -59,3 +62,5 @@ def test_with_noise_nothing_drifts_more_than_a_few_percent(path):
     assert drift(turn_means(rec.metric("firm", "output"))) < 0.05
     assert drift(rec.metric("supplier", "capacity")) == 0.0  # noise is not unmet demand
     assert drift(turn_means(rec.metric("firm", "share_price"))) < 0.08
+    assert drift(turn_means(rec.metric("supplier", "share_price"))) < 0.08
+    assert not rec.metric("firm", "out").any()

@@ -37,6 +37,9 @@ FIRM: dict[str, Reader] = {
     "risk": lambda m: m.policy.risk,
     "market_share": lambda m: m.state.markets.market_share,
     "profit": lambda m: m.state.finance.profit,
+    # -- cash and exit (docs/model.md, "6. Finance") --
+    "cash": lambda m: m.state.finance.cash,
+    "out": lambda m: m.state.finance.out.astype(float),
 }
 STOCK: dict[str, Reader] = {  # per (firm, component) in the firm's bill of materials
     "cover": lambda m: m.state.firms.cover[m.world.bom > 0],
@@ -49,11 +52,15 @@ SUPPLIER: dict[str, Reader] = {
     "utilization": lambda m: m.state.suppliers.utilization,
     "share": lambda m: m.state.suppliers.share,
     "price": lambda m: m.state.suppliers.price,
+    # -- suppliers' profit and value (docs/model.md, "6. Finance") --
+    "profit": lambda m: m.state.suppliers.profit,
+    "share_price": lambda m: m.state.suppliers.share_price,
 }
 COUNTRY: dict[str, Reader] = {
     "score": lambda m: m.state.governments.score,
     **{k: _objective(i) for i, k in enumerate(OBJECTIVES)},
     "tariff_revenue": lambda m: m.state.governments.tariff_revenue,
+    "fines": lambda m: m.state.governments.fines,
 }
 MARKET: dict[str, Reader] = {  # per (product, region)
     "price": lambda m: m.state.markets.price_index,
@@ -122,7 +129,9 @@ def summary(model: TradeModel) -> dict[str, float]:
 
     Per firm: output lost (sum of shortfall), revenue change (mean of the last turn over the
     mean of the first turn, − 1), lowest stock cover, share-price change (last over 100, − 1).
-    Per supplier: revenue change. Per country: mean score over the run.
+    Per supplier: revenue change. Per country: mean score over the run. Costs (docs/model.md,
+    "6. Finance"): per firm, whether it has exited by the end (1 or 0); per supplier, its
+    share-price change; per country, the fines it collected.
     """
     rec, n = model.recorder, model.recorder.steps
     turn = max(1, min(model.spec.turn_steps, n // 2 or 1))
@@ -145,4 +154,14 @@ def summary(model: TradeModel) -> dict[str, float]:
     score = rec.metric("country", "score")
     for j, name in enumerate(rec.entities["country"]):
         out[f"{name}.score"] = float(score[:, j].mean())
+    # -- costs: exit, suppliers' value, fines --
+    exited = rec.metric("firm", "out")
+    for j, name in enumerate(rec.entities["firm"]):
+        out[f"{name}.exited"] = float(exited[-1, j])
+    sup_price = rec.metric("supplier", "share_price")
+    for j, name in enumerate(rec.entities["supplier"]):
+        out[f"{name}.share_price_change"] = float(sup_price[-1, j] / 100 - 1)
+    fines = rec.metric("country", "fines")
+    for j, name in enumerate(rec.entities["country"]):
+        out[f"{name}.fines"] = float(fines[:, j].sum())
     return out

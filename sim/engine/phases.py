@@ -19,6 +19,7 @@ from sim.engine.links import Links
 from sim.engine.policy import PolicyState
 from sim.engine.state import State
 from sim.engine.world import World
+from sim.rules.moves import MoveCall
 from sim.scenario.models import ModelOptions
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def apply_policy(model: TradeModel) -> None:
     for call in pending:
         model.make_move(call)
     model.acting.do("act")
+    collect_fines(model)
     s.pipeline.allowed = model.policy.allowed(model.links, t)
 
 
@@ -160,6 +162,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     paid = m.price[:, None] * (1.0 + policy.tariff_on())
     weight = market.logit_weights(paid, ref.price[:, None], policy.access() * w.appeal,
                                   o.choice_sensitivity)
+    weight = weight * ~s.finance.out[:, None]  # a firm that has exited has no buyers
     # welfare: the logit log-sum of what buyers face now against the steady state's
     m.consumer_surplus = market.consumer_surplus(
         np.bincount(ref.market.ravel(), weight.ravel(), M), ref.choice_weight,
@@ -208,7 +211,9 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
     f.stock = f.stock * (1 - ref.obsolescence)
     f.stock_value = f.stock_value * (1 - ref.obsolescence)
     fin.profit = (s.markets.revenue - f.cogs - ref.fixed_cost - holding - fin.write_down)
+    fin.profit[fin.out] = 0.0  # a firm that has exited books nothing
     fin.expected_profit = market.smooth(fin.expected_profit, fin.profit, o.profit_smoothing)
+    settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)
     src = policy.risk_source
@@ -217,6 +222,74 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
                       ref.shield_steps)
     fin.share_price = market.share_value(fin.expected_profit, ref.profit, h,
                                          market.realised_loss(fin.expected_profit, ref.profit))
+    fin.share_price[fin.out] = 0.0
+    settle_suppliers(s, o)
+
+
+# -- costs, cash, exit and fines (docs/model.md, "6. Finance") ------------------------------
+def settle_cash(s: State, policy: PolicyState) -> None:
+    """Cash: this step's profit goes into cash; a firm keeps its starting cash (plus any fine
+    it owes) and pays out profit beyond it (dividends, buybacks), so losses and fines draw cash
+    down and later profit rebuilds it first. A firm whose cash runs out (below zero) exits for
+    good: see :func:`exit_firms`."""
+    fin = s.finance
+    cash = fin.cash + fin.profit
+    keep = s.ref.cash + policy.fine_due.sum(axis=0)
+    fin.cash = np.where(fin.out, fin.cash, np.minimum(cash, np.maximum(fin.cash, keep)))
+    fin.out = fin.out | (fin.cash < 0)
+    exit_firms(s)
+
+
+def exit_firms(s: State) -> None:
+    """A firm that has exited stops for good: its stocks, goods in hand and orders in transit
+    are written off, and it forecasts no demand, so it plans, orders, makes and sells nothing;
+    buyers no longer choose it (phase 5), so its market goes to its rivals. Applied every step
+    while it is out."""
+    out = s.finance.out
+    if not out.any():
+        return
+    f, p = s.firms, s.pipeline
+    F, C = f.stock.shape
+    for a in (f.stock, f.stock_value, f.expected_use, f.cover, p.supply_line):
+        a[out] = 0.0
+    for a in (f.forecast, f.finished, f.finished_value, f.inventory_cover):
+        a[out] = 0.0
+    cols = np.repeat(out, C)  # the (firm, component) columns of the pipeline's ring buffer
+    p.arrivals[:, cols] = 0.0
+    p.arrival_value[:, cols] = 0.0
+
+
+def settle_suppliers(s: State, o: ModelOptions) -> None:
+    """Suppliers' profit (revenue − variable cost of shipments − fixed cost), expected profit
+    and share price, valued like firms' (expected over steady-state profit; no hazard)."""
+    sup, ref = s.suppliers, s.ref
+    sup.profit = sup.revenue - ref.supplier_unit_cost * sup.shipments - ref.supplier_fixed_cost
+    sup.expected_profit = market.smooth(sup.expected_profit, sup.profit, o.profit_smoothing)
+    none = np.zeros_like(sup.profit)
+    sup.share_price = market.share_value(sup.expected_profit, ref.supplier_profit, none, none)
+
+
+def collect_fines(model: TradeModel) -> None:
+    """Fines due are paid out of the fined firm's cash once it covers them (this step or a
+    later one), to the fining government (``Governments.fines``); a fine made with ``delist``
+    then takes the firm off that government's entity list through the ``delist`` move (one code
+    path, in the news and the log). A firm that has exited pays nothing."""
+    s, p, w = model.state, model.policy, model.world
+    s.governments.fines = np.zeros(len(w.countries))
+    due = ((p.fine_due > 0) | p.fine_delist) & ~s.finance.out[None, :]
+    for g, f in zip(*np.nonzero(due), strict=True):
+        amount = float(p.fine_due[g, f])
+        if s.finance.cash[f] < amount:
+            continue
+        s.finance.cash[f] -= amount
+        s.governments.fines[g] += amount
+        p.fine_due[g, f] = 0.0
+        model.news.append((model.step_index, f"{w.firms[f]} pays {w.countries[g]} its fine "
+                                             f"of {amount:,.0f}."))
+        if p.fine_delist[g, f]:
+            p.fine_delist[g, f] = False
+            if p.listed[g, f]:
+                model.make_move(MoveCall(w.countries[g], "delist", w.firms[f], source="event"))
 
 
 # -- phase 7 -------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ class PolicyState:
         # export controls re-issued with a delay while one is in force: (start, g, c, rate,
         # countries covered); the control in force stays until the new one starts
         self.pending_controls: list[tuple[int, int, int, float, np.ndarray]] = []
+        # -- fines (docs/model.md, "6. Finance") --
+        self.fine_due = np.zeros((G, F))  # fines a government has imposed, not yet paid
+        self.fine_delist = np.zeros((G, F), bool)  # paying lifts that government's listing
 
     def decay_risk(self, kept: float) -> None:
         """Perceived risk decays by ``kept`` per step unless the firm is listed (risk 1)."""

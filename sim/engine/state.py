@@ -59,6 +59,11 @@ class Reference:
     margin: Array  # [F] steady-state margin over marginal cost, p_ref − c0 − variable cost
     elasticity: Array  # [F] own-price elasticity of demand in the steady state
     choice_weight: Array  # [P·R] sum of buyers' logit weights in the steady state
+    # -- costs, cash and suppliers' value (docs/model.md, "6. Finance") --
+    cash: Array  # [F] the cash a firm keeps (its cash at step 0); profit beyond it is paid out
+    supplier_unit_cost: Array  # [S] variable cost per unit shipped
+    supplier_fixed_cost: Array  # [S] cost per step whether it ships or not
+    supplier_profit: Array  # [S] steady-state profit per step
 
 
 @dataclass
@@ -110,6 +115,9 @@ class Suppliers:
     utilization: Array  # [S] shipments / capacity
     share: Array  # [S] share of its component's shipments
     price: Array  # [S] current component price (rises with unfilled orders, falls back)
+    profit: Array  # [S] per step: revenue − variable cost of shipments − fixed cost
+    expected_profit: Array  # [S] smoothed profit
+    share_price: Array  # [S] 100 at step 0
 
 
 @dataclass
@@ -136,6 +144,8 @@ class Finance:
     expected_profit: Array  # [F] smoothed profit
     share_price: Array  # [F] 100 at step 0
     write_down: Array  # [F] value of stock written off this step
+    cash: Array  # [F] cash held: profit and fines change it
+    out: Array  # [F] bool: the firm's cash ran out and it exited (for good)
 
 
 @dataclass
@@ -145,6 +155,7 @@ class Governments:
     objectives: Array  # [K, G], each in [-1, 1], 0 at the start
     score: Array  # [G]
     tariff_revenue: Array  # [G] tariffs collected this step (final goods and components)
+    fines: Array  # [G] fines collected this step (paid by firms out of their cash)
 
 
 @dataclass
@@ -233,8 +244,14 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     # non-component costs: a share is fixed (paid whether the firm produces or not), so that
     # stopping production loses money rather than saving it
     other = np.maximum(0.0, ref_price * (1 - margin) - unit_cost)
-    other_cost = other * (1.0 - o.fixed_cost_share)
-    fixed_cost = other * o.fixed_cost_share * planned
+    # a firm's own fixed cost (`firms.X.fixed_cost`) replaces that share: the rest of its
+    # non-component cost at steady output is variable
+    given = np.array([np.nan if f.fixed_cost is None else f.fixed_cost
+                      for f in spec.firms.values()], float).reshape(F)
+    fixed_cost = np.where(np.isnan(given), other * o.fixed_cost_share * planned, given)
+    other_cost = np.where(np.isnan(given), other * (1.0 - o.fixed_cost_share),
+                          np.divide(np.maximum(0.0, other * planned - given), planned,
+                                    out=np.zeros(F), where=planned > 0))
     finished = np.where(served < 1.0 - 1e-9, 0.0, planned)
 
     stock_value = stock * avg_cost
@@ -249,8 +266,23 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     shipments = np.bincount(links.supplier, flow, S)
     supplier_revenue = shipments * w.supplier_price
     held = stock_value.sum(axis=1) / (1.0 - obsolescence)  # what settle_finance values
-    base_profit = margin * ref_price * planned - (holding_rate + obsolescence) * held
     revenue = planned * ref_price
+    # the profit settle_finance books in the steady state (revenue − cost of goods − fixed
+    # cost − holding − write-down): margin × revenue − holding − write-down unless a firm's
+    # own fixed cost exceeds its non-component cost
+    base_profit = (revenue - planned * (unit_cost + other_cost) - fixed_cost
+                   - (holding_rate + obsolescence) * held)
+    # cash: the firm's own, or `cash_days` of its steady-state costs
+    own = np.array([np.nan if f.cash is None else f.cash for f in spec.firms.values()],
+                    float).reshape(F)
+    cash = np.where(np.isnan(own), (revenue - base_profit) * o.cash_days / step_days, own)
+    # suppliers: of the cost of their steady shipments (1 − margin of revenue), the fixed
+    # share is paid per step whatever they ship
+    sup_margin = np.array([x.margin for x in spec.suppliers.values()], float).reshape(S)
+    sup_cost = w.supplier_price * (1.0 - sup_margin)
+    sup_unit_cost = sup_cost * (1.0 - o.fixed_cost_share)
+    sup_fixed_cost = sup_cost * o.fixed_cost_share * shipments
+    sup_profit = supplier_revenue - sup_unit_cost * shipments - sup_fixed_cost
 
     ref = Reference(
         holding_rate=holding_rate, obsolescence=obsolescence,
@@ -264,7 +296,9 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries),
         supplier_price=w.supplier_price.astype(float).copy(),
         margin=ref_price - unit_cost - other_cost, elasticity=elasticity0,
-        choice_weight=choice_weight)
+        choice_weight=choice_weight,
+        cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
+        supplier_profit=sup_profit)
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
         order=need, stock=stock, stock_value=stock_value, avg_cost=avg_cost,
@@ -286,7 +320,9 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         utilization=np.divide(shipments, w.supplier_capacity, out=np.zeros(S),
                               where=w.supplier_capacity > 0),
         share=market.group_shares(shipments, w.supplier_component, C),
-        price=w.supplier_price.astype(float).copy())
+        price=w.supplier_price.astype(float).copy(),
+        profit=sup_profit.copy(), expected_profit=sup_profit.copy(),
+        share_price=np.full(S, 100.0))
     markets = Markets(
         price=ref_price.copy(), sales=planned.copy(),
         sales_by_region=wanted_by_region * served[:, None],
@@ -296,7 +332,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         paid=wanted_by_region * served[:, None] * ref_price[:, None],
         consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
-                      share_price=np.full(F, 100.0), write_down=np.zeros(F))
+                      share_price=np.full(F, 100.0), write_down=np.zeros(F),
+                      cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),
-                              tariff_revenue=np.zeros(G))
+                              tariff_revenue=np.zeros(G), fines=np.zeros(G))
     return State(ref, firms, pipeline, suppliers, markets, finance, governments)

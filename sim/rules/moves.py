@@ -532,3 +532,46 @@ class Qualify(Move):
         model.policy.pending_sources.append((model.step_index + params["lag"], actor, s))
         return (f"{w.firms[actor]} starts qualifying {w.suppliers[s]} for "
                 f"{w.components[c]} ({params['lag']} steps).")
+
+
+# -- fines (docs/model.md, "6. Finance") ---------------------------------------------------
+@MOVES.register
+class Fine(Move):
+    """Fine a firm an amount of money, paid out of its cash.
+
+    The firm pays `amount` (in the scenario's currency) to your treasury as soon as its cash
+    covers it: this step if it can, otherwise once its profit has rebuilt enough cash; until
+    then the fine stays due, and you cannot fine the firm again. With `delist`, paying the
+    fine also takes the firm off your entity list (a settlement: pay, and the ban is lifted, as
+    the US lifted ZTE's denial order in 2018 once the fine was paid); while it is unpaid the
+    listing stays. A fine lowers the firm's cash only, not its profit or the prices it charges,
+    but a firm whose cash runs out exits.
+    """
+
+    name = "fine"
+    actor = "government"
+    targets = ("firm",)
+    params = (
+        Param("amount", "float", 0.0, "the fine, in the scenario's currency", 0.0, 1e12),
+        Param("delist", "bool", False, "take the firm off your entity list once it has paid "
+                                       "(it must be on it)"),
+    )
+
+    @classmethod
+    def feasible(cls, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        if model.state.finance.out[f]:
+            raise MoveError(f"{w.firms[f]} has exited: its cash ran out")
+        if p.fine_due[actor, f] > 0 or p.fine_delist[actor, f]:
+            raise MoveError(f"{w.firms[f]} has not yet paid {w.countries[actor]}'s fine of "
+                            f"{p.fine_due[actor, f]:,.0f}")
+        if params["delist"]:
+            _require_listed(model, actor, f)
+
+    @classmethod
+    def apply(cls, model, actor, target, params):
+        f, p, w = target[1], model.policy, model.world
+        p.fine_due[actor, f] = params["amount"]
+        p.fine_delist[actor, f] = params["delist"]
+        lift = ", and will lift its listing once it is paid" if params["delist"] else ""
+        return (f"{w.countries[actor]} fines {w.firms[f]} {params['amount']:,.0f}{lift}.")

@@ -91,6 +91,10 @@ class Supplier(Frozen):
         None, description="technology content by country (default: all its own country's)")
     lead_time: Annotated[Whole, Field(ge=1, le=520)] | None = Field(
         None, description="steps from order to delivery (default: 4 weeks)")
+    # -- costs and value (docs/model.md, "6. Finance") --
+    margin: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.2, description="operating margin at its price and steady shipments; of its costs, "
+                         "`model.fixed_cost_share` is fixed (paid whether it ships or not)")
 
 
 class Firm(Frozen):
@@ -106,6 +110,16 @@ class Firm(Frozen):
         1.0, description="buyers' preference at equal prices (brand, quality, reputation): one "
                          "number, or one per region (regions not named: 1); shares of a market "
                          "at reference prices are proportional to it")
+    # -- costs, cash and exit (docs/model.md, "6. Finance") --
+    fixed_cost: NonNeg | None = Field(
+        None, description="cost per step, in the scenario's currency, paid whether the firm "
+                          "produces or not; the rest of its non-component cost is variable "
+                          "(default: `model.fixed_cost_share` of its non-component cost at "
+                          "steady output)")
+    cash: NonNeg | None = Field(
+        None, description="cash at step 0, in the scenario's currency; losses and fines "
+                          "draw it down, and a firm whose cash runs out exits (default: "
+                          "`model.cash_days` of its steady-state costs)")
 
 
 class Event(BaseModel):
@@ -197,6 +211,8 @@ class ModelOptions(Frozen):
                           "(scales the hazard)")
     profit_smoothing: Share = Field(
         0.1, description="weight of the latest profit in expected profit")
+    cash_days: LongDays = Field(
+        91.0, description="a firm's default cash, in days of its steady-state costs")
 
 
 class Scenario(Frozen):

@@ -75,6 +75,10 @@ MODEL_CONSTANTS: dict[str, Provenance] = {
     "loss_given_listing": Provenance(
         "source", "calibrated: a 60% rumour takes Hikvision's share price down about 5.5%, its "
         "close on 22 May 2019 (Bloomberg)", True, 0.1, 0.4),
+    "cash_days": Provenance(
+        "judgement", "a quarter of steady-state costs held as cash: US firms held about 23% "
+        "of assets as cash in 2006 (Bates, Kahl & Stulz 2009), and scenarios set `cash` from "
+        "filings where they know it", True, 30.0, 365.0),
     "profit_smoothing": Provenance(
         "judgement", "investors weigh the latest period's profit a tenth: earnings news "
         "reaches prices over about a quarter of weekly steps", True, 0.05, 0.3),

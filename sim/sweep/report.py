@@ -35,16 +35,21 @@ OUTCOMES = {
     "min_cover": ("lowest stock cover", "steps of use", "inventory_cover"),
     "share_price_change": ("share price change", "fraction", "share_price"),
     "score": ("mean score", "index", "score"),
+    "exited": ("exited (its cash ran out)", "1 or 0", "out"),
+    "fines": ("fines collected", "money", "fines"),
 }
 SERIES_UNITS = {"shortfall": "units/step", "revenue": "per step", "inventory_cover":
-                "steps of use", "share_price": "index, 100 at start", "score": "index"}
+                "steps of use", "share_price": "index, 100 at start", "score": "index",
+                "out": "1 once exited", "fines": "per step"}
+FIRM_HEADLINES = ("output_lost", "revenue_change", "min_cover", "share_price_change")
 
 
 def default_metrics(metrics: list[str]) -> list[str]:
-    """The first firm's headlines and the first government's score."""
+    """The first firm's headlines (``FIRM_HEADLINES``) and the first government's score."""
     firm = metrics[0].split(".")[0]
     score = [m for m in metrics if m.endswith(".score")][:1]
-    return [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1] + score
+    return [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1
+            and m.split(".")[1] in FIRM_HEADLINES] + score
 
 
 def choose_metrics(manifest: dict[str, Any], metrics: list[str] | None) -> list[str]:
