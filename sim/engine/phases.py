@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine import inputs as tier2
 from sim.engine import market
 from sim.engine import objectives as obj
 from sim.engine.links import Links
@@ -79,6 +80,13 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     F, C = w.bom.shape
     H = len(p.arrivals)
     slot = t % H
+    # tier 2 (sim/engine/inputs.py): suppliers order their own inputs and receive what is due;
+    # consumables in hand bound what they can ship
+    ti = s.inputs
+    tier2.order_inputs(ti, w, links.inputs, sup.shipments,
+                       policy.allowed_inputs(links.inputs, t), o)
+    tier2.receive(ti, slot)
+    can_ship = tier2.available(ti, w, sup.capacity)
     arrived = p.arrivals[slot].reshape(F, C)
     f.stock += arrived
     f.stock_value += p.arrival_value[slot].reshape(F, C)
@@ -88,8 +96,8 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
     # a restricted link may carry its licensed share of its steady-state flow, a quantity
     limit = np.where(p.allowed >= 1.0, np.inf, p.allowed * links.base_flow)
-    p.shipped, sup.requested = market.place_orders(
-        f.order.ravel(), links.fc, links.weight, limit, links.supplier, sup.capacity)
+    p.shipped, shipped_inputs, sup.requested = tier2.place_orders(
+        f.order.ravel(), links, limit, ti, links.inputs, can_ship)
     price = w.supplier_price[links.supplier]
     flat = ((t + links.lead) % H) * F * C + links.fc
     p.arrivals += np.bincount(flat, p.shipped, p.arrivals.size).reshape(p.arrivals.shape)
@@ -104,9 +112,14 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
                                 where=sup.capacity > 0)
     sup.share = market.group_shares(sup.shipments, w.supplier_component, C)
     f.exposure = market.smooth(f.exposure, links.exposure(f.order), o.forecast_smoothing)
-    sup.capacity, sup.pressure = market.grow_capacity(
+    tier2.ship(ti, w, links.inputs, shipped_inputs, sup.shipments, t)
+    # emerging suppliers grow along a learning curve, as far as their tools in hand allow
+    before = sup.capacity
+    sup.capacity, sup.pressure, wanted = market.grow_capacity(
         sup.capacity, sup.pressure, sup.requested, w.supplier_capacity, w.ramp_capacity,
-        w.ramp_steps, s.ref.build_lag, policy.subsidy, o.ramp_trigger)
+        w.ramp_steps, s.ref.build_lag, policy.subsidy, o.ramp_trigger, o.ramp_learning,
+        tier2.tool_room(ti, w))
+    tier2.install(ti, w, sup.capacity - before, wanted)
 
 
 # -- phase 4 -------------------------------------------------------------------------------

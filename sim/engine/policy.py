@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.links import Links
+from sim.engine.links import InputLinks, Links
 from sim.engine.world import World
 
 
@@ -93,6 +93,29 @@ class PolicyState:
             out *= np.where(active & covered, self.export_rate[g_s, c], 1.0)
         if self.supplier_ban.any():
             out *= 1.0 - self.supplier_ban[w.firm_country[f], s]
+        return out
+
+    # -- tier 2: suppliers' own inputs ------------------------------------------------------
+    def allowed_inputs(self, inputs: InputLinks, step: int) -> np.ndarray:
+        """Share each supplier–supplier input link may carry this step, in [0, 1].
+
+        The restrictions of :meth:`allowed` that name a buyer's country apply to a supplier
+        buying its inputs as to a firm: export controls of the selling supplier's country on
+        the component, from their start, to the buyer's country; procurement bans of the
+        buyer's country on the seller. (Listings name firms, so they do not reach suppliers'
+        purchases.) Cost: links.
+        """
+        w = self.world
+        s, c = inputs.supplier, inputs.component
+        buyer_country = w.supplier_country[inputs.buyer]
+        out = np.ones(len(s))
+        if (self.export_rate < 1).any():
+            g_s = w.supplier_country[s]
+            active = step >= self.export_from[g_s, c]
+            covered = self.export_to[g_s, c, buyer_country]
+            out *= np.where(active & covered, self.export_rate[g_s, c], 1.0)
+        if self.supplier_ban.any():
+            out *= 1.0 - self.supplier_ban[buyer_country, s]
         return out
 
     def tariff_on(self) -> np.ndarray:

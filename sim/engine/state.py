@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import market
+from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
 from sim.engine.objectives import objective_weights
 from sim.engine.world import World
@@ -95,7 +96,7 @@ class Suppliers:
     """Component makers' capacity and sales."""
 
     capacity: Array  # [S]
-    pressure: Array  # [S] consecutive steps of orders above capacity
+    pressure: Array  # [S] perceived excess demand, 0–1 (smoothed over the build lag)
     requested: Array  # [S] units asked of each supplier this step
     shipments: Array  # [S]
     revenue: Array  # [S]
@@ -145,6 +146,7 @@ class State:
     markets: Markets
     finance: Finance
     governments: Governments
+    inputs: Inputs  # tier 2: suppliers' own inputs (sim/engine/inputs.py)
 
 
 def initial_state(spec: Scenario, w: World, links: Links) -> State:
@@ -270,4 +272,5 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G))
-    return State(ref, firms, pipeline, suppliers, markets, finance, governments)
+    inputs = initial_inputs(w, links.inputs, shipments, H)
+    return State(ref, firms, pipeline, suppliers, markets, finance, governments, inputs)

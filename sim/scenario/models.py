@@ -78,7 +78,22 @@ class Component(Frozen):
 class Ramp(Frozen):
     capacity: Positive = Field(description="ceiling capacity can grow to")
     steps: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] = Field(
-        description="roughly how long growth takes")
+        description="steps growth takes, under sustained demand, to reach 90% of the way to "
+                    "the ceiling (a learning curve: slow, then faster, then saturating)")
+
+
+# -- tier 2: a supplier's own inputs (docs/model.md, section 3) ---------------------------
+class SupplierInputs(Frozen):
+    consumables: dict[str, Positive] = Field(
+        default_factory=dict, description="units of each component used per unit shipped "
+                                          "(gallium in a chip): they bound its output")
+    tools: dict[str, Positive] = Field(
+        default_factory=dict, description="units of each component installed per unit of "
+                                          "capacity added (lithography tools in a fab): they "
+                                          "bound its growth")
+    sources: dict[str, list[str]] = Field(
+        description="qualified suppliers per input component")
+    cover: NonNeg = Field(4.0, description="target stock of consumables, in steps of use")
 
 
 class Supplier(Frozen):
@@ -91,6 +106,9 @@ class Supplier(Frozen):
         None, description="technology content by country (default: all its own country's)")
     lead_time: Annotated[Whole, Field(ge=1, le=520)] | None = Field(
         None, description="steps from order to delivery (default: 4 weeks)")
+    inputs: SupplierInputs | None = Field(
+        None, description="its own inputs, bought from other suppliers like a firm's and "
+                          "restricted by the same moves (default: none)")
 
 
 class Firm(Frozen):
@@ -197,6 +215,11 @@ class ModelOptions(Frozen):
                           "(scales the hazard)")
     profit_smoothing: Share = Field(
         0.1, description="weight of the latest profit in expected profit")
+    # -- learning-curve ramps (docs/model.md, section 3) --
+    ramp_learning: Annotated[float, Field(ge=0, le=1000)] = Field(
+        12.7, description="an emerging supplier's learning over its own start (Bass q/p): "
+                          "0 grows at an even pace that slows near the ceiling; larger starts "
+                          "slower and speeds up more")
 
 
 class Scenario(Frozen):
