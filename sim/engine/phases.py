@@ -107,6 +107,8 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
     S = len(w.suppliers)
     sup.shipments = np.bincount(links.supplier, p.shipped, S)
+    if len(shipped_inputs):  # tier 2: what suppliers shipped to suppliers
+        sup.shipments = sup.shipments + np.bincount(links.inputs.supplier, shipped_inputs, S)
     sup.revenue = sup.shipments * w.supplier_price
     sup.utilization = np.divide(sup.shipments, sup.capacity, out=np.zeros(S),
                                 where=sup.capacity > 0)

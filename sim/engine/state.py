@@ -228,6 +228,10 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         arrival_value[k] = np.bincount(links.fc[due], (flow * price)[due], F * C)
 
     shipments = np.bincount(links.supplier, flow, S)
+    # tier 2: suppliers' own inputs in their steady state, and what their sources ship them
+    inputs = initial_inputs(w, links.inputs, shipments, H)
+    if len(links.inputs):
+        shipments = shipments + np.bincount(links.inputs.supplier, inputs.shipped, S)
     supplier_revenue = shipments * w.supplier_price
     held = stock_value.sum(axis=1) / (1.0 - obsolescence)  # what settle_finance values
     base_profit = margin * ref_price * planned - (holding_rate + obsolescence) * held
@@ -272,5 +276,4 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G))
-    inputs = initial_inputs(w, links.inputs, shipments, H)
     return State(ref, firms, pipeline, suppliers, markets, finance, governments, inputs)

@@ -209,6 +209,10 @@ def _supplier_inputs(name: str, s: dict, components: dict,
                 out.append((loc + ("sources", c, i),
                             f"{src!r} supplies {_dict(suppliers[src]).get('component')!r}, "
                             f"not {c!r}"))
+            elif _dict(suppliers[src]).get("inputs") is not None:
+                out.append((loc + ("sources", c, i),
+                            f"{src!r} has inputs of its own: the model has two tiers, so a "
+                            "supplier's sources may not have inputs"))
     return out
 
 
