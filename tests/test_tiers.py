@@ -8,6 +8,8 @@ ga_tw in Taiwan. Listing huawei in the US sends huawei's soc orders to s_cn, whi
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ import pytest
 from sim.engine import market
 from sim.engine.model import TradeModel
 from sim.errors import ScenarioError
-from sim.scenario import validate_document
+from sim.scenario import load_scenario, validate_document
 from tests.worlds import HUAWEI, S_CN, tiny_document
 
 LITHO, GALLIUM = 2, 3  # component indices after soc, case
@@ -176,3 +178,59 @@ def test_a_third_tier_is_refused():
                                            "sources": {"case": ["k_cn"]}}
     with pytest.raises(ScenarioError, match="'ga_tw' has inputs of its own"):
         validate_document(doc, {}, "<tiers>")
+
+
+# -- the chip controls scenario: equipment controls and China's gallium licensing ----------
+CHIPS = Path(__file__).parents[1] / "scenarios" / "chip_controls_2022.yaml"
+
+
+def chips(drop: tuple[str, ...] = ()) -> TradeModel:
+    sc = load_scenario(CHIPS)
+    events = [e for e in sc.events if e.id not in drop]
+    return TradeModel(scenario=sc.model_copy(update={"events": events})).run()
+
+
+@pytest.fixture(scope="module")
+def chip_run() -> tuple[TradeModel, np.ndarray]:
+    """The shipped scenario, and ChinaGa's shipments to firms outside China per step."""
+    m = TradeModel(scenario=load_scenario(CHIPS))
+    w, links = m.world, m.links
+    abroad = ((links.supplier == w.suppliers.index("ChinaGa"))
+              & (w.firm_country[links.firm] != w.countries.index("CN")))
+    exports = []
+    while m.running:
+        m.step()
+        exports.append(m.state.pipeline.shipped[abroad].sum())
+    return m, np.array(exports)
+
+
+def test_the_october_2022_tool_rule_slows_the_emerging_chinese_fab(chip_run):
+    m, _ = chip_run
+    free = chips(drop=("tool_rule",))
+    with_rule = m.recorder.series("supplier", "capacity", "Ascend")
+    without = free.recorder.series("supplier", "capacity", "Ascend")
+    assert with_rule[-1] < 0.85 * without[-1]  # US process tools cut, Naura's few remain
+    assert with_rule[-1] > with_rule[0]  # slowed, not stopped
+    naura = m.recorder.series("supplier", "capacity", "Naura")
+    # the domestic toolmaker grows more on the orders the rule sends it
+    assert naura[-1] > free.recorder.series("supplier", "capacity", "Naura")[-1]
+
+
+def test_gallium_buyers_front_run_the_licensing_and_flows_recover_in_2024(chip_run):
+    m, exports = chip_run
+    sc = m.spec
+    notice, effective = sc.step_of(dt.date(2023, 7, 3)), sc.step_of(dt.date(2023, 8, 1))
+    recovery = sc.step_of(next(e.at for e in sc.events if e.id == "gallium_recovery"))
+    stock = m.recorder.series("stock", "stock", "Qorvo/gallium")
+    before = exports[notice - 4:notice].mean()
+    # buyers front-run the effective date: exports jump in July, and the stock of the buyer
+    # rises (what ships in July lands in its first weeks: gallium's lead time is 4 weeks)
+    assert exports[notice:effective].mean() > 1.5 * before
+    assert stock[effective + 3] > 1.5 * stock[notice - 1]
+    assert exports[effective:effective + 8].max() == 0.0  # no licences in August-September
+    # by the recovery Qorvo's stock was spent; licences return and flows recover
+    assert stock[recovery - 1] < 1.0
+    assert exports[recovery:].mean() > before
+    assert stock[-1] > stock[notice - 1]
+    qorvo = m.recorder.series("firm", "output", "Qorvo")
+    assert qorvo[-1] > 0.9 * qorvo[0]

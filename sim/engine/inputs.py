@@ -114,25 +114,32 @@ def available(inp: Inputs, w: World, capacity: Array) -> Array:
 
 
 def place_orders(order: Array, links: Links, limit: Array, inp: Inputs, il: InputLinks,
-                 capacity: Array) -> tuple[Array, Array, Array]:
+                 capacity: Array) -> tuple[Array, Array, Array, Array]:
     """Firms' and suppliers' orders rationed together by the selling suppliers' capacity.
 
-    Returns (shipped per firm link [L], shipped per input link [M], requested per supplier [S]).
-    A restricted input link carries at most its licensed share of its steady-state flow, as a
-    firm's link does. Without input links this is exactly
-    :func:`sim.engine.market.place_orders` on the firms' links.
+    Returns (shipped per firm link [L], shipped per input link [M], requested per supplier
+    [S], demand each supplier saw [S]: what it was asked plus the orders no source could fill
+    that it may carry, :func:`sim.engine.market.unplaced`). A restricted input link carries
+    at most its licensed share of its steady-state flow, as a firm's link does. Without input
+    links the shipments are exactly :func:`sim.engine.market.place_orders` on the firms' links.
     """
+    S = len(capacity)
     if not len(il):
         shipped, requested = market.place_orders(order, links.fc, links.weight, limit,
                                                  links.supplier, capacity)
-        return shipped, np.zeros(0), requested
+        seen = requested + market.unplaced(order, links.fc, links.weight, limit, shipped, S,
+                                           links.supplier)
+        return shipped, np.zeros(0), requested, seen
     n, L = order.size, len(links)
     in_limit = np.where(inp.allowed >= 1.0, np.inf, inp.allowed * il.base_flow)
-    shipped, requested = market.place_orders(
-        np.concatenate([order, inp.order.ravel()]), np.concatenate([links.fc, n + il.sc]),
-        np.concatenate([links.weight, il.weight]), np.concatenate([limit, in_limit]),
-        np.concatenate([links.supplier, il.supplier]), capacity)
-    return shipped[:L], shipped[L:], requested
+    orders = np.concatenate([order, inp.order.ravel()])
+    group = np.concatenate([links.fc, n + il.sc])
+    weight = np.concatenate([links.weight, il.weight * (inp.allowed > 0)])
+    limits = np.concatenate([limit, in_limit])
+    supplier = np.concatenate([links.supplier, il.supplier])
+    shipped, requested = market.place_orders(orders, group, weight, limits, supplier, capacity)
+    seen = requested + market.unplaced(orders, group, weight, limits, shipped, S, supplier)
+    return shipped[:L], shipped[L:], requested, seen
 
 
 def ship(inp: Inputs, w: World, il: InputLinks, shipped: Array, shipments: Array,

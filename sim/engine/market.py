@@ -219,6 +219,22 @@ def realised_loss(expected_profit: np.ndarray, base_profit: np.ndarray) -> np.nd
     return np.clip(1.0 - ratio, 0.0, 1.0)
 
 
+def unplaced(order: np.ndarray, link_group: np.ndarray, preference: np.ndarray,
+             limit: np.ndarray, shipped: np.ndarray, n_suppliers: int,
+             supplier: np.ndarray) -> np.ndarray:
+    """Orders no source could fill, attributed to the sources that may still carry more, [S].
+
+    :func:`place_orders` re-places unfilled orders only with sources that have spare
+    capacity, so a supplier at capacity is never asked for them; yet they are demand it could
+    serve if it grew. Each group's unfilled order is spread over its links with room under
+    their limit, by preference (an emerging supplier's growth signal, :func:`grow_capacity`).
+    """
+    unfilled = np.maximum(0.0, order - np.bincount(link_group, shipped, len(order)))
+    room = (limit - shipped > 1e-12) & (preference > 0)
+    share = group_shares(preference * room, link_group, len(order))
+    return np.bincount(supplier, unfilled[link_group] * share, n_suppliers)
+
+
 RAMP_TO = 0.9  # ``ramp.steps`` is the time to this share of the way to the ceiling
 DECISION = 0.5  # perceived excess demand at which an emerging supplier starts to build
 

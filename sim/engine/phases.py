@@ -96,7 +96,7 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
     # a restricted link may carry its licensed share of its steady-state flow, a quantity
     limit = np.where(p.allowed >= 1.0, np.inf, p.allowed * links.base_flow)
-    p.shipped, shipped_inputs, sup.requested = tier2.place_orders(
+    p.shipped, shipped_inputs, sup.requested, seen = tier2.place_orders(
         f.order.ravel(), links, limit, ti, links.inputs, can_ship)
     price = w.supplier_price[links.supplier]
     flat = ((t + links.lead) % H) * F * C + links.fc
@@ -118,7 +118,7 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     # emerging suppliers grow along a learning curve, as far as their tools in hand allow
     before = sup.capacity
     sup.capacity, sup.pressure, wanted = market.grow_capacity(
-        sup.capacity, sup.pressure, sup.requested, w.supplier_capacity, w.ramp_capacity,
+        sup.capacity, sup.pressure, seen, w.supplier_capacity, w.ramp_capacity,
         w.ramp_steps, s.ref.build_lag, policy.subsidy, o.ramp_trigger, o.ramp_learning,
         tier2.tool_room(ti, w))
     tier2.install(ti, w, sup.capacity - before, wanted)
