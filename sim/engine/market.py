@@ -13,7 +13,8 @@ import numpy as np
 REPLACE_ROUNDS = 4  # re-placement rounds per step; each is a few vectorised operations
 
 
-def smooth(previous: np.ndarray, observed: np.ndarray, weight: float) -> np.ndarray:
+def smooth(previous: np.ndarray, observed: np.ndarray,
+           weight: float | np.ndarray) -> np.ndarray:
     """Exponential smoothing (adaptive expectations): ``prev + weight·(obs − prev)``."""
     return previous + weight * (observed - previous)
 
@@ -239,7 +240,8 @@ RAMP_TO = 0.9  # ``ramp.steps`` is the time to this share of the way to the ceil
 DECISION = 0.5  # perceived excess demand at which an emerging supplier starts to build
 
 
-def learning_rate(ramp_steps: np.ndarray, learning: float) -> np.ndarray:
+def learning_rate(ramp_steps: np.ndarray,
+                  learning: float) -> tuple[np.ndarray, np.ndarray]:
     """Bass coefficients ``(p, q)`` per step that reach ``RAMP_TO`` in ``ramp_steps``, [S].
 
     Under full, sustained demand progress follows the Bass curve
