@@ -234,3 +234,12 @@ def test_gallium_buyers_front_run_the_licensing_and_flows_recover_in_2024(chip_r
     assert stock[-1] > stock[notice - 1]
     qorvo = m.recorder.series("firm", "output", "Qorvo")
     assert qorvo[-1] > 0.9 * qorvo[0]
+
+
+def test_a_control_of_tools_hits_the_country_whose_supplier_uses_them():
+    m = tier_model([TOOL_CONTROL], steps=3)
+    m.run()
+    made, received = m.policy.active_measures()
+    us, cn = m.world.countries.index("US"), m.world.countries.index("CN")
+    assert made[us] == 1 and received[cn] == 1  # no firm uses litho; s_cn does
+    assert m.log[0].victims == (cn,)

@@ -140,7 +140,8 @@ class PolicyState:
         A listing, a tariff on a country, a procurement ban on a firm or a supplier and an
         export control of a component each count once for the country that made it and once
         for each country it hits: the listed or banned entity's country, the taxed country, and
-        every country covered by an export control whose firms use the component.
+        every country covered by an export control whose firms (or suppliers, as an input) use
+        the component.
         """
         w = self.world
         G = len(w.countries)
@@ -148,6 +149,8 @@ class PolicyState:
         controls = self.export_rate < 1  # [setter, component]
         uses = np.zeros((G, len(w.components)), bool)  # [country, component]
         np.logical_or.at(uses, w.firm_country, w.bom > 0)
+        # tier 2: a control also hits the countries whose suppliers use the component
+        np.logical_or.at(uses, w.supplier_country, (w.supplier_use + w.supplier_tools) > 0)
         hit = controls[:, :, None] & self.export_to & uses.T[None, :, :]  # [setter, C, hit]
         made = (self.listed.sum(1) + tariffs.sum(1) + (self.firm_ban > 0).sum(1)
                 + (self.supplier_ban > 0).sum(1) + controls.sum(1))
