@@ -10,6 +10,7 @@ cannot reach a figure, the row says why.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,71 @@ def _zte_h1_loss(r: dict[str, TradeModel]) -> float:
     return _pct((profit - fines) / year)
 
 
+# -- chip controls: China's gallium exports (helper tiers) ---------------------------------
+@functools.cache
+def _gallium_exports(policy: bool) -> tuple[TradeModel, np.ndarray]:
+    """ChinaGa's shipments to firms outside China per step (China's gallium exports)."""
+    sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+    m = TradeModel(scenario=sc if policy else sc.without_policy(), rng=sc.seed)
+    w, links = m.world, m.links
+    cn, ga = w.countries.index("CN"), w.suppliers.index("ChinaGa")
+    out = []
+    while m.running:
+        m.step()
+        abroad = (links.supplier == ga) & (w.firm_country[links.firm] != cn)
+        out.append(float(m.state.pipeline.shipped[abroad].sum()))
+    return m, np.array(out)
+
+
+def _ga_window(policy: bool, first: dt.date, last: dt.date) -> float:
+    m, x = _gallium_exports(policy)
+    return float(x[_step(m, first): _step(m, last) + 1].sum())
+
+
+def _ga_front_running(r: dict[str, TradeModel]) -> float:
+    july = _ga_window(True, dt.date(2023, 7, 3), dt.date(2023, 7, 31))
+    june = _ga_window(True, dt.date(2023, 6, 5), dt.date(2023, 7, 2))
+    return _pct(july / june - 1)
+
+
+def _ga_against_base(first: dt.date, last: dt.date) -> float:
+    return _pct(_ga_window(True, first, last) / _ga_window(False, first, last) - 1)
+
+
+def _ga_august(r: dict[str, TradeModel]) -> float:
+    return _ga_against_base(dt.date(2023, 8, 1), dt.date(2023, 8, 31))
+
+
+def _ga_november(r: dict[str, TradeModel]) -> float:
+    return _ga_against_base(dt.date(2023, 11, 1), dt.date(2023, 11, 30))
+
+
+def _ga_recovery(r: dict[str, TradeModel]) -> float:
+    return _ga_against_base(dt.date(2024, 8, 1), dt.date(2024, 8, 25))
+
+
+GALLIUM_ROWS = (
+    Row("China's gallium exports in July 2023 (announced 3 July) over June", "China customs "
+        "via Yuan Talks: +372.6%", "chip_controls_2022", 279.5, 465.8, _ga_front_running,
+        why="buyers' front-running shows (Qorvo stockpiles from the notice), but the model's "
+            "Chinese refiner ships at capacity; China's exporters also shipped from refiners' "
+            "and traders' stocks, which the scenario does not hold"),
+    Row("China's gallium exports in August 2023 against no policy", "Reuters 2023-09-20, "
+        "customs: none (7.67 t a year earlier)", "chip_controls_2022", -100.0, -75.0,
+        _ga_august),
+    Row("China's gallium exports in November 2023 against no policy", "customs via "
+        "rawmaterials.net: 1,530 kg against 5,611 kg a year earlier, −72.7% (the licensed "
+        "share 0.27 is set from it: this row checks that a licence caps a quantity)",
+        "chip_controls_2022", -90.9, -54.5, _ga_november),
+    Row("China's gallium exports in August 2024 against no policy", "customs via "
+        "rawmaterials.net: 11,217 kg against 7,670 kg in August 2022, +46%",
+        "chip_controls_2022", 34.5, 57.5, _ga_recovery,
+        why="when licences return (June 2024) Qorvo rebuilds its 26-week stockpile target "
+            "(a judgement) at the Chinese refiner's full capacity; real buyers rebuilt over "
+            "months, and from other refiners too"),
+)
+
+
 ROWS = (
     Row("Hikvision's close on the May 2019 report", "Bloomberg, 2019-05-22: −5.5%",
         "hikvision_2019", -6.9, -4.1, _hik_report),
@@ -193,7 +259,7 @@ ROWS = (
         why="in the model ZTE stops 49 days after the denial, so only about 4 weeks of H1 "
             "are stopped against 10 in reality; the real loss also wrote down stock and "
             "contracts, which the model does not"),
-)
+) + GALLIUM_ROWS
 
 
 def results() -> list[tuple[Row, float]]:

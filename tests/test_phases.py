@@ -249,12 +249,12 @@ def test_supply_delivers_after_each_links_lead_time(model):
     assert_allclose(s.pipeline.supply_line, 0.0, atol=1e-12)
 
 
-def emerging(subsidy: float | None = None) -> TradeModel:
-    """s_cn as an emerging supplier: capacity 2, growing 1 a step toward 12 once orders have
-    exceeded its capacity for the build lag of 2 steps. The steady state orders only what it
-    can ship; the test forgets that calibration so huawei asks 10/3 of it, as a policy that
-    diverted orders to it would."""
-    doc = tiny_document(obsolescence_per_year=0.0, build_lag_days=14.0)
+def emerging(subsidy: float | None = None, build_lag_days: float = 28.0) -> TradeModel:
+    """s_cn as an emerging supplier: capacity 2, growing toward 12 along a 10-step learning
+    curve once orders have exceeded its capacity for long enough (build lag 4 steps). The
+    steady state orders only what it can ship; the test forgets that calibration so huawei
+    asks 10/3 of it, as a policy that diverted orders to it would."""
+    doc = tiny_document(obsolescence_per_year=0.0, build_lag_days=build_lag_days)
     doc["suppliers"]["s_cn"].update(capacity=2, ramp={"capacity": 12, "steps": 10})
     m = TradeModel(scenario=validate_document(doc, {}, "<tiny>"))
     m.links.calibrate(np.ones(len(m.links)), m.links.base_flow)
@@ -271,19 +271,31 @@ def capacities(m: TradeModel, steps: int) -> list[float]:
     return out
 
 
-def test_supply_grows_an_emerging_supplier_after_the_build_lag_until_it_meets_orders():
-    assert capacities(emerging(), 5) == [2.0, 3.0, 4.0, 4.0, 4.0]
+def bass_p(steps: int = 10, learning: float = 12.7) -> float:
+    """Bass's p per step for a ramp reaching 90% in ``steps`` (docs/model.md, section 3)."""
+    return math.log((1 + 0.9 * learning) / 0.1) / steps / (1 + learning)
 
 
-def test_a_subsidy_halves_the_build_lag_and_doubles_the_growth():
-    assert capacities(emerging(subsidy=2.0), 3) == [4.0, 4.0, 4.0]
+def test_supply_grows_an_emerging_supplier_once_it_perceives_sustained_excess_demand():
+    # perceived excess demand, smoothed over the 4-step build lag: 1/4, 7/16, 37/64; growth
+    # starts when it reaches 1/2, at progress 0: span · signal · p
+    got = capacities(emerging(), 3)
+    assert got[:2] == [2.0, 2.0]
+    assert got[2] == pytest.approx(2.0 + 10 * (37 / 64) * bass_p(), abs=1e-9)
+
+
+def test_a_subsidy_shortens_the_build_lag_and_speeds_the_growth():
+    # factor 2: the signal closes half its gap a step (1/2 at once), growth × 2
+    got = capacities(emerging(subsidy=2.0), 1)
+    assert got[0] == pytest.approx(2.0 + 10 * 0.5 * 2 * bass_p(), abs=1e-9)
 
 
 def test_a_supplier_without_a_ramp_never_grows(model):
     s = model.state
     s.suppliers.capacity[S_CN] = 1.0
     assert capacities(model, 4) == [1.0] * 4
-    assert s.suppliers.pressure[S_CN] == 4
+    # it still perceives the excess demand (build lag 13 steps)
+    assert s.suppliers.pressure[S_CN] == pytest.approx(1 - (12 / 13) ** 4)
 
 
 # -- 4. produce ----------------------------------------------------------------------------

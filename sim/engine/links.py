@@ -27,6 +27,7 @@ class Links:
         self.world = world
         self.sensitivity = sensitivity
         n = len(pairs)
+        self.inputs = InputLinks(world, world.input_sources, sensitivity)
         self._set(np.array([p[0] for p in pairs], int), np.array([p[1] for p in pairs], int),
                   np.ones(n), np.zeros(n))
 
@@ -91,3 +92,36 @@ class Links:
         totals = np.bincount(self.supplier[mask], shipped[mask], len(w.suppliers))
         candidates = np.unique(self.supplier[mask])
         return int(candidates[np.argmax(totals[candidates])])
+
+
+# -- tier 2: suppliers' own inputs -------------------------------------------------------
+class InputLinks:
+    """Qualified supplier–supplier pairs: who a supplier buys its own inputs from.
+
+    Parallel arrays like :class:`Links`, with a buying supplier in place of a firm: ``sc`` is
+    the flat (buyer, component) index, ``preference`` the same price logit as firms', and
+    ``weight``/``base_flow`` are calibrated to the steady state (:func:`sim.engine.inputs.
+    initial_inputs`). Fixed for a run (suppliers do not qualify new sources).
+    """
+
+    def __init__(self, world: World, pairs: list[tuple[int, int]], sensitivity: float):
+        w = self.world = world
+        C = len(w.components)
+        self.buyer = np.array([p[0] for p in pairs], int)
+        self.supplier = np.array([p[1] for p in pairs], int)
+        self.component = w.supplier_component[self.supplier]
+        self.sc = self.buyer * C + self.component
+        mean = np.bincount(w.supplier_component, w.supplier_price, C) / np.maximum(
+            np.bincount(w.supplier_component, minlength=C), 1)
+        rel = w.supplier_price[self.supplier] / mean[self.component]
+        self.preference = np.exp(-sensitivity * (rel - 1.0))
+        self.lead = w.lead_time[self.supplier]
+        self.calibrate(np.ones(len(pairs)), np.zeros(len(pairs)))
+
+    def calibrate(self, fill: np.ndarray, base_flow: np.ndarray) -> None:
+        """Set each link's fill factor (in [0, 1]) and steady-state flow."""
+        self.fill, self.base_flow = fill, base_flow
+        self.weight = self.preference * fill
+
+    def __len__(self) -> int:
+        return len(self.buyer)

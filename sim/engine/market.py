@@ -13,7 +13,8 @@ import numpy as np
 REPLACE_ROUNDS = 4  # re-placement rounds per step; each is a few vectorised operations
 
 
-def smooth(previous: np.ndarray, observed: np.ndarray, weight: float) -> np.ndarray:
+def smooth(previous: np.ndarray, observed: np.ndarray,
+           weight: float | np.ndarray) -> np.ndarray:
     """Exponential smoothing (adaptive expectations): ``prev + weight·(obs − prev)``."""
     return previous + weight * (observed - previous)
 
@@ -295,24 +296,69 @@ def realised_loss(expected_profit: np.ndarray, base_profit: np.ndarray) -> np.nd
     return np.clip(1.0 - ratio, 0.0, 1.0)
 
 
-def grow_capacity(capacity: np.ndarray, pressure: np.ndarray, requested: np.ndarray,
-                  start: np.ndarray, ceiling: np.ndarray, ramp_steps: np.ndarray,
-                  build_lag: float, subsidy: np.ndarray,
-                  trigger: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Emerging suppliers grow on demand, not on a calendar, [S] → (capacity, pressure).
+def unplaced(order: np.ndarray, link_group: np.ndarray, preference: np.ndarray,
+             limit: np.ndarray, shipped: np.ndarray, n_suppliers: int,
+             supplier: np.ndarray) -> np.ndarray:
+    """Orders no source could fill, attributed to the sources that may still carry more, [S].
 
-    ``pressure`` counts steps of orders above capacity by more than ``trigger`` (a share of
-    capacity: a supplier working at capacity sees demand noise, not unmet demand), up by one
-    when over, down by one otherwise. Once it reaches the build lag (divided by the subsidy
-    factor), capacity rises by ``(ceiling − start) / ramp_steps`` per step (times the subsidy)
-    toward the ceiling.
-    Suppliers without a ramp (``ramp_steps == 0``) never grow.
+    :func:`place_orders` re-places unfilled orders only with sources that have spare
+    capacity, so a supplier at capacity is never asked for them; yet they are demand it could
+    serve if it grew. Each group's unfilled order is spread over its links with room under
+    their limit, by preference (an emerging supplier's growth signal, :func:`grow_capacity`).
+    """
+    unfilled = np.maximum(0.0, order - np.bincount(link_group, shipped, len(order)))
+    room = (limit - shipped > 1e-12) & (preference > 0)
+    share = group_shares(preference * room, link_group, len(order))
+    return np.bincount(supplier, unfilled[link_group] * share, n_suppliers)
+
+
+RAMP_TO = 0.9  # ``ramp.steps`` is the time to this share of the way to the ceiling
+DECISION = 0.5  # perceived excess demand at which an emerging supplier starts to build
+
+
+def learning_rate(ramp_steps: np.ndarray,
+                  learning: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bass coefficients ``(p, q)`` per step that reach ``RAMP_TO`` in ``ramp_steps``, [S].
+
+    Under full, sustained demand progress follows the Bass curve
+    ``x(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})``, which reaches ``RAMP_TO`` = 0.9 at
+    ``(p + q)·t = ln((1 + 0.9·q/p) / 0.1)``; ``learning`` is ``q/p``. Suppliers without a ramp
+    get 0.
+    """
+    scale = np.log((1.0 + RAMP_TO * learning) / (1.0 - RAMP_TO))
+    total = np.where(ramp_steps > 0, scale / np.maximum(ramp_steps, 1), 0.0)
+    return total / (1.0 + learning), total * learning / (1.0 + learning)
+
+
+def grow_capacity(capacity: np.ndarray, signal: np.ndarray, requested: np.ndarray,
+                  start: np.ndarray, ceiling: np.ndarray, ramp_steps: np.ndarray,
+                  build_lag: float, subsidy: np.ndarray, trigger: float = 0.0,
+                  learning: float = 12.7, room: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Emerging suppliers grow on demand along a learning curve, [S] → (capacity, signal,
+    wanted growth).
+
+    ``signal`` is the supplier's perceived excess demand, in [0, 1]: a first-order smoothing
+    (Sterman 2000, ch. 11) of "orders above capacity by more than ``trigger``" (a share of
+    capacity: a supplier at capacity sees demand noise, not unmet demand) with the build lag as
+    its time constant (divided by the subsidy factor). From ``DECISION`` on, and in a step where
+    orders still exceed capacity, progress ``x = (capacity − start) / (ceiling − start)`` grows
+    by ``signal · subsidy · (p + q·x)(1 − x)`` (Bass 1969: slow at first, faster as the
+    supplier learns, saturating at the ceiling; :func:`learning_rate`), so a subsidy divides the
+    time to 90% by its factor. ``room`` caps the growth (the capacity the tools in hand can add;
+    default: none); ``wanted`` is the growth before that cap. Suppliers without a ramp
+    (``ramp_steps == 0``) never grow.
     """
     over = requested > capacity * (1 + trigger + 1e-9)
-    pressure = np.where(over, pressure + 1, np.maximum(pressure - 1, 0))
-    ramping = (ramp_steps > 0) & over & (pressure >= build_lag / subsidy)
-    rate = (ceiling - start) / np.maximum(ramp_steps, 1) * subsidy
-    return np.where(ramping, np.minimum(ceiling, capacity + rate), capacity), pressure
+    signal = smooth(signal, over.astype(float), np.minimum(1.0, subsidy / max(build_lag, 1.0)))
+    span = ceiling - start
+    x = np.clip(np.divide(capacity - start, span, out=np.ones_like(span), where=span > 0), 0, 1)
+    p, q = learning_rate(ramp_steps, learning)
+    step = span * signal * subsidy * (p + q * x) * (1.0 - x)
+    go = (ramp_steps > 0) & over & (signal >= DECISION)
+    wanted = np.where(go, np.clip(np.minimum(step, ceiling - capacity), 0.0, None), 0.0)
+    grown = wanted if room is None else np.minimum(wanted, room)
+    return capacity + grown, signal, wanted
 
 
 def cover_of(stock: np.ndarray, expected_use: np.ndarray, bom: np.ndarray,

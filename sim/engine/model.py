@@ -162,6 +162,9 @@ class TradeModel(mesa.Model):
             victims = (t,)
         elif target_kind == "component" and spec.hostile:
             users = np.unique(w.firm_country[w.bom[:, t] > 0])
+            # tier 2: and the countries of the suppliers that use it as an input
+            inputs = (w.supplier_use[:, t] + w.supplier_tools[:, t]) > 0
+            users = np.union1d(users, w.supplier_country[inputs])
             to = params.get("to")
             victims = tuple(int(g) for g in users if g != actor and
                             (to is None or w.countries[g] in to))

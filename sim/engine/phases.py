@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine import inputs as tier2
 from sim.engine import market
 from sim.engine import objectives as obj
 from sim.engine.links import Links
@@ -83,6 +84,13 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     F, C = w.bom.shape
     H = len(p.arrivals)
     slot = t % H
+    # tier 2 (sim/engine/inputs.py): suppliers order their own inputs and receive what is due;
+    # consumables in hand bound what they can ship
+    ti = s.inputs
+    tier2.order_inputs(ti, w, links.inputs, sup.shipments,
+                       policy.allowed_inputs(links.inputs, t), o)
+    tier2.receive(ti, slot)
+    can_ship = tier2.available(ti, w, sup.capacity)
     arrived = p.arrivals[slot].reshape(F, C)
     p.received = arrived.copy()
     f.stock += arrived
@@ -105,8 +113,8 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
                 / np.maximum(np.bincount(w.supplier_component, minlength=C), 1))
         base = s.ref.supplier_price[links.supplier]
         weight = weight * np.exp(-links.sensitivity * base * duty / mean[links.component])
-    p.shipped, sup.requested = market.place_orders(
-        f.order.ravel(), links.fc, weight, limit, links.supplier, sup.capacity)
+    p.shipped, shipped_inputs, sup.requested, seen = tier2.place_orders(
+        f.order.ravel(), links, limit, ti, links.inputs, can_ship, weight)
     p.cost = p.shipped * cost
     p.duty = policy.component_duty(links, p.shipped * price)
     flat = ((t + links.lead) % H) * F * C + links.fc
@@ -118,6 +126,10 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     S = len(w.suppliers)
     sup.shipments = np.bincount(links.supplier, p.shipped, S)
     sup.revenue = np.bincount(links.supplier, p.shipped * price, S)
+    if len(shipped_inputs):  # tier 2: what suppliers shipped to suppliers, at current prices
+        sup.shipments = sup.shipments + np.bincount(links.inputs.supplier, shipped_inputs, S)
+        sup.revenue = sup.revenue + np.bincount(
+            links.inputs.supplier, shipped_inputs * sup.price[links.inputs.supplier], S)
     # component prices: partial adjustment toward the reference price marked up by the
     # share of orders the supplier could not fill (the rule of firms' prices, phase 5)
     sup.price = market.adjust_price(sup.price, s.ref.supplier_price, 0.0, 0.0,
@@ -127,9 +139,14 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
                                 where=sup.capacity > 0)
     sup.share = market.group_shares(sup.shipments, w.supplier_component, C)
     f.exposure = market.smooth(f.exposure, links.exposure(f.order), o.forecast_smoothing)
-    sup.capacity, sup.pressure = market.grow_capacity(
-        sup.capacity, sup.pressure, sup.requested, w.supplier_capacity, w.ramp_capacity,
-        w.ramp_steps, s.ref.build_lag, policy.subsidy, o.ramp_trigger)
+    tier2.ship(ti, w, links.inputs, shipped_inputs, sup.shipments, t)
+    # emerging suppliers grow along a learning curve, as far as their tools in hand allow
+    before = sup.capacity
+    sup.capacity, sup.pressure, wanted = market.grow_capacity(
+        sup.capacity, sup.pressure, seen, w.supplier_capacity, w.ramp_capacity,
+        w.ramp_steps, s.ref.build_lag, policy.subsidy, o.ramp_trigger, o.ramp_learning,
+        tier2.tool_room(ti, w))
+    tier2.install(ti, w, sup.capacity - before, wanted)
 
 
 # -- phase 4 -------------------------------------------------------------------------------

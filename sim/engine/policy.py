@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.links import Links
+from sim.engine.links import InputLinks, Links
 from sim.engine.world import World
 
 
@@ -101,6 +101,29 @@ class PolicyState:
             out *= 1.0 - self.supplier_ban[w.firm_country[f], s]
         return out
 
+    # -- tier 2: suppliers' own inputs ------------------------------------------------------
+    def allowed_inputs(self, inputs: InputLinks, step: int) -> np.ndarray:
+        """Share each supplier–supplier input link may carry this step, in [0, 1].
+
+        The restrictions of :meth:`allowed` that name a buyer's country apply to a supplier
+        buying its inputs as to a firm: export controls of the selling supplier's country on
+        the component, from their start, to the buyer's country; procurement bans of the
+        buyer's country on the seller. (Listings name firms, so they do not reach suppliers'
+        purchases.) Cost: links.
+        """
+        w = self.world
+        s, c = inputs.supplier, inputs.component
+        buyer_country = w.supplier_country[inputs.buyer]
+        out = np.ones(len(s))
+        if (self.export_rate < 1).any():
+            g_s = w.supplier_country[s]
+            active = step >= self.export_from[g_s, c]
+            covered = self.export_to[g_s, c, buyer_country]
+            out *= np.where(active & covered, self.export_rate[g_s, c], 1.0)
+        if self.supplier_ban.any():
+            out *= 1.0 - self.supplier_ban[buyer_country, s]
+        return out
+
     def tariff_on(self) -> np.ndarray:
         """Tariff each firm's buyers pay in each region, [F, R] (summed over the region's
         governments)."""
@@ -145,7 +168,8 @@ class PolicyState:
         A listing, a tariff on a country, a procurement ban on a firm or a supplier and an
         export control of a component each count once for the country that made it and once
         for each country it hits: the listed or banned entity's country, the taxed country, and
-        every country covered by an export control whose firms use the component.
+        every country covered by an export control whose firms (or suppliers, as an input) use
+        the component.
         """
         w = self.world
         G = len(w.countries)
@@ -154,6 +178,8 @@ class PolicyState:
         controls = self.export_rate < 1  # [setter, component]
         uses = np.zeros((G, len(w.components)), bool)  # [country, component]
         np.logical_or.at(uses, w.firm_country, w.bom > 0)
+        # tier 2: a control also hits the countries whose suppliers use the component
+        np.logical_or.at(uses, w.supplier_country, (w.supplier_use + w.supplier_tools) > 0)
         hit = controls[:, :, None] & self.export_to & uses.T[None, :, :]  # [setter, C, hit]
         made = (self.listed.sum(1) + tariffs.sum(1) + (self.firm_ban > 0).sum(1)
                 + (self.supplier_ban > 0).sum(1) + controls.sum(1))

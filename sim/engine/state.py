@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import market
+from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
 from sim.engine.objectives import objective_weights
 from sim.engine.world import World
@@ -108,7 +109,7 @@ class Suppliers:
     """Component makers' capacity and sales."""
 
     capacity: Array  # [S]
-    pressure: Array  # [S] consecutive steps of orders above capacity
+    pressure: Array  # [S] perceived excess demand, 0–1 (smoothed over the build lag)
     requested: Array  # [S] units asked of each supplier this step
     shipments: Array  # [S]
     revenue: Array  # [S]
@@ -169,6 +170,7 @@ class State:
     markets: Markets
     finance: Finance
     governments: Governments
+    inputs: Inputs  # tier 2: suppliers' own inputs (sim/engine/inputs.py)
 
 
 def initial_state(spec: Scenario, w: World, links: Links) -> State:
@@ -264,6 +266,10 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
 
     flow_in = np.bincount(links.fc, flow, F * C).reshape(F, C)  # arrivals each step
     shipments = np.bincount(links.supplier, flow, S)
+    # tier 2: suppliers' own inputs in their steady state, and what their sources ship them
+    inputs = initial_inputs(w, links.inputs, shipments, H)
+    if len(links.inputs):
+        shipments = shipments + np.bincount(links.inputs.supplier, inputs.shipped, S)
     supplier_revenue = shipments * w.supplier_price
     held = stock_value.sum(axis=1) / (1.0 - obsolescence)  # what settle_finance values
     revenue = planned * ref_price
@@ -336,4 +342,4 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                       cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),
                               tariff_revenue=np.zeros(G), fines=np.zeros(G))
-    return State(ref, firms, pipeline, suppliers, markets, finance, governments)
+    return State(ref, firms, pipeline, suppliers, markets, finance, governments, inputs)

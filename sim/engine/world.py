@@ -51,6 +51,11 @@ class World:
     cover: np.ndarray  # [F] normal target cover, steps
     appeal: np.ndarray  # [F, R] logit weight at equal prices
     sources: list[tuple[int, int]]  # (firm, supplier) qualified at the start
+    # -- tier 2: suppliers' own inputs (sim/engine/inputs.py) --
+    supplier_use: np.ndarray  # [S, C] consumables per unit shipped
+    supplier_tools: np.ndarray  # [S, C] tools per unit of capacity added
+    supplier_cover: np.ndarray  # [S] target cover of consumables, steps
+    input_sources: list[tuple[int, int]]  # (buying supplier, selling supplier)
 
     @property
     def shape(self) -> dict[str, int]:
@@ -113,4 +118,23 @@ def compile_world(sc: Scenario) -> World:
                           for r in regions] for f in fs], float).reshape(len(fs), len(regions)),
         sources=[(f, si[s]) for f, firm in enumerate(fs)
                  for names_ in firm.sources.values() for s in names_],
+        **_supplier_inputs(sups, ci, si),
     )
+
+
+def _supplier_inputs(sups: list, ci: dict[str, int], si: dict[str, int]) -> dict:
+    """Tier 2: each supplier's consumables and tools per unit, cover and input sources."""
+    use, tools = np.zeros((len(sups), len(ci))), np.zeros((len(sups), len(ci)))
+    cover = np.zeros(len(sups))
+    pairs: list[tuple[int, int]] = []
+    for s, sup in enumerate(sups):
+        if sup.inputs is None:
+            continue
+        for comp, qty in sup.inputs.consumables.items():
+            use[s, ci[comp]] = qty
+        for comp, qty in sup.inputs.tools.items():
+            tools[s, ci[comp]] = qty
+        cover[s] = sup.inputs.cover
+        pairs += [(s, si[x]) for names_ in sup.inputs.sources.values() for x in names_]
+    return {"supplier_use": use, "supplier_tools": tools, "supplier_cover": cover,
+            "input_sources": pairs}

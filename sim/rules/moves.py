@@ -449,8 +449,9 @@ class ExportControl(Move):
 class Subsidize(Move):
     """Subsidise one of your emerging suppliers.
 
-    Divides its build lag and ramp-up time by `factor`, so it grows sooner and faster once
-    orders exceed its capacity.
+    Divides its build lag and the time its learning curve takes to reach 90% of its ceiling by
+    `factor`, so it decides to build sooner and grows faster once orders exceed its capacity
+    (as far as the tools it can get allow, if it needs any).
     """
 
     name = "subsidize"

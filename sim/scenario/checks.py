@@ -103,6 +103,7 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
         if _number(cap) and _number(ceiling) and ceiling < cap:
             out.append((("suppliers", name, "ramp", "capacity"),
                         f"ramp ceiling {ceiling:g} is below the starting capacity {cap:g}"))
+        out += _supplier_inputs(name, s, components, suppliers)
     for name, f in firms.items():
         out += _firm(name, _dict(f), countries, products, components, suppliers, names)
     out += _events(doc, kinds, names)
@@ -167,6 +168,51 @@ def _firm(name: str, f: dict, countries: dict, products: dict, components: dict,
     for region in _dict(f.get("appeal")):
         if region not in names["regions"]:
             out.append((loc + ("appeal", region), _unknown("region", region, names["regions"])))
+    return out
+
+
+# -- tier 2: a supplier's own inputs -------------------------------------------------------
+def _supplier_inputs(name: str, s: dict, components: dict,
+                     suppliers: dict) -> list[tuple[Loc, str]]:
+    """A supplier's inputs name components with sources that make them, never itself."""
+    out: list[tuple[Loc, str]] = []
+    if not isinstance(s.get("inputs"), dict):
+        return out
+    inputs = s["inputs"]
+    loc: Loc = ("suppliers", name, "inputs")
+    consumables, tools = _dict(inputs.get("consumables")), _dict(inputs.get("tools"))
+    sources = _dict(inputs.get("sources"))
+    for kind, table in (("consumables", consumables), ("tools", tools)):
+        for c in table:
+            if c not in components:
+                out.append((loc + (kind, c), _unknown("component", c, components)))
+            elif kind == "tools" and c in consumables:
+                out.append((loc + (kind, c), f"{c!r} is both a consumable and a tool"))
+            elif not _list(sources.get(c)):
+                out.append((loc + ("sources",), f"input {c!r} has no source"))
+    for c, names_ in sources.items():
+        if c not in consumables and c not in tools:
+            out.append((loc + ("sources", c), f"{c!r} is not one of the supplier's inputs"))
+            continue
+        seen: set[str] = set()
+        for i, src in enumerate(_list(names_)):
+            if _str(src) is None:
+                continue
+            if src in seen:
+                out.append((loc + ("sources", c, i), f"supplier {src!r} is listed twice"))
+            seen.add(src)
+            if src == name:
+                out.append((loc + ("sources", c, i), "a supplier cannot be its own source"))
+            elif src not in suppliers:
+                out.append((loc + ("sources", c, i), _unknown("supplier", src, suppliers)))
+            elif _dict(suppliers[src]).get("component") != c:
+                out.append((loc + ("sources", c, i),
+                            f"{src!r} supplies {_dict(suppliers[src]).get('component')!r}, "
+                            f"not {c!r}"))
+            elif _dict(suppliers[src]).get("inputs") is not None:
+                out.append((loc + ("sources", c, i),
+                            f"{src!r} has inputs of its own: the model has two tiers, so a "
+                            "supplier's sources may not have inputs"))
     return out
 
 

@@ -86,10 +86,17 @@ SEMANTICS = """\
 - **Paths** in `--set`, `--vary` and `parameters` are dotted keys into the document. Events are
   addressed by `id`: `events.listing.at`, `events.listing.license_rate`. The last key may name
   a default that the file does not write (`firms.Hikvision.strategy.cover`).
-- **`ramp`** `{capacity, steps}`: the ceiling an emerging supplier can grow to, and roughly how
-  many steps growth takes once it starts. It grows only on demand: once orders have exceeded
-  its capacity for a sustained period (the build lag, about a quarter), capacity grows toward
-  the ceiling; `subsidize` shortens both. A ramp is not a calendar schedule.
+- **`ramp`** `{capacity, steps}`: the ceiling an emerging supplier can grow to, and how many
+  steps its learning curve takes to reach 90% of the way under sustained demand (slow at
+  first, then faster, then saturating: a Bass curve, `model.ramp_learning`). It grows only on
+  demand: once orders have exceeded its capacity for a sustained period (the build lag, about
+  a quarter), capacity grows toward the ceiling; `subsidize` shortens both. A ramp is not a
+  calendar schedule.
+- **`inputs`** (supplier): the supplier's own bill of materials, bought from `sources` like a
+  firm's components and restricted by the same export controls and procurement bans.
+  `consumables` (units per unit shipped) bound its output; `tools` (units installed per unit
+  of capacity added) bound its growth, so an export control on tools slows an emerging fab.
+  Two tiers only: a supplier's sources may not have inputs of their own.
 - **`cover`**: a firm's target stock per component, in steps of expected use. A stockpiling
   strategy's `cover` replaces it while the firm's perceived risk exceeds its `threshold`; the
   `stockpile` move replaces it until the next `stockpile`. The metric `inventory_cover` is the
@@ -123,6 +130,8 @@ DESIGN.md alone stays valid.
 - `appeal` (firm): buyers' preference for the firm at equal prices — one number, or one per
   region (regions not named: 1). Market shares at reference prices are proportional to it.
 - `lead_time` (supplier): steps from order to delivery (default: `model.lead_time_days`).
+- `inputs` (supplier): its own consumables and tools, their sources and the target cover of
+  consumables (docs/model.md, section 3).
 - `tech` (supplier): technology content by country (default: all its own country's); used by
   `entity_list` with `fdpr`.
 - `margin` and `noise` (product): operating margin at the reference price, and the standard

@@ -78,7 +78,22 @@ class Component(Frozen):
 class Ramp(Frozen):
     capacity: Positive = Field(description="ceiling capacity can grow to")
     steps: Annotated[Whole, Field(ge=1, le=MAX_STEPS)] = Field(
-        description="roughly how long growth takes")
+        description="steps growth takes, under sustained demand, to reach 90% of the way to "
+                    "the ceiling (a learning curve: slow, then faster, then saturating)")
+
+
+# -- tier 2: a supplier's own inputs (docs/model.md, section 3) ---------------------------
+class SupplierInputs(Frozen):
+    consumables: dict[str, Positive] = Field(
+        default_factory=dict, description="units of each component used per unit shipped "
+                                          "(gallium in a chip): they bound its output")
+    tools: dict[str, Positive] = Field(
+        default_factory=dict, description="units of each component installed per unit of "
+                                          "capacity added (lithography tools in a fab): they "
+                                          "bound its growth")
+    sources: dict[str, list[str]] = Field(
+        description="qualified suppliers per input component")
+    cover: NonNeg = Field(4.0, description="target stock of consumables, in steps of use")
 
 
 class Supplier(Frozen):
@@ -95,6 +110,9 @@ class Supplier(Frozen):
     margin: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.2, description="operating margin at its price and steady shipments; of its costs, "
                          "`model.fixed_cost_share` is fixed (paid whether it ships or not)")
+    inputs: SupplierInputs | None = Field(
+        None, description="its own inputs, bought from other suppliers like a firm's and "
+                          "restricted by the same moves (default: none)")
 
 
 class Firm(Frozen):
@@ -213,6 +231,11 @@ class ModelOptions(Frozen):
         0.1, description="weight of the latest profit in expected profit")
     cash_days: LongDays = Field(
         91.0, description="a firm's default cash, in days of its steady-state costs")
+    # -- learning-curve ramps (docs/model.md, section 3) --
+    ramp_learning: Annotated[float, Field(ge=0, le=1000)] = Field(
+        12.7, description="an emerging supplier's learning over its own start (Bass q/p): "
+                          "0 grows at an even pace that slows near the ceiling; larger starts "
+                          "slower and speeds up more")
 
 
 class Scenario(Frozen):

@@ -75,6 +75,10 @@ MODEL_CONSTANTS: dict[str, Provenance] = {
     "loss_given_listing": Provenance(
         "source", "calibrated: a 60% rumour takes Hikvision's share price down about 5.5%, its "
         "close on 22 May 2019 (Bloomberg)", True, 0.1, 0.4),
+    "ramp_learning": Provenance(
+        "source", "q/p of the Bass diffusion curve from the mean estimates of Sultan, Farley & "
+        "Lehmann (1990); how a new fab learns is uncertain (Irwin & Klenow 1994 on "
+        "semiconductor learning)", True, 2.0, 30.0),
     "cash_days": Provenance(
         "judgement", "a quarter of steady-state costs held as cash: US firms held about 23% "
         "of assets as cash in 2006 (Bates, Kahl & Stulz 2009), and scenarios set `cash` from "
