@@ -72,7 +72,10 @@ def test_output_falls_only_once_cover_runs_out_and_stockpiling_delays_it(hik, hi
     out, cover = firm(hik, "output"), firm(hik, "inventory_cover")
     drop = first_drop(out, listing, 0.9 * before)
     assert drop > listing + 4, "output fell while stock still covered production"
-    assert cover[drop - 1] < 2.0, "output fell before the stock ran out"
+    # the firm rations its stock over the outage it expects (docs/model.md, section 4): output
+    # falls once the stock no longer bridges that outage, not before
+    outage = hik.spec.steps_of_days(hik.spec.model.expected_outage_days)
+    assert cover[drop - 1] < outage, "output fell while the stock still bridged the outage"
     drop_flat = first_drop(firm(hik_no_stockpile, "output"), listing, 0.9 * before)
     assert drop > drop_flat + 3
 

@@ -197,6 +197,13 @@ class ModelOptions(Frozen):
                           "(scales the hazard)")
     profit_smoothing: Share = Field(
         0.1, description="weight of the latest profit in expected profit")
+    # -- scarce stock (docs/model.md, sections 1 and 4) --
+    threat_days: LongDays = Field(
+        365.0, description="how long an announcement, or a listing once lifted, stays in "
+                           "force: perceived risk is held, not decayed, while it is")
+    expected_outage_days: LongDays = Field(
+        91.0, description="how long a firm facing a cut-off expects it to last: it rations "
+                          "its stock to bridge that long")
 
 
 class Scenario(Frozen):
