@@ -52,16 +52,15 @@ def apply_policy(model: TradeModel) -> None:
 def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
          t: int = 0, outage_steps: int = 0) -> None:
     """Plan: forecast use, set target stocks, order by anchoring and adjustment (Sterman);
-    a firm facing a cut-off rations its plan to what its stock can sustain over
-    ``outage_steps`` (:func:`sustainable_output`; 0: no rationing)."""
+    a firm facing a cut-off will ration its output to what its stock can sustain over
+    ``outage_steps`` (``firms.sustainable``, :func:`sustainable_output`; 0: no rationing)."""
     f, p = s.firms, s.pipeline
     F, C = w.bom.shape
     expected = np.minimum(s.ref.capacity, f.forecast)
     f.planned = np.clip(expected + o.stock_adjustment * (expected - f.finished),
                         0.0, s.ref.capacity)
-    if outage_steps > 0:
-        f.planned = np.minimum(f.planned, sustainable_output(s, w, links, policy, t,
-                                                             outage_steps))
+    f.sustainable = (sustainable_output(s, w, links, policy, t, outage_steps)
+                     if outage_steps > 0 else np.full(F, np.inf))
     f.expected_use = expected[:, None] * w.bom
     target = policy.effective_cover() * f.expected_use
     # replace expected use and what obsolescence will write off the target stock
@@ -173,10 +172,12 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
 # -- phase 4 -------------------------------------------------------------------------------
 def produce(s: State, w: World) -> None:
-    """Produce: output = min(plan, what critical components allow); components are used up
-    at their average cost."""
+    """Produce: output = min(plan, what critical components allow, what a firm facing a
+    cut-off rations itself to); components are used up at their average cost. The shortfall
+    is the plan lost for lack of components, rationed or run out."""
     f = s.firms
-    f.output = np.minimum(f.planned, market.producible(f.stock, w.bom, w.critical))
+    f.output = np.minimum(np.minimum(f.planned, f.sustainable),
+                          market.producible(f.stock, w.bom, w.critical))
     f.shortfall = f.planned - f.output
     used = np.minimum(f.output[:, None] * w.bom, f.stock)
     f.avg_cost = np.divide(f.stock_value, f.stock, out=f.avg_cost.copy(),
