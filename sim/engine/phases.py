@@ -94,6 +94,8 @@ def sustainable_output(s: State, w: World, links: Links, policy: PolicyState, t:
     Firms not facing a cut-off are not capped (``inf``).
     """
     F, C = w.bom.shape
+    if not (policy.listed.any() or (policy.export_rate < 1).any() or policy.supplier_ban.any()):
+        return np.full(F, np.inf)  # nothing restricted nor scheduled to be
     p, sup = s.pipeline, s.suppliers
     L = len(links)
     shipped = p.shipped[:L]
