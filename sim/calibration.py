@@ -218,8 +218,11 @@ ROWS = (
         "hikvision_2019", -6.9, -4.1, _hik_report),
     Row("Hikvision's components inventory, H1 2019", "interim report 2019: +90%",
         "hikvision_2019", 67.5, 112.5, _hik_inventory,
-        why="in the scenario Hikvision starts stockpiling at the May 2019 report; it really "
-            "began after the April 2018 ZTE order, which the scenario does not announce"),
+        why="Hikvision's stockpiling began after the April 2018 ZTE order, before the "
+            "scenario's calendar starts (2019-01-07), so in the model it starts at the May 2019 "
+            "report; carrying 2018's risk in as a step-0 announcement (0.35: the ZTE order, "
+            "NDAA s.889 of August 2018) gives +85%, but builds the stock before the report and "
+            "takes the report's calibrated -5.5% close with it (-1.2%); see model.md"),
     Row("Hikvision's revenue from the US", "annual report 2019: under 5%", "hikvision_2019",
         0.0, 5.0, _hik_us),
     Row("Hikvision's 2019 revenue against no policy", "annual report 2019: not dented "

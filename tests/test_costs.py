@@ -160,8 +160,10 @@ def test_a_firm_whose_cash_runs_out_exits_and_sells_nothing():
     first = int(np.argmax(out))
     assert out[first:].all()  # exit is for good
     assert cash[first] < 0 <= cash[:first].min()
-    assert rec.series("firm", "output", "huawei")[first:].max() == 0.0
-    assert rec.series("firm", "sales", "huawei")[first:].max() == 0.0
+    # cash is settled after production and sales (phase 6): the firm exits at the end of the
+    # step its cash runs out, and makes and sells nothing from the next
+    assert rec.series("firm", "output", "huawei")[first + 1:].max() == 0.0
+    assert rec.series("firm", "sales", "huawei")[first + 1:].max() == 0.0
     assert rec.series("firm", "share_price", "huawei")[first:].max() == 0.0
     assert m.state.firms.order[HUAWEI].max() == 0.0
     assert m.state.pipeline.supply_line[HUAWEI].max() == 0.0

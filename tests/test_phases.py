@@ -131,10 +131,28 @@ def test_apply_policy_applies_the_steps_events_and_sets_allowed():
     assert not m.policy.tariff.any()  # not yet due
 
 
-def test_apply_policy_decays_risk_before_the_steps_moves(model):
-    move(model, "US", "announce", "apple", risk=0.5)
+def test_apply_policy_holds_risk_while_the_threat_is_in_force_then_decays_it(model):
+    move(model, "US", "announce", "apple", risk=0.5)  # at step 0; in force for 365 days
+    window = model.spec.steps_of_days(model.spec.model.threat_days)
+    model.step_index = window - 1
+    phases.apply_policy(model)
+    assert model.policy.risk[APPLE] == 0.5  # no destocking while the threat is credible
+    model.step_index = window
     phases.apply_policy(model)
     assert model.policy.risk[APPLE] == pytest.approx(0.5 * 0.5 ** (7 / 365))
+
+
+def test_a_lifted_listing_stays_credible_for_the_threat_window(model):
+    move(model, "US", "entity_list", "huawei")
+    phases.apply_policy(model)  # step 0: listed, risk 1
+    move(model, "US", "delist", "huawei")
+    window = model.spec.steps_of_days(model.spec.model.threat_days)
+    model.step_index = window - 1
+    phases.apply_policy(model)
+    assert model.policy.risk[HUAWEI] == 1.0
+    model.step_index = window
+    phases.apply_policy(model)
+    assert model.policy.risk[HUAWEI] < 1.0
 
 
 def test_apply_policy_turns_a_completed_qualification_into_a_link(model):
@@ -535,7 +553,8 @@ def test_a_firm_that_stops_producing_loses_money_and_value(model):
         model.step()
         prices.append(float(model.state.finance.share_price[HUAWEI]))
         profits.append(float(model.state.finance.profit[HUAWEI]))
-    assert model.state.firms.output[HUAWEI] == 0.0
+    # it rations its last stock over the outage it expects: a trickle of its plan
+    assert model.state.firms.output[HUAWEI] < 0.2 * model.state.ref.output[HUAWEI]
     assert max(prices) <= 100.0 + 1e-9
     assert profits[-1] < 0 < base_profit
     assert prices[-1] < prices[0]

@@ -72,7 +72,10 @@ def test_output_falls_only_once_cover_runs_out_and_stockpiling_delays_it(hik, hi
     out, cover = firm(hik, "output"), firm(hik, "inventory_cover")
     drop = first_drop(out, listing, 0.9 * before)
     assert drop > listing + 4, "output fell while stock still covered production"
-    assert cover[drop - 1] < 2.0, "output fell before the stock ran out"
+    # the firm rations its stock over the outage it expects (docs/model.md, section 4): output
+    # falls once the stock no longer bridges that outage, not before
+    outage = hik.spec.steps_of_days(hik.spec.model.expected_outage_days)
+    assert cover[drop - 1] < outage, "output fell while the stock still bridged the outage"
     drop_flat = first_drop(firm(hik_no_stockpile, "output"), listing, 0.9 * before)
     assert drop > drop_flat + 3
 
@@ -128,11 +131,16 @@ def test_retaliation_is_lagged_and_targeted(hik):
     assert answers, "China never retaliated"
     first = answers[0]
     assert first.step == listing + delay
-    assert first.call.move == "procurement_ban"
-    # targeted: the US supplier that sold most to the listed firms
-    w = hik.world
-    assert w.supplier_country[w.suppliers.index(first.call.target)] == w.countries.index("US")
-    assert first.call.target == "Intel"
+    # targeted: the answer that costs the US side most per unit of cost to China's own
+    # (sim/rules/strategies.py). Once Hikvision and Dahua are both listed no Chinese firm buys
+    # from a US supplier, and no US firm sells cameras: banning Intel, as the old answer did,
+    # would cost the US nothing, so China answers with a tariff on US goods
+    assert (first.call.move, first.call.target) == ("tariff", "US")
+    w, links = hik.world, hik.links
+    ship = hik.link_shipments[first.step - 1][: len(links.firm)]
+    us_to_cn = ((w.supplier_country[links.supplier] == w.countries.index("US"))
+                & (w.firm_country[links.firm] == w.countries.index("CN")))
+    assert ship[us_to_cn].sum() == 0.0
 
 
 def test_zte_without_a_stockpile_stops_within_weeks_and_recovers_after_the_lift():

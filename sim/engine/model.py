@@ -177,7 +177,8 @@ class TradeModel(mesa.Model):
         """One period, phase by phase (DESIGN.md, "Model mechanics"; :mod:`sim.engine.phases`)."""
         s, w, links, policy, o = self.state, self.world, self.links, self.policy, self.spec.model
         phases.apply_policy(self)
-        phases.plan(s, w, links, policy, o)
+        phases.plan(s, w, links, policy, o, self.step_index,
+                    self.spec.steps_of_days(o.expected_outage_days))
         phases.supply(s, w, links, policy, o, self.step_index)
         phases.produce(s, w)
         phases.clear_markets(s, w, policy, o, self._demand_shock())

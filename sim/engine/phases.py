@@ -39,7 +39,8 @@ def apply_policy(model: TradeModel) -> None:
         if model.links.add(f, sup):
             s.pipeline.shipped = np.append(s.pipeline.shipped, 0.0)
     model.policy.start_due_controls(t)
-    model.policy.decay_risk(s.ref.risk_decay)
+    model.policy.decay_risk(s.ref.risk_decay, t, model.spec.steps_of_days(
+        model.spec.model.threat_days))
     for call in model.events.get(t, ()):
         model.make_move(call)
     pending, model.pending = model.pending, []
@@ -51,13 +52,18 @@ def apply_policy(model: TradeModel) -> None:
 
 
 # -- phase 2 -------------------------------------------------------------------------------
-def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions) -> None:
-    """Plan: forecast use, set target stocks, order by anchoring and adjustment (Sterman)."""
+def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
+         t: int = 0, outage_steps: int = 0) -> None:
+    """Plan: forecast use, set target stocks, order by anchoring and adjustment (Sterman);
+    a firm facing a cut-off will ration its output to what its stock can sustain over
+    ``outage_steps`` (``firms.sustainable``, :func:`sustainable_output`; 0: no rationing)."""
     f, p = s.firms, s.pipeline
     F, C = w.bom.shape
     expected = np.minimum(s.ref.capacity, f.forecast)
     f.planned = np.clip(expected + o.stock_adjustment * (expected - f.finished),
                         0.0, s.ref.capacity)
+    f.sustainable = (sustainable_output(s, w, links, policy, t, outage_steps)
+                     if outage_steps > 0 else np.full(F, np.inf))
     f.expected_use = expected[:, None] * w.bom
     target = policy.effective_cover() * f.expected_use
     # replace expected use and what obsolescence will write off the target stock
@@ -71,6 +77,63 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions)
     f.order = market.order_quantity(need, target, f.stock, p.supply_line,
                                     need * lead.reshape(F, C),
                                     o.stock_adjustment, o.supply_line_weight)
+
+
+# -- phase 2: rationing scarce stock ---------------------------------------------------------
+def sustainable_output(s: State, w: World, links: Links, policy: PolicyState, t: int,
+                       outage: int) -> np.ndarray:
+    """Most a firm facing a cut-off may plan per step so that its stock lasts the outage, [F].
+
+    A firm faces a cut-off on a critical component when one of its sources of it is restricted
+    now or will be within the ``outage`` (a general licence that lapses, an export control that
+    starts later). It expects the cut-off to last ``outage`` steps, shortened, for a component,
+    to the completion of a qualification of a new source of it under way. Over that horizon it
+    can count on its stock, what is in transit and the inflow its sources may still carry:
+    an open link its last shipments plus a share of its supplier's spare capacity; a
+    restricted link no more than its licensed quantity (allowed share × steady-state flow),
+    step by step as the licences in force change. Output per step that this sustains is
+    ``(stock + supply line + inflow) / (bom × horizon)``; the plan is capped there (Sterman
+    2000, ch. 17: stock management; Lee, Padmanabhan & Whang 1997: rationing under shortage).
+    Firms not facing a cut-off are not capped (``inf``).
+    """
+    F, C = w.bom.shape
+    if not (policy.listed.any() or (policy.export_rate < 1).any() or policy.supplier_ban.any()):
+        return np.full(F, np.inf)  # nothing restricted nor scheduled to be
+    p, sup = s.pipeline, s.suppliers
+    L = len(links)
+    shipped = p.shipped[:L]
+    # the steps at which the allowed shares change within the horizon: general licences
+    # lapsing, export controls starting
+    ends = np.concatenate([policy.general_license_until.ravel(), policy.export_from.ravel()])
+    cuts = np.unique(np.concatenate([[t], ends[(ends > t) & (ends < t + outage)],
+                                     [t + outage]]))
+    spare = np.maximum(0.0, sup.capacity - sup.shipments)
+    restricted_any = np.zeros(L, bool)
+    inflow = np.zeros(L)  # units over the horizon, per link
+    for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
+        allowed = p.allowed if start == t else policy.allowed(links, int(start))
+        open_ = allowed >= 1.0
+        n_open = np.bincount(links.supplier[open_], minlength=len(w.suppliers))
+        share_spare = np.divide(spare[links.supplier], n_open[links.supplier],
+                                out=np.zeros(L), where=n_open[links.supplier] > 0)
+        rate = np.where(open_, shipped + share_spare,
+                        np.minimum(shipped, allowed * links.base_flow))
+        inflow += rate * (stop - start)
+        restricted_any |= ~open_ & (links.base_flow > 0)
+    facing = np.bincount(links.fc, restricted_any, F * C).reshape(F, C) > 0
+    facing &= (w.bom > 0) & w.critical[None, :]
+    if not facing.any():
+        return np.full(F, np.inf)
+    # a qualification under way ends the cut-off of its component when it completes
+    horizon = np.full((F, C), float(outage))
+    for due, firm, supplier in policy.pending_sources:
+        c = w.supplier_component[supplier]
+        horizon[firm, c] = min(horizon[firm, c], max(1.0, float(due - t)))
+    rate = np.bincount(links.fc, inflow, F * C).reshape(F, C) / outage
+    available = s.firms.stock + p.supply_line + rate * horizon
+    sustain = np.divide(available, w.bom * horizon, out=np.full((F, C), np.inf),
+                        where=facing)
+    return sustain.min(axis=1)
 
 
 # -- phase 3 -------------------------------------------------------------------------------
@@ -151,10 +214,12 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
 
 # -- phase 4 -------------------------------------------------------------------------------
 def produce(s: State, w: World) -> None:
-    """Produce: output = min(plan, what critical components allow); components are used up
-    at their average cost."""
+    """Produce: output = min(plan, what critical components allow, what a firm facing a
+    cut-off rations itself to); components are used up at their average cost. The shortfall
+    is the plan lost for lack of components, rationed or run out."""
     f = s.firms
-    f.output = np.minimum(f.planned, market.producible(f.stock, w.bom, w.critical))
+    f.output = np.minimum(np.minimum(f.planned, f.sustainable),
+                          market.producible(f.stock, w.bom, w.critical))
     f.shortfall = f.planned - f.output
     used = np.minimum(f.output[:, None] * w.bom, f.stock)
     f.avg_cost = np.divide(f.stock_value, f.stock, out=f.avg_cost.copy(),

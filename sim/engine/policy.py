@@ -38,6 +38,8 @@ class PolicyState:
         self.export_to = np.zeros((G, C, G), bool)
         self.subsidy = np.ones(S)
         self.stockpile_cover = np.full((F, C), np.nan)  # nan: the firm's normal cover
+        self.stockpile_floor = np.full(F, np.nan)  # a target under every component; nan: none
+        self.threatened_at = np.full(F, -(10**9))  # last step a threat was made or in force
         self.risk: np.ndarray = np.zeros(F)  # perceived probability of a listing
         self.risk_source: np.ndarray = np.full(F, -1)  # who announced or listed it last
         self.pending_sources: list[tuple[int, int, int]] = []  # (due step, firm, supplier)
@@ -48,9 +50,22 @@ class PolicyState:
         self.fine_due = np.zeros((G, F))  # fines a government has imposed, not yet paid
         self.fine_delist = np.zeros((G, F), bool)  # paying lifts that government's listing
 
-    def decay_risk(self, kept: float) -> None:
-        """Perceived risk decays by ``kept`` per step unless the firm is listed (risk 1)."""
-        self.risk[:] = np.where(self.listed.any(axis=0), 1.0, self.risk * kept)
+    def decay_risk(self, kept: float, step: int = 0, threat_steps: int = 0) -> None:
+        """Perceived risk decays by ``kept`` per step, but only once no threat is in force.
+
+        A listed firm's risk is 1. A threat is in force while the firm is listed and for
+        ``threat_steps`` after the last announcement against it or the end of its listing
+        (a lifted listing can be re-imposed): while it is, the risk is held, so a firm does not
+        destock while a listing is still credible.
+        """
+        listed = self.listed.any(axis=0)
+        self.threatened_at[listed] = step
+        in_force = listed | (step < self.threatened_at + threat_steps)
+        self.risk[:] = np.where(listed, 1.0, np.where(in_force, self.risk, self.risk * kept))
+
+    def threaten(self, firm: int, step: int) -> None:
+        """Record an announcement against ``firm`` at ``step`` (its threat is in force)."""
+        self.threatened_at[firm] = max(int(self.threatened_at[firm]), step)
 
     def qualifying(self, firm: int, supplier: int) -> bool:
         """Whether ``firm`` is already qualifying ``supplier``."""
@@ -158,9 +173,17 @@ class PolicyState:
         return 1.0 - closed.max(axis=1).T
 
     def effective_cover(self) -> np.ndarray:
-        """Target cover per firm and component, in steps of use, [F, C]."""
-        return np.where(np.isnan(self.stockpile_cover), self.world.cover[:, None],
-                        self.stockpile_cover)
+        """Target cover per firm and component, in steps of use, [F, C].
+
+        Targets combine, per component, the deeper of two: the firm's target for that component
+        (a ``stockpile`` of one component) and its target for all of them (a ``stockpile``
+        without a component: the ``stockpile_on_risk`` strategy's). Where only one is set it
+        holds (either may be below the normal cover); where neither is, the normal cover.
+        """
+        own, floor = self.stockpile_cover, self.stockpile_floor[:, None]
+        base = np.where(np.isnan(floor), self.world.cover[:, None], floor)
+        return np.where(np.isnan(own), base, np.where(np.isnan(floor), own,
+                                                       np.maximum(own, floor)))
 
     def active_measures(self) -> tuple[np.ndarray, np.ndarray]:
         """Hostile measures in force, counted per country: (made by it, aimed at it), [G] each.

@@ -88,6 +88,8 @@ class Firms:
     cover: Array  # [F, C] stock in steps of expected use
     inventory_cover: Array  # [F] lowest cover over critical components
     exposure: Array  # [F, G] share of intended purchases (by value) from each country
+    # rationing scarce stock (phase 2): the most the stock sustains over the expected outage
+    sustainable: Array  # [F] output per step; inf where the firm faces no cut-off
 
 
 @dataclass
@@ -314,7 +316,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         shortfall=np.zeros(F), consumed_value=planned * unit_cost,
         cover=np.where(w.bom > 0, w.cover[:, None], 0.0),
         inventory_cover=w.cover.astype(float).copy(),
-        exposure=links.exposure(expected_use))
+        exposure=links.exposure(expected_use),
+        sustainable=np.full(F, np.inf))
     pipeline = Pipeline(arrivals=arrivals, arrival_value=arrival_value,
                         supply_line=arrivals.sum(axis=0).reshape(F, C),
                         allowed=np.ones(len(links)), shipped=flow.copy(),

@@ -210,6 +210,7 @@ class Announce(Move):
         f = target[1]
         model.policy.risk[f] = max(model.policy.risk[f], params["risk"])
         model.policy.risk_source[f] = actor
+        model.policy.threaten(f, model.step_index)
         w = model.world
         return (f"{w.countries[actor]} signals it may blacklist {w.firms[f]} "
                 f"(perceived risk {_pct(model.policy.risk[f])}).")
@@ -473,8 +474,11 @@ class Subsidize(Move):
 class Stockpile(Move):
     """Stockpile a component (or all of them).
 
-    Raises your target stock to `cover` steps of expected use until you make another
-    `stockpile` move. Stock costs money to hold and slowly becomes obsolete.
+    Sets your target stock to `cover` steps of expected use until you make another
+    `stockpile` move. On one component it sets that component's target; without a component
+    it sets a target for all of them, and where a component has its own target the deeper of
+    the two stands (a 78-week stock of one chip survives a 14-week stockpile of everything).
+    Stock costs money to hold and slowly becomes obsolete.
     """
 
     name = "stockpile"
@@ -492,13 +496,10 @@ class Stockpile(Move):
     @classmethod
     def apply(cls, model, actor, target, params):
         w = model.world
-        used = w.bom[actor] > 0
-        if target is None:
-            cols = used
+        if target is None:  # a target under all components; their own targets combine
+            model.policy.stockpile_floor[actor] = params["cover"]
         else:  # feasible() has checked that the firm uses it
-            cols = np.zeros_like(used)
-            cols[target[1]] = True
-        model.policy.stockpile_cover[actor, cols] = params["cover"]
+            model.policy.stockpile_cover[actor, target[1]] = params["cover"]
         what = "components" if target is None else w.components[target[1]]
         return f"{w.firms[actor]} sets its {what} stock target to {params['cover']:g} steps of use."
 

@@ -7,9 +7,12 @@ Strategies keep only plain attributes (so they pickle and copy) and draw randomn
 the model's generator.
 
 Retaliation (Bown 2020; Reuters, May 2019: China's "unreliable entity list") is the same move
-vocabulary made by the other government: it is lagged (``delay``) and targeted (it hits the
-sender's supplier that sold most to the victim, or the sender's firm that sells most in the
-victim's market).
+vocabulary made by the other government: it is lagged (``delay``) and targeted: of the answers
+open to it (export controls on inputs the sender's firms buy from its suppliers, listings of the
+sender's firms that buy from them, procurement bans on the sender's firms selling in its market
+or on the sender's suppliers selling to its firms) it picks the one that costs the sender's side
+most per unit of cost to its own side, both estimated from last period's flows
+(:func:`retaliation_cost`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sim.engine import market
 from sim.rules.moves import MoveCall
 from sim.rules.params import Param, Registry, check_params
 
@@ -105,14 +109,16 @@ class StockpileOnRisk(Strategy):
 
 @STRATEGIES.register
 class TitForTat(Strategy):
-    """A government that answers each hostile move against it in kind, after `delay` steps.
+    """A government that answers each hostile move against it, after `delay` steps.
 
-    A listing or an export control is answered by a procurement ban of `share` on the
-    sender's supplier that sold most to the victim's firms; a procurement ban by a ban on the
-    sender's firm that sells most in the victim's market (or, when it has none there, on its
-    top supplier); a tariff by the same tariff. When there is nothing to ban, it answers with a
-    25% tariff on the sender's goods. With
-    `probability` below 1 some moves go unanswered (drawn from the model's generator).
+    A tariff is answered by the same tariff. Any other hostile move is answered by the move
+    that costs the sender's firms and suppliers most per unit of cost to its own, judged on
+    last period's flows: an export control of a component its suppliers sell to the sender's
+    firms, a listing of a sender's firm that buys from its suppliers, a procurement ban of
+    `share` on a sender's firm selling in its market or on a sender's supplier selling to its
+    firms. When no answer costs the sender more than itself, it answers with a 25% tariff on the
+    sender's goods. With `probability` below 1 some moves go unanswered (drawn from the model's
+    generator).
     """
 
     name = "tit_for_tat"
@@ -147,7 +153,7 @@ class TitForTat(Strategy):
         return self.values["share"]
 
     def answer(self, model: TradeModel, actor: int, entry: LoggedMove) -> MoveCall | None:
-        """The move that answers ``entry`` in kind, or None if there is nothing to hit."""
+        """The move that answers ``entry``, or None if it is not a government's."""
         w, sender = model.world, entry.actor_country
         if sender is None:  # only governments' moves are answered
             return None
@@ -156,19 +162,141 @@ class TitForTat(Strategy):
             rate = entry.params["rate"]
             return MoveCall(me, "tariff", them, {"rate": rate}, source="strategy")
         share = float(np.clip(self.intensity(model, actor, entry), 0.0, 1.0))
-        if entry.call.move == "procurement_ban":
-            sales = model.state.markets.sales_by_region[:, w.country_region[actor]]
-            mask = w.firm_country == sender
-            if mask.any() and sales[mask].max() > 0:
-                f = int(np.flatnonzero(mask)[np.argmax(sales[mask])])
-                return MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
-                                source="strategy")
-        s = model.links.top_supplier(sender, w.firm_country == actor,
-                                     model.state.pipeline.shipped)
-        if s is not None:
-            return MoveCall(me, "procurement_ban", w.suppliers[s], {"share": share},
-                            source="strategy")
+        best = best_answer(model, actor, sender, share)
+        if best is not None:
+            return best
         return MoveCall(me, "tariff", them, {"rate": 0.25}, source="strategy")
+
+
+# -- choosing the answer -------------------------------------------------------------------
+def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """Revenue each country's firms and suppliers would lose per step, estimated from last
+    period's flows, if ``cut`` [L] (share of each link's shipments stopped) and ``closed``
+    [F, R] (share of each firm's sales in each region barred) were imposed; [G].
+
+    A cut shipment is re-placed with the firm's other open sources up to their spare capacity
+    (phase 3); what cannot be re-placed of a critical component stops that share of the firm's
+    output (phase 4: fixed proportions), and a closed market that share of its sales. The firm
+    loses that share of its revenue and its suppliers that share of their sales to it; the cut
+    suppliers lose what they shipped; the re-placing suppliers gain; rivals of the same product
+    in the same region gain the sales lost, up to their spare capacity. Gains count as negative
+    costs.
+    """
+    w, links, st = model.world, model.links, model.state
+    F, C = w.bom.shape
+    G, R = len(w.countries), len(w.regions)
+    L = len(links)
+    shipped = st.pipeline.shipped[:L]
+    price = w.supplier_price[links.supplier]
+    lost = cut * shipped
+    lost_fc = np.bincount(links.fc, lost, F * C)
+    # re-placement with open sources that have spare capacity, shared among the links asking
+    spare = np.maximum(0.0, st.suppliers.capacity - st.suppliers.shipments)
+    can = (cut <= 0) & (st.pipeline.allowed[:L] > 0) & (lost_fc[links.fc] > 0)
+    n = np.bincount(links.supplier[can], minlength=len(w.suppliers))
+    room = np.where(can, np.divide(spare[links.supplier], n[links.supplier],
+                                   out=np.zeros(L), where=n[links.supplier] > 0), 0.0)
+    room_fc = np.bincount(links.fc, room, F * C)
+    replaced_fc = np.minimum(lost_fc, room_fc)
+    gained = room * np.divide(replaced_fc, room_fc, out=np.zeros(F * C),
+                              where=room_fc > 0)[links.fc]
+    used = np.bincount(links.fc, shipped, F * C)
+    short = np.divide(lost_fc - replaced_fc, used, out=np.zeros(F * C), where=used > 0)
+    short = np.where(((w.bom > 0) & w.critical[None, :]).ravel(), short, 0.0)
+    supply_loss = np.minimum(1.0, short.reshape(F, C).max(axis=1))  # [F] share of output
+    m = st.markets
+    by_region = m.sales_by_region
+    sales = by_region.sum(axis=1)
+    # buyers' logit weights (phase 5): a closed market lowers the firm's weight there and
+    # shifts its share to rivals; output it cannot make spills to rivals by their weights
+    paid = m.price[:, None] * (1.0 + model.policy.tariff_on())
+    weight = market.logit_weights(paid, st.ref.price[:, None],
+                                  model.policy.access() * w.appeal,
+                                  model.spec.model.choice_sensitivity)
+    after = weight * (1.0 - closed)
+    flat = st.ref.market.ravel()
+    M = len(w.products) * R
+    before_share = market.group_shares(weight.ravel(), flat, M).reshape(F, R)
+    after_share = market.group_shares(after.ravel(), flat, M).reshape(F, R)
+    ratio = np.divide(after_share, before_share, out=np.ones((F, R)), where=before_share > 0)
+    kept = by_region * (1.0 - supply_loss[:, None])
+    lost_sales = by_region - kept * np.minimum(1.0, ratio)
+    wanted_more = kept * np.maximum(0.0, ratio - 1.0)  # rivals' gain from the closure
+    # what the supply loss frees in each market goes to the firms it does not hit
+    spill = np.bincount(flat, (by_region * supply_loss[:, None]).ravel(), M)
+    pull = after * (supply_loss <= 0)[:, None]
+    spill_to = market.group_shares(pull.ravel(), flat, M).reshape(F, R) * spill[st.ref.market]
+    headroom = np.maximum(0.0, st.ref.capacity - st.firms.output)
+    gain = (wanted_more + spill_to).sum(axis=1)
+    rivals_gain = np.minimum(gain, headroom) * m.price
+    loss_share = np.divide(lost_sales.sum(axis=1), sales, out=np.zeros(F), where=sales > 0)
+    firm_loss = loss_share * m.revenue
+    # a firm making less needs less of each component: what still arrives beyond its need is
+    # cut from its sources in proportion to what they still ship (none for the component that
+    # binds)
+    still = shipped - lost + gained
+    still_fc = np.bincount(links.fc, still, F * C)
+    need_fc = (1.0 - np.repeat(loss_share, C)) * used
+    excess = np.divide(np.maximum(0.0, still_fc - need_fc), still_fc, out=np.zeros(F * C),
+                       where=still_fc > 0)
+    link_loss = (lost - gained + excess[links.fc] * still) * price
+    supplier_loss = np.bincount(links.supplier, link_loss, len(w.suppliers))
+    return (np.bincount(w.firm_country, firm_loss - rivals_gain, G)
+            + np.bincount(w.supplier_country, supplier_loss, G))
+
+
+def answers(model: TradeModel, actor: int, sender: int, share: float) -> list[
+        tuple[MoveCall, np.ndarray, np.ndarray]]:
+    """Every answer ``actor`` could make to ``sender`` closing ``share``: (move, cut [L],
+    closed [F, R]) for each export control, listing and procurement ban that touches a flow."""
+    w, links, st = model.world, model.links, model.state
+    me = w.countries[actor]
+    L, (F, R) = len(links), st.markets.sales_by_region.shape
+    shipped = st.pipeline.shipped[:L]
+    mine = w.supplier_country[links.supplier] == actor
+    theirs = w.firm_country[links.firm] == sender
+    out: list[tuple[MoveCall, np.ndarray, np.ndarray]] = []
+    none = np.zeros((F, R))
+    for c in np.unique(links.component[mine & theirs & (shipped > 0)]):
+        link = mine & theirs & (links.component == c)
+        out.append((MoveCall(me, "export_control", w.components[c],
+                             {"to": [w.countries[sender]], "license_rate": 1.0 - share},
+                             source="strategy"), share * link, none))
+    for f in np.unique(links.firm[mine & theirs & (shipped > 0)]):
+        link = mine & (links.firm == f)
+        out.append((MoveCall(me, "entity_list", w.firms[f], {"license_rate": 1.0 - share},
+                             source="strategy"), share * link, none))
+    region = w.country_region[actor]
+    sells = st.markets.sales_by_region[:, region] > 0
+    for f in np.flatnonzero((w.firm_country == sender) & sells):
+        closed = np.zeros((F, R))
+        closed[f, region] = share
+        out.append((MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
+                             source="strategy"), np.zeros(L), closed))
+    buying = (w.firm_country[links.firm] == actor) & (w.supplier_country[links.supplier]
+                                                      == sender) & (shipped > 0)
+    for sup in np.unique(links.supplier[buying]):
+        link = (links.supplier == sup) & (w.firm_country[links.firm] == actor)
+        out.append((MoveCall(me, "procurement_ban", w.suppliers[sup], {"share": share},
+                             source="strategy"), share * link, none))
+    return out
+
+
+def best_answer(model: TradeModel, actor: int, sender: int, share: float) -> MoveCall | None:
+    """The answer that costs ``sender``'s side most per unit of cost to ``actor``'s own
+    (``retaliation_cost``), among those that cost the sender more than the actor; None if
+    there is none. An answer that costs the actor nothing (or gains it) ranks above any that
+    costs it something; ties go to the larger cost to the sender."""
+    best, key = None, (0.0, 0.0)
+    for call, cut, closed in answers(model, actor, sender, share):
+        cost = retaliation_cost(model, cut, closed)
+        harm, own = float(cost[sender]), float(cost[actor])
+        if harm <= max(own, 0.0) + 1e-12:
+            continue
+        ratio = harm / own if own > 1e-12 else np.inf
+        if (ratio, harm) > key:
+            best, key = call, (ratio, harm)
+    return best
 
 
 @STRATEGIES.register

@@ -236,6 +236,13 @@ class ModelOptions(Frozen):
         12.7, description="an emerging supplier's learning over its own start (Bass q/p): "
                           "0 grows at an even pace that slows near the ceiling; larger starts "
                           "slower and speeds up more")
+    # -- scarce stock (docs/model.md, sections 1 and 4) --
+    threat_days: LongDays = Field(
+        365.0, description="how long an announcement, or a listing once lifted, stays in "
+                           "force: perceived risk is held, not decayed, while it is")
+    expected_outage_days: LongDays = Field(
+        91.0, description="how long a firm facing a cut-off expects it to last: it rations "
+                          "its stock to bridge that long")
 
 
 class Scenario(Frozen):

@@ -79,6 +79,14 @@ MODEL_CONSTANTS: dict[str, Provenance] = {
         "source", "q/p of the Bass diffusion curve from the mean estimates of Sultan, Farley & "
         "Lehmann (1990); how a new fab learns is uncertain (Irwin & Klenow 1994 on "
         "semiconductor learning)", True, 2.0, 30.0),
+    "threat_days": Provenance(
+        "judgement", "an announcement not acted on stays credible for about a year (the ZTE "
+        "order of April 2018 still drove Huawei's and Hikvision's stockpiling in 2019)", True,
+        90.0, 730.0),
+    "expected_outage_days": Provenance(
+        "judgement", "a firm cut off expects a quarter: ZTE's denial was lifted after 88 days "
+        "and Huawei's general licences ran 90 days at a time; scenarios set the term a "
+        "measure states (ZTE's seven-year order)", True, 30.0, 730.0),
     "cash_days": Provenance(
         "judgement", "a quarter of steady-state costs held as cash: US firms held about 23% "
         "of assets as cash in 2006 (Bates, Kahl & Stulz 2009), and scenarios set `cash` from "
