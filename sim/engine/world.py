@@ -51,6 +51,11 @@ class World:
     cover: np.ndarray  # [F] normal target cover, steps
     appeal: np.ndarray  # [F, R] logit weight at equal prices
     sources: list[tuple[int, int]]  # (firm, supplier) qualified at the start
+    # whose export rules a supplier's goods are subject to (PolicyState.subject)
+    supplier_made_in: np.ndarray  # [S] int, country where its goods are made
+    content: np.ndarray  # [S, G] origin of its goods' controlled content by value
+    de_minimis: np.ndarray  # [G] content share above which a country's rules reach
+    supplier_rating: np.ndarray  # [S] value on an export control's criterion (inf: unrated)
 
     @property
     def shape(self) -> dict[str, int]:
@@ -83,6 +88,11 @@ def compile_world(sc: Scenario) -> World:
         for comp, qty in firm.bom.items():
             bom[f, ci[comp]] = qty
     default_lead = sc.steps_of_days(sc.model.lead_time_days)
+    made_in = [s.made_in or s.country for s in sups]
+    content = np.zeros((len(sups), len(countries)))
+    for s, sup in enumerate(sups):
+        for country, share in (sup.content or {made_in[s]: 1.0}).items():
+            content[s, gi[country]] = share
     return World(
         regions=regions, countries=countries, products=products, components=components,
         suppliers=suppliers, firms=firms, index=index,
@@ -112,4 +122,9 @@ def compile_world(sc: Scenario) -> World:
                           for r in regions] for f in fs], float).reshape(len(fs), len(regions)),
         sources=[(f, si[s]) for f, firm in enumerate(fs)
                  for names_ in firm.sources.values() for s in names_],
+        supplier_made_in=np.array([gi[c] for c in made_in], int),
+        content=content,
+        de_minimis=np.array([c.de_minimis for c in sc.countries.values()], float),
+        supplier_rating=np.array([np.inf if s.rating is None else s.rating for s in sups],
+                                 float),
     )
