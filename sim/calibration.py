@@ -120,6 +120,28 @@ _HUAWEI_STOCK_WHY = (
     "indictment raises the risk")
 
 
+def _nvidia_china_share(first: dt.date, last: dt.date) -> Callable[[dict[str, TradeModel]],
+                                                                   float]:
+    """Share of Nvidia's data-centre chips (both lines) shipped to China's firms, by value,
+    between two dates (a run of its own, reading each link's shipments)."""
+    def measure(r: dict[str, TradeModel]) -> float:
+        sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+        m, w = TradeModel(scenario=sc, rng=sc.seed), None
+        lo, hi, china, total = sc.step_of(first), sc.step_of(last), 0.0, 0.0
+        while m.running:
+            t, w = m.step_index, m.world
+            m.step()
+            if lo <= t <= hi:
+                links, ship = m.links, m.state.pipeline.shipped[: len(m.links.firm)]
+                nv = np.isin(links.supplier, [w.suppliers.index("Nvidia"),
+                                              w.suppliers.index("NvidiaA800")])
+                cn = w.firm_country[links.firm] == w.countries.index("CN")
+                value = ship * w.supplier_price[links.supplier]
+                china, total = china + value[nv & cn].sum(), total + value[nv].sum()
+        return _pct(china / total)
+    return measure
+
+
 def _qorvo(r: dict[str, TradeModel]) -> float:
     m, b = r["huawei_2019"], r["huawei_2019/base"]
     t = _event(m, "listing")
@@ -171,6 +193,17 @@ ROWS = (
     Row("Qorvo's revenue in the year after the May 2019 listing, against no policy",
         "Qorvo guidance cut, May 2019: −6.3% (range 3–12% below)", "huawei_2019", -12.0, -3.0,
         _qorvo),
+    # -- chip controls: the compliant A800/H800 until the October 2023 update
+    Row("Nvidia's data-centre sales to China, Feb–Oct 2023 (A800/H800 and licensed)",
+        "Nvidia Q3 FY2024, 2023-11-21: 20–25% of data-centre revenue", "chip_controls_2022",
+        20.0, 25.0, _nvidia_china_share(dt.date(2023, 2, 1), dt.date(2023, 10, 16)),
+        why="the scenario has one Chinese server maker and sizes its market, not Nvidia's "
+            "China sales; its share is that of the no-policy world, which the compliant chips "
+            "keep"),
+    Row("Nvidia's data-centre sales to China after the October 2023 update, Nov 2023–Jan 2024",
+        "Nvidia Q4 FY2024 results, 2024-02-21: a single-digit share of data-centre revenue",
+        "chip_controls_2022", 1.0, 9.0,
+        _nvidia_china_share(dt.date(2023, 11, 1), dt.date(2024, 1, 28))),
     Row("ZTE ceases major operations after the 2018-04-16 denial", "HKEX filing 2018-05-09: "
         "within 23 days", "zte_2018", 0.0, 28.75, _zte_stop, unit=" days",
         why="in the model ZTE produces until its 3 weeks of cover and the 4 weeks in transit "
