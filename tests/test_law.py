@@ -9,16 +9,19 @@ huawei–s_cn, huawei–s_tw, huawei–k_cn), with suppliers moved abroad or giv
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from sim.engine.market import split_under_caps
 from sim.engine.model import TradeModel
 from sim.errors import MoveError, ScenarioError
 from sim.rules.moves import MoveCall, apply_move
-from sim.scenario import validate_document
+from sim.scenario import load_scenario, validate_document
 from tests.worlds import A_TW, A_US, H_CN, H_TW, H_US, HUAWEI, US, tiny_document
 
 ALL_OPEN = np.ones(7)
@@ -240,3 +243,98 @@ def test_apple_keeps_its_links_when_huawei_is_listed():
     move(model, "US", "entity_list", "huawei")
     a = allowed(model)
     assert a[A_US] == 1.0 and a[A_TW] == 1.0 and model.policy.listed[US, HUAWEI]
+
+
+# -- monotone: a bigger licensed share never hurts the listed firm or its suppliers ----------
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+GRID = (0.0, 0.1, 0.3, 0.5, 0.8, 1.0)
+
+
+def listed_firm_flows(scenario, firm: str, until: int | None = None
+                      ) -> tuple[float, dict[str, float]]:
+    """The listed firm's output, and what each of its suppliers earned from it, over the steps
+    before ``until`` (default: the whole run)."""
+    model = TradeModel(scenario=scenario, rng=scenario.seed)
+    w = model.world
+    f, earned = w.firms.index(firm), np.zeros(len(w.suppliers))
+    until = scenario.steps if until is None else until
+    while model.running and model.step_index < until:
+        model.step()
+        links = model.links
+        ship = model.state.pipeline.shipped[: len(links.firm)]
+        mine = links.firm == f
+        earned += np.bincount(links.supplier[mine], ship[mine] * w.supplier_price[
+            links.supplier[mine]], len(w.suppliers))
+    output = float(model.recorder.series("firm", "output", firm)[:until].sum())
+    return output, dict(zip(w.suppliers, earned, strict=True))
+
+
+def assert_monotone(runs: list[tuple[float, dict[str, float]]], licensed: list[str]) -> None:
+    """Output and the licensed suppliers' sales to the listed firm never fall as the licence
+    grows (its substitutes' sales may: they are what a smaller licence sends it to)."""
+    outputs = [out for out, _ in runs]
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(outputs, outputs[1:])), outputs
+    assert outputs[-1] > outputs[0]  # the licence matters at all
+    assert licensed
+    for supplier in licensed:
+        earned = [e[supplier] for _, e in runs]
+        assert all(b >= a * (1 - 1e-9) - 1e-9 for a, b in zip(earned, earned[1:])), (
+            supplier, earned)
+
+
+# Each licence over the steps it governs: the listing's rate until the May 2020 FDPR listing
+# replaces it with its stricter terms (rate 0), the general licence's share until it lapses on
+# 2020-08-13. Over the whole run a bigger early licence can cost Huawei output later: fewer of
+# its orders spill to Chinese suppliers, which then ramp later, when the FDPR cuts everything.
+@pytest.mark.parametrize("key, until", [("events.listing.license_rate", "fdpr_may"),
+                                        ("events.general_license.share", "2020-08-13")])
+def test_a_bigger_licence_never_costs_huawei_output_nor_its_suppliers_revenue(key, until):
+    runs = []
+    for rate in GRID:
+        sc = load_scenario(SCENARIOS / "huawei_2019.yaml", {key: rate})
+        at = next((e.at for e in sc.events if e.id == until), None)
+        end = sc.step_of(at if at is not None else dt.date.fromisoformat(until))
+        runs.append(listed_firm_flows(sc, "Huawei", end))
+    us_made = ["Intel", "Xilinx", "Qorvo", "Lumentum"]  # subject to the listing until the FDPR
+    assert_monotone(runs, us_made)
+
+
+@pytest.mark.parametrize("fdpr", [False, True])
+def test_a_bigger_licence_never_costs_the_tiny_worlds_listed_firm(fdpr):
+    runs = []
+    for rate in GRID:
+        events = [{"at": 3, "by": "US", "move": "entity_list", "target": "huawei",
+                   "license_rate": rate, "fdpr": fdpr, "threshold": 0.3}]
+        doc = tiny_document(noise=0.03, events=events, steps=40)
+        # the other sources too small to replace the US supply, and little stock to bridge
+        doc["suppliers"]["s_cn"]["capacity"] = 4
+        doc["suppliers"]["s_tw"]["capacity"] = 6
+        doc["firms"]["huawei"]["cover"] = 2
+        runs.append(listed_firm_flows(validate_document(doc, {}, "<tiny>"), "huawei"))
+    assert_monotone(runs, ["s_us", "s_tw"] if fdpr else ["s_us"])
+
+
+# -- the capped split of an order (sim.engine.market.split_under_caps) ----------------------
+def test_the_split_without_caps_is_the_preference_split():
+    asked = split_under_caps(np.array([12.0]), np.array([0, 0, 0]), np.array([1.0, 2.0, 3.0]),
+                             np.full(3, np.inf))
+    assert_allclose(asked, [2.0, 4.0, 6.0])
+
+
+def test_what_a_capped_link_cannot_take_goes_to_the_others_by_preference():
+    asked = split_under_caps(np.array([12.0, 5.0]), np.array([0, 0, 0, 1]),
+                             np.array([1.0, 2.0, 3.0, 1.0]), np.array([np.inf, 1.0, 5.0, 9.0]))
+    # link 1 takes its cap 1, link 2 its cap 5; link 0 the remaining 6; group 1 untouched
+    assert_allclose(asked, [6.0, 1.0, 5.0, 5.0])
+
+
+def test_the_split_never_exceeds_caps_and_places_what_they_allow():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        groups = rng.integers(0, 3, 7)
+        order, pref = rng.uniform(0, 20, 3), rng.uniform(0, 1, 7) * (rng.random(7) > 0.2)
+        cap = np.where(rng.random(7) < 0.3, np.inf, rng.uniform(0, 8, 7))
+        asked = split_under_caps(order, groups, pref, cap)
+        assert (asked <= cap + 1e-9).all() and (asked >= 0).all()
+        room = np.bincount(groups, np.where(pref > 0, cap, 0.0), 3)
+        assert_allclose(np.bincount(groups, asked, 3), np.minimum(order, room), atol=1e-9)
