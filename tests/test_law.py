@@ -10,6 +10,7 @@ huawei–s_cn, huawei–s_tw, huawei–k_cn), with suppliers moved abroad or giv
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -273,12 +274,12 @@ def assert_monotone(runs: list[tuple[float, dict[str, float]]], licensed: list[s
     """Output and the licensed suppliers' sales to the listed firm never fall as the licence
     grows (its substitutes' sales may: they are what a smaller licence sends it to)."""
     outputs = [out for out, _ in runs]
-    assert all(b >= a * (1 - 1e-9) for a, b in zip(outputs, outputs[1:])), outputs
+    assert all(b >= a * (1 - 1e-9) for a, b in itertools.pairwise(outputs)), outputs
     assert outputs[-1] > outputs[0]  # the licence matters at all
     assert licensed
     for supplier in licensed:
         earned = [e[supplier] for _, e in runs]
-        assert all(b >= a * (1 - 1e-9) - 1e-9 for a, b in zip(earned, earned[1:])), (
+        assert all(b >= a * (1 - 1e-9) - 1e-9 for a, b in itertools.pairwise(earned)), (
             supplier, earned)
 
 
