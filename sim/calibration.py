@@ -107,6 +107,44 @@ def _huawei_revenue(r: dict[str, TradeModel]) -> float:
     return _pct(rev[y19].mean() / rev[y18].mean() - 1)
 
 
+def _huawei_revenue_vs_base(r: dict[str, TradeModel]) -> float:
+    m, b = r["huawei_2019"], r["huawei_2019/base"]
+    y19 = slice(_step(m, dt.date(2019, 4, 1)), _step(m, dt.date(2019, 12, 30)))
+    rev = m.recorder.series("firm", "revenue", "Huawei")[y19].sum()
+    return _pct(rev / b.recorder.series("firm", "revenue", "Huawei")[y19].sum() - 1)
+
+
+_HUAWEI_STOCK_WHY = (
+    "stock builds from Meng Wanzhou's arrest to the May listing, then falls: the renewed "
+    "licence (30% of US-made flows) and Intel's and Qualcomm's foreign-made lines supply less "
+    "than Huawei uses, and FPGAs and optics run down; Huawei kept buying from non-US makers and "
+    "distributors the scenario leaves out, and the stockpiling strategy replaces its 78-week "
+    "CPU and FPGA targets (Nikkei: 1.5–2 years) with 26 weeks when the January 2019 "
+    "indictment raises the risk")
+
+
+def _nvidia_china_share(first: dt.date, last: dt.date) -> Callable[[dict[str, TradeModel]],
+                                                                   float]:
+    """Share of Nvidia's data-centre chips (both lines) shipped to China's firms, by value,
+    between two dates (a run of its own, reading each link's shipments)."""
+    def measure(r: dict[str, TradeModel]) -> float:
+        sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+        m, w = TradeModel(scenario=sc, rng=sc.seed), None
+        lo, hi, china, total = sc.step_of(first), sc.step_of(last), 0.0, 0.0
+        while m.running:
+            t, w = m.step_index, m.world
+            m.step()
+            if lo <= t <= hi:
+                links, ship = m.links, m.state.pipeline.shipped[: len(m.links.firm)]
+                nv = np.isin(links.supplier, [w.suppliers.index("Nvidia"),
+                                              w.suppliers.index("NvidiaA800")])
+                cn = w.firm_country[links.firm] == w.countries.index("CN")
+                value = ship * w.supplier_price[links.supplier]
+                china, total = china + value[nv & cn].sum(), total + value[nv].sum()
+        return _pct(china / total)
+    return measure
+
+
 def _qorvo(r: dict[str, TradeModel]) -> float:
     m, b = r["huawei_2019"], r["huawei_2019/base"]
     t = _event(m, "listing")
@@ -227,17 +265,35 @@ ROWS = (
         0.0, 5.0, _hik_us),
     Row("Hikvision's 2019 revenue against no policy", "annual report 2019: not dented "
         "(+15.7% on 2018)", "hikvision_2019", -3.0, 3.0, _hik_revenue),
+    # -- Huawei 2019: de-minimis supply, the renewed general licence, the documented stockpile
     Row("Huawei's inventory over 2019", "annual report 2019: CNY 96.5bn → 167.4bn, +73%",
         "huawei_2019", 54.8, 91.3, _huawei_inventory,
-        why="Huawei kept buying non-US parts and stockpiled finished goods in 2019; the "
-            "scenario has no de-minimis foreign-made supply, so stock is drawn down after "
-            "the May listing"),
+        why=_HUAWEI_STOCK_WHY + "; besides, the model's inventory is components only, and "
+            "Huawei's finished goods doubled (CNY 26.3bn → 52.2bn)"),
+    Row("Huawei's raw materials over 2019", "annual report 2019, note 20: CNY 35.4bn → "
+        "58.5bn, +65%", "huawei_2019", 48.8, 81.4, _huawei_inventory, why=_HUAWEI_STOCK_WHY),
     Row("Huawei's revenue, Apr–Dec 2019 over Apr–Dec 2018", "annual report 2019: group "
         "+19.1%, carrier +3.8%", "huawei_2019", 2.9, 23.9, _huawei_revenue,
-        why="the same: without foreign-made US-tech supply the listing bites within the year"),
+        why="the scenario's markets do not grow (its no-policy world is steady): the model "
+            "can hold Huawei's revenue through 2019 (next row), not grow it with China's 5G "
+            "build-out"),
+    Row("Huawei's revenue, Apr–Dec 2019, against no policy", "annual report 2019: held "
+        "(carrier +3.8%, group +19.1% on 2018)", "huawei_2019", -3.0, 3.0,
+        _huawei_revenue_vs_base),
     Row("Qorvo's revenue in the year after the May 2019 listing, against no policy",
         "Qorvo guidance cut, May 2019: −6.3% (range 3–12% below)", "huawei_2019", -12.0, -3.0,
         _qorvo),
+    # -- chip controls: the compliant A800/H800 until the October 2023 update
+    Row("Nvidia's data-centre sales to China, Feb–Oct 2023 (A800/H800 and licensed)",
+        "Nvidia Q3 FY2024, 2023-11-21: 20–25% of data-centre revenue", "chip_controls_2022",
+        20.0, 25.0, _nvidia_china_share(dt.date(2023, 2, 1), dt.date(2023, 10, 16)),
+        why="the scenario has one Chinese server maker and sizes its market, not Nvidia's "
+            "China sales; its share is that of the no-policy world, which the compliant chips "
+            "keep"),
+    Row("Nvidia's data-centre sales to China after the October 2023 update, Nov 2023–Jan 2024",
+        "Nvidia Q4 FY2024 results, 2024-02-21: a single-digit share of data-centre revenue",
+        "chip_controls_2022", 1.0, 9.0,
+        _nvidia_china_share(dt.date(2023, 11, 1), dt.date(2024, 1, 28))),
     Row("ZTE ceases major operations after the 2018-04-16 denial", "HKEX filing 2018-05-09: "
         "within 23 days", "zte_2018", 0.0, 28.75, _zte_stop, unit=" days",
         why="in the model ZTE produces at its full plan until its 3 weeks of cover and the 4 "

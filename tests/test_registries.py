@@ -41,7 +41,9 @@ MOVE_CASES: dict[str, tuple[str, str | None, dict[str, Any], list[MoveCall]]] = 
              [MoveCall("US", "entity_list", "Hikvision")]),
 }
 IDEMPOTENT = {"announce", "entity_list", "tariff", "procurement_ban", "export_control",
-              "stockpile", "subsidize", "general_license"}
+              "stockpile", "subsidize"}
+# made again while in force, these extend what is in force: {move: the state key that grows}
+RENEWING = {"general_license": "general_license_until"}
 # a target of each kind, to try the kinds a move does not take
 TARGET_OF_KIND = {"firm": "Hikvision", "supplier": "Intel", "country": "CN", "component": "soc"}
 
@@ -139,6 +141,15 @@ def test_move_applied_twice_is_handled(name):
         news = apply_move(model, call_for(name))
         assert isinstance(news, str) and news
         assert same_state(once, policy_state(model)), f"{name} twice differs from once"
+    elif name in RENEWING:  # a renewal: only the end moves on, by the move's steps
+        key = RENEWING[name]
+        news = apply_move(model, call_for(name))
+        assert "renews" in news
+        twice = policy_state(model)
+        grown = twice[key] - once[key]
+        assert grown.max() == MOVE_CASES[name][2]["steps"] and (grown > 0).sum() == 1
+        assert same_state({k: v for k, v in once.items() if k != key},
+                          {k: v for k, v in twice.items() if k != key})
     else:
         with pytest.raises(MoveError) as err:
             apply_move(model, call_for(name))

@@ -47,8 +47,13 @@ def test_huaweis_deep_fpga_target_survives_its_risk_stockpile():
         m.step()
     w = m.world
     cover = m.policy.effective_cover()[w.firms.index("Huawei")]
-    assert cover[w.components.index("fpga")] == 78.0  # the timeline's deep stockpile
-    assert cover[w.components.index("cpu")] == 14.0  # the strategy's, on the risk
+    # the timeline's deep per-component targets (FPGAs from October 2018, CPUs after Meng
+    # Wanzhou's arrest) survive the all-component stockpile of 26 weeks that the strategy
+    # sets on the indictment's risk; the other components take the 26
+    assert cover[w.components.index("fpga")] == 78.0
+    assert cover[w.components.index("cpu")] == 78.0
+    assert cover[w.components.index("rf")] == 26.0
+    assert m.spec.firms["Huawei"].strategy.values["cover"] == 26.0
     stock = m.recorder.series("stock", "cover", "Huawei/fpga")
     assert stock[listing - 1] > 40  # it is really built, not overwritten
 
@@ -60,8 +65,12 @@ def test_huawei_keeps_its_stockpile_between_the_zte_signal_and_the_listing():
     risk = m.recorder.series("firm", "risk", "Huawei")
     assert (risk[at["zte_signal"]: at["indictment"]] == 0.4).all()
     assert (risk[at["listing"]:] == 1.0).all()
+    # the strategy stockpiles once the risk passes its threshold (0.5: the indictment's 0.7,
+    # not the ZTE signal's 0.4) and never destocks: the threat stays in force
+    threshold = m.spec.firms["Huawei"].strategy.values["threshold"]
+    assert 0.4 < threshold < 0.7
     moves = [e for e in m.log if e.call.actor == "Huawei" and e.call.source == "strategy"]
-    assert len(moves) == 1 and moves[0].step == at["zte_signal"]  # never destocks
+    assert len(moves) == 1 and moves[0].step == at["indictment"]
 
 
 def test_a_threat_fades_once_its_window_has_passed():

@@ -9,6 +9,7 @@ lagged and targeted.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -153,18 +154,35 @@ def test_zte_without_a_stockpile_stops_within_weeks_and_recovers_after_the_lift(
 
 
 def test_huawei_fdpr_cuts_foreign_made_chips_by_their_us_content():
-    hua = run(SCENARIOS / "huawei_2019.yaml")
+    """The FDPR puts foreign direct products of US technology under the listing's terms: from
+    its date the link carries what Huawei's US-made supply may (the renewed general licence,
+    then nothing once it lapses on 2020-08-13); goods made abroad under the de minimis (Intel's
+    and Qualcomm's, WSJ 2019-06-25) ship freely until the August rule reaches them."""
+    # the US rules alone: China's answers (procurement bans on US suppliers) also lower
+    # allowed shares, and are tested in tests/test_retaliation.py
+    hua = run(SCENARIOS / "huawei_2019.yaml", **{"countries.CN.strategy.probability": 0.0})
+    assert not [e for e in hua.log if e.call.actor == "CN"]
     w, links = hua.world, hua.links
     ship = np.array([s[: len(links.firm)] for s in hua.link_shipments])
     allowed = np.array([a[: len(links.firm)] for a in hua.link_allowed])
     huawei = links.firm == w.firms.index("Huawei")
-    for event, supplier in (("fdpr_may", "TSMC"), ("fdpr_august", "Maxscend")):
+    us_made = huawei & (links.supplier == w.suppliers.index("Intel"))
+    lapse = int(hua.policy.general_license_until[w.countries.index("US"),
+                                                 w.firms.index("Huawei")])
+    assert lapse == hua.spec.step_of(dt.date(2020, 8, 13))
+    for event, supplier in (("fdpr_may", "TSMC"), ("fdpr_august", "Maxscend"),
+                            ("fdpr_august", "Qualcomm"), ("fdpr_august", "IntelAbroad")):
         at = step_of(hua, event)
         link = huawei & (links.supplier == w.suppliers.index(supplier))
         assert (allowed[at - 4: at, link] == 1).all(), supplier  # not subject to US rules yet
-        assert (allowed[at:, link] == 0).all(), supplier
+        np.testing.assert_array_equal(allowed[at:, link], allowed[at:, us_made], supplier)
+        assert (allowed[max(at, lapse):, link] == 0).all(), supplier
         assert ship[: at, link].sum() > 0, supplier
-        assert ship[at:, link].sum() == 0, supplier
+        assert ship[max(at, lapse):, link].sum() == 0, supplier
+    listing = step_of(hua, "listing")
+    abroad = huawei & np.isin(links.supplier, [w.suppliers.index("Qualcomm"),
+                                               w.suppliers.index("IntelAbroad")])
+    assert (allowed[listing: step_of(hua, "fdpr_august"), abroad] == 1).all()
     smic = huawei & (links.supplier == w.suppliers.index("SMIC"))  # 8% US content: spared
     assert ship[step_of(hua, "fdpr_august"):, smic].sum() > 0
 

@@ -195,11 +195,12 @@ def chip_run() -> tuple[TradeModel, np.ndarray]:
     """The shipped scenario, and ChinaGa's shipments to firms outside China per step."""
     m = TradeModel(scenario=load_scenario(CHIPS))
     w, links = m.world, m.links
-    abroad = ((links.supplier == w.suppliers.index("ChinaGa"))
-              & (w.firm_country[links.firm] != w.countries.index("CN")))
     exports = []
     while m.running:
         m.step()
+        # links grow when a source is qualified during the run (Inspur's A800 line)
+        abroad = ((links.supplier == w.suppliers.index("ChinaGa"))
+                  & (w.firm_country[links.firm] != w.countries.index("CN")))
         exports.append(m.state.pipeline.shipped[abroad].sum())
     return m, np.array(exports)
 

@@ -83,8 +83,7 @@ def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarr
     n = len(order)
     wanted = order[link_group]
     cap = np.minimum(limit, wanted)
-    first = wanted * group_shares(preference * (limit > 0), link_group, n)
-    asked = np.minimum(first, cap)
+    asked = split_under_caps(order, link_group, preference, cap)
     shipped = ration(asked, supplier, capacity)
     for _ in range(REPLACE_ROUNDS):
         unfilled = np.maximum(0.0, order - np.bincount(link_group, shipped, n))
@@ -97,6 +96,42 @@ def place_orders(order: np.ndarray, link_group: np.ndarray, preference: np.ndarr
         asked = asked + more
         shipped = shipped + ration(more, supplier, spare)
     return shipped, np.bincount(supplier, asked, len(capacity))
+
+
+def split_under_caps(order: np.ndarray, link_group: np.ndarray, preference: np.ndarray,
+                     cap: np.ndarray) -> np.ndarray:
+    """Split each group's order across its links by preference, no link above its cap.
+
+    What a capped link cannot take goes, in the same split, to the group's other links by
+    preference (water-filling), so a firm licensed a sliver of one source asks its other
+    sources for the rest at once, as it would if that source were closed: a bigger licence
+    never leaves it asking less of the others than a smaller one and losing its place in their
+    rationing. Without caps it is the plain preference split. Each pass fills at least one link
+    to its cap or places everything, so it ends within the group's number of links.
+
+    Args:
+        order: wanted quantity per group, [groups].
+        link_group: group of each link, [L].
+        preference: ordering weight of each link, ≥ 0, [L].
+        cap: most each link may be asked for, ≥ 0, [L].
+
+    Returns:
+        Quantity asked of each link, [L]: at most its cap, summing to the group's order where
+        the caps allow.
+    """
+    n = len(order)
+    asked = np.zeros(len(link_group))
+    open_ = (preference > 0) & (cap > 0)
+    for _ in range(len(link_group) + 1):
+        left = np.maximum(0.0, order - np.bincount(link_group, asked, n))
+        want = left[link_group] * group_shares(preference * open_, link_group, n)
+        take = np.minimum(want, cap - asked)
+        asked = asked + take
+        full = open_ & (asked >= cap * (1 - 1e-12))
+        if not (full & (take < want)).any():
+            break
+        open_ &= ~full
+    return asked
 
 
 def producible(stock: np.ndarray, bom: np.ndarray, critical: np.ndarray) -> np.ndarray:

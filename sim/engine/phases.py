@@ -69,8 +69,11 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
     # replace expected use and what obsolescence will write off the target stock
     o_ = s.ref.obsolescence
     need = f.expected_use + target * o_ / (1.0 - o_)
-    # the desired supply line is use times the lead time of the sources orders may go to
-    weight = links.weight * (p.allowed > 0)
+    # the desired supply line is use times the lead time of the sources orders may go to,
+    # each weighted by the share of its flow a licence allows (a link licensed 10% carries
+    # about a tenth of its flow, so its lead time counts a tenth: a smaller licence must not
+    # shorten the supply line a firm plans for)
+    weight = links.weight * p.allowed
     total = np.bincount(links.fc, weight, F * C)
     lead = np.divide(np.bincount(links.fc, weight * links.lead, F * C), total,
                      out=np.zeros(F * C), where=total > 0)

@@ -36,6 +36,7 @@ class PolicyState:
         self.export_rate = np.ones((G, C))  # licensed share of controlled exports
         self.export_from = np.zeros((G, C), int)
         self.export_to = np.zeros((G, C, G), bool)
+        self.export_min_rating = np.zeros((G, C))  # goods rated below it are not controlled
         self.subsidy = np.ones(S)
         self.stockpile_cover = np.full((F, C), np.nan)  # nan: the firm's normal cover
         self.stockpile_floor = np.full(F, np.nan)  # a target under every component; nan: none
@@ -44,8 +45,10 @@ class PolicyState:
         self.risk_source: np.ndarray = np.full(F, -1)  # who announced or listed it last
         self.pending_sources: list[tuple[int, int, int]] = []  # (due step, firm, supplier)
         # export controls re-issued with a delay while one is in force: (start, g, c, rate,
-        # countries covered); the control in force stays until the new one starts
-        self.pending_controls: list[tuple[int, int, int, float, np.ndarray]] = []
+        # countries covered, min rating); the control in force stays until the new one starts
+        self.pending_controls: list[tuple[int, int, int, float, np.ndarray, float]] = []
+        # [G, S]: whose export rules each supplier's goods are subject to (static)
+        self.subject = self.subject_to(np.arange(S))
         # -- fines (docs/model.md, "6. Finance") --
         self.fine_due = np.zeros((G, F))  # fines a government has imposed, not yet paid
         self.fine_delist = np.zeros((G, F), bool)  # paying lifts that government's listing
@@ -79,39 +82,53 @@ class PolicyState:
 
     def start_due_controls(self, step: int) -> None:
         """Put in force the re-issued export controls whose start has come."""
-        for start, g, c, rate, to in [e for e in self.pending_controls if e[0] <= step]:
+        for start, g, c, rate, to, rating in [e for e in self.pending_controls
+                                              if e[0] <= step]:
             self.export_rate[g, c], self.export_from[g, c] = rate, start
-            self.export_to[g, c] = to
+            self.export_to[g, c], self.export_min_rating[g, c] = to, rating
         self.pending_controls = [e for e in self.pending_controls if e[0] > step]
+
+    def subject_to(self, s: np.ndarray) -> np.ndarray:
+        """Whether the goods of suppliers ``s`` are subject to each country's export rules,
+        [G, len(s)]: made in its territory, or made abroad with its content above its de
+        minimis (the EAR's rule, 15 CFR 734.3–734.4). Where a supplier is headquartered does
+        not matter: a US firm's goods made abroad with little US content are not subject to
+        US rules (Micron, Intel and Qualcomm shipping Huawei in June 2019)."""
+        w = self.world
+        made = w.supplier_made_in[s][None, :] == np.arange(len(w.countries))[:, None]
+        return made | (w.content[s].T > w.de_minimis[:, None])
 
     def allowed(self, links: Links, step: int) -> np.ndarray:
         """Share of a firm's orders each link may carry this step, in [0, 1].
 
         The product of three restrictions (each 1 when absent):
-        * listings: a lister's suppliers (and, under the FDPR, suppliers whose technology
-          content from the lister reaches the threshold) may carry only the licensed share —
-          the larger of the listing's licence rate and any general licence in force;
-        * export controls: the controlling country's suppliers of that component may carry only
-          the licensed share to the named countries, from the control's start;
+        * listings: goods subject to a lister's rules (:meth:`subject_to`) and, under the
+          FDPR, foreign direct products of its technology (technology content from the lister
+          at or above the threshold) may carry only the licensed share — the larger of the
+          listing's licence rate and any general licence in force;
+        * export controls: goods of that component subject to the controlling country's rules
+          (and rated at or above the control's minimum rating) may carry only the licensed
+          share to the named countries, from the control's start;
         * procurement bans on suppliers: firms of the banning country cut that share.
         Cost is G × links: linear in the number of links.
         """
         w = self.world
         f, s, c = links.firm, links.supplier, links.component
         out = np.ones(len(f))
+        subject = self.subject[:, s]  # [G, L]
         if self.listed.any():
             listed = self.listed[:, f]  # [G, L]
-            own = w.supplier_country[s][None, :] == np.arange(len(w.countries))[:, None]
             fdpr = self.fdpr[:, f] & (w.tech[s].T >= self.fdpr_threshold[:, f])
             gl = np.where(step < self.general_license_until[:, f],
                           self.general_license_share[:, f], 0.0)
             rate = np.maximum(self.license_rate[:, f], gl)
-            out *= np.where(listed & (own | fdpr), rate, 1.0).prod(axis=0)
+            out *= np.where(listed & (subject | fdpr), rate, 1.0).prod(axis=0)
         if (self.export_rate < 1).any():
-            g_s = w.supplier_country[s]
-            active = step >= self.export_from[g_s, c]
-            covered = self.export_to[g_s, c, w.firm_country[f]]
-            out *= np.where(active & covered, self.export_rate[g_s, c], 1.0)
+            active = step >= self.export_from[:, c]  # [G, L]
+            covered = self.export_to[:, c, w.firm_country[f]]
+            rated = w.supplier_rating[s][None, :] >= self.export_min_rating[:, c]
+            hit = subject & active & covered & rated
+            out *= np.where(hit, self.export_rate[:, c], 1.0).prod(axis=0)
         if self.supplier_ban.any():
             out *= 1.0 - self.supplier_ban[w.firm_country[f], s]
         return out
@@ -121,20 +138,23 @@ class PolicyState:
         """Share each supplier–supplier input link may carry this step, in [0, 1].
 
         The restrictions of :meth:`allowed` that name a buyer's country apply to a supplier
-        buying its inputs as to a firm: export controls of the selling supplier's country on
-        the component, from their start, to the buyer's country; procurement bans of the
-        buyer's country on the seller. (Listings name firms, so they do not reach suppliers'
-        purchases.) Cost: links.
+        buying its inputs as to a firm: export controls on the component by every country
+        whose rules the seller's goods are subject to (:meth:`subject_to`; made there, or
+        content above its de minimis), rated at or above the control's minimum, from their
+        start, covering the buyer's country; procurement bans of the buyer's country on the
+        seller. (Listings name firms, so they do not reach suppliers' purchases.)
+        Cost: countries × input links.
         """
         w = self.world
         s, c = inputs.supplier, inputs.component
         buyer_country = w.supplier_country[inputs.buyer]
         out = np.ones(len(s))
         if (self.export_rate < 1).any():
-            g_s = w.supplier_country[s]
-            active = step >= self.export_from[g_s, c]
-            covered = self.export_to[g_s, c, buyer_country]
-            out *= np.where(active & covered, self.export_rate[g_s, c], 1.0)
+            active = step >= self.export_from[:, c]  # [G, M]
+            covered = self.export_to[:, c, buyer_country]
+            rated = w.supplier_rating[s][None, :] >= self.export_min_rating[:, c]
+            hit = self.subject[:, s] & active & covered & rated
+            out *= np.where(hit, self.export_rate[:, c], 1.0).prod(axis=0)
         if self.supplier_ban.any():
             out *= 1.0 - self.supplier_ban[buyer_country, s]
         return out

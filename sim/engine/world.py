@@ -56,6 +56,11 @@ class World:
     supplier_tools: np.ndarray  # [S, C] tools per unit of capacity added
     supplier_cover: np.ndarray  # [S] target cover of consumables, steps
     input_sources: list[tuple[int, int]]  # (buying supplier, selling supplier)
+    # whose export rules a supplier's goods are subject to (PolicyState.subject)
+    supplier_made_in: np.ndarray  # [S] int, country where its goods are made
+    content: np.ndarray  # [S, G] origin of its goods' controlled content by value
+    de_minimis: np.ndarray  # [G] content share above which a country's rules reach
+    supplier_rating: np.ndarray  # [S] value on an export control's criterion (inf: unrated)
 
     @property
     def shape(self) -> dict[str, int]:
@@ -88,6 +93,11 @@ def compile_world(sc: Scenario) -> World:
         for comp, qty in firm.bom.items():
             bom[f, ci[comp]] = qty
     default_lead = sc.steps_of_days(sc.model.lead_time_days)
+    made_in = [s.made_in or s.country for s in sups]
+    content = np.zeros((len(sups), len(countries)))
+    for s, sup in enumerate(sups):
+        for country, share in (sup.content or {made_in[s]: 1.0}).items():
+            content[s, gi[country]] = share
     return World(
         regions=regions, countries=countries, products=products, components=components,
         suppliers=suppliers, firms=firms, index=index,
@@ -119,6 +129,11 @@ def compile_world(sc: Scenario) -> World:
         sources=[(f, si[s]) for f, firm in enumerate(fs)
                  for names_ in firm.sources.values() for s in names_],
         **_supplier_inputs(sups, ci, si),
+        supplier_made_in=np.array([gi[c] for c in made_in], int),
+        content=content,
+        de_minimis=np.array([c.de_minimis for c in sc.countries.values()], float),
+        supplier_rating=np.array([np.inf if s.rating is None else s.rating for s in sups],
+                                 float),
     )
 
 

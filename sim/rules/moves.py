@@ -220,12 +220,16 @@ class Announce(Move):
 class EntityList(Move):
     """Put a firm on your entity list (an export blacklist).
 
-    Your suppliers may no longer ship to it, except the licensed share of what it orders. With
-    `fdpr` (the foreign direct product rule) the ban also covers foreign suppliers whose
-    technology content from your country is at least `threshold`. Listing a listed firm again
-    combines the terms and the stricter stand (the lower licence rate; the FDPR if either has
-    it, with the lower threshold), unless the new listing says `loosen`: then its terms replace
-    the old ones.
+    Goods subject to your export rules may no longer be shipped to it, except the licensed
+    share of what each supplier shipped it before (a quantity). Subject to your rules are goods
+    made in your territory and goods made abroad whose content of your origin is above your de
+    minimis (the scenario's `de_minimis`, 25% by default, as in US law): a supplier from your
+    country making abroad with little of your content may go on shipping. With `fdpr` (the
+    foreign direct product rule) the ban also covers foreign-made goods that are direct
+    products of your technology: a technology content from your country of at least
+    `threshold`. Listing a listed firm again combines the terms and the stricter stand (the
+    lower licence rate; the FDPR if either has it, with the lower threshold), unless the new
+    listing says `loosen`: then its terms replace the old ones.
     """
 
     name = "entity_list"
@@ -234,7 +238,8 @@ class EntityList(Move):
     hostile = True
     params = (
         Param("license_rate", "float", 0.0, "share of the firm's orders still licensed", 0.0, 1.0),
-        Param("fdpr", "bool", False, "extend the ban to foreign suppliers using your technology"),
+        Param("fdpr", "bool", False, "extend the ban to foreign direct products of your "
+                                     "technology"),
         Param("threshold", "float", 0.25, "technology content that brings a foreign supplier "
                                            "under the FDPR", 0.0, 1.0),
         Param("loosen", "bool", False, "on a listed firm: replace its terms even where they "
@@ -293,10 +298,14 @@ class Delist(Move):
 
 @MOVES.register
 class GeneralLicense(Move):
-    """Grant a temporary general licence to a listed firm.
+    """Grant a temporary general licence to a listed firm, or renew the one it has.
 
-    Allows `share` of the listed flows for `steps` steps (Huawei got 90 days in May 2019), after
-    which the listing bites again unless renewed.
+    Allows `share` of the listed flows (of what each supplier shipped before the listing) for
+    `steps` steps (Huawei got 90 days in May 2019), after which the listing bites again. Granted
+    again while a licence is in force (or in the step it ends), it renews it: the licence runs
+    `steps` more steps from its current end, as the US renewed Huawei's five times in 2019–20,
+    and the stricter share stands unless `loosen` says the renewal widens it. A licence that
+    has lapsed is gone; granting one again starts a new licence with the terms given.
     """
 
     name = "general_license"
@@ -304,7 +313,10 @@ class GeneralLicense(Move):
     targets = ("firm",)
     params = (
         Param("share", "float", 1.0, "share of listed flows allowed", 0.0, 1.0),
-        Param("steps", "int", 13, "how many steps the licence lasts", 1, 10_000),
+        Param("steps", "int", 13, "how many steps the licence lasts, or a renewal adds", 1,
+              10_000),
+        Param("loosen", "bool", False, "on a renewal: take this share even where it is "
+                                       "larger (otherwise the smaller share stands)"),
     )
 
     @classmethod
@@ -313,11 +325,21 @@ class GeneralLicense(Move):
 
     @classmethod
     def apply(cls, model, actor, target, params):
-        f, p, w = target[1], model.policy, model.world
-        p.general_license_share[actor, f] = params["share"]
-        p.general_license_until[actor, f] = model.step_index + params["steps"]
+        f, p, w, t = target[1], model.policy, model.world, model.step_index
+        until = int(p.general_license_until[actor, f])
+        share = params["share"]
+        if 0 < until and t <= until:  # in force, or ending this step: a renewal
+            if not params["loosen"]:
+                share = min(share, float(p.general_license_share[actor, f]))
+            p.general_license_share[actor, f] = share
+            p.general_license_until[actor, f] = until + params["steps"]
+            return (f"{w.countries[actor]} renews {w.firms[f]}'s general licence for "
+                    f"{_pct(share)} of listed supplies by {params['steps']} steps "
+                    f"(to step {until + params['steps']}).")
+        p.general_license_share[actor, f] = share
+        p.general_license_until[actor, f] = t + params["steps"]
         return (f"{w.countries[actor]} grants {w.firms[f]} a general licence for "
-                f"{_pct(params['share'])} of listed supplies, {params['steps']} steps.")
+                f"{_pct(share)} of listed supplies, {params['steps']} steps.")
 
 
 @MOVES.register
@@ -406,10 +428,14 @@ class ProcurementBan(Move):
 class ExportControl(Move):
     """Control exports of a component.
 
-    Your suppliers of that component may ship abroad (or only to the countries in `to`) just
-    the licensed share of what they are asked for, from `delay` steps on (licensing takes time
-    to start). A `license_rate` of 1 lifts the control. Re-issued with a `delay` while a control
-    is in force, the old terms stay until the new ones start.
+    Goods of that component subject to your export rules (made in your territory, or made
+    abroad with your content above your de minimis, as for a listing) may go abroad (or only
+    to the countries in `to`) just the licensed share of what each supplier shipped there
+    before, from `delay` steps on (licensing takes time to start). With `min_rating`, only goods
+    rated at or above it are controlled (the October 2022 US rule on AI chips covered those
+    above its thresholds; Nvidia's A800 and H800 were designed below them). A `license_rate` of
+    1 lifts the control. Issued again, the new terms replace the old (a rule update); with a
+    `delay` while a control is in force, the old terms stay until the new ones start.
     """
 
     name = "export_control"
@@ -420,13 +446,20 @@ class ExportControl(Move):
         Param("to", "countries", None, "countries it applies to (all foreign when omitted)"),
         Param("license_rate", "float", 0.0, "share of requested shipments licensed", 0.0, 1.0),
         Param("delay", "int", 0, "steps before the control takes effect", 0, 10_000),
+        Param("min_rating", "float", 0.0, "lowest rating of the goods it covers (suppliers' "
+                                          "`rating`; 0: all)", 0.0, 1e9),
     )
+
+    @classmethod
+    def feasible(cls, model, actor, target, params):
+        c, w, p = target[1], model.world, model.policy
+        if not np.any(p.subject[actor] & (w.supplier_component == c)):
+            raise MoveError(f"no supplier's {w.components[c]} is subject to "
+                            f"{w.countries[actor]}'s export rules")
 
     @classmethod
     def apply(cls, model, actor, target, params):
         c, w, p = target[1], model.world, model.policy
-        if not np.any((w.supplier_country == actor) & (w.supplier_component == c)):
-            raise MoveError(f"{w.countries[actor]} has no supplier of {w.components[c]}")
         mask = np.ones(len(w.countries), bool)
         if params["to"] is not None:
             mask[:] = False
@@ -435,15 +468,18 @@ class ExportControl(Move):
         start = model.step_index + params["delay"]
         p.pending_controls = [e for e in p.pending_controls if e[1:3] != (actor, c)]
         in_force = p.export_rate[actor, c] < 1 and p.export_from[actor, c] <= model.step_index
+        rating = params["min_rating"]
         if in_force and params["delay"] > 0:  # the control in force stays until then
-            p.pending_controls.append((start, actor, c, params["license_rate"], mask))
+            p.pending_controls.append((start, actor, c, params["license_rate"], mask, rating))
         else:
             p.export_rate[actor, c] = params["license_rate"]
             p.export_from[actor, c] = start
             p.export_to[actor, c] = mask
+            p.export_min_rating[actor, c] = rating
         dest = "all foreign buyers" if params["to"] is None else ", ".join(params["to"])
-        return (f"{w.countries[actor]} controls exports of {w.components[c]} to {dest}, "
-                f"licensing {_pct(params['license_rate'])}.")
+        rated = f" rated {rating:g} or more" if rating > 0 else ""
+        return (f"{w.countries[actor]} controls exports of {w.components[c]}{rated} to "
+                f"{dest}, licensing {_pct(params['license_rate'])}.")
 
 
 @MOVES.register

@@ -98,6 +98,13 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
         for c in _dict(s.get("tech")):
             if c not in countries:
                 out.append((("suppliers", name, "tech", c), _unknown("country", c, countries)))
+        if _str(s.get("made_in")) is not None and s["made_in"] not in countries:
+            out.append((("suppliers", name, "made_in"), _unknown("country", s["made_in"],
+                                                                 countries)))
+        for c in _dict(s.get("content")):
+            if c not in countries:
+                out.append((("suppliers", name, "content", c),
+                            _unknown("country", c, countries)))
         ramp = _dict(s.get("ramp"))
         cap, ceiling = s.get("capacity"), ramp.get("capacity")
         if _number(cap) and _number(ceiling) and ceiling < cap:

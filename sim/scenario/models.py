@@ -59,6 +59,11 @@ class Country(Frozen):
     objectives: dict[Objective, NonNeg] = Field(
         default_factory=dict, description="weights of the government's score (default: equal)")
     strategy: StrategySpec | None = Field(None, description="AI behaviour (default: scripted)")
+    # -- the reach of its export rules (docs/model.md, "1. Policy") --
+    de_minimis: Share = Field(
+        0.25, description="its de-minimis rule: foreign-made goods whose content of its "
+                          "origin is above this share are subject to its export rules (the "
+                          "US EAR: 25%, 15 CFR 734.4)")
 
 
 class Product(Frozen):
@@ -113,6 +118,26 @@ class Supplier(Frozen):
     inputs: SupplierInputs | None = Field(
         None, description="its own inputs, bought from other suppliers like a firm's and "
                           "restricted by the same moves (default: none)")
+    # -- whose export rules its goods are subject to (docs/model.md, "1. Policy") --
+    made_in: str | None = Field(
+        None, description="the country where its goods are made (default: its own country); "
+                          "goods made in a country are subject to its export rules")
+    content: dict[str, Share] | None = Field(
+        None, description="origin of its goods' controlled content by value, by country "
+                          "(default: all from where they are made); a foreign country's rules "
+                          "reach them when its share is above that country's `de_minimis`")
+    rating: NonNeg | None = Field(
+        None, description="its goods' value on the criterion an export control may be "
+                          "written on (e.g. an AI chip's interconnect rate); an export control "
+                          "with `min_rating` covers only goods rated at or above it (default: "
+                          "unrated, covered by every control of its component)")
+
+    @model_validator(mode="after")
+    def _content_adds_up(self) -> Supplier:
+        if self.content is not None and sum(self.content.values()) > 1 + 1e-9:
+            raise ValueError(f"content shares add up to {sum(self.content.values()):g}, "
+                             "more than 1")
+        return self
 
 
 class Firm(Frozen):
