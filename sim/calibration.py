@@ -115,12 +115,11 @@ def _huawei_revenue_vs_base(r: dict[str, TradeModel]) -> float:
 
 
 _HUAWEI_STOCK_WHY = (
-    "stock builds from Meng Wanzhou's arrest to the May listing, then falls: the renewed "
-    "licence (30% of US-made flows) and Intel's and Qualcomm's foreign-made lines supply less "
-    "than Huawei uses, and FPGAs and optics run down; Huawei kept buying from non-US makers and "
-    "distributors the scenario leaves out, and the stockpiling strategy replaces its 78-week "
-    "CPU and FPGA targets (Nikkei: 1.5–2 years) with 26 weeks when the January 2019 "
-    "indictment raises the risk")
+    "the model holds components only, so both inventory rows measure the same stock: with the "
+    "78-week CPU and FPGA targets kept under the strategy's 26 weeks (Nikkei: 1.5–2 years) it "
+    "grows +90% over 2019, inside the total's range (+73%) and above raw materials' (+65%); "
+    "Huawei's total also holds finished goods and work in progress, which the model's "
+    "component stock cannot separate")
 
 
 def _nvidia_china_share(first: dt.date, last: dt.date) -> Callable[[dict[str, TradeModel]],
@@ -301,10 +300,11 @@ ROWS = (
             "in transit too"),
     Row("ZTE's share price when trading resumed (2018-06-13) against before the denial",
         "HKEX, 2018-06-13: −41%", "zte_2018", -51.25, -30.75, _zte_resumed,
-        why="the model's share price prices expected (smoothed) operating profit, which "
-            "falls only as the stop's losses show (adaptive expectations), and a fine paid out "
-            "of cash is not operating profit; the market priced in at once the fine and escrow "
-            "agreed on 2018-06-07 and lasting damage to ZTE's business"),
+        why="the model's share price prices expected (smoothed) operating profit, which a stop "
+            "with fixed costs turns negative, so the index reaches 0 while ZTE is stopped: it "
+            "has no term for the value of profits after the ban, which the market expected to "
+            "be lifted (the fine and escrow were agreed on 2018-06-07), while the scenario's "
+            "firm expects the order's seven-year term"),
     Row("ZTE operating again after the 2018-07-13 lift: days until output is 90% of its "
         "pre-denial level", "ZTE chairman at the AGM, Reuters 2018-08-28: production normal "
         "in August (within 49 days)", "zte_2018", 0.0, 61.25, _zte_operating, unit=" days",
