@@ -12,15 +12,16 @@ OUT/.lock                         held (``flock``) by the one process running th
 Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`)
 with the permissions the umask gives (not ``mkstemp``'s 0600); a ledger line is appended only
 after its chunk's part files are in place, so a chunk is done when its line is there, and a
-half-written last line (a crash mid-append) is ignored. A complete sweep's part files are
-compacted into ``part-all.parquet`` (written, then the parts removed): a ledger chunk counts as
-done when its part file or the compacted file exists, so resuming still skips it.
+half-written last line (a crash mid-append) is ignored. Resuming checks the ledger and the part
+files before trusting them (:mod:`sim.sweep.ledger`). A complete sweep's part files are
+compacted into ``part-all.parquet``, swapped in atomically (:mod:`sim.sweep.compaction`): a
+ledger chunk counts as done when its part file or the compacted file holds it, so resuming
+still skips it.
 """
 
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
 import os
 import platform
@@ -51,7 +52,7 @@ FORMAT = "chokepoint-sweep/1"
 IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
 # what readers of a manifest rely on (resume, report, discover, explore)
 REQUIRED = (*IDENTITY, "points", "replicates", "samples", "metrics", "scenario_text",
-            "scenario_file", "scenario_name")
+            "scenario_file", "scenario_name", "chunk", "chunks")
 # a block of runs: (first run, first point, end point, first replicate, end replicate, first
 # chunk); runs are numbered point-major within a block, and blocks are added when replicates
 # or points are added to a sweep in place
@@ -207,7 +208,7 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
     path = out / MANIFEST
     if not path.exists():
         # a sweep killed while writing its plan leaves only its lock and temporary files
-        if out.exists() and any(p.name != LOCK and not _temporary(p) for p in out.iterdir()):
+        if out.exists() and any(p.name != LOCK and not temporary(p) for p in out.iterdir()):
             raise SweepError(f"{out}: the folder is not empty and holds no sweep "
                              f"({MANIFEST} is missing); choose another --out")
         return None
@@ -221,10 +222,50 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
     if missing:
         raise SweepError(f"{path}: the manifest lacks {', '.join(missing)}; it was edited or "
                          f"damaged: start the sweep in another folder")
+    wrong = _manifest_problem(manifest)
+    if wrong:
+        raise SweepError(f"{path}: {wrong}; the manifest was edited or damaged: start the "
+                         f"sweep in another folder")
     return manifest
 
 
-def _temporary(p: Path) -> bool:
+def _manifest_problem(m: dict[str, Any]) -> str | None:
+    """Why a manifest's values cannot be this program's (None: they can)."""
+    from sim.scenario import source_hash
+
+    def whole(v: Any, low: int = 0) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+    for key, low in (("points", 1), ("replicates", 1), ("samples", 1), ("seed", 0),
+                     ("chunk", 1), ("chunks", 1)):
+        if not whole(m[key], low):
+            return f"{key} is {m[key]!r}, not a whole number of at least {low}"
+    for key in ("steps", "every"):
+        if m[key] is not None and not whole(m[key], 1):
+            return f"{key} is {m[key]!r}, not a whole number of at least 1"
+    if not isinstance(m["baseline"], bool):
+        return f"baseline is {m['baseline']!r}, not true or false"
+    if not (isinstance(m["metrics"], list) and all(isinstance(x, str) for x in m["metrics"])):
+        return "metrics is not a list of names"
+    if not isinstance(m["scenario_text"], str) or source_hash(m["scenario_text"]) != m[
+            "scenario_sha256"]:
+        return "scenario_sha256 does not match its scenario_text"
+    try:
+        factors = [Factor.from_json(f) for f in m["factors"]]
+        blocks = blocks_of(m)
+    except (TypeError, ValueError):
+        return "its factors or blocks are not a sweep's"
+    if not all(f.name and f.path for f in factors):
+        return "its factors are not a sweep's"
+    if not blocks or not all(len(b) == 6 and all(whole(x) for x in b) for b in blocks):
+        return "its blocks are not a sweep's"
+    made = sum(block_chunks(b, m["chunk"]) for b in blocks)
+    if m["chunks"] != made:
+        return f"chunks is {m['chunks']}, its blocks make {made}"
+    return None
+
+
+def temporary(p: Path) -> bool:
     """A temporary file of an atomic write (``.NAME.<pid>.<random>.tmp``)."""
     return p.name.startswith(".") and p.name.endswith(".tmp")
 
@@ -243,6 +284,25 @@ def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None
         if new[key] < old[key]:
             raise SweepError(f"{out}: holds {old[key]} {what}; a sweep can gain {what} in "
                              f"place but not lose them (asked for {new[key]})")
+
+
+def check_runs(out: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a ``runs.parquet`` that does not open, or is not the manifest's runs."""
+    path = out / RUNS
+    want = sum(block_runs(b) for b in blocks_of(manifest))
+    names = ["run", "point", "replicate", "seed", *(f["name"] for f in manifest["factors"])]
+    try:
+        meta = pq.ParquetFile(path).metadata
+        have = meta.schema.to_arrow_schema().names
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise SweepError(f"{path}: cannot be read ({str(exc).splitlines()[0][:120]}); the "
+                         f"sweep's plan is damaged: start the sweep in another folder") from None
+    missing = [n for n in names if n not in have]
+    if missing or meta.num_rows != want:
+        why = (f"lacks {', '.join(missing)}" if missing
+               else f"holds {meta.num_rows} runs, the manifest {want}")
+        raise SweepError(f"{path}: {why}; the sweep's plan is damaged: start the sweep in "
+                         f"another folder")
 
 
 def check_extension(out: Path, old: dict[str, Any], plan: Plan) -> None:
@@ -314,21 +374,12 @@ def factor_type(factor: Factor) -> pa.DataType:
 
 
 def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
-    """Finished chunks from the ledger whose part files exist: chunk → ledger entry."""
-    path = out / LEDGER
-    if not path.exists():
-        return {}
-    done: dict[int, dict[str, Any]] = {}
-    compacted = compacted_chunks(out, "summary")
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash: that chunk simply runs again
-        if isinstance(entry, dict) and "chunk" in entry and (
-                entry["chunk"] < compacted or part_path(out, "summary", entry["chunk"]).exists()):
-            done[entry["chunk"]] = entry
-    return done
+    """Finished chunks whose ledger entry and part files are sound: chunk → ledger entry
+    (:func:`sim.sweep.ledger.audit`)."""
+    from sim.sweep.ledger import audit
+
+    manifest = read_manifest(out)
+    return audit(out, manifest).done if manifest else {}
 
 
 def record_done(out: Path, entry: dict[str, Any]) -> None:
@@ -353,55 +404,14 @@ def compacted_chunks(out: Path, kind: str) -> int:
     return int(meta.get(b"chokepoint_chunks", b"0"))
 
 
-def _chunk_of(path: Path) -> int:
-    return int(path.stem.split("-")[1])
-
-
-def compact(out: Path, chunks: int) -> None:
-    """Merge a complete sweep's part files (and an earlier ``part-all.parquet``, when runs were
-    added since) into one ``part-all.parquet`` per kind, in run order, recording that it holds
-    chunks 0…``chunks``−1; then remove the parts. Streamed in row groups, so memory stays
-    flat. A crash part-way leaves either the parts or the merged file; parts beside a merged
-    file that holds them are removed next time (:func:`parts` never returns both)."""
-    for kind in ("summary", "steps"):
-        folder = out / kind
-        covered = compacted_chunks(out, kind)
-        files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
-        stale = [f for f in files if _chunk_of(f) < covered]
-        fresh = [f for f in files if _chunk_of(f) >= covered]
-        if fresh:
-            sources = ([folder / COMPACT] if covered else []) + fresh
-            write_file(folder / COMPACT, functools.partial(_merge, sources=sources,
-                                                           chunks=chunks))
-        for f in stale + fresh:
-            f.unlink()
-
-
-def _merge(tmp: str, sources: list[Path], chunks: int) -> None:
-    writer: pq.ParquetWriter | None = None
-    held: list[pa.Table] = []
-    rows = 0
-
-    def flush() -> None:
-        nonlocal writer, held, rows
-        table = pa.concat_tables(held)
-        if writer is None:
-            schema = table.schema.with_metadata({"chokepoint_chunks": str(chunks)})
-            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-        writer.write_table(table.replace_schema_metadata(writer.schema.metadata),
-                           row_group_size=max(rows, 1))
-        held, rows = [], 0
-
-    for f in sources:
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP):
-            held.append(pa.Table.from_batches([batch]).replace_schema_metadata(None))
-            rows += batch.num_rows
-            if rows >= ROW_GROUP:
-                flush()
-    if held:
-        flush()
-    assert writer is not None
-    writer.close()
+def part_files(folder: Path) -> list[tuple[int, Path]]:
+    """(chunk, path) of a folder's ``part-NNNNNN.parquet`` files, by chunk."""
+    found = []
+    for path in folder.glob("part-*.parquet"):
+        number = path.name[len("part-"):-len(".parquet")]
+        if len(number) == 6 and number.isdigit():
+            found.append((int(number), path))
+    return sorted(found)
 
 
 def parts(out: Path, kind: str) -> list[Path]:
@@ -409,6 +419,5 @@ def parts(out: Path, kind: str) -> list[Path]:
     compacted) and the part files of chunks it does not hold (runs added since)."""
     folder = out / kind
     covered = compacted_chunks(out, kind)
-    files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
-    return ([folder / COMPACT] if covered else []) + [f for f in files
-                                                     if _chunk_of(f) >= covered]
+    return ([folder / COMPACT] if covered else []) + [f for chunk, f in part_files(folder)
+                                                     if chunk >= covered]
