@@ -8,8 +8,10 @@ its own). Anything else is damage, and the rule is the same for every kind: **th
 not done, and runs again**. :func:`audit` finds it and says where (``FILE:LINE`` for a ledger
 line, the file for a part file); :func:`settle`, on resume and under the folder's lock, moves
 damaged or foreign files from ``summary/`` and ``steps/`` to ``damaged/`` (nothing is deleted,
-and raw readers of the result folders never see them) and drops a last ledger line cut short by
-a crash, so that the next line appended starts a line of its own. ``sweep report``,
+and raw readers of the result folders never see them), keeps a copy of a damaged ledger there
+too, and rewrites the ledger with the lines of the chunks that are done (so a last line cut
+short by a crash is dropped, the next line appended starts a line of its own, and the same
+damage is not reported twice). ``sweep report``,
 ``discover``, ``export`` and ``explore`` refuse a damaged folder (exit 2, naming what is
 damaged), since their figures would be wrong: running the sweep again repairs it.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ class Audit:
     problems: list[str] = field(default_factory=list)
     damaged: list[Path] = field(default_factory=list)  # files to move aside
     cut_short: bool = False  # the ledger's last line lacks its newline (a crash mid-append)
+    lines: dict[int, bytes] = field(default_factory=dict)  # chunk → its last sound line
 
 
 def chunk_runs(manifest: dict[str, Any]) -> list[tuple[int, int]]:
@@ -130,7 +134,8 @@ def audit(out: Path, manifest: dict[str, Any]) -> Audit:
                 continue  # hidden: temporary files of atomic writes (readers skip them too)
             match = PART.fullmatch(path.name)
             if kind not in kinds or not match or int(match[1]) >= len(chunks):
-                result.problems.append(f"{path}: not a part file of this sweep")
+                result.problems.append(f"{path}: not a part file of this sweep (resuming moves "
+                                       f"it to {out / DAMAGED})")
                 result.damaged.append(path)
                 continue
             chunk = int(match[1])
@@ -207,26 +212,31 @@ def _ledger(path: Path, chunks: list[tuple[int, int]], result: Audit) -> dict[in
             result.problems.append(f"{path}:{number}: {why}; its chunk, if any, runs again")
         else:
             entries[entry["chunk"]] = entry
+            result.lines[entry["chunk"]] = raw
     return entries
 
 
 def settle(out: Path, found: Audit) -> None:
-    """Resuming (under the folder's lock): move damaged files to ``OUT/damaged/`` and drop a
-    ledger line cut short, so that what runs next starts from sound files only."""
-    if found.damaged:
-        aside = out / DAMAGED
+    """Resuming (under the folder's lock): move damaged files to ``OUT/damaged/``, and rewrite
+    the ledger with the lines of the chunks that are done (a damaged ledger is kept in
+    ``damaged/`` first; a line cut short is dropped), so that what runs next starts from sound
+    files only and the same damage is not reported again."""
+    ledger = out / storage.LEDGER
+    damaged_ledger = any(p.startswith(f"{ledger}:") for p in found.problems)
+    if not (found.damaged or found.cut_short or damaged_ledger
+            or found.lines.keys() - found.done.keys()):
+        return
+    aside = out / DAMAGED
+    for path in found.damaged + ([ledger] if damaged_ledger else []):
         aside.mkdir(exist_ok=True)
-        for path in found.damaged:
-            target = aside / f"{path.parent.name}-{path.name}"
-            n = 1
-            while target.exists():
-                n += 1
-                target = aside / f"{path.parent.name}-{path.name}.{n}"
+        target = aside / (f"{path.parent.name}-{path.name}" if path != ledger else path.name)
+        n = 1
+        while target.exists():
+            n += 1
+            target = target.with_name(f"{target.name.rsplit('.~', 1)[0]}.~{n}")
+        if path == ledger:
+            shutil.copyfile(path, target)
+        else:
             os.replace(path, target)
-    if found.cut_short:
-        ledger = out / storage.LEDGER
-        data = ledger.read_bytes()
-        with open(ledger, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-            fh.flush()
-            os.fsync(fh.fileno())
+    kept = b"".join(found.lines[c] + b"\n" for c in sorted(found.done))
+    storage.write_file(ledger, lambda tmp: Path(tmp).write_bytes(kept))
