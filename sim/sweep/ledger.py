@@ -202,6 +202,7 @@ def _ledger(path: Path, chunks: list[tuple[int, int]], result: Audit) -> dict[in
             continue
         if number == len(lines):  # cut short by a crash mid-append: that chunk runs again
             continue
+        why: str | None
         try:
             entry = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
