@@ -99,6 +99,7 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
                 progress: Progress | None, notice: Notice | None) -> None:
     old = storage.read_manifest(out)
     manifest = None
+    sound: dict[int, dict[str, Any]] = {}  # chunks already done (checked)
     if old:  # resuming: refuse another sweep's folder before connecting to anything
         blocks = storage.extend(old, plan)
         manifest = storage.make_manifest(plan, old["chunk"], old["metrics"], blocks)
@@ -111,6 +112,7 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
             if notice:
                 notice(problem)
         ledger.settle(out, found)
+        sound = found.done
         if blocks != storage.blocks_of(old):  # replicates or points added in place
             storage.create(out, plan, manifest)
     if address:
@@ -118,12 +120,13 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
             threads = sum(w.get("nthreads", 1) for w in
                           client.scheduler_info().get("workers", {}).values()) or 1
             done = _execute(plan, out, manifest, chunk, threads,
-                            lambda: client.get_executor(pure=False), 2 * threads + 1, progress)
+                            lambda: client.get_executor(pure=False), 2 * threads + 1, progress,
+                            sound)
     elif workers == 0:
-        done = _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress)
+        done = _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress, sound)
     else:
         done = _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
-                        2 * workers + 1, progress)
+                        2 * workers + 1, progress, sound)
     chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
     if done >= set(range(chunks)):
         compaction.compact(out, chunks)
@@ -131,9 +134,10 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
 
 def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
              workers: int, make_executor: Callable[[], Any], window: int,
-             progress: Progress | None) -> set[int]:
+             progress: Progress | None, done: dict[int, dict[str, Any]]) -> set[int]:
     """Run what is not done yet; a new sweep (``manifest`` None) is probed and created first.
-    Return the chunks done."""
+    ``done``: the chunks already done (checked by :func:`ledger.audit`). Return the chunks
+    done."""
     executor = make_executor()
     if manifest is None:
         try:
@@ -148,7 +152,6 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
         except BaseException:
             shutdown(executor)
             raise
-    done = ledger.audit(out, manifest).done
     counts = [sum(e["runs"] for e in done.values()), sum(e["failed"] for e in done.values())]
     if progress:
         progress(counts[0], counts[1], plan.n_runs)
