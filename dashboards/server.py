@@ -15,7 +15,8 @@ Hardened (issue 13), by :func:`harden` before the server starts:
   traceback goes to the server's log);
 * ``/resourcez`` (host CPU, memory, kernel counts) and the kernel-eviction route are not
   served: the operator reads the terminal;
-* disconnected kernels are culled after :data:`CULL_TIMEOUT`;
+* disconnected kernels are culled after :data:`CULL_TIMEOUT` (the environment variable
+  ``SOLARA_KERNEL_CULL_TIMEOUT``, e.g. ``30s`` or ``10m``, overrides it; tests shorten it);
 * what one session may allocate is bounded by the scenario loader's run-size estimate
   (``sim.scenario.load.MAX_CELLS``), which refuses every larger pasted or uploaded scenario.
 """

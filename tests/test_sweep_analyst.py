@@ -250,3 +250,54 @@ def test_replicates_and_points_are_added_in_place(tmp_path):
     run_sweep(SCENARIO, vary, samples=4, out=tmp_path / "l", **lhs)
     with pytest.raises(SweepError, match="does not extend"):
         run_sweep(SCENARIO, vary, samples=6, out=tmp_path / "l", **lhs)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_local_dask_workers_exit_when_the_sweep_dies(tmp_path, sig):
+    pytest.importorskip("distributed")
+    import psutil
+
+    out = tmp_path / "d"
+    proc = _start([*LONG, "--dask", "local", "--workers", "2", "--out", str(out)],
+                  tmp_path / "d.log")
+    _wait_for_chunks(out, 1)
+    below = psutil.Process(proc.pid).children(recursive=True)
+    assert len(below) >= 2  # the local cluster's worker processes (and their nannies)
+    os.kill(proc.pid, sig)
+    proc.wait()
+    gone, alive = psutil.wait_procs(below, timeout=15)
+    assert not alive, f"left running: {[(p.pid, p.cmdline()) for p in alive]}"
+    done = len((out / "status.jsonl").read_text().splitlines())
+    assert done < 30, "the sweep should have been stopped part-way"
+
+
+def test_uncertainties_vary_every_declared_uncertainty(tmp_path, capsys):
+    text = Path(SCENARIO).read_text()
+    text = text.replace("stockpile_cover: {", "stockpile_cover: {kind: uncertainty, "
+                        "distribution: triangular, mode: 10, ", 1)
+    text = text.replace("listing_week: {", "listing_week: {kind: uncertainty, ", 1)
+    text = text.replace("license_rate: {", "license_rate: {kind: lever, ", 1)
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    out = tmp_path / "u"
+    assert main(["sweep", str(path), "--uncertainties", "--design", "lhs", "--samples", "16",
+                 "--steps", "26", "--workers", "0", "--out", str(out), "-q"]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [f["name"] for f in manifest["factors"]] == ["stockpile_cover", "listing_week"]
+    assert manifest["factors"][0]["distribution"] == "triangular"
+    assert "license_rate" not in runs.columns and len(runs) == 16
+    assert runs["listing_week"].between(20, 150).all()
+    assert runs["listing_week"].dtype == np.int64  # a range over steps stays whole
+    assert runs["stockpile_cover"].between(0, 104).all()
+    assert runs["stockpile_cover"].median() < 52 - 10  # drawn through its triangular shape
+    # an uncertainty also named by --vary keeps what --vary says
+    plan = make_plan(path, {"listing_week": "30:40"}, design="lhs", samples=8, seed=1,
+                     uncertainties=True)
+    assert {f.name: (f.lo, f.hi) for f in plan.factors} == {
+        "listing_week": (30, 40), "stockpile_cover": (0, 104)}
+    capsys.readouterr()
+    assert main(["sweep", SCENARIO, "--uncertainties", "--out", str(tmp_path / "n")]) == 2
+    err = capsys.readouterr().err
+    assert "--uncertainties:" in err and "declares no parameter with kind: uncertainty" in err
+    assert "stockpile_cover (no kind)" in err and not (tmp_path / "n").exists()

@@ -47,6 +47,9 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--baseline", action="store_true", default=None,
                    help="also run each run's no-policy world on the same seed; summaries "
                         "gain M.baseline and M.vs_baseline")
+    p.add_argument("--uncertainties", action="store_true", default=None,
+                   help="also vary every parameter the scenario declares kind: uncertainty, "
+                        "over its min:max and distribution")
     p.add_argument("--every", type=int, metavar="K",
                    help="also write per-step series every K steps (steps/)")
     p.add_argument("--workers", type=int,
@@ -98,7 +101,8 @@ def _run(args: argparse.Namespace) -> int:
         scenario, vary = plan.scenario, dict(plan.vary)
         options = plan.model_dump(exclude={"scenario", "vary"}, exclude_none=True)
     vary.update(parse_vary(args.vary))
-    for key in ("design", "samples", "replicates", "seed", "steps", "every", "baseline", "out"):
+    for key in ("design", "samples", "replicates", "seed", "steps", "every", "baseline",
+                "uncertainties", "out"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     for key, value in DEFAULTS.items():
@@ -107,10 +111,17 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--out DIR is required (the folder for results; run again to resume)")
     with _progress_bar(args.quiet) as progress:
         out = run_sweep(scenario, vary, workers=args.workers, dask=args.dask, chunk=args.chunk,
-                        progress=progress, **options)
+                        progress=progress, notice=_notice, **options)
     if not args.quiet:
         print(f"wrote {out}")
     return 0
+
+
+def _notice(message: str) -> None:
+    """What resuming found damaged (its chunk runs again): always shown, on stderr."""
+    from sim.errors import escape
+
+    print(f"chokepoint sweep: damaged: {escape(message)}", file=sys.stderr)
 
 
 class _progress_bar:
@@ -142,6 +153,7 @@ def _folder(args: argparse.Namespace) -> Any:
     from pathlib import Path
 
     from sim.cli import UsageError
+    from sim.sweep.ledger import audit
     from sim.sweep.storage import read_manifest
 
     if not args.folder:
@@ -149,7 +161,15 @@ def _folder(args: argparse.Namespace) -> Any:
     out = Path(args.folder)
     if not (out / "manifest.json").is_file():
         raise UsageError(f"{out}: not a sweep folder (no manifest.json)")
-    read_manifest(out)  # readable, and a sweep's
+    manifest = read_manifest(out)  # readable, and a sweep's
+    assert manifest is not None
+    found = audit(out, manifest)
+    if found.problems:
+        shown = "; ".join(found.problems[:3])
+        more = f" (and {len(found.problems) - 3} more)" if len(found.problems) > 3 else ""
+        raise UsageError(f"{out}: damaged: {shown}{more}; run the sweep again to repair it "
+                         f"(damaged files are moved to {out / 'damaged'} and their runs "
+                         f"run again)")
     return out
 
 
@@ -188,9 +208,13 @@ def add_explore_parser(sub: Any) -> None:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from sim.cli import UsageError
+    from sim.sweep.plan import SweepError
 
     args.target = "explore"
-    out = _folder(args)
+    try:
+        out = _folder(args)
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
     try:
         from dashboards.explore import serve_explorer
     except ImportError as exc:

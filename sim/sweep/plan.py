@@ -76,8 +76,12 @@ MAX_RUNS = 10_000_000  # runs in one sweep (a sweep folder holds at most ~2,000 
 def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: str = "grid",
               samples: int = 8, replicates: int = 1, seed: int | None = None,
               steps: int | str | dt.date | None = None, every: int | None = None,
-              baseline: bool = False) -> Plan:
+              baseline: bool = False, uncertainties: bool = False) -> Plan:
     """Read the scenario, build and check the factors, and lay out the design points.
+
+    With ``uncertainties``, every parameter the scenario declares ``kind: uncertainty`` is
+    varied too, over its ``min``–``max`` and drawn through its ``distribution`` (a parameter
+    ``vary`` already names, by name or path, keeps what ``vary`` says).
 
     Raises:
         ScenarioError: the scenario, or a value put into it, is invalid (located in the file).
@@ -92,12 +96,18 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
             raise SweepError(f"{name} {value}: at most {MAX_RUNS:,}")
     if every is not None and every < 1:
         raise SweepError("--every must be at least 1")
-    problem = check_design(design, samples, len(vary))
-    if problem:
-        raise SweepError(problem)
+    if not uncertainties:  # refused before reading the scenario
+        problem = check_design(design, samples, len(vary))
+        if problem:
+            raise SweepError(problem)
     file = str(scenario)
     doc, positions, text = yamlio.load_file(scenario)
     base = validate_document(copy.deepcopy(doc), positions, file)
+    if uncertainties:
+        vary = {**vary, **uncertainty_ranges(base, vary, file)}
+        problem = check_design(design, samples, len(vary))
+        if problem:
+            raise SweepError(problem)
     steps = horizon(steps, base)
     too_big = size_problem(base, steps)
     if too_big:
@@ -118,6 +128,24 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
         raise SweepError(f"{plan.n_runs:,} runs ({len(plan.points):,} points × {replicates} "
                          f"replicates): a sweep has at most {MAX_RUNS:,}")
     return plan
+
+
+def uncertainty_ranges(scenario: Scenario, vary: Mapping[str, VaryValues],
+                       file: str) -> dict[str, str]:
+    """``--uncertainties``: ``{name: "MIN:MAX"}`` for every ``kind: uncertainty`` parameter
+    that ``vary`` does not already name (by name or path)."""
+    declared = {n: p for n, p in scenario.parameters.items() if p.kind == "uncertainty"}
+    if not declared:
+        kinds = ", ".join(f"{n} ({p.kind or 'no kind'})" for n, p in scenario.parameters.items())
+        raise SweepError(f"--uncertainties: {file} declares no parameter with kind: "
+                         f"uncertainty (parameters: {kinds or 'none'})")
+    return {n: f"{_number(p.min)}:{_number(p.max)}" for n, p in declared.items()
+            if n not in vary and p.path not in vary}
+
+
+def _number(value: float) -> str:
+    """A bound as a range end: ``20.0`` → ``20`` (so a range over steps stays integer)."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 def horizon(steps: int | str | dt.date | None, scenario: Scenario) -> int | None:
@@ -271,6 +299,7 @@ class PlanFile(BaseModel):
     steps: PosInt | dt.date | None = None
     every: PosInt | None = None
     baseline: bool = False
+    uncertainties: bool = False
     out: str | None = None
 
 

@@ -7,7 +7,7 @@ chunk's part files; the parent only appends the chunk to the ledger and counts, 
 stays flat. Run the same call again on the same folder and only the chunks not in the ledger
 run: after a crash, a Ctrl-C, or a killed worker, nothing done is lost or done twice. One
 sweep runs in a folder at a time (:func:`storage.locked`); when the last chunk is in, the part
-files are compacted (:func:`storage.compact`). Run it again with more replicates (or, for
+files are compacted (:func:`compaction.compact`). Run it again with more replicates (or, for
 ``sobol`` and ``morris``, more samples) and the new runs are added in place as a new block
 (:func:`storage.extend`): the old runs keep their numbers, seeds and results.
 """
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.sweep import storage
+from sim.sweep import compaction, ledger, storage
 from sim.sweep.executors import (
     SequentialExecutor,
     call,
@@ -36,6 +36,7 @@ from sim.sweep.seeds import run_seed
 from sim.sweep.worker import KILL_ENV, Chunk, probe, with_baseline
 
 Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
+Notice = Callable[[str], None]  # what resuming found damaged, and does about it
 CHUNK_SECONDS = 0.25  # work per chunk: Dask costs ~5 ms a task, a process pool ~0.2 ms
 MAX_CHUNK = 200       # runs per chunk at most: bounds a worker's memory with --every
 PARTS = 2_000         # part files a sweep aims not to exceed: big sweeps get bigger chunks
@@ -44,9 +45,10 @@ PARTS = 2_000         # part files a sweep aims not to exceed: big sweeps get bi
 def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str | Path,
               design: str = "grid", samples: int = 8, replicates: int = 1,
               seed: int | None = None, steps: int | str | None = None,
-              every: int | None = None, baseline: bool = False, workers: int | None = None,
+              every: int | None = None, baseline: bool = False, uncertainties: bool = False,
+              workers: int | None = None,
               dask: str | None = None, chunk: int | None = None,
-              progress: Progress | None = None) -> Path:
+              progress: Progress | None = None, notice: Notice | None = None) -> Path:
     """Run (or resume) a sweep; return its output folder.
 
     Args:
@@ -62,12 +64,16 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
         every: also write per-step series every ``every`` steps to ``steps/``.
         baseline: also run each run's no-policy world on the same seed; summaries gain
             ``M.baseline`` and ``M.vs_baseline`` for every headline ``M``.
+        uncertainties: also vary every ``kind: uncertainty`` parameter of the scenario over
+            its range and distribution (one ``vary`` already names keeps its values).
         workers: local worker processes (default: CPU count; 0: run in this process), or
             Dask workers with ``dask="local"``.
         dask: ``"local"`` for a local Dask cluster, or a scheduler address
             (default: ``DASK_SCHEDULER_ADDRESS`` if set, else no Dask).
         chunk: runs per chunk (default: about a quarter of a second of work each).
         progress: called with (runs done, runs failed, runs planned) at start and per chunk.
+        notice: called with one message per damaged ledger line or part file found on
+            resume (each such chunk runs again; :mod:`sim.sweep.ledger`).
 
     Raises:
         ScenarioError, SweepError: bad input, found before any run starts.
@@ -80,45 +86,58 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
     if workers and not address:
         start_fork_server()  # imports the model on another core while this one plans
     plan = make_plan(scenario, vary, design=design, samples=samples, replicates=replicates,
-                     seed=seed, steps=steps, every=every, baseline=baseline)
+                     seed=seed, steps=steps, every=every, baseline=baseline,
+                     uncertainties=uncertainties)
     out = Path(out)
     storage.read_manifest(out)  # a file, or a folder of other things: refused, left alone
     with storage.locked(out):
-        _run_locked(plan, out, address, workers, chunk, progress)
+        _run_locked(plan, out, address, workers, chunk, progress, notice)
     return out
 
 
 def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk: int | None,
-                progress: Progress | None) -> None:
+                progress: Progress | None, notice: Notice | None) -> None:
     old = storage.read_manifest(out)
     manifest = None
+    sound: dict[int, dict[str, Any]] = {}  # chunks already done (checked)
     if old:  # resuming: refuse another sweep's folder before connecting to anything
         blocks = storage.extend(old, plan)
         manifest = storage.make_manifest(plan, old["chunk"], old["metrics"], blocks)
         storage.check_resumable(out, old, manifest)
+        storage.check_runs(out, old)
         storage.check_extension(out, old, plan)
+        compaction.recover(out)
+        found = ledger.audit(out, old)
+        for problem in found.problems:
+            if notice:
+                notice(problem)
+        ledger.settle(out, found)
+        sound = found.done
         if blocks != storage.blocks_of(old):  # replicates or points added in place
             storage.create(out, plan, manifest)
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
                           client.scheduler_info().get("workers", {}).values()) or 1
-            _execute(plan, out, manifest, chunk, threads,
-                     lambda: client.get_executor(pure=False), 2 * threads + 1, progress)
+            done = _execute(plan, out, manifest, chunk, threads,
+                            lambda: client.get_executor(pure=False), 2 * threads + 1, progress,
+                            sound)
     elif workers == 0:
-        _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress)
+        done = _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress, sound)
     else:
-        _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
-                 2 * workers + 1, progress)
+        done = _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
+                        2 * workers + 1, progress, sound)
     chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
-    if storage.done_chunks(out).keys() >= set(range(chunks)):
-        storage.compact(out, chunks)
+    if done >= set(range(chunks)):
+        compaction.compact(out, chunks)
 
 
 def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
              workers: int, make_executor: Callable[[], Any], window: int,
-             progress: Progress | None) -> None:
-    """Run what is not done yet; a new sweep (``manifest`` None) is probed and created first."""
+             progress: Progress | None, done: dict[int, dict[str, Any]]) -> set[int]:
+    """Run what is not done yet; a new sweep (``manifest`` None) is probed and created first.
+    ``done``: the chunks already done (checked by :func:`ledger.audit`). Return the chunks
+    done."""
     executor = make_executor()
     if manifest is None:
         try:
@@ -133,13 +152,15 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
         except BaseException:
             shutdown(executor)
             raise
-    done = storage.done_chunks(out)
     counts = [sum(e["runs"] for e in done.values()), sum(e["failed"] for e in done.values())]
     if progress:
         progress(counts[0], counts[1], plan.n_runs)
 
+    finished = set(done)
+
     def on_done(entry: dict[str, Any]) -> None:
         storage.record_done(out, entry)
+        finished.add(entry["chunk"])
         counts[0] += entry["runs"]
         counts[1] += entry["failed"]
         if progress:
@@ -148,6 +169,7 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
     todo = (i for i in range(manifest["chunks"]) if i not in done)
     run_chunks(make_executor, _chunks(plan, out, manifest, todo), window, on_done,
                executor=executor)
+    return finished
 
 
 def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],

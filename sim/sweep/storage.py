@@ -12,23 +12,23 @@ OUT/.lock                         held (``flock``) by the one process running th
 Every file is written to a temporary name and renamed (:func:`sim.engine.output.atomic_write`)
 with the permissions the umask gives (not ``mkstemp``'s 0600); a ledger line is appended only
 after its chunk's part files are in place, so a chunk is done when its line is there, and a
-half-written last line (a crash mid-append) is ignored. A complete sweep's part files are
-compacted into ``part-all.parquet`` (written, then the parts removed): a ledger chunk counts as
-done when its part file or the compacted file exists, so resuming still skips it.
+half-written last line (a crash mid-append) is ignored. Resuming checks the ledger and the part
+files before trusting them (:mod:`sim.sweep.ledger`). A complete sweep's part files are
+compacted into ``part-all.parquet``, swapped in atomically (:mod:`sim.sweep.compaction`): a
+ledger chunk counts as done when its part file or the compacted file holds it, so resuming
+still skips it. The manifest, its blocks of runs and the resume checks are in
+:mod:`sim.sweep.manifest` (re-exported here).
 """
 
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
 import os
-import platform
 import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,67 +37,32 @@ import pyarrow.parquet as pq
 
 from sim.engine.output import atomic_write
 from sim.sweep.design import Factor
+from sim.sweep.manifest import (  # noqa: F401 - storage.X stays the one name for callers
+    FORMAT,
+    IDENTITY,
+    LOCK,
+    MANIFEST,
+    REQUIRED,
+    RUNS,
+    Block,
+    block_chunks,
+    block_runs,
+    blocks_of,
+    check_extension,
+    check_resumable,
+    check_runs,
+    extend,
+    make_manifest,
+    read_manifest,
+    run_ids,
+    temporary,
+)
 from sim.sweep.plan import Plan, SweepError
 from sim.sweep.seeds import run_seed
 
-MANIFEST = "manifest.json"
-RUNS = "runs.parquet"
 LEDGER = "status.jsonl"
-LOCK = ".lock"
 COMPACT = "part-all.parquet"
 ROW_GROUP = 100_000  # rows per row group of a compacted file
-FORMAT = "chokepoint-sweep/1"
-# what must match for a folder to be resumed
-IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
-# what readers of a manifest rely on (resume, report, discover, explore)
-REQUIRED = (*IDENTITY, "points", "replicates", "samples", "metrics", "scenario_text",
-            "scenario_file", "scenario_name")
-# a block of runs: (first run, first point, end point, first replicate, end replicate, first
-# chunk); runs are numbered point-major within a block, and blocks are added when replicates
-# or points are added to a sweep in place
-Block = tuple[int, int, int, int, int, int]
-
-
-def block_runs(block: Block) -> int:
-    _, p0, p1, r0, r1, _ = block
-    return (p1 - p0) * (r1 - r0)
-
-
-def blocks_of(manifest: dict[str, Any]) -> list[Block]:
-    """The manifest's blocks (one for a sweep never extended)."""
-    default = [[0, 0, manifest["points"], 0, manifest["replicates"], 0]]
-    return [tuple(b) for b in manifest.get("blocks", default)]
-
-
-def block_chunks(block: Block, chunk: int) -> int:
-    return -(-block_runs(block) // chunk)
-
-
-def run_ids(block: Block, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int,
-                                                                                    int]]:
-    """(run, point, replicate) of a block's runs ``start``…``stop`` (in the block)."""
-    first, p0, _, r0, r1, _ = block
-    r = r1 - r0
-    for k in range(start, block_runs(block) if stop is None else stop):
-        yield first + k, p0 + k // r, r0 + k % r
-
-
-def extend(old: dict[str, Any], plan: Plan) -> list[Block]:
-    """The blocks of ``old`` plus those that add ``plan``'s extra replicates and points."""
-    blocks = blocks_of(old)
-    chunk = old["chunk"]
-    points, reps = old["points"], old["replicates"]
-
-    def add(p0: int, p1: int, r0: int, r1: int) -> None:
-        last = blocks[-1]
-        blocks.append((last[0] + block_runs(last), p0, p1, r0, r1,
-                       last[5] + block_chunks(last, chunk)))
-
-    if plan.replicates > reps:
-        add(0, points, reps, plan.replicates)
-    if len(plan.points) > points:
-        add(points, len(plan.points), 0, plan.replicates)
-    return blocks
 
 
 def _umask() -> int:
@@ -158,109 +123,6 @@ def part_path(out: Path, kind: str, chunk: int) -> Path:
     return out / kind / f"part-{chunk:06d}.parquet"
 
 
-def make_manifest(plan: Plan, chunk: int, metrics: list[str],
-                  blocks: list[Block] | None = None) -> dict[str, Any]:
-    """Everything needed to reproduce, resume and read a sweep."""
-    from sim.scenario import source_hash
-
-    blocks = blocks or [(0, 0, len(plan.points), 0, plan.replicates, 0)]
-
-    return {
-        "format": FORMAT,
-        "scenario_file": plan.file,
-        "scenario_name": plan.scenario.name,
-        "scenario_sha256": source_hash(plan.text),
-        "scenario_text": plan.text,
-        "design": plan.design,
-        "samples": plan.samples,
-        "factors": [f.to_json() for f in plan.factors],
-        "points": len(plan.points),
-        "replicates": plan.replicates,
-        "n_runs": plan.n_runs,
-        "seed": plan.seed,
-        "seeding": "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1",
-        "steps": plan.steps if plan.steps is not None else plan.scenario.steps,
-        "every": plan.every,
-        "baseline": plan.baseline,
-        "chunk": chunk,
-        "chunks": sum(block_chunks(b, chunk) for b in blocks),
-        "blocks": [list(b) for b in blocks],
-        "metrics": metrics,
-        "versions": _versions(),
-    }
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("chokepoint", "mesa", "numpy", "scipy", "pyarrow", "distributed"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def read_manifest(out: Path) -> dict[str, Any] | None:
-    """The folder's manifest, ``None`` if it has none; SweepError if it cannot be read."""
-    if out.exists() and not out.is_dir():
-        raise SweepError(f"{out}: exists and is not a folder")
-    path = out / MANIFEST
-    if not path.exists():
-        # a sweep killed while writing its plan leaves only its lock and temporary files
-        if out.exists() and any(p.name != LOCK and not _temporary(p) for p in out.iterdir()):
-            raise SweepError(f"{out}: the folder is not empty and holds no sweep "
-                             f"({MANIFEST} is missing); choose another --out")
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SweepError(f"{path}: cannot read the sweep's manifest ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise SweepError(f"{path}: not a chokepoint sweep manifest")
-    missing = [k for k in REQUIRED if k not in manifest]
-    if missing:
-        raise SweepError(f"{path}: the manifest lacks {', '.join(missing)}; it was edited or "
-                         f"damaged: start the sweep in another folder")
-    return manifest
-
-
-def _temporary(p: Path) -> bool:
-    """A temporary file of an atomic write (``.NAME.<pid>.<random>.tmp``)."""
-    return p.name.startswith(".") and p.name.endswith(".tmp")
-
-
-def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
-    """Refuse to resume into a folder that holds another sweep."""
-    if old["scenario_sha256"] != new["scenario_sha256"]:
-        raise SweepError(f"{out}: holds a sweep of a different scenario "
-                         f"({old.get('scenario_name')!r} from {old.get('scenario_file')}); "
-                         f"choose another --out")
-    diff = [k for k in IDENTITY if old.get(k) != new.get(k)]
-    if diff:
-        raise SweepError(f"{out}: holds a different sweep of this scenario ({', '.join(diff)} "
-                         f"differ); choose another --out or repeat the same command")
-    for key, what in (("replicates", "replicates"), ("points", "design points")):
-        if new[key] < old[key]:
-            raise SweepError(f"{out}: holds {old[key]} {what}; a sweep can gain {what} in "
-                             f"place but not lose them (asked for {new[key]})")
-
-
-def check_extension(out: Path, old: dict[str, Any], plan: Plan) -> None:
-    """Refuse added points unless the old points are the new design's first ones (true of
-    ``sobol`` and ``morris`` with more samples; a grid's or a Latin hypercube's every point
-    moves)."""
-    if len(plan.points) == old["points"]:
-        return
-    runs = pq.read_table(out / RUNS).to_pandas()
-    first = runs[runs["replicate"] == 0].sort_values("point")
-    for f in plan.factors:
-        new = [plan.points[p][f.path] for p in first["point"]]
-        if list(first[f.name]) != new:
-            raise SweepError(f"{out}: --samples {plan.samples} does not extend the sweep's "
-                             f"{old['samples']} ({plan.design} designs move every point); "
-                             f"choose another --out")
-
-
 def create(out: Path, plan: Plan, manifest: dict[str, Any]) -> None:
     """Write runs.parquet, then the manifest (last, so a folder with one is complete); when
     extending a sweep, both are rewritten the same way (old runs keep their rows)."""
@@ -314,21 +176,12 @@ def factor_type(factor: Factor) -> pa.DataType:
 
 
 def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
-    """Finished chunks from the ledger whose part files exist: chunk → ledger entry."""
-    path = out / LEDGER
-    if not path.exists():
-        return {}
-    done: dict[int, dict[str, Any]] = {}
-    compacted = compacted_chunks(out, "summary")
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash: that chunk simply runs again
-        if isinstance(entry, dict) and "chunk" in entry and (
-                entry["chunk"] < compacted or part_path(out, "summary", entry["chunk"]).exists()):
-            done[entry["chunk"]] = entry
-    return done
+    """Finished chunks whose ledger entry and part files are sound: chunk → ledger entry
+    (:func:`sim.sweep.ledger.audit`)."""
+    from sim.sweep.ledger import audit
+
+    manifest = read_manifest(out)
+    return audit(out, manifest).done if manifest else {}
 
 
 def record_done(out: Path, entry: dict[str, Any]) -> None:
@@ -353,55 +206,14 @@ def compacted_chunks(out: Path, kind: str) -> int:
     return int(meta.get(b"chokepoint_chunks", b"0"))
 
 
-def _chunk_of(path: Path) -> int:
-    return int(path.stem.split("-")[1])
-
-
-def compact(out: Path, chunks: int) -> None:
-    """Merge a complete sweep's part files (and an earlier ``part-all.parquet``, when runs were
-    added since) into one ``part-all.parquet`` per kind, in run order, recording that it holds
-    chunks 0…``chunks``−1; then remove the parts. Streamed in row groups, so memory stays
-    flat. A crash part-way leaves either the parts or the merged file; parts beside a merged
-    file that holds them are removed next time (:func:`parts` never returns both)."""
-    for kind in ("summary", "steps"):
-        folder = out / kind
-        covered = compacted_chunks(out, kind)
-        files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
-        stale = [f for f in files if _chunk_of(f) < covered]
-        fresh = [f for f in files if _chunk_of(f) >= covered]
-        if fresh:
-            sources = ([folder / COMPACT] if covered else []) + fresh
-            write_file(folder / COMPACT, functools.partial(_merge, sources=sources,
-                                                           chunks=chunks))
-        for f in stale + fresh:
-            f.unlink()
-
-
-def _merge(tmp: str, sources: list[Path], chunks: int) -> None:
-    writer: pq.ParquetWriter | None = None
-    held: list[pa.Table] = []
-    rows = 0
-
-    def flush() -> None:
-        nonlocal writer, held, rows
-        table = pa.concat_tables(held)
-        if writer is None:
-            schema = table.schema.with_metadata({"chokepoint_chunks": str(chunks)})
-            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-        writer.write_table(table.replace_schema_metadata(writer.schema.metadata),
-                           row_group_size=max(rows, 1))
-        held, rows = [], 0
-
-    for f in sources:
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP):
-            held.append(pa.Table.from_batches([batch]).replace_schema_metadata(None))
-            rows += batch.num_rows
-            if rows >= ROW_GROUP:
-                flush()
-    if held:
-        flush()
-    assert writer is not None
-    writer.close()
+def part_files(folder: Path) -> list[tuple[int, Path]]:
+    """(chunk, path) of a folder's ``part-NNNNNN.parquet`` files, by chunk."""
+    found = []
+    for path in folder.glob("part-*.parquet"):
+        number = path.name[len("part-"):-len(".parquet")]
+        if len(number) == 6 and number.isdigit():
+            found.append((int(number), path))
+    return sorted(found)
 
 
 def parts(out: Path, kind: str) -> list[Path]:
@@ -409,6 +221,5 @@ def parts(out: Path, kind: str) -> list[Path]:
     compacted) and the part files of chunks it does not hold (runs added since)."""
     folder = out / kind
     covered = compacted_chunks(out, kind)
-    files = sorted(p for p in folder.glob("part-*.parquet") if p.name != COMPACT)
-    return ([folder / COMPACT] if covered else []) + [f for f in files
-                                                     if _chunk_of(f) >= covered]
+    return ([folder / COMPACT] if covered else []) + [f for chunk, f in part_files(folder)
+                                                     if chunk >= covered]
