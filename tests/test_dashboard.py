@@ -46,7 +46,10 @@ def test_moves_are_validated_and_take_effect(scenario):
     assert game.queued == []
     assert any(i.step == 0 and "adds Hikvision" in i.text for i in game.news())
     effects = [i for i in game.news() if i.kind == "effect"]
-    assert any("Intel loses" in i.text for i in effects)
+    # the listing costs the sender's own suppliers their sales to Hikvision
+    us = [n for n, x in scenario.suppliers.items() if x.country == "US"]
+    assert any(f"{n} loses" in i.text and "entity list Hikvision" in i.text
+               for i in effects for n in us)
     assert game.markers()[0][0] == 0
 
 
