@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, quote
 
 import solara
 
-from dashboards.classroom_hub import ClassroomGame, hub
+from dashboards.classroom_hub import ClassroomGame, _running_loop, hub
 from dashboards.classroom_security import install
 from dashboards.forms import MovePanel
 from dashboards.game import shipped_scenarios
@@ -48,9 +48,14 @@ def query() -> dict[str, str]:
 
 def use_game_tick(game_id: int | None, role: str = "") -> int:
     """A counter bumped whenever the game changes; the next redraw is asked for only once the
-    last one is committed (PITFALLS.md: faster updates froze pages)."""
+    last one is committed (PITFALLS.md: faster updates froze pages). The hub runs the redraw
+    in the thread serving this page's websocket, remembered here at every render."""
     tick, set_tick = solara.use_state(0)
     drawn, asked, dirty = solara.use_ref(0), solara.use_ref(0), solara.use_ref(False)
+    sub = solara.use_ref(None)
+    loop = _running_loop()
+    if sub.current is not None and loop is not None:
+        sub.current.page.loop = loop
 
     def committed():
         drawn.current = tick
@@ -71,17 +76,34 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
         if game_id is None:
             return None
         h = hub()
-        unsubscribe = h.subscribe(game_id, on_change)
+        unsubscribe = sub.current = h.subscribe(game_id, on_change, role)
         h.connected[(game_id, role)] += 1
+        h.changed(game_id, only="teacher")  # its seat map shows who is connected
 
         def cleanup():
             unsubscribe()
+            sub.current = None
             h.connected[(game_id, role)] -= 1
-            h.room._notify(game_id)
-        h.room._notify(game_id)
+            if h.connected[(game_id, role)] <= 0:
+                del h.connected[(game_id, role)]
+            h.changed(game_id, only="teacher")
         return cleanup
     solara.use_effect(subscribe, [game_id, role])
     return tick
+
+
+@solara.component_vue("classroom_countdown.vue")
+def CountdownClock(left: float, stamp: float, idle: str):
+    """The turn's countdown, counted down in the browser (no redraw every second)."""
+
+
+@solara.component
+def Countdown(view: View):
+    """"3:12 left" while the timer runs (counted in the browser), else what the turn waits
+    for."""
+    running = view.deadline is not None and not view.finished
+    left = max(0.0, view.deadline - time.time()) if running and view.deadline else -1.0
+    CountdownClock(left=left, stamp=time.time(), idle=timer_text(view))
 
 
 def timer_text(view: View) -> str:
@@ -104,9 +126,9 @@ def turn_text(view: View) -> str:
 
 @solara.component
 def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
-    png, n = hub().png(game_id, key)
+    uri, n = hub().chart(game_id, key)  # drawn once per step for every page
     solara.v.Html(tag="img", attributes={
-        "src": "data:image/png;base64," + base64.b64encode(png).decode(),
+        "src": uri,
         "id": f"chart-{key}", "data-step": str(n), "class": "chart",
         "alt": f"{key}, {n} steps", "style": f"width: {width}; min-width: 360px; height: auto;"})
 
@@ -211,9 +233,13 @@ def JoinForm(code0: str):
 @solara.component
 def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False):
     tick = use_game_tick(game_id, "" if read_only else role)
-    room = hub().room
-    view = room.view(game_id, role)
-    game = ClassroomGame(hub(), game_id, role, None if read_only else seat)
+    h = hub()
+    room = h.room
+    view = h.frame(game_id).view
+    pending = room.pending(game_id, role)
+    model = room.live(game_id).model  # a new one after an undo
+    game = solara.use_memo(lambda: ClassroomGame(h, game_id, role, None if read_only else seat),
+                           [game_id, role, seat, read_only, id(model)])
     notice, set_notice = solara.use_state("")
     spec = game.scenario
     if not read_only:
@@ -224,9 +250,9 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
         solara.Warning(f"From your teacher: {view.message}", classes=["broadcast"])
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
         Prose(f"## {spec.name} — team {role}")
-        solara.Text(f"{turn_text(view)} · {timer_text(view)} · your score "
-                    f"{view.scores.get(role, 0):+.1f}", classes=["team-status"],
-                    style={"font-weight": "bold"})
+        solara.Text(f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f} ·",
+                    classes=["team-status"], style={"font-weight": "bold"})
+        Countdown(view)
     Submitted(view)
     with solara.Columns([5, 7]):
         with solara.Column():
@@ -241,14 +267,17 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
             if not view.finished and not read_only:
                 locked = role in view.locked_in
                 with solara.Card(title="Your moves this turn"):
+                    # kept mounted while locked in (hidden), first so that nothing before it
+                    # comes and goes: building its widgets again for every page after each
+                    # turn cost more than the rest of the redraw
+                    with solara.Column(style={"display": "none"} if locked else {}):
+                        MovePanel(game, set_notice, tick)
                     if locked:
                         solara.Success("Locked in: wait for the turn to resolve.",
                                        classes=["locked-in"])
-                    else:
-                        MovePanel(game, set_notice, tick)
                     if notice and not locked:
                         solara.Success(notice, classes=["move-ok"])
-                    for m in view.pending:
+                    for m in pending:
                         solara.Text(f"• {m.move.replace('_', ' ')} {m.target or ''} "
                                     f"{m.params or ''}", classes=["pending-move"],
                                     style={"display": "block"})
@@ -257,12 +286,12 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                                       on_click=lambda: hub().run(room.lock, seat),
                                       classes=["lock-button"])
                         solara.Button("Withdraw my moves", outlined=True,
-                                      disabled=locked or not view.pending,
+                                      disabled=locked or not pending,
                                       on_click=lambda: (room.withdraw(seat), set_notice("")),
                                       classes=["withdraw-button"])
             elif read_only:
                 solara.Text("Read-only view of the team (its pending moves: "
-                            + (", ".join(m.move for m in view.pending) or "none") + ")")
+                            + (", ".join(m.move for m in pending) or "none") + ")")
             News(view)
         with solara.Column():
             for key in TEAM_CHARTS:
@@ -286,7 +315,7 @@ def ProjectorPage():
 @solara.component
 def Projector(game_id: int):
     tick = use_game_tick(game_id, "projector")
-    view = hub().room.view(game_id)
+    view = hub().frame(game_id).view
     hide = hub().room.settings(game_id).get("hide_ranks", False)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.HTML(tag="div", unsafe_innerHTML=f"Join at <b>/join</b> with code "
@@ -295,7 +324,9 @@ def Projector(game_id: int):
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
     if view.message:
         solara.Warning(view.message, classes=["broadcast"])
-    Prose(f"## {view.name} — {turn_text(view)} · {timer_text(view)}")
+    with solara.Row(style={"align-items": "baseline", "font-size": "1.5em"}):
+        Prose(f"## {view.name} — {turn_text(view)} ·")
+        Countdown(view)
     Submitted(view)
     with solara.Columns([8, 4]):
         with solara.Row(style={"flex-wrap": "wrap"}):
@@ -345,7 +376,7 @@ def DebriefLive(game_id: int):
 @solara.component
 def Debrief(game_id: int, tick: int):
     room = hub().room
-    view = room.view(game_id)
+    view = hub().frame(game_id).view
     live = room.live(game_id)
     turn, set_turn = solara.use_state(len(live.turns))
     turn = min(turn, len(live.turns))
@@ -463,7 +494,7 @@ def GameControl(game_id: int, token: str):
     tick = use_game_tick(game_id, "teacher")
     h = hub()
     room = h.room
-    view = room.view(game_id)
+    view = h.frame(game_id).view
     message, set_message = solara.use_state(view.message)
     peek, set_peek = solara.use_state(None)
     error, set_error = solara.use_state("")
@@ -483,8 +514,10 @@ def GameControl(game_id: int, token: str):
                     f"2.6em;font-weight:bold;letter-spacing:.1em'>{view.code}</span>")
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
         with solara.Column():
-            solara.Text(f"{view.name} · {turn_text(view)} · {timer_text(view)}",
-                        classes=["teacher-status"], style={"font-weight": "bold"})
+            with solara.Row(style={"align-items": "baseline"}):
+                solara.Text(f"{view.name} · {turn_text(view)} ·", classes=["teacher-status"],
+                            style={"font-weight": "bold"})
+                Countdown(view)
             solara.Button("Projector", href=f"/projector?code={view.code}", target="_blank",
                           outlined=True)
             solara.Button("Debrief", href=f"/debrief?code={view.code}&token={token}",

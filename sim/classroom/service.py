@@ -546,6 +546,13 @@ class Classroom:
                 pending=tuple(m for m in cached.pending if role is not None and m.role == role),
                 history=history)
 
+    def pending(self, game_id: int, role: str) -> tuple[Move, ...]:
+        """The moves ``role``'s team has made this turn (what :meth:`view` puts in
+        ``pending`` for that role, without reading the database)."""
+        cached = self._cached(game_id)
+        with cached.lock:
+            return tuple(m for m in cached.pending if m.role == role)
+
     def settings(self, game_id: int) -> dict[str, Any]:
         return dict(self._cached(game_id).settings)
 
