@@ -18,7 +18,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote
 
 import solara
 
@@ -31,6 +32,7 @@ from sim import MOVES, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
 from sim.classroom.export import chart_pngs, moves_rows
 from sim.scenario import load_scenario
+from sim.scenario.yamlio import MAX_BYTES
 
 LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
@@ -176,13 +178,44 @@ def Home():
 
 
 # -- team -----------------------------------------------------------------------------------
+SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this browser
+SEAT_COOKIE_AGE = 12 * 3600  # seconds (a school day)
+
+
+@solara.component_vue("classroom_cookie.vue")
+def SeatCookie(name: str, value: str, max_age: int):
+    """Write a cookie of this site from the browser (Solara has no way to set one)."""
+
+
+def cookie_seat(room, code: str) -> str | None:
+    """A valid seat token kept in this browser's cookies: for the game ``code``, or without a
+    code for any game still running."""
+    from solara.lab import cookies
+
+    jar = cookies.value or {}
+    names = ([SEAT_COOKIE + code.strip().upper()] if code else
+             sorted((k for k in jar if k.startswith(SEAT_COOKIE)), reverse=True))
+    for name in names:
+        token = unquote(jar.get(name, ""))
+        if not token:
+            continue
+        try:
+            game_id, _, _ = room.seat(token)
+        except ClassroomError:
+            continue
+        if code or not room.view(game_id).finished:
+            return token
+    return None
+
+
 @solara.component
 def JoinPage():
     q = query()
-    seat = q.get("seat")
+    room = hub().room
+    seat = q.get("seat") or cookie_seat(room, q.get("code", ""))
     if seat:
         try:
-            game_id, role, _ = hub().room.seat(seat)
+            game_id, role, _ = room.seat(seat)
         except ClassroomError as exc:
             solara.Error(f"{exc}. Join again below.")
             JoinForm(q.get("code", ""))
@@ -242,10 +275,11 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                            [game_id, role, seat, read_only, id(model)])
     notice, set_notice = solara.use_state("")
     spec = game.scenario
-    if not read_only:
-        solara.Info(f"You are team {role} in game {view.code}. Keep this page's address "
-                    "(bookmark it): it brings you back to your seat after a refresh or a "
-                    "lost connection.", classes=["seat-banner"], dense=True)
+    if not read_only and seat:
+        SeatCookie(name=SEAT_COOKIE + view.code, value=seat, max_age=SEAT_COOKIE_AGE)
+        solara.Info(f"You are team {role} in game {view.code}. This browser keeps your seat "
+                    "(and so does this page's address: bookmark it): a refresh or a lost "
+                    "connection brings you back to it.", classes=["seat-banner"], dense=True)
     if view.message:
         solara.Warning(f"From your teacher: {view.message}", classes=["broadcast"])
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
@@ -383,17 +417,19 @@ def Debrief(game_id: int, tick: int):
 
     def pngs():
         with room.game_lock(game_id):
-            return chart_pngs(live, hub().baseline(game_id))
-    charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log)])
+            return chart_pngs(live, hub().baseline(game_id),
+                              upto=turn if live.turns and turn < len(live.turns) else None)
+    charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log), id(live), turn])
     Prose(f"## Debrief — {view.name}")
+    if live.turns:
+        solara.SliderInt("Charts and decisions up to turn", value=turn, min=1,
+                         max=len(live.turns), on_value=set_turn, classes=["turn-scrubber"])
     with solara.Row(classes=["debrief"], style={"flex-wrap": "wrap"}):
         for name, png in charts.items():
             solara.v.Html(tag="img", attributes={
                 "src": "data:image/png;base64," + base64.b64encode(png).decode(),
-                "alt": name, "class": "debrief-chart", "style": "width: 49%; min-width: 360px"})
-    if live.turns:
-        solara.SliderInt("Decisions up to turn", value=turn, min=1, max=len(live.turns),
-                         on_value=set_turn)
+                "alt": f"{name}, up to turn {turn}", "data-turn": str(turn),
+                "class": "debrief-chart", "style": "width: 49%; min-width: 360px"})
     rows = [r for r in moves_rows(live) if r[0] <= turn]
     table = "| turn | step | team | move | target | parameters | made by |\n"
     table += "|---:|---:|---|---|---|---|---|\n"
@@ -447,26 +483,64 @@ def TeacherDesk(token: str):
                 GameControl(selected, token).key(f"game-{selected}")
 
 
+@solara.component_vue("file_pick.vue")
+def FilePick(label: str, accept: str, max_bytes: int,
+             event_picked: Callable[[dict[str, Any]], None]):
+    """The play page's keyboard-usable file chooser: the browser reads the file, Python gets
+    its text (None when it is larger than ``max_bytes``)."""
+
+
+UPLOAD = "uploaded: "  # the label of an uploaded scenario among the choices
+
+
 @solara.component
 def NewGame(on_created: Callable[[int], None]):
-    choices = scenario_choices()
+    shipped = scenario_choices()
+    uploads, set_uploads = solara.use_state({})  # label -> YAML text, uploaded in this tab
+    choices: dict[str, Path | str] = {**shipped, **uploads}
     name, set_name = solara.use_state(next(iter(choices)))
     seed, set_seed = solara.use_state(1)
     advance, set_advance = solara.use_state("all")
     seconds, set_seconds = solara.use_state(240)
     hide, set_hide = solara.use_state(False)
     error, set_error = solara.use_state("")
-    roles = solara.use_memo(lambda: list(load_scenario(choices[name]).roles), [name])
+    upload_errors, set_upload_errors = solara.use_state([])
+
+    def load(label: str):
+        source = choices[label]
+        return (load_scenario(label[len(UPLOAD):], text=source) if isinstance(source, str)
+                else load_scenario(source))
+    roles = solara.use_memo(lambda: list(load(name).roles), [name])
     humans, set_humans = solara.use_state(roles)
     if any(h not in roles for h in humans):
         humans = [h for h in humans if h in roles] or roles
+
+    def on_picked(info: dict):
+        file_name = str(info.get("name") or "upload.yaml")
+        if info.get("text") is None:
+            set_upload_errors([f"{file_name}: cannot read it, or it is larger than "
+                               f"{MAX_BYTES:,} bytes ({info.get('size') or 0:,} bytes)"])
+            return
+        text = str(info["text"])
+        try:
+            load_scenario(file_name, text=text)  # refused with every problem, located
+        except ScenarioError as exc:
+            set_upload_errors([str(p) for p in exc.problems] or [str(exc)])
+            return
+        set_upload_errors([])
+        label = UPLOAD + file_name
+        set_uploads({**uploads, label: text})
+        set_name(label)
+        set_humans([])
 
     def create():
         try:
             ref = hub().room.create_game(choices[name], seed=seed, humans=humans,
                                          advance=advance,
                                          turn_seconds=seconds if advance != "teacher" and
-                                         seconds else None, hide_ranks=hide)
+                                         seconds else None, hide_ranks=hide,
+                                         source=name[len(UPLOAD):] if name in uploads
+                                         else None)
         except (ClassroomError, ScenarioError) as exc:
             set_error(str(exc))
             return
@@ -476,6 +550,13 @@ def NewGame(on_created: Callable[[int], None]):
     with solara.Card(title="New game"):
         solara.Select(label="Scenario", values=list(choices), value=name,
                       on_value=lambda v: (set_name(v), set_humans([])))
+        FilePick(label="…or upload a scenario (YAML): it is stored with the game, as text "
+                       "with its hash", accept=".yaml,.yml", max_bytes=MAX_BYTES,
+                 event_picked=on_picked)
+        if upload_errors:
+            with solara.Div(classes=["upload-errors"]):
+                solara.Error("The uploaded file was refused:")
+                solara.Preformatted("\n".join(upload_errors))
         solara.InputInt("Seed", value=seed, on_value=set_seed)
         solara.SelectMultiple("Teams played by students (the others are bots)",
                               values=humans, all_values=roles, on_value=set_humans)

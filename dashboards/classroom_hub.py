@@ -198,9 +198,13 @@ class Hub:
             with self._lock:
                 pages = self._pages.get(game_id, {})
                 if pages.pop(key, None) is not None and not pages:
-                    del self._pages[game_id]  # the game's last page: drop what it drew
+                    # the game's last page: drop what was drawn for it (its figures and
+                    # baseline model are rebuilt if a page opens it again)
+                    del self._pages[game_id]
                     self._room_listeners.pop(game_id)()
                     self._frames.pop(game_id, None)
+                    self._books.pop(game_id, None)
+                    self._baselines.pop(game_id, None)
                     for k in [k for k in self._charts if k[0] == game_id]:
                         del self._charts[k]
         context.on_close(unsubscribe)
