@@ -330,3 +330,94 @@ def test_cli_exports_a_game_by_code(tmp_path, capsys):
     assert "series.csv" in zipfile.ZipFile(out).namelist()
     assert main(["classroom", "export", "NOPE99", "--out", str(out), "--db", url]) == 2
     assert "no game with code" in capsys.readouterr().err
+
+
+def bot_moves(room: Classroom, game_id: int) -> list[tuple]:
+    return [(r.turn, r.role, r.move, r.target, r.params) for r in room.log_rows(game_id)
+            if r.kind == "move" and r.made_by == "bot"]
+
+
+def test_a_tit_for_tat_bot_keeps_its_memory_across_turns_and_restarts(room, url):
+    """China's team never moves: its tit-for-tat strategy answers the US listing once (not
+    again every turn), and a server restarted mid-game rebuilds the same memory from the log."""
+    def start():
+        g = room.create_game(DENIAL, seed=6, humans=["US", "CN"], advance="teacher")
+        us = room.join(g.code, "US")
+        room.submit(us, "entity_list", "ZTE")
+        room.resolve(g.id)
+        return g
+
+    a, b = start(), start()
+    while not room.view(a.id).finished:
+        room.resolve(a.id)
+    answers = bot_moves(room, a.id)
+    assert len(answers) == 1 and answers[0][1] == "CN"  # one hostile move, one answer
+    assert answers[0][0] >= 2  # after its delay, in a later turn
+    room.resolve(b.id)
+    again = Classroom(url)  # a restart: the strategy's memory comes back from the log
+    try:
+        while not again.view(b.id).finished:
+            again.resolve(b.id)
+        assert bot_moves(again, b.id) == answers
+        assert csv_bytes(again.live(b.id).model) == csv_bytes(room.live(a.id).model)
+    finally:
+        again.close()
+
+
+def test_an_uploaded_scenario_is_stored_as_text_with_its_hash_and_errors_are_located(room):
+    from sim.errors import ScenarioError
+    from sim.scenario.load import source_hash
+
+    text = DENIAL.read_text()
+    game = room.create_game(text, seed=2, humans=["US"], source="my_lesson.yaml")
+    rows = room.engine.connect().execute(
+        __import__("sqlalchemy").text("select scenario_text, scenario_hash from games "
+                                      "where id = :i"), {"i": game.id}).one()
+    assert rows.scenario_text == text and rows.scenario_hash == source_hash(text)
+    broken = text.replace("steps: 24", "steps: -3", 1)
+    assert broken != text
+    with pytest.raises(ScenarioError) as info:
+        room.create_game(broken, humans=["US"], source="my_lesson.yaml")
+    assert "my_lesson.yaml" in str(info.value) and "steps" in str(info.value)
+
+
+def test_hub_pages_are_released_when_their_kernel_closes(tmp_path, monkeypatch):
+    """A page subscribes through the hub; a change reaches it (off the resolving thread, in its
+    kernel context); closing its kernel removes it from the hub and the room."""
+    import threading
+
+    from solara.server import kernel, kernel_context
+
+    from dashboards.classroom_hub import Hub
+
+    h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        game = h.room.create_game(DENIAL, seed=1, humans=["US"])
+        context = kernel_context.VirtualKernelContext(
+            id="hub-test", kernel=kernel.Kernel(), session_id="s", control_sockets=[],
+            widgets={}, templates={})
+        seen: list[tuple[str, object]] = []
+        done = threading.Event()
+
+        def on_change():
+            seen.append((threading.current_thread().name, kernel_context.get_current_context()))
+            done.set()
+        with context:
+            h.subscribe(game.id, on_change, "US")
+        assert h.pages(game.id) == 1 and h.room.listeners(game.id) == 1
+        h.room.resolve(game.id)
+        assert done.wait(10)
+        name, ctx = seen[0]
+        assert ctx is context and name != threading.current_thread().name
+        uri, n = h.chart(game.id, "market-share")
+        assert uri.startswith("data:image/png;base64,") and n == 4
+        assert h.chart(game.id, "market-share")[0] is uri  # drawn once per state, shared
+        import ipywidgets
+
+        # this test process has widgets of no kernel, which Solara's close would trip on
+        monkeypatch.setattr(ipywidgets.Widget, "close_all", classmethod(lambda cls: None))
+        context.close()
+        assert h.pages() == 0 and h.room.listeners(game.id) == 0
+        assert not [k for k in h._charts if k[0] == game.id]
+    finally:
+        h.room.close()
