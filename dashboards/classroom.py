@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, quote, unquote
 import solara
 
 from dashboards.classroom_hub import ClassroomGame, _running_loop, hub
-from dashboards.classroom_security import install
 from dashboards.forms import MovePanel
 from dashboards.game import shipped_scenarios
 from dashboards.prose import Prose
@@ -37,7 +36,6 @@ from sim.scenario.yamlio import MAX_BYTES
 LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
-install()  # websockets from another Origin are refused (Solara does not check)
 ADVANCE_LABELS = {"all": "when every team has locked in", "timer": "on the timer",
                   "teacher": "when the teacher resolves it"}
 

@@ -580,3 +580,33 @@ def test_kill_9_of_the_solara_server_mid_turn_loses_no_acknowledged_move(url, tm
     finally:
         again.close()
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_the_servers_one_origin_check_is_an_option():
+    """dashboards.server's guard refuses a websocket from another origin when same_origin is
+    on (as the classroom serves), lets it through when it is off; the Host check stays."""
+    import asyncio
+
+    from dashboards.server import Guard
+
+    def run(guard: Guard, origin: str, host: str = "127.0.0.1:8766") -> list:
+        sent: list = []
+        reached: list = []
+
+        async def app(scope, receive, send):
+            reached.append(scope["type"])
+
+        async def send(message):
+            sent.append(message)
+        guard.app = app
+        scope = {"type": "websocket", "path": "/jupyter/api/kernels/k/channels",
+                 "headers": [(b"host", host.encode()), (b"origin", origin.encode())]}
+        asyncio.run(guard(scope, None, send))
+        return reached or sent
+
+    hosts = frozenset({"127.0.0.1:8766"})
+    on, off = Guard(None, hosts), Guard(None, hosts, same_origin=False)
+    assert run(on, "http://evil.example") == [{"type": "websocket.close", "code": 1008}]
+    assert run(on, "http://127.0.0.1:8766") == ["websocket"]
+    assert run(off, "http://evil.example") == ["websocket"]
+    assert run(off, "http://127.0.0.1:8766", host="evil.example:80")[0]["code"] == 1008
