@@ -420,8 +420,9 @@ def Debrief(game_id: int, tick: int):
     charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log), id(live), turn])
     Prose(f"## Debrief — {view.name}")
     if live.turns:
-        solara.SliderInt("Charts and decisions up to turn", value=turn, min=1,
-                         max=len(live.turns), on_value=set_turn, classes=["turn-scrubber"])
+        with solara.Div(classes=["turn-scrubber"], style={"max-width": "640px"}):
+            solara.SliderInt("Charts and decisions up to turn", value=turn, min=1,
+                             max=len(live.turns), on_value=set_turn, tick_labels="end_points")
     with solara.Row(classes=["debrief"], style={"flex-wrap": "wrap"}):
         for name, png in charts.items():
             solara.v.Html(tag="img", attributes={
@@ -521,7 +522,7 @@ def NewGame(on_created: Callable[[int], None]):
             return
         text = str(info["text"])
         try:
-            load_scenario(file_name, text=text)  # refused with every problem, located
+            spec = load_scenario(file_name, text=text)  # refused with every problem, located
         except ScenarioError as exc:
             set_upload_errors([str(p) for p in exc.problems] or [str(exc)])
             return
@@ -529,7 +530,7 @@ def NewGame(on_created: Callable[[int], None]):
         label = UPLOAD + file_name
         set_uploads({**uploads, label: text})
         set_name(label)
-        set_humans([])
+        set_humans(list(spec.roles))
 
     def create():
         try:
@@ -547,7 +548,7 @@ def NewGame(on_created: Callable[[int], None]):
 
     with solara.Card(title="New game"):
         solara.Select(label="Scenario", values=list(choices), value=name,
-                      on_value=lambda v: (set_name(v), set_humans([])))
+                      on_value=lambda v: (set_name(v), set_humans(list(load(v).roles))))
         FilePick(label="…or upload a scenario (YAML): it is stored with the game, as text "
                        "with its hash", accept=".yaml,.yml", max_bytes=MAX_BYTES,
                  event_picked=on_picked)
