@@ -359,7 +359,8 @@ def Projector(game_id: int):
     with solara.Row(style={"align-items": "baseline", "font-size": "1.5em"}):
         Prose(f"## {view.name} — {turn_text(view)} ·")
         Countdown(view)
-    Submitted(view)
+    if not view.finished:
+        Submitted(view)
     with solara.Columns([8, 4]):
         with solara.Row(style={"flex-wrap": "wrap"}):
             for key in PROJECTOR_CHARTS:

@@ -148,6 +148,7 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         # the other ZTE student sees the team's pending move, the US does not
         expect(zte2.locator(".pending-move")).to_have_count(1, timeout=TIMEOUT)
         expect(us.locator(".pending-move")).to_have_count(1)
+        us.locator(".seat-banner").scroll_into_view_if_needed()  # the page's top
         us.screenshot(path=str(ARTIFACTS / "classroom-team.png"), full_page=True)
         teacher.screenshot(path=str(ARTIFACTS / "classroom-teacher-game.png"), full_page=True)
         lock_in(us)
