@@ -18,12 +18,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote
 
 import solara
 
-from dashboards.classroom_hub import ClassroomGame, hub
-from dashboards.classroom_security import install
+from dashboards.classroom_hub import ClassroomGame, _running_loop, hub
 from dashboards.forms import MovePanel
 from dashboards.game import shipped_scenarios
 from dashboards.prose import Prose
@@ -31,11 +31,11 @@ from sim import MOVES, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
 from sim.classroom.export import chart_pngs, moves_rows
 from sim.scenario import load_scenario
+from sim.scenario.yamlio import MAX_BYTES
 
 LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
-install()  # websockets from another Origin are refused (Solara does not check)
 ADVANCE_LABELS = {"all": "when every team has locked in", "timer": "on the timer",
                   "teacher": "when the teacher resolves it"}
 
@@ -48,9 +48,14 @@ def query() -> dict[str, str]:
 
 def use_game_tick(game_id: int | None, role: str = "") -> int:
     """A counter bumped whenever the game changes; the next redraw is asked for only once the
-    last one is committed (PITFALLS.md: faster updates froze pages)."""
+    last one is committed (PITFALLS.md: faster updates froze pages). The hub runs the redraw
+    in the thread serving this page's websocket, remembered here at every render."""
     tick, set_tick = solara.use_state(0)
     drawn, asked, dirty = solara.use_ref(0), solara.use_ref(0), solara.use_ref(False)
+    sub = solara.use_ref(None)
+    loop = _running_loop()
+    if sub.current is not None and loop is not None:
+        sub.current.page.loop = loop
 
     def committed():
         drawn.current = tick
@@ -71,17 +76,34 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
         if game_id is None:
             return None
         h = hub()
-        unsubscribe = h.subscribe(game_id, on_change)
+        unsubscribe = sub.current = h.subscribe(game_id, on_change, role)
         h.connected[(game_id, role)] += 1
+        h.changed(game_id, only="teacher")  # its seat map shows who is connected
 
         def cleanup():
             unsubscribe()
+            sub.current = None
             h.connected[(game_id, role)] -= 1
-            h.room._notify(game_id)
-        h.room._notify(game_id)
+            if h.connected[(game_id, role)] <= 0:
+                del h.connected[(game_id, role)]
+            h.changed(game_id, only="teacher")
         return cleanup
     solara.use_effect(subscribe, [game_id, role])
     return tick
+
+
+@solara.component_vue("classroom_countdown.vue")
+def CountdownClock(left: float, stamp: float, idle: str):
+    """The turn's countdown, counted down in the browser (no redraw every second)."""
+
+
+@solara.component
+def Countdown(view: View):
+    """"3:12 left" while the timer runs (counted in the browser), else what the turn waits
+    for."""
+    running = view.deadline is not None and not view.finished
+    left = max(0.0, view.deadline - time.time()) if running and view.deadline else -1.0
+    CountdownClock(left=left, stamp=time.time(), idle=timer_text(view))
 
 
 def timer_text(view: View) -> str:
@@ -104,9 +126,9 @@ def turn_text(view: View) -> str:
 
 @solara.component
 def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
-    png, n = hub().png(game_id, key)
+    uri, n = hub().chart(game_id, key)  # drawn once per step for every page
     solara.v.Html(tag="img", attributes={
-        "src": "data:image/png;base64," + base64.b64encode(png).decode(),
+        "src": uri,
         "id": f"chart-{key}", "data-step": str(n), "class": "chart",
         "alt": f"{key}, {n} steps", "style": f"width: {width}; min-width: 360px; height: auto;"})
 
@@ -154,13 +176,44 @@ def Home():
 
 
 # -- team -----------------------------------------------------------------------------------
+SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this browser
+SEAT_COOKIE_AGE = 12 * 3600  # seconds (a school day)
+
+
+@solara.component_vue("classroom_cookie.vue")
+def SeatCookie(name: str, value: str, max_age: int):
+    """Write a cookie of this site from the browser (Solara has no way to set one)."""
+
+
+def cookie_seat(room, code: str) -> str | None:
+    """A valid seat token kept in this browser's cookies: for the game ``code``, or without a
+    code for any game still running."""
+    from solara.lab import cookies
+
+    jar = cookies.value or {}
+    names = ([SEAT_COOKIE + code.strip().upper()] if code else
+             sorted((k for k in jar if k.startswith(SEAT_COOKIE)), reverse=True))
+    for name in names:
+        token = unquote(jar.get(name, ""))
+        if not token:
+            continue
+        try:
+            game_id, _, _ = room.seat(token)
+        except ClassroomError:
+            continue
+        if code or not room.view(game_id).finished:
+            return token
+    return None
+
+
 @solara.component
 def JoinPage():
     q = query()
-    seat = q.get("seat")
+    room = hub().room
+    seat = q.get("seat") or cookie_seat(room, q.get("code", ""))
     if seat:
         try:
-            game_id, role, _ = hub().room.seat(seat)
+            game_id, role, _ = room.seat(seat)
         except ClassroomError as exc:
             solara.Error(f"{exc}. Join again below.")
             JoinForm(q.get("code", ""))
@@ -211,22 +264,27 @@ def JoinForm(code0: str):
 @solara.component
 def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False):
     tick = use_game_tick(game_id, "" if read_only else role)
-    room = hub().room
-    view = room.view(game_id, role)
-    game = ClassroomGame(hub(), game_id, role, None if read_only else seat)
+    h = hub()
+    room = h.room
+    view = h.frame(game_id).view
+    pending = room.pending(game_id, role)
+    model = room.live(game_id).model  # a new one after an undo
+    game = solara.use_memo(lambda: ClassroomGame(h, game_id, role, None if read_only else seat),
+                           [game_id, role, seat, read_only, id(model)])
     notice, set_notice = solara.use_state("")
     spec = game.scenario
-    if not read_only:
-        solara.Info(f"You are team {role} in game {view.code}. Keep this page's address "
-                    "(bookmark it): it brings you back to your seat after a refresh or a "
-                    "lost connection.", classes=["seat-banner"], dense=True)
+    if not read_only and seat:
+        SeatCookie(name=SEAT_COOKIE + view.code, value=seat, max_age=SEAT_COOKIE_AGE)
+        solara.Info(f"You are team {role} in game {view.code}. This browser keeps your seat "
+                    "(and so does this page's address: bookmark it): a refresh or a lost "
+                    "connection brings you back to it.", classes=["seat-banner"], dense=True)
     if view.message:
         solara.Warning(f"From your teacher: {view.message}", classes=["broadcast"])
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
         Prose(f"## {spec.name} — team {role}")
-        solara.Text(f"{turn_text(view)} · {timer_text(view)} · your score "
-                    f"{view.scores.get(role, 0):+.1f}", classes=["team-status"],
-                    style={"font-weight": "bold"})
+        solara.Text(f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f} ·",
+                    classes=["team-status"], style={"font-weight": "bold"})
+        Countdown(view)
     Submitted(view)
     with solara.Columns([5, 7]):
         with solara.Column():
@@ -241,14 +299,17 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
             if not view.finished and not read_only:
                 locked = role in view.locked_in
                 with solara.Card(title="Your moves this turn"):
+                    # kept mounted while locked in (hidden), first so that nothing before it
+                    # comes and goes: building its widgets again for every page after each
+                    # turn cost more than the rest of the redraw
+                    with solara.Column(style={"display": "none"} if locked else {}):
+                        MovePanel(game, set_notice, tick)
                     if locked:
                         solara.Success("Locked in: wait for the turn to resolve.",
                                        classes=["locked-in"])
-                    else:
-                        MovePanel(game, set_notice, tick)
                     if notice and not locked:
                         solara.Success(notice, classes=["move-ok"])
-                    for m in view.pending:
+                    for m in pending:
                         solara.Text(f"• {m.move.replace('_', ' ')} {m.target or ''} "
                                     f"{m.params or ''}", classes=["pending-move"],
                                     style={"display": "block"})
@@ -257,12 +318,12 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                                       on_click=lambda: hub().run(room.lock, seat),
                                       classes=["lock-button"])
                         solara.Button("Withdraw my moves", outlined=True,
-                                      disabled=locked or not view.pending,
+                                      disabled=locked or not pending,
                                       on_click=lambda: (room.withdraw(seat), set_notice("")),
                                       classes=["withdraw-button"])
             elif read_only:
                 solara.Text("Read-only view of the team (its pending moves: "
-                            + (", ".join(m.move for m in view.pending) or "none") + ")")
+                            + (", ".join(m.move for m in pending) or "none") + ")")
             News(view)
         with solara.Column():
             for key in TEAM_CHARTS:
@@ -286,7 +347,7 @@ def ProjectorPage():
 @solara.component
 def Projector(game_id: int):
     tick = use_game_tick(game_id, "projector")
-    view = hub().room.view(game_id)
+    view = hub().frame(game_id).view
     hide = hub().room.settings(game_id).get("hide_ranks", False)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.HTML(tag="div", unsafe_innerHTML=f"Join at <b>/join</b> with code "
@@ -295,8 +356,11 @@ def Projector(game_id: int):
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
     if view.message:
         solara.Warning(view.message, classes=["broadcast"])
-    Prose(f"## {view.name} — {turn_text(view)} · {timer_text(view)}")
-    Submitted(view)
+    with solara.Row(style={"align-items": "baseline", "font-size": "1.5em"}):
+        Prose(f"## {view.name} — {turn_text(view)} ·")
+        Countdown(view)
+    if not view.finished:
+        Submitted(view)
     with solara.Columns([8, 4]):
         with solara.Row(style={"flex-wrap": "wrap"}):
             for key in PROJECTOR_CHARTS:
@@ -345,24 +409,27 @@ def DebriefLive(game_id: int):
 @solara.component
 def Debrief(game_id: int, tick: int):
     room = hub().room
-    view = room.view(game_id)
+    view = hub().frame(game_id).view
     live = room.live(game_id)
     turn, set_turn = solara.use_state(len(live.turns))
     turn = min(turn, len(live.turns))
 
     def pngs():
         with room.game_lock(game_id):
-            return chart_pngs(live, hub().baseline(game_id))
-    charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log)])
+            return chart_pngs(live, hub().baseline(game_id),
+                              upto=turn if live.turns and turn < len(live.turns) else None)
+    charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log), id(live), turn])
     Prose(f"## Debrief — {view.name}")
+    if live.turns:
+        with solara.Div(classes=["turn-scrubber"], style={"max-width": "640px"}):
+            solara.SliderInt("Charts and decisions up to turn", value=turn, min=1,
+                             max=len(live.turns), on_value=set_turn, tick_labels="end_points")
     with solara.Row(classes=["debrief"], style={"flex-wrap": "wrap"}):
         for name, png in charts.items():
             solara.v.Html(tag="img", attributes={
                 "src": "data:image/png;base64," + base64.b64encode(png).decode(),
-                "alt": name, "class": "debrief-chart", "style": "width: 49%; min-width: 360px"})
-    if live.turns:
-        solara.SliderInt("Decisions up to turn", value=turn, min=1, max=len(live.turns),
-                         on_value=set_turn)
+                "alt": f"{name}, up to turn {turn}", "data-turn": str(turn),
+                "class": "debrief-chart", "style": "width: 49%; min-width: 360px"})
     rows = [r for r in moves_rows(live) if r[0] <= turn]
     table = "| turn | step | team | move | target | parameters | made by |\n"
     table += "|---:|---:|---|---|---|---|---|\n"
@@ -416,26 +483,64 @@ def TeacherDesk(token: str):
                 GameControl(selected, token).key(f"game-{selected}")
 
 
+@solara.component_vue("file_pick.vue")
+def FilePick(label: str, accept: str, max_bytes: int,
+             event_picked: Callable[[dict[str, Any]], None]):
+    """The play page's keyboard-usable file chooser: the browser reads the file, Python gets
+    its text (None when it is larger than ``max_bytes``)."""
+
+
+UPLOAD = "uploaded: "  # the label of an uploaded scenario among the choices
+
+
 @solara.component
 def NewGame(on_created: Callable[[int], None]):
-    choices = scenario_choices()
+    shipped = scenario_choices()
+    uploads, set_uploads = solara.use_state({})  # label -> YAML text, uploaded in this tab
+    choices: dict[str, Path | str] = {**shipped, **uploads}
     name, set_name = solara.use_state(next(iter(choices)))
     seed, set_seed = solara.use_state(1)
     advance, set_advance = solara.use_state("all")
     seconds, set_seconds = solara.use_state(240)
     hide, set_hide = solara.use_state(False)
     error, set_error = solara.use_state("")
-    roles = solara.use_memo(lambda: list(load_scenario(choices[name]).roles), [name])
+    upload_errors, set_upload_errors = solara.use_state([])
+
+    def load(label: str):
+        source = choices[label]
+        return (load_scenario(label[len(UPLOAD):], text=source) if isinstance(source, str)
+                else load_scenario(source))
+    roles = solara.use_memo(lambda: list(load(name).roles), [name])
     humans, set_humans = solara.use_state(roles)
     if any(h not in roles for h in humans):
         humans = [h for h in humans if h in roles] or roles
+
+    def on_picked(info: dict):
+        file_name = str(info.get("name") or "upload.yaml")
+        if info.get("text") is None:
+            set_upload_errors([f"{file_name}: cannot read it, or it is larger than "
+                               f"{MAX_BYTES:,} bytes ({info.get('size') or 0:,} bytes)"])
+            return
+        text = str(info["text"])
+        try:
+            spec = load_scenario(file_name, text=text)  # refused with every problem, located
+        except ScenarioError as exc:
+            set_upload_errors([str(p) for p in exc.problems] or [str(exc)])
+            return
+        set_upload_errors([])
+        label = UPLOAD + file_name
+        set_uploads({**uploads, label: text})
+        set_name(label)
+        set_humans(list(spec.roles))
 
     def create():
         try:
             ref = hub().room.create_game(choices[name], seed=seed, humans=humans,
                                          advance=advance,
                                          turn_seconds=seconds if advance != "teacher" and
-                                         seconds else None, hide_ranks=hide)
+                                         seconds else None, hide_ranks=hide,
+                                         source=name[len(UPLOAD):] if name in uploads
+                                         else None)
         except (ClassroomError, ScenarioError) as exc:
             set_error(str(exc))
             return
@@ -444,7 +549,14 @@ def NewGame(on_created: Callable[[int], None]):
 
     with solara.Card(title="New game"):
         solara.Select(label="Scenario", values=list(choices), value=name,
-                      on_value=lambda v: (set_name(v), set_humans([])))
+                      on_value=lambda v: (set_name(v), set_humans(list(load(v).roles))))
+        FilePick(label="…or upload a scenario (YAML): it is stored with the game, as text "
+                       "with its hash", accept=".yaml,.yml", max_bytes=MAX_BYTES,
+                 event_picked=on_picked)
+        if upload_errors:
+            with solara.Div(classes=["upload-errors"]):
+                solara.Error("The uploaded file was refused:")
+                solara.Preformatted("\n".join(upload_errors))
         solara.InputInt("Seed", value=seed, on_value=set_seed)
         solara.SelectMultiple("Teams played by students (the others are bots)",
                               values=humans, all_values=roles, on_value=set_humans)
@@ -463,7 +575,7 @@ def GameControl(game_id: int, token: str):
     tick = use_game_tick(game_id, "teacher")
     h = hub()
     room = h.room
-    view = room.view(game_id)
+    view = h.frame(game_id).view
     message, set_message = solara.use_state(view.message)
     peek, set_peek = solara.use_state(None)
     error, set_error = solara.use_state("")
@@ -483,8 +595,10 @@ def GameControl(game_id: int, token: str):
                     f"2.6em;font-weight:bold;letter-spacing:.1em'>{view.code}</span>")
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
         with solara.Column():
-            solara.Text(f"{view.name} · {turn_text(view)} · {timer_text(view)}",
-                        classes=["teacher-status"], style={"font-weight": "bold"})
+            with solara.Row(style={"align-items": "baseline"}):
+                solara.Text(f"{view.name} · {turn_text(view)} ·", classes=["teacher-status"],
+                            style={"font-weight": "bold"})
+                Countdown(view)
             solara.Button("Projector", href=f"/projector?code={view.code}", target="_blank",
                           outlined=True)
             solara.Button("Debrief", href=f"/debrief?code={view.code}&token={token}",

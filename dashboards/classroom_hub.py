@@ -1,28 +1,45 @@
 """The classroom server's hub: one :class:`~sim.classroom.Classroom` per server process, shared
-by every browser tab, and per game the charts and the no-policy baseline.
+by every browser tab, and per game what all its pages show.
 
 Solara keeps state per tab (PITFALLS.md, "Many sessions in one Solara server"): games are shared
 here, in plain Python objects, never in module-level reactive values; nothing is built at
-import (the classroom opens on first use). Pages subscribe with a callback that runs in their
-own kernel context; page actions that may resolve a turn run on the hub's worker threads, not
-on the page's.
+import (the classroom opens on first use).
+
+How a change reaches 40 pages quickly (issue 10):
+
+* the game resolves once, on the hub's worker threads (never a page's);
+* what the pages show is computed once per change and shared: a :class:`Frame` (the game's
+  :class:`~sim.classroom.View`, one database read) and each chart as a ready ``data:`` URI,
+  drawn once per step of the game whichever page asks first;
+* the resolving thread only *asks* each page to redraw: the redraw runs in the thread that
+  serves that page's websocket (between its own messages, so a redraw never races the page's
+  own clicks), or, when that thread is gone, on a small pool under the page's kernel lock;
+  a page with a redraw already queued is not asked twice;
+* pages unsubscribe in their effect cleanup and, in case that never runs, when their kernel
+  closes: a closed tab leaves nothing behind in the hub.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 from dashboards.charts import ChartBook
 from dashboards.game import OBSERVE, Game
 from sim import MoveCall, TradeModel
-from sim.classroom import Classroom
+from sim.classroom import Classroom, View
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
+REDELIVER_AFTER = 2.0  # seconds: a redraw queued on a loop that never ran it goes to the pool
 
 
 class ClassroomGame(Game):
@@ -49,6 +66,27 @@ class ClassroomGame(Game):
         return MoveCall(self.role, move, target, dict(params))
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What every page of a game shows at one version of the game, computed once and shared
+    by all its pages (a team's page adds only its own pending moves)."""
+
+    version: int
+    view: View
+
+
+class _Page:
+    """One subscribed page: its callback, its kernel context, and the event loop of the thread
+    that serves its websocket (where its redraws run)."""
+
+    __slots__ = ("callback", "context", "loop", "queued_at", "kind")
+
+    def __init__(self, callback: Callable[[], None], context: Any,
+                 loop: asyncio.AbstractEventLoop | None, kind: str):
+        self.callback, self.context, self.loop, self.kind = callback, context, loop, kind
+        self.queued_at = 0.0  # when a redraw was asked for and has not started yet (0: none)
+
+
 class Hub:
     """Everything the classroom's pages share (one per server process)."""
 
@@ -56,14 +94,37 @@ class Hub:
         self.room = Classroom(url or os.environ.get(DB_ENV))
         self.room.start_timers()
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="classroom-turns")
+        self.redraws = ThreadPoolExecutor(max_workers=4, thread_name_prefix="classroom-redraw")
         self._lock = threading.Lock()
         self._books: dict[int, tuple[ChartBook, threading.Lock]] = {}
+        self._charts: dict[tuple[int, str], tuple[tuple, str, int]] = {}
         self._baselines: dict[int, TradeModel] = {}
+        self._frames: dict[int, Frame] = {}
+        self._frame_locks: dict[int, threading.Lock] = {}
+        self._chart_locks: dict[tuple[int, str], threading.Lock] = {}
+        self._versions: Counter[int] = Counter()
+        self._pages: dict[int, dict[int, _Page]] = {}
+        self._room_listeners: dict[int, Callable[[], None]] = {}
+        self._ids = count(1)
         self.connected: Counter[tuple[int, str]] = Counter()
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Run a game action off the page's thread (a lock may resolve the turn)."""
         return self.pool.submit(fn, *args)
+
+    # -- what pages show -------------------------------------------------------------------
+    def frame(self, game_id: int) -> Frame:
+        """The game's current :class:`Frame` (computed by the first page that asks after a
+        change; the others get the same object)."""
+        with self._lock:
+            lock = self._frame_locks.setdefault(game_id, threading.Lock())
+        with lock:
+            version = self._versions[game_id]
+            frame = self._frames.get(game_id)
+            if frame is None or frame.version != version:
+                frame = Frame(version, self.room.view(game_id))
+                self._frames[game_id] = frame
+            return frame
 
     def baseline(self, game_id: int) -> TradeModel:
         """The no-policy model of the game, stepped as far as the game (rebuilt after undo)."""
@@ -78,7 +139,7 @@ class Hub:
             return base
 
     def png(self, game_id: int, key: str) -> tuple[bytes, int]:
-        """A chart of the game (drawn once per step for every page that shows it)."""
+        """A chart of the game as PNG bytes and the steps it shows."""
         with self._lock:
             entry = self._books.get(game_id)
         game = ClassroomGame(self, game_id)
@@ -87,21 +148,126 @@ class Hub:
             with self._lock:
                 self._books[game_id] = entry
         book, lock = entry
-        book.game = game
         with lock:
+            book.game = game
             return book.png(key, overlay=True)
 
-    def subscribe(self, game_id: int, on_change: Callable[[], None]) -> Callable[[], None]:
-        """``on_change`` after every change of the game (and every second while a timer runs),
-        inside the calling page's kernel context."""
+    def chart(self, game_id: int, key: str) -> tuple[str, int]:
+        """A chart of the game as a ``data:image/png`` URI, drawn and encoded once per state
+        of the game (step, moves shown, model rebuilt by undo) for every page that shows it."""
+        live = self.room.live(game_id)
+        with self.room.game_lock(game_id):
+            state = (id(live.model), live.step, len(live.model.log))
+        cached = self._charts.get((game_id, key))
+        if cached is not None and cached[0] == state:
+            return cached[1], cached[2]
+        with self._lock:
+            lock = self._chart_locks.setdefault((game_id, key), threading.Lock())
+        with lock:  # one drawing per chart and state; the other pages wait and reuse it
+            cached = self._charts.get((game_id, key))
+            if cached is not None and cached[0] == state:
+                return cached[1], cached[2]
+            png, n = self.png(game_id, key)
+            uri = "data:image/png;base64," + base64.b64encode(png).decode()
+            self._charts[(game_id, key)] = (state, uri, n)
+            return uri, n
+
+    # -- pages -----------------------------------------------------------------------------
+    def subscribe(self, game_id: int, on_change: Callable[[], None],
+                  kind: str = "") -> Callable[[], None]:
+        """``on_change`` after every change of the game, inside the calling page's kernel
+        context and, when possible, in the thread that serves the page's websocket; ``kind``
+        ("teacher", a role, "projector"...) lets :meth:`changed` reach only some pages.
+
+        Returns:
+            The unsubscriber (also called when the page's kernel closes).
+        """
         from solara.server import kernel_context
 
         context = kernel_context.get_current_context()
+        page = _Page(on_change, context, _running_loop(), kind)
+        key = next(self._ids)
+        with self._lock:
+            pages = self._pages.setdefault(game_id, {})
+            pages[key] = page
+            if game_id not in self._room_listeners:
+                self._room_listeners[game_id] = self.room.subscribe(
+                    game_id, lambda: self.changed(game_id))
 
-        def call() -> None:
+        def unsubscribe() -> None:
+            with self._lock:
+                pages = self._pages.get(game_id, {})
+                if pages.pop(key, None) is not None and not pages:
+                    # the game's last page: drop what was drawn for it (its figures and
+                    # baseline model are rebuilt if a page opens it again)
+                    del self._pages[game_id]
+                    self._room_listeners.pop(game_id)()
+                    self._frames.pop(game_id, None)
+                    self._books.pop(game_id, None)
+                    self._baselines.pop(game_id, None)
+                    for k in [k for k in self._charts if k[0] == game_id]:
+                        del self._charts[k]
+        context.on_close(unsubscribe)
+        unsubscribe.page = page  # type: ignore[attr-defined]  # use_game_tick updates its loop
+        return unsubscribe
+
+    def pages(self, game_id: int | None = None) -> int:
+        """How many pages are subscribed (to one game, or to any)."""
+        with self._lock:
+            if game_id is not None:
+                return len(self._pages.get(game_id, {}))
+            return sum(len(p) for p in self._pages.values())
+
+    def changed(self, game_id: int, only: str | None = None) -> None:
+        """The game changed: a new version, and every page of it is asked to redraw (only the
+        pages of kind ``only``, without a new version, when what changed is not the game,
+        e.g. who is connected, which the teacher's seat map shows)."""
+        with self._lock:
+            if only is None:
+                self._versions[game_id] += 1
+            pages = [p for p in self._pages.get(game_id, {}).values()
+                     if only is None or p.kind == only]
+        if only is None and pages:
+            # what the pages will show, once, here, before any of them asks
+            self.frame(game_id)
+            for key in sorted({k for g, k in self._charts if g == game_id}):
+                self.chart(game_id, key)
+        now = time.monotonic()
+        for page in pages:
+            if page.queued_at and now - page.queued_at < REDELIVER_AFTER:
+                continue  # a redraw is queued: it will read the newest frame
+            page.queued_at = now
+            loop = page.loop
+            if loop is not None and not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(self._deliver, page, True)
+                    continue
+                except RuntimeError:  # closed meanwhile
+                    pass
+            self.redraws.submit(self._deliver, page, False)
+
+    def _deliver(self, page: _Page, own_thread: bool) -> None:
+        page.queued_at = 0.0
+        context = page.context
+        if context.closed_event.is_set():
+            return
+        with context.lock:  # the page's own messages are handled under this lock too
+            if context.closed_event.is_set():
+                return
             with context:
-                on_change()
-        return self.room.subscribe(game_id, call)
+                page.callback()
+        if own_thread:
+            page.loop = _running_loop() or page.loop
+
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread: in Solara's server each websocket is served by
+    a thread of its own running an event loop, and renders for its page run there."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 _HUB: Hub | None = None
@@ -114,18 +280,4 @@ def hub() -> Hub:
     with _HUB_LOCK:
         if _HUB is None:
             _HUB = Hub()
-            threading.Thread(target=_second_ticks, args=(_HUB,), daemon=True).start()
         return _HUB
-
-
-def _second_ticks(h: Hub) -> None:
-    """Wake the pages of timed games every second so their countdown moves."""
-    stop = threading.Event()
-    while not stop.wait(1.0):
-        for ref in h.room.games()[:50]:
-            try:
-                view = h.room.view(ref.id)
-            except Exception:  # noqa: BLE001
-                continue
-            if view.deadline is not None and h.room.listeners(ref.id):
-                h.room._notify(ref.id)

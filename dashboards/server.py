@@ -10,7 +10,9 @@ Hardened (issue 13), by :func:`harden` before the server starts:
   ``cdn_helper.fetch_from_cdn`` is replaced), and an audit hook refuses any socket connection
   or name lookup that would leave the machine;
 * a guard in front of the app answers only requests whose ``Host`` is the address served
-  (no DNS rebinding) and accepts websockets only from that same origin;
+  (no DNS rebinding) and accepts websockets only from that same origin (the option
+  ``same_origin`` of :func:`serve`, on by default: a page of another site could otherwise open
+  a session in the background, cross-site websocket hijacking; Solara does not check it);
 * an exception while a page renders shows a short error card, never a traceback (the
   traceback goes to the server's log);
 * ``/resourcez`` (host CPU, memory, kernel counts) and the kernel-eviction route are not
@@ -62,11 +64,11 @@ def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
 
 
 class Guard:
-    """ASGI middleware: wrong ``Host`` → 421; foreign websocket ``Origin`` → refused (403);
-    hidden diagnostic routes → 404."""
+    """ASGI middleware: wrong ``Host`` → 421; foreign websocket ``Origin`` → refused (403)
+    unless ``same_origin`` is off; hidden diagnostic routes → 404."""
 
-    def __init__(self, app: ASGI, hosts: frozenset[str] | None):
-        self.app, self.hosts = app, hosts
+    def __init__(self, app: ASGI, hosts: frozenset[str] | None, same_origin: bool = True):
+        self.app, self.hosts, self.same_origin = app, hosts, same_origin
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -78,7 +80,8 @@ class Guard:
         ok_host = bool(host) and (self.hosts is None or host in self.hosts)
         if scope["type"] == "websocket":
             origin = headers.get("origin")
-            if not ok_host or origin not in (f"http://{host}", f"https://{host}"):
+            if not ok_host or (self.same_origin
+                               and origin not in (f"http://{host}", f"https://{host}")):
                 await send({"type": "websocket.close", "code": 1008})
                 return
         elif not ok_host:
@@ -141,8 +144,9 @@ class ErrorCard:
                 "Reload the page to start again; the details are in the server's log."]
 
 
-def harden(host: str, port: int) -> None:
-    """Make the Solara server in this process offline and private (see the module docstring)."""
+def harden(host: str, port: int, same_origin: bool = True) -> None:
+    """Make the Solara server in this process offline and private (see the module docstring);
+    ``same_origin``: refuse websockets from another origin."""
     os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
     from solara.server import cdn_helper, settings
     from solara.server import starlette as solara_starlette
@@ -154,7 +158,8 @@ def harden(host: str, port: int) -> None:
 
     reacton.core.traceback = ErrorCard  # type: ignore[assignment]
     solara_app.traceback = ErrorCard  # type: ignore[assignment]
-    solara_starlette.app.add_middleware(Guard, hosts=allowed_hosts(host, port))
+    solara_starlette.app.add_middleware(Guard, hosts=allowed_hosts(host, port),
+                                        same_origin=same_origin)
     sys.addaudithook(_no_outbound)
 
 
@@ -180,7 +185,8 @@ def can_open_browser() -> bool:
 
 def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
           open_browser: bool = True, env: dict[str, str] | None = None,
-          banner: str = "Chokepoint is playing at {url}", path: str = "/") -> None:
+          banner: str = "Chokepoint is playing at {url}", path: str = "/",
+          same_origin: bool = True) -> None:
     """Run a Solara app offline until Ctrl-C (the play page, and any other page of ours).
 
     Args:
@@ -191,6 +197,8 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
         env: environment the app reads at start-up (set before Solara is imported).
         banner: the line printed with the URL (``{url}`` is replaced).
         path: the page path the printed URL (and the browser) opens.
+        same_origin: accept websockets only from the page's own origin (every page of ours
+            keeps it on; it exists as an option so that the one check is set in one place).
     """
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     os.environ.update(env or {})
@@ -201,7 +209,7 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
         print(f"warning: {assets_dir()} lacks {', '.join(missing)}; the page will try the "
               "internet (reinstall with: pip install solara-assets)", file=sys.stderr)
     os.environ["SOLARA_APP"] = str(app)  # read when harden() imports solara's server
-    harden(host, port)
+    harden(host, port, same_origin=same_origin)
     url = f"http://{'127.0.0.1' if host in WILDCARD else host}:{port}{path}"
     print(f"{banner.format(url=url)}  (Ctrl-C stops it)", flush=True)
     if open_browser and can_open_browser():

@@ -330,3 +330,283 @@ def test_cli_exports_a_game_by_code(tmp_path, capsys):
     assert "series.csv" in zipfile.ZipFile(out).namelist()
     assert main(["classroom", "export", "NOPE99", "--out", str(out), "--db", url]) == 2
     assert "no game with code" in capsys.readouterr().err
+
+
+def bot_moves(room: Classroom, game_id: int) -> list[tuple]:
+    return [(r.turn, r.role, r.move, r.target, r.params) for r in room.log_rows(game_id)
+            if r.kind == "move" and r.made_by == "bot"]
+
+
+def test_a_tit_for_tat_bot_keeps_its_memory_across_turns_and_restarts(room, url):
+    """China's team never moves: its tit-for-tat strategy answers the US listing once (not
+    again every turn), and a server restarted mid-game rebuilds the same memory from the log."""
+    def start():
+        g = room.create_game(DENIAL, seed=6, humans=["US", "CN"], advance="teacher")
+        us = room.join(g.code, "US")
+        room.submit(us, "entity_list", "ZTE")
+        room.resolve(g.id)
+        return g
+
+    a, b = start(), start()
+    while not room.view(a.id).finished:
+        room.resolve(a.id)
+    answers = bot_moves(room, a.id)
+    assert len(answers) == 1 and answers[0][1] == "CN"  # one hostile move, one answer
+    assert answers[0][0] >= 2  # after its delay, in a later turn
+    room.resolve(b.id)
+    again = Classroom(url)  # a restart: the strategy's memory comes back from the log
+    try:
+        while not again.view(b.id).finished:
+            again.resolve(b.id)
+        assert bot_moves(again, b.id) == answers
+        assert csv_bytes(again.live(b.id).model) == csv_bytes(room.live(a.id).model)
+    finally:
+        again.close()
+
+
+def test_an_uploaded_scenario_is_stored_as_text_with_its_hash_and_errors_are_located(room):
+    from sim.errors import ScenarioError
+    from sim.scenario.load import source_hash
+
+    text = DENIAL.read_text()
+    game = room.create_game(text, seed=2, humans=["US"], source="my_lesson.yaml")
+    rows = room.engine.connect().execute(
+        __import__("sqlalchemy").text("select scenario_text, scenario_hash from games "
+                                      "where id = :i"), {"i": game.id}).one()
+    assert rows.scenario_text == text and rows.scenario_hash == source_hash(text)
+    broken = text.replace("steps: 24", "steps: -3", 1)
+    assert broken != text
+    with pytest.raises(ScenarioError) as info:
+        room.create_game(broken, humans=["US"], source="my_lesson.yaml")
+    assert "my_lesson.yaml" in str(info.value) and "steps" in str(info.value)
+
+
+def test_hub_pages_are_released_when_their_kernel_closes(tmp_path, monkeypatch):
+    """A page subscribes through the hub; a change reaches it (off the resolving thread, in its
+    kernel context); closing its kernel removes it from the hub and the room."""
+    import threading
+
+    from solara.server import kernel, kernel_context
+
+    from dashboards.classroom_hub import Hub
+
+    h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        game = h.room.create_game(DENIAL, seed=1, humans=["US"])
+        context = kernel_context.VirtualKernelContext(
+            id="hub-test", kernel=kernel.Kernel(), session_id="s", control_sockets=[],
+            widgets={}, templates={})
+        seen: list[tuple[str, object]] = []
+        done = threading.Event()
+
+        def on_change():
+            seen.append((threading.current_thread().name, kernel_context.get_current_context()))
+            done.set()
+        with context:
+            h.subscribe(game.id, on_change, "US")
+        assert h.pages(game.id) == 1 and h.room.listeners(game.id) == 1
+        h.room.resolve(game.id)
+        assert done.wait(10)
+        name, ctx = seen[0]
+        assert ctx is context and name != threading.current_thread().name
+        uri, n = h.chart(game.id, "market-share")
+        assert uri.startswith("data:image/png;base64,") and n == 4
+        assert h.chart(game.id, "market-share")[0] is uri  # drawn once per state, shared
+        import ipywidgets
+
+        # this test process has widgets of no kernel, which Solara's close would trip on
+        monkeypatch.setattr(ipywidgets.Widget, "close_all", classmethod(lambda cls: None))
+        context.close()
+        assert h.pages() == 0 and h.room.listeners(game.id) == 0
+        assert not [k for k in h._charts if k[0] == game.id]
+    finally:
+        h.room.close()
+
+
+class RawPage:
+    """A browser page reduced to its websocket: it runs a page of the real server in its own
+    kernel (as Solara's front end does), keeps the widgets' states from the server's messages
+    and clicks a button by sending its click event (benchmarks/classroom.py has the same)."""
+
+    def __init__(self, base: str, path: str):
+        import json
+        import threading
+        import uuid
+
+        from websockets.sync.client import connect
+
+        self._json, self._uuid = json, uuid
+        self.ws = connect(base.replace("http://", "ws://") + f"/jupyter/api/kernels/"
+                          f"{uuid.uuid4()}/channels?session_id={uuid.uuid4()}", origin=base,
+                          open_timeout=60, max_size=None)
+        self.widgets: dict[str, dict] = {}
+        control = uuid.uuid4().hex
+        self._send("comm_open", {"comm_id": control, "target_name": "solara.control",
+                                 "data": {}})
+        self._send("comm_msg", {"comm_id": control, "data": {
+            "method": "run", "args": {"path": path, "appName": "__default__"}}})
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _send(self, kind: str, content: dict) -> None:
+        self.ws.send(self._json.dumps({
+            "header": {"msg_id": self._uuid.uuid4().hex, "msg_type": kind, "username": "t",
+                       "session": "t", "date": "", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "content": content, "channel": "shell",
+            "buffers": []}))
+
+    def _read(self) -> None:
+        try:
+            for raw in self.ws:
+                if isinstance(raw, bytes):
+                    continue
+                msg = self._json.loads(raw)
+                content = msg.get("content") or {}
+                if msg["header"]["msg_type"] == "comm_close":
+                    self.widgets.pop(content.get("comm_id"), None)
+                    continue
+                state = (content.get("data") or {}).get("state")
+                if state:
+                    self.widgets.setdefault(content.get("comm_id"), {}).update(state)
+        except Exception:  # noqa: BLE001 - closed
+            pass
+
+    def having(self, css_class: str) -> list[dict]:
+        return [w for w in list(self.widgets.values()) if css_class in str(w.get("class_", ""))]
+
+    def wait(self, test, timeout: float = 60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = test()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise TimeoutError(f"page never showed {test}")
+
+    def click(self, css_class: str) -> None:
+        ids = [k for k, w in list(self.widgets.items()) if css_class in str(w.get("class_", ""))
+               and not w.get("disabled")]
+        assert ids, f"no enabled button {css_class}"
+        self._send("comm_msg", {"comm_id": ids[-1], "data": {
+            "method": "custom", "content": {"event": "click", "data": {}}}})
+
+    def chart_step(self) -> str | None:
+        for w in list(self.widgets.values()):
+            attrs = w.get("attributes")
+            if isinstance(attrs, dict) and attrs.get("id") == "chart-market-share":
+                return attrs.get("data-step")
+        return None
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def serve_classroom(url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """``chokepoint classroom`` on ``url``, as a teacher starts it; (process, base URL)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "classroom", "--no-browser", "--port",
+                             str(port), "--db", url], cwd=ROOT, stdout=log.open("a"),
+                            stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/join", timeout=2):
+                return proc, base
+        except OSError:
+            time.sleep(0.3)
+
+
+def test_kill_9_of_the_solara_server_mid_turn_loses_no_acknowledged_move(url, tmp_path):
+    """The real ``chokepoint classroom`` server, played through its pages' websockets, killed
+    with SIGKILL between a team's acknowledged moves and the turn's end, then restarted: the
+    game is where it was and every move the page acknowledged is in the log exactly once."""
+    room = Classroom(url)
+    game = room.create_game(DENIAL, seed=1, humans=["US", "ZTE"])
+    us_seat, zte_seat = room.join(game.code, "US"), room.join(game.code, "ZTE")
+    room.close()
+    log = tmp_path / "server.log"
+    proc, base = serve_classroom(url, log)
+    acked = 0
+    try:
+        us, zte = RawPage(base, f"/join?seat={us_seat}"), RawPage(base, f"/join?seat={zte_seat}")
+        for page in (us, zte):
+            page.wait(lambda p=page: p.chart_step() == "0")
+        us.click("move-submit")  # turn 1: the US's first move (entity list, default target)
+        us.wait(lambda: len(us.having("pending-move")) == 1)
+        acked += 1
+        us.click("lock-button")
+        zte.wait(lambda: zte.having("lock-button"))
+        zte.click("lock-button")  # the last lock resolves the turn
+        for page in (us, zte):
+            page.wait(lambda p=page: p.chart_step() == "4")
+        for n in (1, 2):  # turn 2: two acknowledged moves, then the server dies mid-turn
+            us.wait(lambda: us.having("move-submit"))
+            us.click("move-submit")
+            us.wait(lambda n=n: len(us.having("pending-move")) == n)
+            acked += 1
+        us.click("move-submit")  # in flight when the server is killed: may or may not land
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        us.close()
+        zte.close()
+        proc, base = serve_classroom(url, log)
+        back = RawPage(base, f"/join?seat={us_seat}")
+        back.wait(lambda: back.chart_step() == "4")  # still turn 2: nothing resolved
+        shown = back.wait(lambda: len(back.having("pending-move")))
+        back.close()
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    again = Classroom(url)
+    try:
+        rows = again.log_rows(game.id)
+        moves = [r for r in rows if r.kind == "move" and r.role == "US"]
+        assert sum(r.kind == "resolve" for r in rows) == 1
+        assert [r.turn for r in moves][:acked] == [1, 2, 2]  # every acknowledged move ...
+        assert len({r.seq for r in moves}) == len(moves)  # ... once
+        assert len(moves) in (acked, acked + 1)  # plus the one in flight, if it landed
+        assert shown == len(moves) - 1  # the restarted page shows turn 2's moves
+        view = again.view(game.id, "US")
+        assert view.turn == 2 and view.step == 4 and len(view.pending) == shown
+    finally:
+        again.close()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_the_servers_one_origin_check_is_an_option():
+    """dashboards.server's guard refuses a websocket from another origin when same_origin is
+    on (as the classroom serves), lets it through when it is off; the Host check stays."""
+    import asyncio
+
+    from dashboards.server import Guard
+
+    def run(guard: Guard, origin: str, host: str = "127.0.0.1:8766") -> list:
+        sent: list = []
+        reached: list = []
+
+        async def app(scope, receive, send):
+            reached.append(scope["type"])
+
+        async def send(message):
+            sent.append(message)
+        guard.app = app
+        scope = {"type": "websocket", "path": "/jupyter/api/kernels/k/channels",
+                 "headers": [(b"host", host.encode()), (b"origin", origin.encode())]}
+        asyncio.run(guard(scope, None, send))
+        return reached or sent
+
+    hosts = frozenset({"127.0.0.1:8766"})
+    on, off = Guard(None, hosts), Guard(None, hosts, same_origin=False)
+    assert run(on, "http://evil.example") == [{"type": "websocket.close", "code": 1008}]
+    assert run(on, "http://127.0.0.1:8766") == ["websocket"]
+    assert run(off, "http://evil.example") == ["websocket"]
+    assert run(off, "http://127.0.0.1:8766", host="evil.example:80")[0]["code"] == 1008

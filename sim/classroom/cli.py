@@ -70,8 +70,10 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     env = {DB_ENV: args.db,
            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL),
            "SOLARA_SESSION_HTTP_ONLY": "true"}
+    # seats and the teacher's token live in the pages' sessions: no other site's page may
+    # open one (dashboards.server's one Origin check)
     serve(app, host=args.host, port=args.port, open_browser=not args.no_browser, env=env,
           banner="Classroom teacher's page (keep its token secret): {url}\n"
                  f"Students join at http://{args.host}:{args.port}/join",
-          path=f"/teacher?token={token}")
+          path=f"/teacher?token={token}", same_origin=True)
     return 0

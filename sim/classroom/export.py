@@ -87,13 +87,21 @@ def baseline(live: LiveGame) -> TradeModel:
     return model
 
 
-def chart_pngs(live: LiveGame, base: TradeModel | None = None) -> dict[str, bytes]:
-    """The debrief's charts as PNG bytes (matplotlib's Agg backend, no display)."""
+def chart_pngs(live: LiveGame, base: TradeModel | None = None,
+               upto: int | None = None) -> dict[str, bytes]:
+    """The debrief's charts as PNG bytes (matplotlib's Agg backend, no display).
+
+    Args:
+        upto: a turn (the debrief's scrubber): the played lines and the moves stop at the end
+            of that turn, marked by a solid line; the "nobody moved" and no-policy lines stay
+            whole for comparison, and the x axis keeps the whole game.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     base = base or baseline(live)
     n = live.model.recorder.steps
+    shown = n if upto is None else max(0, min(n, upto * live.scenario.turn_steps))
     out: dict[str, bytes] = {}
     colors = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6b4c9a", "#00798c", "#8c564b"]
     for group, metric, title, ylabel in CHARTS:
@@ -104,11 +112,18 @@ def chart_pngs(live: LiveGame, base: TradeModel | None = None) -> dict[str, byte
         x = np.arange(n)
         for j, name in enumerate(live.model.recorder.entities[group]):
             c = colors[j % len(colors)]
-            ax.plot(x, live.model.recorder.data[group][:n, i, j], color=c, label=name, lw=1.8)
+            ax.plot(x[:shown], live.model.recorder.data[group][:shown, i, j], color=c,
+                    label=name, lw=1.8)
             ax.plot(x, live.idle.recorder.data[group][:n, i, j], color=c, ls="--", lw=1)
             ax.plot(x, base.recorder.data[group][:n, i, j], color=c, ls=":", lw=1)
-        for step in sorted({e.step for e in live.model.log}):
+        for step in sorted({e.step for e in live.model.log if e.step < shown or upto is None}):
             ax.axvline(step, color="#555", ls=(0, (4, 2)), lw=0.8)
+        if upto is not None:
+            ax.axvline(max(shown - 1, 0), color="#000", lw=1.6)
+            ax.annotate(f"end of turn {upto}", (max(shown - 1, 0), 1), xytext=(3, -10),
+                        xycoords=("data", "axes fraction"), textcoords="offset points",
+                        fontsize=7)
+        ax.set_xlim(0, max(n - 1, 1))
         ax.set_title(f"{title} — solid: played, dashed: nobody moved, dotted: no policy",
                      fontsize=8.5)
         ax.set_xlabel(live.scenario.calendar.step, fontsize=8)

@@ -4,8 +4,14 @@ The log is folded into resolved turns (each a list of moves) and the current tur
 moves; the played model is rebuilt by submitting each turn's moves and stepping the turn, so
 replaying the same log always gives the same state, byte for byte. Bots (roles nobody plays)
 are the engine's own strategies; a human team that times out is played by its role's strategy
-through :func:`bot_moves`, which leaves the model's random generators untouched so that a
-replay (which only re-submits the recorded moves) stays identical.
+through :meth:`LiveGame.bot_moves`, which leaves the model's random generators untouched so
+that a replay (which only re-submits the recorded moves) stays identical.
+
+Each human team's strategy is one object for the whole game, so a strategy with a memory (tit
+for tat remembers which hostile moves it has answered) keeps it from turn to turn. It watches
+every turn, also those its team plays (it is asked at every turn's end, before the turn's moves
+go in, and its proposals are used only when the team made no move), so its memory depends on
+the log alone: a replay asks it at the same points and rebuilds the same memory.
 """
 
 from __future__ import annotations
@@ -76,6 +82,8 @@ class LiveGame:
         self.model = TradeModel(scenario=scenario, rng=seed, players=humans)
         self.idle = TradeModel(scenario=scenario, rng=seed, players=humans)  # nobody moved
         self.turns: list[list[Move]] = []
+        self._strategies: dict[str, Any] = {}  # each team's strategy, for the whole game
+        self._proposed: tuple[int, dict[str, list[MoveCall]]] | None = None  # (turn, calls)
 
     @classmethod
     def replay(cls, scenario: Scenario, seed: int, humans: tuple[str, ...],
@@ -105,6 +113,7 @@ class LiveGame:
 
     def advance(self, moves: list[Move]) -> None:
         """Submit a turn's moves and step the turn (shorter at the horizon)."""
+        self.proposals()  # the teams' strategies watch every turn (see the module docstring)
         for m in moves:
             self.model.submit(m.call())
         n = min(self.scenario.turn_steps, self.model.horizon - self.step)
@@ -126,29 +135,46 @@ class LiveGame:
         check_move(self.model.world, MoveCall(role, move, target, dict(params)))
 
     def bot_moves(self, role: str) -> list[MoveCall]:
-        """What the role's own strategy would do now, for a team that did not move.
+        """What the role's own strategy would do now, for a team that did not move."""
+        return list(self.proposals().get(role, ()))
 
-        The strategy may draw from the model's generators; their states are restored so the
+    def proposals(self) -> dict[str, list[MoveCall]]:
+        """What each human team's strategy proposes at the end of the current turn (asked once
+        per turn, in the order of ``humans``; refused proposals dropped).
+
+        The strategies may draw from the model's generators; their states are restored so the
         live model and its replay stay identical.
         """
-        spec = self.scenario.countries.get(role) or self.scenario.firms.get(role)
-        kind, index = self.model.world.index[role]
-        default = "scripted" if kind == "country" else "passive"
-        strat = getattr(spec, "strategy", None)
-        strategy = (STRATEGIES[default]() if strat is None
-                    else STRATEGIES[strat.name](**strat.values))
-        rng_state = self.model.rng.bit_generator.state
-        random_state = self.model.random.getstate()
-        try:
-            calls = strategy.decide(self.model, index)
-        finally:
-            self.model.rng.bit_generator.state = rng_state
-            self.model.random.setstate(random_state)
-        out = []
-        for c in calls:
+        if self._proposed is not None and self._proposed[0] == self.turn:
+            return self._proposed[1]
+        out: dict[str, list[MoveCall]] = {}
+        for role in self.humans:
+            kind, index = self.model.world.index[role]
+            rng_state = self.model.rng.bit_generator.state
+            random_state = self.model.random.getstate()
             try:
-                self.check(role, c.move, c.target, c.params)
-            except MoveError:
-                continue
-            out.append(c)
+                calls = self._strategy(role).decide(self.model, index)
+            finally:
+                self.model.rng.bit_generator.state = rng_state
+                self.model.random.setstate(random_state)
+            out[role] = []
+            for c in calls:
+                try:
+                    self.check(role, c.move, c.target, c.params)
+                except MoveError:
+                    continue
+                out[role].append(c)
+        self._proposed = (self.turn, out)
         return out
+
+    def _strategy(self, role: str) -> Any:
+        strategy = self._strategies.get(role)
+        if strategy is None:
+            spec = self.scenario.countries.get(role) or self.scenario.firms.get(role)
+            kind, _ = self.model.world.index[role]
+            default = "scripted" if kind == "country" else "passive"
+            strat = getattr(spec, "strategy", None)
+            strategy = (STRATEGIES[default]() if strat is None
+                        else STRATEGIES[strat.name](**strat.values))
+            self._strategies[role] = strategy
+        return strategy

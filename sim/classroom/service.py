@@ -165,7 +165,8 @@ class Classroom:
     # -- games -----------------------------------------------------------------------------
     def create_game(self, scenario: str | Path, *, seed: int | None = None,
                     humans: Iterable[str] = (), advance: str = "all",
-                    turn_seconds: float | None = None, hide_ranks: bool = False) -> GameRef:
+                    turn_seconds: float | None = None, hide_ranks: bool = False,
+                    source: str | None = None) -> GameRef:
         """Create a game from a scenario (YAML text or a path), stored as text with its hash.
 
         Args:
@@ -176,12 +177,15 @@ class Classroom:
                 the timer runs out) or "teacher" (when the teacher resolves it).
             turn_seconds: the timer; with "all", a turn also resolves when it runs out.
             hide_ranks: hide the leaderboard's ranks on the projector.
+            source: the name messages give the scenario when it is text (an uploaded
+                file's name); a path names itself.
 
         Raises:
             ScenarioError: the scenario is invalid.
             ClassroomError: a bad setting.
         """
         text, name = _scenario_text(scenario)
+        name = source or name
         spec = load_scenario(name, text=text)
         humans = tuple(dict.fromkeys(humans))
         unknown = [h for h in humans if h not in spec.roles]
@@ -545,6 +549,13 @@ class Classroom:
                 news=tuple(live.model.news),
                 pending=tuple(m for m in cached.pending if role is not None and m.role == role),
                 history=history)
+
+    def pending(self, game_id: int, role: str) -> tuple[Move, ...]:
+        """The moves ``role``'s team has made this turn (what :meth:`view` puts in
+        ``pending`` for that role, without reading the database)."""
+        cached = self._cached(game_id)
+        with cached.lock:
+            return tuple(m for m in cached.pending if m.role == role)
 
     def settings(self, game_id: int) -> dict[str, Any]:
         return dict(self._cached(game_id).settings)

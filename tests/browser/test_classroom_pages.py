@@ -102,6 +102,19 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         expect(teacher.get_by_text("needs the teacher's address")).to_be_visible(timeout=TIMEOUT)
         teacher.goto(teacher_url)
         expect(teacher.locator(".create-game")).to_be_visible(timeout=TIMEOUT)
+        # an uploaded scenario: a broken one is refused with located errors, then a good one
+        broken = tmp_path / "broken_lesson.yaml"
+        broken.write_text(SCENARIO.read_text().replace("steps: 24", "steps: -3", 1))
+        teacher.locator(".file-pick-input").set_input_files(str(broken))
+        errors = teacher.locator(".upload-errors")
+        expect(errors).to_contain_text("broken_lesson.yaml", timeout=TIMEOUT)
+        expect(errors).to_contain_text("steps")
+        lesson = tmp_path / "my_lesson.yaml"
+        lesson.write_text(SCENARIO.read_text())
+        teacher.locator(".file-pick-input").set_input_files(str(lesson))
+        expect(teacher.get_by_text("uploaded: my_lesson.yaml")).to_be_visible(timeout=TIMEOUT)
+        expect(errors).to_have_count(0)
+        teacher.screenshot(path=str(ARTIFACTS / "classroom-teacher.png"), full_page=True)
         # teams: US and ZTE (China stays a bot); timer off
         teacher.locator(".v-select").filter(has_text="Teams played by students").first.click()
         teacher.get_by_role("option", name="CN", exact=True).click()
@@ -135,8 +148,9 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         # the other ZTE student sees the team's pending move, the US does not
         expect(zte2.locator(".pending-move")).to_have_count(1, timeout=TIMEOUT)
         expect(us.locator(".pending-move")).to_have_count(1)
+        us.locator(".seat-banner").scroll_into_view_if_needed()  # the page's top
         us.screenshot(path=str(ARTIFACTS / "classroom-team.png"), full_page=True)
-        teacher.screenshot(path=str(ARTIFACTS / "classroom-teacher.png"), full_page=True)
+        teacher.screenshot(path=str(ARTIFACTS / "classroom-teacher-game.png"), full_page=True)
         lock_in(us)
         expect(projector.locator(".team-done")).to_have_count(1, timeout=TIMEOUT)
         lock_in(zte1)
@@ -149,6 +163,13 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         zte2.goto(seat_url)
         expect(zte2.locator(".seat-banner")).to_be_visible(timeout=TIMEOUT)
         wait_step(zte2, 4)
+        # the seat is kept in a cookie too: the join page without a seat in its address
+        # brings this browser back to its team
+        again = zte1.context.new_page()
+        again.goto(f"{base}/join?code={code}")
+        expect(again.locator(".seat-banner")).to_contain_text("team ZTE", timeout=TIMEOUT)
+        wait_step(again, 4)
+        again.close()
 
         for step in (8, 12, 16, 20, 24):
             lock_in(us)
@@ -163,8 +184,20 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         debrief = new_page(browser, guards)
         debrief.goto(f"{base}/debrief?code={code}")
         expect(debrief.locator(".debrief-chart").first).to_be_visible(timeout=TIMEOUT)
+        first = debrief.locator(".debrief-chart").first
+        expect(first).to_have_attribute("data-turn", "6", timeout=TIMEOUT)
+        whole = first.get_attribute("src")
+        thumb = debrief.locator(".turn-scrubber [role=slider]")
+        thumb.focus()
+        thumb.press("Home")  # the scrubber to turn 1, then 2: the charts follow
+        thumb.press("ArrowRight")
+        expect(first).to_have_attribute("data-turn", "2", timeout=TIMEOUT)
+        assert first.get_attribute("src") != whole
+        expect(debrief.locator(".decisions")).to_contain_text("entity list")
         debrief.wait_for_timeout(1500)  # let the last render settle before the picture
         debrief.screenshot(path=str(ARTIFACTS / "classroom-debrief.png"), full_page=True)
+        thumb.press("End")
+        expect(first).to_have_attribute("data-turn", "6", timeout=TIMEOUT)
         with debrief.expect_download(timeout=TIMEOUT) as info:
             debrief.get_by_text("Export the game (ZIP)").click()
         zpath = tmp_path / "game.zip"
