@@ -466,7 +466,7 @@ def test_a_model_constant_can_be_set_on_a_scenario_without_a_model_section():
     from sim.scenario.load import validate_document
     from sim.scenario.overrides import apply_overrides, resolve_path
 
-    path = Path(__file__).parents[1] / "scenarios" / "zte_2018.yaml"
+    path = Path(__file__).parents[1] / "scenarios" / "hikvision_2019.yaml"
     doc, positions, _ = yamlio.load_file(path)
     assert "model" not in doc
     assert resolve_path(doc, "model.lead_time_days")
