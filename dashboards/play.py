@@ -7,7 +7,6 @@ component state when the player presses Start. Started by ``chokepoint play`` (s
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any
 import solara
 
 from dashboards.charts import CHARTS, TABS, ChartBook
+from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_option
 from dashboards.forms import MovePanel
 from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.prose import Prose
@@ -28,6 +28,7 @@ SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
           "50 steps/s": 50, "as fast as possible": 0}
 REDRAW_SECONDS = 0.2  # while playing, the charts are redrawn at most 5 times a second
 NEWS_SHOWN = 200
+NARROW = narrow_option()
 CSS = """
 :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
 .game-columns { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -36,8 +37,8 @@ CSS = """
 @media (min-width: 1000px) { .side > .news-card { order: -1; }
   .side > .news-card .news-feed { max-height: 180px !important; } }
 .game-columns > .main { flex: 3 1 560px; min-width: 0; max-width: 100%; }
-img.chart { max-width: 100%; }
-@media (max-width: 700px) { img.chart { width: 100% !important; min-width: 0 !important; } }
+.chart-box { flex: 1 1 460px; min-width: 0; max-width: 100%; }
+@media (max-width: 700px) { .chart-box { flex-basis: 100%; } }
 """
 
 
@@ -336,16 +337,40 @@ def ConfirmReset(game: Game, on_reset: Callable[[], None]):
     solara.Button("Keep playing", text=True, on_click=lambda: set_asking(False))
 
 
+@solara.component_vue("live_echarts.vue")
+def LiveEcharts(option: dict, narrow: dict, narrow_width: int, drawn: int, attributes: dict):
+    """An ECharts chart whose zoom and legend choices survive updates (see the .vue file)."""
+
+
 @solara.component
 def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
-    """A chart as an <img>; ``data-step`` says how many steps it shows (tests wait on it)."""
-    png, n = book.png(key, overlay)
+    """An interactive chart (ECharts: hover values, zoom, legend toggles); ``data-step`` says
+    how many steps the server sent, ``data-drawn`` how many the browser has drawn (tests wait
+    on it). Below it, the same data as a table (a chart alternative) on request."""
+    option, n = chart_option(book.game, key, overlay)
     spec = CHARTS[key]
-    src = "data:image/png;base64," + base64.b64encode(png).decode()
-    solara.v.Html(tag="img", attributes={
-        "src": src, "id": f"chart-{key}", "data-step": str(n), "data-overlay": str(overlay),
-        "alt": f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else ""),
-        "class": "chart", "style": "width: 49%; min-width: 360px; height: auto;"})
+    label = f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else "")
+    with solara.Div(classes=["chart-box"]):
+        LiveEcharts(option=option, narrow=NARROW, narrow_width=PHONE_WIDTH, drawn=n, attributes={
+            "id": f"chart-{key}", "class": "chart", "data-step": str(n),
+            "data-overlay": str(overlay), "role": "img", "aria-label": label,
+            "style": "width: 100%; height: 340px;"})
+        DataTable(book, key, overlay, tick)
+
+
+@solara.component
+def DataTable(book: ChartBook, key: str, overlay: bool, tick: int):
+    """The chart's last ten steps as a table, shown on request."""
+    shown, set_shown = solara.use_state(False)
+    solara.Button("Hide the data" if shown else "Show the data as a table", text=True,
+                  classes=["table-toggle"], on_click=lambda: set_shown(not shown))
+    if not shown:
+        return
+    header, rows = data_table(book.game, key, overlay)
+    text = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
+    text += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    with solara.Div(classes=["data-table"], style={"overflow-x": "auto"}):
+        Prose(text)
 
 
 @solara.component
