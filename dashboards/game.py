@@ -219,7 +219,9 @@ class Game:
             params = ", ".join(f"{k} {v}" for k, v in call.params.items())
             text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
             text += f" {call.target}" if call.target else ""
-            out.append((step, text + (f" ({params})" if params else "")))
+            chance = self.model.chance_of(call)
+            text += f" ({params})" if params else ""
+            out.append((step, text + (f" — chance {chance:.0%}" if chance < 1 else "")))
         return out
 
     def hidden_moves(self) -> int:
@@ -393,6 +395,8 @@ def replay_scenario(game: Game) -> dict[str, Any]:
     doc["calendar"]["start"] = game.scenario.calendar.start
     for event, spec in zip(doc.get("events", []), game.scenario.events, strict=True):
         event["at"] = spec.at
+        if event.get("chance") == 1.0:  # the default: left out, as in the file
+            del event["chance"]
     if game.role == OBSERVE:
         return doc
     doc["events"] = [e for e in doc.get("events", []) if e["by"] != game.role]

@@ -37,6 +37,7 @@ MOVE_CASES: dict[str, tuple[str, str | None, dict[str, Any], list[MoveCall]]] = 
     "subsidize": ("CN", "HiSilicon", {"factor": 3.0}, []),
     "stockpile": ("Hikvision", "soc", {"cover": 20.0}, []),
     "qualify": ("Dahua", "AMD", {"lag": 5}, []),
+    "redesign": ("Hikvision", "soc", {"cut": 0.5, "lag": 5, "effort": 0.1}, []),
 }
 IDEMPOTENT = {"announce", "entity_list", "tariff", "procurement_ban", "export_control",
               "stockpile", "subsidize", "general_license"}

@@ -41,6 +41,8 @@ class PolicyState:
         # export controls re-issued with a delay while one is in force: (start, g, c, rate,
         # countries covered); the control in force stays until the new one starts
         self.pending_controls: list[tuple[int, int, int, float, np.ndarray]] = []
+        # -- redesigns (issue 11): (due step, firm, component, cut, capacity diverted) -------
+        self.redesigns: list[tuple[int, int, int, float, float]] = []
 
     def decay_risk(self, kept: float) -> None:
         """Perceived risk decays by ``kept`` per step unless the firm is listed (risk 1)."""
