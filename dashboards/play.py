@@ -21,7 +21,9 @@ from dashboards.forms import MovePanel
 from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.prose import Prose
 from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
+from dashboards.whatif import debrief, decisions, position
 from sim import ScenarioError
+from sim.cli import MAX_SEED
 from sim.scenario.yamlio import MAX_BYTES
 
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
@@ -64,10 +66,16 @@ def scenario_sources() -> dict[str, str]:
     return out
 
 
+@solara.component_vue("page_lang.vue")
+def PageLang(lang: str):
+    """Sets ``<html lang>`` (Solara's template leaves it empty)."""
+
+
 @solara.component
 def Page():
     game, set_game = solara.use_state(None)  # this tab's game (component state, not module)
     solara.Title("Chokepoint — play")
+    PageLang(lang="en")
     with solara.Column(style={"padding": "12px", "max-width": "1500px"}):
         if game is None:
             SetupPanel(on_start=set_game)
@@ -162,6 +170,9 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     error, set_error = solara.use_state([])
 
     def start():
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            set_error([f"seed: must be between 0 and {MAX_SEED} (as chokepoint run --seed)"])
+            return
         try:
             sc = load_choice(source, text, overrides_from(sliders, values))
         except ScenarioError as exc:
@@ -176,7 +187,7 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     with solara.Columns([1, 1]):
         with solara.Column():
             solara.Select(label="Your role", values=roles, value=role, on_value=set_role)
-            solara.InputInt(label="Seed", value=seed, on_value=set_seed)
+            solara.InputInt(label=f"Seed (0–{MAX_SEED})", value=seed, on_value=set_seed)
             solara.Button("Start the game", on_click=start, color="primary",
                           classes=["start-game"])
             if error:
@@ -184,6 +195,12 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
                 solara.Preformatted("\n".join(error))
         with solara.Column():
             for s in sliders:
+                unit = f" {scenario.calendar.step}s" if s.path.endswith(".at") else ""
+                v = values[s.name]
+                shown = f"{int(v)}" if s.integer else f"{v:.3g}"
+                solara.Text(f"{s.label}: {shown}{unit} (range {s.min:g}–{s.max:g}{unit})",
+                            classes=["slider-value"], style={"display": "block",
+                                                             "font-size": "0.9em"})
                 if s.integer:
                     solara.SliderInt(label=s.label, value=int(values[s.name]), min=int(s.min),
                                      max=int(s.max),
@@ -271,11 +288,14 @@ def GameView(game: Game, on_reset, on_quit):
                                                                 set_tick(lambda t: t + 1)))
             NewsFeed(game, tick)
             if game.role != OBSERVE:
+                Position(game, tick)
                 Hints(game)
             Timeline(game, tick)
         with solara.Div(classes=["main"]):
             if game.finished or game.reference is not None:
                 ScoreCard(game, book, overlay, tick)
+            if game.finished:
+                Debrief(game)
             solara.ToggleButtonsSingle(value=tab, values=list(TABS), on_value=set_tab,
                                        classes=["chart-tabs"])
             with solara.Row(style={"flex-wrap": "wrap"}):
@@ -467,3 +487,70 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
                 solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",
                                     mime_type="image/png")
+
+
+@solara.component
+def Position(game: Game, tick: int):
+    """What the role can see of itself: stock cover and sources per component, money and
+    score (a firm); objectives now and score (a government)."""
+    pos = position(game)
+    unit = game.scenario.calendar.step
+    with solara.Card(title="Your position", classes=["position"]):
+        score = pos["score"]
+        solara.Text(f"Score so far: {score:+.3f} (doing nothing = 0)" if score is not None
+                    else "Score: after the first step (doing nothing = 0)",
+                    classes=["position-score"], style={"display": "block",
+                                                       "font-weight": "bold"})
+        if "cover" in pos:
+            rows = "| component | stock cover | sources |\n|---|---:|---|\n" + "".join(
+                f"| {c} | {'–' if v is None else f'{v:.1f} {unit}s'} | "
+                f"{', '.join(pos['sources'].get(c, [])) or 'none'} |\n"
+                for c, v in pos["cover"].items())
+            Prose(rows, classes=["position-table"])
+            solara.Text(f"Money: profit so far {pos['money']:,.0f} (the engine keeps no cash "
+                        "balance; this is the sum of your profit per step)",
+                        style={"display": "block"})
+            for line in pos["pending"]:
+                solara.Text(f"Under way: {line}", style={"display": "block"})
+        if "objectives" in pos:
+            Prose("| objective | now | weight |\n|---|---:|---:|\n" + "".join(
+                f"| {m} | {v:+.3f} | {game.weights().get(m, 0):.2f} |\n"
+                for m, v in pos["objectives"].items()), classes=["position-table"])
+
+
+@solara.component
+def Debrief(game: Game):
+    """The end of the game: what happened and why, and the three decisions that mattered
+    most (measured by replaying the game without each of them), on request."""
+    found, set_found = solara.use_state(None)
+    with solara.Card(title="Debrief", subtitle="what happened and why", classes=["debrief"]):
+        solara.v.Html(tag="h3", children=["What happened"])
+        for sentence in debrief(game):
+            solara.Text(sentence, classes=["debrief-line"], style={"display": "block"})
+        hints = game.hints()
+        if hints:
+            solara.v.Html(tag="h3", children=["What really happened"])
+            for _, text in hints:
+                solara.Text(text[0].upper() + text[1:] + ".", classes=["debrief-history"],
+                            style={"display": "block"})
+        if game.role == OBSERVE:
+            return
+        solara.v.Html(tag="h3", children=["The decisions that mattered most"])
+        if found is None:
+            solara.Button("Work them out (replays the game without each of your moves)",
+                          classes=["find-decisions"], on_click=lambda: set_found(
+                              decisions(game)))
+            return
+        if not found:
+            solara.Text("You made no move: nothing to compare.", classes=["decision"])
+        unit = game.scenario.calendar.step
+        with solara.Div(attributes={"aria-live": "polite"}):
+            for k, d in enumerate(found, 1):
+                if abs(d.worth) < 1e-9:
+                    what = "without it your score would have been the same"
+                else:
+                    what = (f"without it your score would have been {abs(d.worth):.3f} "
+                            f"{'lower' if d.worth > 0 else 'higher'} — it "
+                            f"{'helped' if d.worth > 0 else 'hurt'} you")
+                solara.Text(f"{k}. {d.text} ({unit} {d.step}): {what}.",
+                            classes=["decision"], style={"display": "block"})
