@@ -94,6 +94,13 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
 
     Prose(spec.doc())
     blocked = not targets and not spec.target_optional and bool(spec.targets)
+    limit = game.scenario.roles[game.role].moves_per_turn if game.role in game.scenario.roles \
+        else None
+    if limit is not None and game.model.moves_this_turn(game.role) >= limit:
+        solara.Warning(f"Refused before Step: {game.role} may make at most {limit} move"
+                       f"{'s' if limit > 1 else ''} per turn; this turn's are made or queued "
+                       "(cancel one, or end the turn).", classes=["move-limit"])
+        blocked = True
     chosen = None if target == NO_TARGET else target
     given = {k: v for k, v in values.items()
              if v != next(p.default for p in spec.params if p.name == k)}
