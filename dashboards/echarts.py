@@ -144,6 +144,8 @@ def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], i
                      {"type": "slider", "xAxisIndex": 0, "height": 16, "bottom": 4,
                       "filterMode": "none"}],
         "series": out,
+        # not an ECharts key (ignored by it): the page's chart puts it in data-drawn once drawn
+        "steps_shown": n,
     }
     if not out:
         option["title"]["subtext"] = "nothing to show in this scenario"

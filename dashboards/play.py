@@ -39,6 +39,8 @@ CSS = """
 @media (min-width: 1000px) { .side > .news-card { order: -1; }
   .side > .news-card .news-feed { max-height: 180px !important; } }
 .game-columns > .main { flex: 3 1 560px; min-width: 0; max-width: 100%; }
+.score-card .v-btn { max-width: 100%; height: auto !important; min-height: 36px; }
+.score-card .v-btn__content { white-space: normal; }
 .chart-box { flex: 1 1 460px; min-width: 0; max-width: 100%; }
 @media (max-width: 700px) { .chart-box { flex-basis: 100%; } }
 """
@@ -358,7 +360,7 @@ def ConfirmReset(game: Game, on_reset: Callable[[], None]):
 
 
 @solara.component_vue("live_echarts.vue")
-def LiveEcharts(option: dict, narrow: dict, narrow_width: int, drawn: int, attributes: dict):
+def LiveEcharts(option: dict, narrow: dict, narrow_width: int, attributes: dict):
     """An ECharts chart whose zoom and legend choices survive updates (see the .vue file)."""
 
 
@@ -371,7 +373,7 @@ def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
     spec = CHARTS[key]
     label = f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else "")
     with solara.Div(classes=["chart-box"]):
-        LiveEcharts(option=option, narrow=NARROW, narrow_width=PHONE_WIDTH, drawn=n, attributes={
+        LiveEcharts(option=option, narrow=NARROW, narrow_width=PHONE_WIDTH, attributes={
             "id": f"chart-{key}", "class": "chart", "data-step": str(n),
             "data-overlay": str(overlay), "role": "img", "aria-label": label,
             "style": "width: 100%; height: 340px;"})

@@ -170,7 +170,7 @@ def hikvision_first(monkeypatch):
 
 def chart_widgets(rc) -> list:
     """The page's interactive charts (the ECharts template widgets)."""
-    return [w for w in rc.find(v.VuetifyTemplate).widgets if hasattr(w, "drawn")]
+    return [w for w in rc.find(v.VuetifyTemplate).widgets if hasattr(w, "narrow")]
 
 
 def test_page_renders_setup_then_game(hikvision_first):
@@ -185,7 +185,8 @@ def test_page_renders_setup_then_game(hikvision_first):
     step = rc.find(v.Btn, children=["Step"]).widget
     step.click()
     charts = chart_widgets(rc)
-    assert charts and all(w.attributes["data-step"] == "1" and w.drawn == 1 for w in charts)
+    assert charts and all(w.attributes["data-step"] == "1" and w.option["steps_shown"] == 1
+                          for w in charts)
     assert all(len(w.option["series"][0]["data"]) == 1 for w in charts if w.option["series"])
     assert sorted(rc.find(v.Select, label="Move").widget.items) == sorted([
         "announce", "entity_list", "delist", "general_license", "tariff", "procurement_ban"])

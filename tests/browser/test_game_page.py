@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import ARTIFACTS, require_chromium, start_server
 from playwright.sync_api import Page, expect
 
-from conftest import ARTIFACTS, require_chromium, start_server
 from sim import MOVES, TradeModel, load_scenario
 
 pytestmark = pytest.mark.browser
@@ -118,6 +118,10 @@ def test_charts_fit_after_a_flat_start_hover_zoom_legend_survive(server, context
     tip = price.locator("div").filter(has_text="Hikvision").last
     expect(tip).to_be_visible(timeout=TIMEOUT)
     page.screenshot(path=ARTIFACTS / "11_hover.png")
+    page.set_viewport_size({"width": 1280, "height": 1500})  # the whole page, for docs/play.md
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.screenshot(path=DOCS / "play_laptop.png")
+    page.set_viewport_size({"width": 1280, "height": 720})
     # a legend click hides a series, a zoom narrows the window; both survive the next turn
     page.evaluate("""() => {
       const c = document.querySelector('#chart-share-price').__chart;
@@ -132,7 +136,7 @@ def test_charts_fit_after_a_flat_start_hover_zoom_legend_survive(server, context
     # the data table is the chart's alternative
     price.locator("xpath=..").get_by_role("button", name="Show the data as a table").click()
     expect(page.locator(".data-table table")).to_contain_text("Hikvision", timeout=TIMEOUT)
-    page.screenshot(path=DOCS / "play_laptop.png")
+    page.screenshot(path=ARTIFACTS / "17_data_table.png")
 
 
 def test_phone_puts_the_legend_below_the_plot(server, context):
