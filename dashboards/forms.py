@@ -93,14 +93,11 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
                      + (f" {call.target}" if call.target else ""))
 
     Prose(spec.doc())
-    blocked = not targets and not spec.target_optional and bool(spec.targets)
+    no_target = not targets and not spec.target_optional and bool(spec.targets)
     limit = game.scenario.roles[game.role].moves_per_turn if game.role in game.scenario.roles \
         else None
-    if limit is not None and game.model.moves_this_turn(game.role) >= limit:
-        solara.Warning(f"Refused before Step: {game.role} may make at most {limit} move"
-                       f"{'s' if limit > 1 else ''} per turn; this turn's are made or queued "
-                       "(cancel one, or end the turn).", classes=["move-limit"])
-        blocked = True
+    over = limit is not None and game.model.moves_this_turn(game.role) >= limit
+    blocked = no_target or over
     chosen = None if target == NO_TARGET else target
     given = {k: v for k, v in values.items()
              if v != next(p.default for p in spec.params if p.name == k)}
@@ -108,7 +105,7 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     cost = solara.use_memo(
         lambda: None if blocked else move_cost(game, move, chosen, given),
         [game.step_index, move, chosen, tuple(sorted(given.items(), key=str)), blocked])
-    if blocked:
+    if no_target:
         solara.Warning("No target where this move can take effect now.",
                        classes=["move-none"])
     if targets:
@@ -117,10 +114,18 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     for p in spec.params:
         ParamField(p, values[p.name], lambda v, name=p.name: set_values({**values, name: v}),
                    game)
-    if cost is not None:
-        solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
-                    classes=["move-cost"], style={"display": "block", "font-size": "0.9em",
-                                                  "margin": "4px 0"})
+    # always there (perhaps empty), so that the button after it keeps its place in the page
+    # and a click is never lost to a re-created button
+    with solara.Div(classes=["move-notes"]):
+        if over:
+            solara.Warning(f"Refused before Step: {game.role} may make at most {limit} move"
+                           f"{'s' if limit and limit > 1 else ''} per turn; this turn's are "
+                           "made or queued (cancel one, or end the turn).",
+                           classes=["move-limit"])
+        if cost is not None:
+            solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
+                        classes=["move-cost"], style={"display": "block", "font-size": "0.9em",
+                                                      "margin": "4px 0"})
     solara.Button("Make this move", on_click=submit, color="primary",
                   disabled=game.finished or blocked, classes=["move-submit"])
     if error:

@@ -75,7 +75,9 @@ def test_setup_page_shows_scenario_roles_and_parameters(server, context):
     page.goto(server)
     expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".prose").filter(has_text="May 2019.")).to_be_visible()
-    expect(page.get_by_text("Hikvision's stockpile (weeks of use)")).to_be_visible()
+    expect(page.get_by_text("Hikvision's stockpile (weeks of use)", exact=True)).to_be_visible()
+    # the slider's value and range are shown as text
+    expect(page.locator(".slider-value").first).to_contain_text("(range ")
     page.locator(".v-select").filter(has_text="Your role").first.click()
     options = page.get_by_role("option").all_inner_texts()
     assert [o.strip() for o in options] == ["US", "CN", "Hikvision", "observe"]
