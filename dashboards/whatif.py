@@ -46,14 +46,17 @@ def move_cost(game: Game, move: str, target: str | None,
               params: dict[str, Any] | None = None) -> Cost | None:
     """What making ``move`` now would change for the role itself over the next turn: a
     government's score and each weighted objective (escalation included, as means); a
-    firm's money (profit summed over the turn) and output. None when the move is refused
-    or the game is over."""
+    firm's money (profit summed over the turn) and output. None when the move is refused,
+    the game is over, or the model cannot be copied (a classroom's live model might not)."""
     if game.role == OBSERVE or game.finished:
         return None
     call = MoveCall(game.role, move, target or None, dict(params or {}))
-    with game.lock:
-        without = copy.deepcopy(game.model)
-    with_move = copy.deepcopy(without)
+    try:
+        with game.lock:
+            without = copy.deepcopy(game.model)
+        with_move = copy.deepcopy(without)
+    except (TypeError, copy.Error):  # a model holding something that cannot be copied
+        return None
     try:
         with_move.submit(call)
     except MoveError:
