@@ -39,8 +39,6 @@ CSS = """
 @media (min-width: 1000px) { .side > .news-card { order: -1; }
   .side > .news-card .news-feed { max-height: 180px !important; } }
 .game-columns > .main { flex: 3 1 560px; min-width: 0; max-width: 100%; }
-.score-card .v-btn { max-width: 100%; height: auto !important; min-height: 36px; }
-.score-card .v-btn__content { white-space: normal; }
 .chart-box { flex: 1 1 460px; min-width: 0; max-width: 100%; }
 @media (max-width: 700px) { .chart-box { flex-basis: 100%; } }
 """
@@ -483,8 +481,10 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
                                 label="Download the run (CSV)", mime_type="text/csv")
             if game.role != OBSERVE:
                 solara.FileDownload(game.replay_zip, filename=f"{name}_{game.role}_replay.zip",
-                                    label="Download the game with your moves (ZIP: replay "
-                                    "with chokepoint run)", mime_type="application/zip")
+                                    label="Download your game (ZIP)",
+                                    mime_type="application/zip")
+                solara.Text("(with your moves; it replays with chokepoint run: see its README)",
+                            style={"font-size": "0.85em", "align-self": "center"})
             for key in CHARTS if game.finished else ():  # print-resolution PNGs at the end
                 solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",

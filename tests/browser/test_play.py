@@ -262,7 +262,7 @@ def test_impossible_move_refused_before_step_reset_asks_and_replay_zip(server, c
     page.get_by_role("button", name="Keep playing").click()
     expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13")
     with page.expect_download(timeout=TIMEOUT) as info:
-        page.get_by_text("Download the game with your moves").click()
+        page.get_by_text("Download your game (ZIP)").click()
     info.value.save_as(tmp_path / "game.zip")
     with zipfile.ZipFile(tmp_path / "game.zip") as z:
         z.extractall(tmp_path)
