@@ -29,7 +29,7 @@ SCENARIO = ROOT / "scenarios" / "hikvision_2019.yaml"
 STEPS = 700
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-gpu"]
-CHARTS = "img.chart"
+CHARTS = ".chart"  # the ECharts containers; data-drawn: steps the browser has drawn
 
 
 def long_scenario(folder: Path) -> Path:
@@ -68,12 +68,12 @@ def serve(path: Path) -> tuple[subprocess.Popen, str]:
 
 
 def chart_steps(page) -> list[int]:
-    return page.eval_on_selector_all(CHARTS, "els => els.map(e => +e.dataset.step)")
+    return page.eval_on_selector_all(CHARTS, "els => els.map(e => +e.dataset.drawn)")
 
 
 def wait_all(page, n: int) -> None:
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('{CHARTS}')].every(e => +e.dataset.step === {n})",
+        f"() => [...document.querySelectorAll('{CHARTS}')].every(e => +e.dataset.drawn === {n})",
         polling="raf", timeout=30_000)
 
 

@@ -3,7 +3,9 @@
 The player chooses one of exactly the role's moves; the form shows the move's explanation, a
 target picker offering only names of the kinds the move targets, and one typed, labelled field
 per parameter with its range. Submitting queues the move for the next step; a refused move
-shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button.
+shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button. Above the
+button, the move's cost to the role itself, measured one turn ahead
+(:func:`dashboards.whatif.move_cost`); with a ``moves_per_turn`` limit, the moves left.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import solara
 
 from dashboards.game import Game
 from dashboards.prose import Prose
+from dashboards.whatif import move_cost
 from sim import MOVES, MoveError
 from sim.rules.params import Param
 
@@ -95,8 +98,19 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
                      + (f" {call.target}" if call.target else ""))
 
     Prose(spec.doc())
-    blocked = not targets and not spec.target_optional and bool(spec.targets)
-    if blocked:
+    no_target = not targets and not spec.target_optional and bool(spec.targets)
+    limit = game.scenario.roles[game.role].moves_per_turn if game.role in game.scenario.roles \
+        else None
+    over = limit is not None and game.model.moves_this_turn(game.role) >= limit
+    blocked = no_target or over
+    chosen = None if target == NO_TARGET else target
+    given = {k: v for k, v in values.items()
+             if v != next(p.default for p in spec.params if p.name == k)}
+    # the move's measured cost to the role itself, recomputed when the game or the form moves
+    cost = solara.use_memo(
+        lambda: None if blocked else move_cost(game, move, chosen, given),
+        [game.step_index, move, chosen, tuple(sorted(given.items(), key=str)), blocked])
+    if no_target:
         solara.Warning("No target where this move can take effect now.",
                        classes=["move-none"])
     if targets:
@@ -105,6 +119,18 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     for p in spec.params:
         ParamField(p, values[p.name], lambda v, name=p.name: set_values({**values, name: v}),
                    game)
+    # always there (perhaps empty), so that the button after it keeps its place in the page
+    # and a click is never lost to a re-created button
+    with solara.Div(classes=["move-notes"]):
+        if over:
+            solara.Warning(f"Refused before Step: {game.role} may make at most {limit} move"
+                           f"{'s' if limit and limit > 1 else ''} per turn; this turn's are "
+                           "made or queued (cancel one, or end the turn).",
+                           classes=["move-limit"])
+        if cost is not None:
+            solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
+                        classes=["move-cost"], style={"display": "block", "font-size": "0.9em",
+                                                      "margin": "4px 0"})
     solara.Button("Make this move", on_click=submit, color="primary",
                   disabled=game.finished or blocked, classes=["move-submit"])
     if error:
@@ -120,4 +146,9 @@ def MovePanel(game: Game, on_submitted: Callable[[str], None], tick: int = 0):
         solara.Text("Observing: no moves. Actors follow their strategies.")
         return
     solara.Select(label="Move", values=moves, value=move, on_value=set_move)
+    limit = game.scenario.roles[game.role].moves_per_turn
+    if limit is not None:
+        made = game.model.moves_this_turn(game.role)
+        solara.Text(f"Moves this turn: {made} of {limit}", classes=["moves-left"],
+                    style={"display": "block", "font-weight": "bold"})
     MoveForm(game, move, on_submitted, tick).key(f"form-{move}")

@@ -219,7 +219,9 @@ class Game:
             params = ", ".join(f"{k} {v}" for k, v in call.params.items())
             text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
             text += f" {call.target}" if call.target else ""
-            out.append((step, text + (f" ({params})" if params else "")))
+            chance = self.model.chance_of(call)
+            text += f" ({params})" if params else ""
+            out.append((step, text + (f" — chance {chance:.0%}" if chance < 1 else "")))
         return out
 
     def hidden_moves(self) -> int:
@@ -249,9 +251,10 @@ class Game:
             return {"profit": 1.0}
         return {}
 
-    def _mean(self, model: TradeModel, group: str, metric: str, name: str) -> float:
+    def _mean(self, model: TradeModel, group: str, metric: str, name: str,
+              steps: int | None = None) -> float:
         rec = model.recorder
-        n = rec.steps
+        n = rec.steps if steps is None else steps
         metrics = {"country": COUNTRY, "firm": FIRM, "supplier": SUPPLIER}[group]
         i, j = list(metrics).index(metric), rec.entities[group].index(name)
         return float(np.nanmean(rec.data[group][:n, i, j])) if n else 0.0
@@ -267,11 +270,20 @@ class Game:
         ref = self.reference
         if ref is None or ref.recorder.steps == 0:
             return None
+        return self.score_of(self.model)
+
+    def score_of(self, model: TradeModel) -> float:
+        """The role's score of any run of this scenario (the played one, a replay without a
+        move, the scripted history) against the do-nothing reference, as
+        :meth:`player_score` computes it; the means over the steps both have recorded."""
+        ref = self.reference
+        assert ref is not None, "an observer has no reference"
+        n = min(model.recorder.steps, ref.recorder.steps)
         if self.role in self.scenario.countries:
-            return (self._mean(self.model, "country", "score", self.role)
-                    - self._mean(ref, "country", "score", self.role))
-        played = self._mean(self.model, "firm", "profit", self.role)
-        done = self._mean(ref, "firm", "profit", self.role)
+            return (self._mean(model, "country", "score", self.role, n)
+                    - self._mean(ref, "country", "score", self.role, n))
+        played = self._mean(model, "firm", "profit", self.role, n)
+        done = self._mean(ref, "firm", "profit", self.role, n)
         return (played - done) / max(abs(done), 1e-9)
 
     def score_card(self) -> list[tuple[str, float, float | None, float]]:
@@ -393,6 +405,8 @@ def replay_scenario(game: Game) -> dict[str, Any]:
     doc["calendar"]["start"] = game.scenario.calendar.start
     for event, spec in zip(doc.get("events", []), game.scenario.events, strict=True):
         event["at"] = spec.at
+        if event.get("chance") == 1.0:  # the default: left out, as in the file
+            del event["chance"]
     if game.role == OBSERVE:
         return doc
     doc["events"] = [e for e in doc.get("events", []) if e["by"] != game.role]

@@ -7,7 +7,6 @@ component state when the player presses Start. Started by ``chokepoint play`` (s
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
@@ -17,17 +16,21 @@ from typing import Any
 import solara
 
 from dashboards.charts import CHARTS, TABS, ChartBook
+from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_option
 from dashboards.forms import MovePanel
 from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.prose import Prose
 from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
+from dashboards.whatif import debrief, decisions, position
 from sim import ScenarioError
+from sim.cli import MAX_SEED
 from sim.scenario.yamlio import MAX_BYTES
 
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
           "50 steps/s": 50, "as fast as possible": 0}
 REDRAW_SECONDS = 0.2  # while playing, the charts are redrawn at most 5 times a second
 NEWS_SHOWN = 200
+NARROW = narrow_option()
 CSS = """
 :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
 .game-columns { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -36,8 +39,8 @@ CSS = """
 @media (min-width: 1000px) { .side > .news-card { order: -1; }
   .side > .news-card .news-feed { max-height: 180px !important; } }
 .game-columns > .main { flex: 3 1 560px; min-width: 0; max-width: 100%; }
-img.chart { max-width: 100%; }
-@media (max-width: 700px) { img.chart { width: 100% !important; min-width: 0 !important; } }
+.chart-box { flex: 1 1 460px; min-width: 0; max-width: 100%; }
+@media (max-width: 700px) { .chart-box { flex-basis: 100%; } }
 """
 
 
@@ -63,10 +66,16 @@ def scenario_sources() -> dict[str, str]:
     return out
 
 
+@solara.component_vue("page_lang.vue")
+def PageLang(lang: str):
+    """Sets ``<html lang>`` (Solara's template leaves it empty)."""
+
+
 @solara.component
 def Page():
     game, set_game = solara.use_state(None)  # this tab's game (component state, not module)
     solara.Title("Chokepoint — play")
+    PageLang(lang="en")
     with solara.Column(style={"padding": "12px", "max-width": "1500px"}):
         if game is None:
             SetupPanel(on_start=set_game)
@@ -161,6 +170,9 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     error, set_error = solara.use_state([])
 
     def start():
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            set_error([f"seed: must be between 0 and {MAX_SEED} (as chokepoint run --seed)"])
+            return
         try:
             sc = load_choice(source, text, overrides_from(sliders, values))
         except ScenarioError as exc:
@@ -175,7 +187,7 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     with solara.Columns([1, 1]):
         with solara.Column():
             solara.Select(label="Your role", values=roles, value=role, on_value=set_role)
-            solara.InputInt(label="Seed", value=seed, on_value=set_seed)
+            solara.InputInt(label=f"Seed (0–{MAX_SEED})", value=seed, on_value=set_seed)
             solara.Button("Start the game", on_click=start, color="primary",
                           classes=["start-game"])
             if error:
@@ -183,6 +195,12 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
                 solara.Preformatted("\n".join(error))
         with solara.Column():
             for s in sliders:
+                unit = f" {scenario.calendar.step}s" if s.path.endswith(".at") else ""
+                v = values[s.name]
+                shown = f"{int(v)}" if s.integer else f"{v:.3g}"
+                solara.Text(f"{s.label}: {shown}{unit} (range {s.min:g}–{s.max:g}{unit})",
+                            classes=["slider-value"], style={"display": "block",
+                                                             "font-size": "0.9em"})
                 if s.integer:
                     solara.SliderInt(label=s.label, value=int(values[s.name]), min=int(s.min),
                                      max=int(s.max),
@@ -270,11 +288,14 @@ def GameView(game: Game, on_reset, on_quit):
                                                                 set_tick(lambda t: t + 1)))
             NewsFeed(game, tick)
             if game.role != OBSERVE:
+                Position(game, tick)
                 Hints(game)
             Timeline(game, tick)
         with solara.Div(classes=["main"]):
             if game.finished or game.reference is not None:
                 ScoreCard(game, book, overlay, tick)
+            if game.finished:
+                Debrief(game)
             solara.ToggleButtonsSingle(value=tab, values=list(TABS), on_value=set_tab,
                                        classes=["chart-tabs"])
             with solara.Row(style={"flex-wrap": "wrap"}):
@@ -336,16 +357,40 @@ def ConfirmReset(game: Game, on_reset: Callable[[], None]):
     solara.Button("Keep playing", text=True, on_click=lambda: set_asking(False))
 
 
+@solara.component_vue("live_echarts.vue")
+def LiveEcharts(option: dict, narrow: dict, narrow_width: int, attributes: dict):
+    """An ECharts chart whose zoom and legend choices survive updates (see the .vue file)."""
+
+
 @solara.component
 def Chart(book: ChartBook, key: str, overlay: bool, tick: int):
-    """A chart as an <img>; ``data-step`` says how many steps it shows (tests wait on it)."""
-    png, n = book.png(key, overlay)
+    """An interactive chart (ECharts: hover values, zoom, legend toggles); ``data-step`` says
+    how many steps the server sent, ``data-drawn`` how many the browser has drawn (tests wait
+    on it). Below it, the same data as a table (a chart alternative) on request."""
+    option, n = chart_option(book.game, key, overlay)
     spec = CHARTS[key]
-    src = "data:image/png;base64," + base64.b64encode(png).decode()
-    solara.v.Html(tag="img", attributes={
-        "src": src, "id": f"chart-{key}", "data-step": str(n), "data-overlay": str(overlay),
-        "alt": f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else ""),
-        "class": "chart", "style": "width: 49%; min-width: 360px; height: auto;"})
+    label = f"{spec.title}, {n} steps" + (", with the no-policy baseline" if overlay else "")
+    with solara.Div(classes=["chart-box"]):
+        LiveEcharts(option=option, narrow=NARROW, narrow_width=PHONE_WIDTH, attributes={
+            "id": f"chart-{key}", "class": "chart", "data-step": str(n),
+            "data-overlay": str(overlay), "role": "img", "aria-label": label,
+            "style": "width: 100%; height: 340px;"})
+        DataTable(book, key, overlay, tick)
+
+
+@solara.component
+def DataTable(book: ChartBook, key: str, overlay: bool, tick: int):
+    """The chart's last ten steps as a table, shown on request."""
+    shown, set_shown = solara.use_state(False)
+    solara.Button("Hide the data" if shown else "Show the data as a table", text=True,
+                  classes=["table-toggle"], on_click=lambda: set_shown(not shown))
+    if not shown:
+        return
+    header, rows = data_table(book.game, key, overlay)
+    text = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
+    text += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    with solara.Div(classes=["data-table"], style={"overflow-x": "auto"}):
+        Prose(text)
 
 
 @solara.component
@@ -436,9 +481,78 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
                                 label="Download the run (CSV)", mime_type="text/csv")
             if game.role != OBSERVE:
                 solara.FileDownload(game.replay_zip, filename=f"{name}_{game.role}_replay.zip",
-                                    label="Download the game with your moves (ZIP: replay "
-                                    "with chokepoint run)", mime_type="application/zip")
+                                    label="Download your game (ZIP)",
+                                    mime_type="application/zip")
+                solara.Text("(with your moves; it replays with chokepoint run: see its README)",
+                            style={"font-size": "0.85em", "align-self": "center"})
             for key in CHARTS if game.finished else ():  # print-resolution PNGs at the end
                 solara.FileDownload(lambda key=key: book.print_png(key, overlay),
                                     filename=f"{name}_{key}.png", label=f"{key}.png",
                                     mime_type="image/png")
+
+
+@solara.component
+def Position(game: Game, tick: int):
+    """What the role can see of itself: stock cover and sources per component, money and
+    score (a firm); objectives now and score (a government)."""
+    pos = position(game)
+    unit = game.scenario.calendar.step
+    with solara.Card(title="Your position", classes=["position"]):
+        score = pos["score"]
+        solara.Text(f"Score so far: {score:+.3f} (doing nothing = 0)" if score is not None
+                    else "Score: after the first step (doing nothing = 0)",
+                    classes=["position-score"], style={"display": "block",
+                                                       "font-weight": "bold"})
+        if "cover" in pos:
+            rows = "| component | stock cover | sources |\n|---|---:|---|\n" + "".join(
+                f"| {c} | {'–' if v is None else f'{v:.1f} {unit}s'} | "
+                f"{', '.join(pos['sources'].get(c, [])) or 'none'} |\n"
+                for c, v in pos["cover"].items())
+            Prose(rows, classes=["position-table"])
+            solara.Text(f"Money: profit so far {pos['money']:,.0f} (the engine keeps no cash "
+                        "balance; this is the sum of your profit per step)",
+                        style={"display": "block"})
+            for line in pos["pending"]:
+                solara.Text(f"Under way: {line}", style={"display": "block"})
+        if "objectives" in pos:
+            Prose("| objective | now | weight |\n|---|---:|---:|\n" + "".join(
+                f"| {m} | {v:+.3f} | {game.weights().get(m, 0):.2f} |\n"
+                for m, v in pos["objectives"].items()), classes=["position-table"])
+
+
+@solara.component
+def Debrief(game: Game):
+    """The end of the game: what happened and why, and the three decisions that mattered
+    most (measured by replaying the game without each of them), on request."""
+    found, set_found = solara.use_state(None)
+    with solara.Card(title="Debrief", subtitle="what happened and why", classes=["debrief"]):
+        solara.v.Html(tag="h3", children=["What happened"])
+        for sentence in debrief(game):
+            solara.Text(sentence, classes=["debrief-line"], style={"display": "block"})
+        hints = game.hints()
+        if hints:
+            solara.v.Html(tag="h3", children=["What really happened"])
+            for _, text in hints:
+                solara.Text(text[0].upper() + text[1:] + ".", classes=["debrief-history"],
+                            style={"display": "block"})
+        if game.role == OBSERVE:
+            return
+        solara.v.Html(tag="h3", children=["The decisions that mattered most"])
+        if found is None:
+            solara.Button("Work them out (replays the game without each of your moves)",
+                          classes=["find-decisions"], on_click=lambda: set_found(
+                              decisions(game)))
+            return
+        if not found:
+            solara.Text("You made no move: nothing to compare.", classes=["decision"])
+        unit = game.scenario.calendar.step
+        with solara.Div(attributes={"aria-live": "polite"}):
+            for k, d in enumerate(found, 1):
+                if abs(d.worth) < 1e-9:
+                    what = "without it your score would have been the same"
+                else:
+                    what = (f"without it your score would have been {abs(d.worth):.3f} "
+                            f"{'lower' if d.worth > 0 else 'higher'} — it "
+                            f"{'helped' if d.worth > 0 else 'hurt'} you")
+                solara.Text(f"{k}. {d.text} ({unit} {d.step}): {what}.",
+                            classes=["decision"], style={"display": "block"})

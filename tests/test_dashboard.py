@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import ipyvue
 import ipyvuetify as v
 import pytest
 import solara
@@ -172,6 +171,11 @@ def hikvision_first(monkeypatch):
     monkeypatch.setenv(SCENARIO_ENV, str(SCENARIO))
 
 
+def chart_widgets(rc) -> list:
+    """The page's interactive charts (the ECharts template widgets)."""
+    return [w for w in rc.find(v.VuetifyTemplate).widgets if hasattr(w, "narrow")]
+
+
 def test_page_renders_setup_then_game(hikvision_first):
     from dashboards.play import Page
 
@@ -183,8 +187,10 @@ def test_page_renders_setup_then_game(hikvision_first):
     rc.find(v.Btn, children=["Step"]).assert_single()
     step = rc.find(v.Btn, children=["Step"]).widget
     step.click()
-    imgs = rc.find(ipyvue.Html, tag="img").widgets
-    assert imgs and all(w.attributes["data-step"] == "1" for w in imgs)
+    charts = chart_widgets(rc)
+    assert charts and all(w.attributes["data-step"] == "1" and w.option["steps_shown"] == 1
+                          for w in charts)
+    assert all(len(w.option["series"][0]["data"]) == 1 for w in charts if w.option["series"])
     assert sorted(rc.find(v.Select, label="Move").widget.items) == sorted([
         "announce", "entity_list", "delist", "general_license", "tariff", "procurement_ban"])
     rc.close()
@@ -212,8 +218,8 @@ def test_two_pages_have_separate_games(hikvision_first):
     a.find(v.Btn, children=["Step"]).widget.click()
     b.find(v.Btn, children=["Start the game"]).assert_single()  # b still choosing
     b.find(v.Btn, children=["Start the game"]).widget.click()
-    imgs = b.find(ipyvue.Html, tag="img").widgets
-    assert all(w.attributes["data-step"] == "0" for w in imgs)
+    charts = chart_widgets(b)
+    assert charts and all(w.attributes["data-step"] == "0" for w in charts)
     a.close()
     b.close()
 

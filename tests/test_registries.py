@@ -39,6 +39,7 @@ MOVE_CASES: dict[str, tuple[str, str | None, dict[str, Any], list[MoveCall]]] = 
     "qualify": ("Dahua", "AMD", {"lag": 5}, []),
     "fine": ("US", "Hikvision", {"amount": 500.0, "delist": True},
              [MoveCall("US", "entity_list", "Hikvision")]),
+    "redesign": ("Hikvision", "soc", {"cut": 0.5, "lag": 5, "effort": 0.1}, []),
 }
 IDEMPOTENT = {"announce", "entity_list", "tariff", "procurement_ban", "export_control",
               "stockpile", "subsidize"}

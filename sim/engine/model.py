@@ -8,6 +8,7 @@ are in docs/model.md.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,15 @@ from sim.engine.policy import PolicyState
 from sim.engine.state import State, initial_state
 from sim.engine.world import World, compile_world
 from sim.errors import MoveError
-from sim.rules.moves import MOVES, CheckedMove, MoveCall, apply_move, check_move, feasibility
+from sim.rules.moves import (
+    MOVES,
+    CheckedMove,
+    MoveCall,
+    apply_move,
+    check_move,
+    feasibility,
+    finish_redesigns,
+)
 from sim.rules.strategies import STRATEGIES
 from sim.scenario import Scenario, load_scenario
 
@@ -84,12 +93,14 @@ class TradeModel(mesa.Model):
         # a human-played actor's scripted events are the historical record, shown as hints,
         # never moves made for the player
         self.hints: list[tuple[int, str]] = []
+        self._init_chance(spec)
         for e in spec.events:
             call = MoveCall(e.by, e.move, e.target, e.values, source="event")
             if e.by in self.players:
                 self.hints.append((spec.step_of(e.at), _hint(call, e.at)))
             else:
                 self.events[spec.step_of(e.at)].append(call)
+                self._draw_chance(call, e)
         self.hints.sort()
         self._make_agents()
         self.recorder = Recorder(self)
@@ -129,14 +140,73 @@ class TradeModel(mesa.Model):
         reason = feasibility(self, call)
         if reason is not None:
             raise MoveError(reason)
+        self._check_moves_per_turn(call, role)
         self.pending.append(call)
+
+    # -- moves per turn (issue 11): a role may be limited to a few moves a turn -------------
+    def moves_this_turn(self, actor: str) -> int:
+        """The player's moves that took effect in the current turn, plus those queued."""
+        t = self.spec.turn_steps
+        turn = self.step_index // t
+        made = sum(1 for e in self.log if e.call.actor == actor and e.call.source == "player"
+                   and e.step // t == turn)
+        return made + sum(1 for c in self.pending if c.actor == actor)
+
+    def _check_moves_per_turn(self, call: MoveCall, role: Any) -> None:
+        limit = getattr(role, "moves_per_turn", None)
+        if limit is not None and self.moves_this_turn(call.actor) >= limit:
+            raise MoveError(f"{call.actor} may make at most {limit} move"
+                            f"{'s' if limit > 1 else ''} per turn, and has made or queued "
+                            f"{self.moves_this_turn(call.actor)} this turn")
+
+    # -- chance events (issue 11): an event happens with its probability, drawn from the seed -
+    def _init_chance(self, spec: Scenario) -> None:
+        """A generator of its own for chance draws, derived from the run's seed, so that the
+        demand shocks (``self.rng``) are the same whether or not a scenario has chance events,
+        and the played model, its do-nothing reference and replays draw the same outcomes."""
+        self._chance_misses: set[int] = set()  # ids of the event calls that do not happen
+        self._chances: dict[int, float] = {}  # id of an event call -> its chance (< 1 only)
+        seq = getattr(self.rng.bit_generator, "seed_seq", None)
+        self._chance_entropy = seq.entropy if isinstance(seq, np.random.SeedSequence) else 0
+        self._chance_seen: dict[str, int] = {}
+
+    def _draw_chance(self, call: MoveCall, event: Any) -> None:
+        """Decide once whether an event with ``chance < 1`` happens: one uniform draw keyed by
+        the seed and the event itself (when, who, what, on what; the n-th of identical events),
+        so no other event, nor the player's role, changes its outcome."""
+        chance = getattr(event, "chance", 1.0)
+        if chance >= 1.0:
+            return
+        key = f"{event.at}|{call.actor}|{call.move}|{call.target}"
+        nth = self._chance_seen.get(key, 0)
+        self._chance_seen[key] = nth + 1
+        seq = np.random.SeedSequence(self._chance_entropy,
+                                     spawn_key=(zlib.crc32(key.encode()), nth, 0xC4A7CE))
+        self._chances[id(call)] = chance
+        if np.random.default_rng(seq).random() >= chance:
+            self._chance_misses.add(id(call))
+
+    def chance_of(self, call: MoveCall) -> float:
+        """The probability that a scheduled event happens (1 for moves without ``chance``)."""
+        return self._chances.get(id(call), 1.0)
+
+    def _missed(self, call: MoveCall) -> bool:
+        """True (and a news line) when a chance event's draw says it does not happen."""
+        if id(call) not in self._chance_misses:
+            return False
+        what = call.move.replace("_", " ") + (f" {call.target}" if call.target else "")
+        self.news.append((self.step_index, f"{call.actor}'s expected {what} did not happen "
+                          f"(it had a {self.chance_of(call):.0%} chance)."))
+        return True
 
     def make_move(self, call: MoveCall) -> LoggedMove | None:
         """Apply a move now (events, strategies, queued player moves): one code path.
 
         A move the current state refuses is reported in the news, not raised: a timeline or
-        a strategy must not stop the game.
+        a strategy must not stop the game. A chance event whose draw failed does not happen.
         """
+        if self._chance_misses and self._missed(call):
+            return None
         try:
             checked = check_move(self.world, call)
             news = apply_move(self, call, checked)
@@ -176,6 +246,8 @@ class TradeModel(mesa.Model):
     def step(self) -> None:
         """One period, phase by phase (DESIGN.md, "Model mechanics"; :mod:`sim.engine.phases`)."""
         s, w, links, policy, o = self.state, self.world, self.links, self.policy, self.spec.model
+        if policy.redesigns:  # redesigns that ship this step (issue 11)
+            self.news.extend((self.step_index, line) for line in finish_redesigns(self))
         phases.apply_policy(self)
         phases.plan(s, w, links, policy, o, self.step_index,
                     self.spec.steps_of_days(o.expected_outage_days))

@@ -613,3 +613,64 @@ class Fine(Move):
         p.fine_delist[actor, f] = params["delist"]
         lift = ", and will lift its listing once it is paid" if params["delist"] else ""
         return (f"{w.countries[actor]} fines {w.firms[f]} {params['amount']:,.0f}{lift}.")
+
+
+# -- redesign (issue 11): a firm's third move, designing (most of) a component out ----------
+@MOVES.register
+class Redesign(Move):
+    """Redesign your product to use less of a component.
+
+    After `lag` steps (engineering, testing and certification take months) each unit of your
+    product needs `cut` less of the component: less to buy, less stock to hold, less exposed
+    to a ban on it. The cost: while the redesign runs, `effort` of your output capacity is
+    lost (engineers and lines are diverted), and the capacity comes back when it ships. One
+    redesign per component at a time.
+    """
+
+    name = "redesign"
+    actor = "firm"
+    targets = ("component",)
+    params = (
+        Param("cut", "float", 0.5, "share of the component's use per unit designed out",
+              0.05, 0.9),
+        Param("lag", "int", 26, "steps until the redesigned product ships", 1, 10_000),
+        Param("effort", "float", 0.1, "share of output capacity lost while redesigning",
+              0.0, 0.9),
+    )
+
+    @classmethod
+    def feasible(cls, model, actor, target, params):
+        w, c = model.world, target[1]
+        if w.bom[actor, c] <= 0:
+            raise MoveError(f"{w.firms[actor]} does not use {w.components[c]}")
+        if any(f == actor and k == c for _, f, k, _, _ in model.policy.redesigns):
+            raise MoveError(f"{w.firms[actor]} is already redesigning {w.components[c]} out")
+
+    @classmethod
+    def apply(cls, model, actor, target, params):
+        w, c = model.world, target[1]
+        capacity = model.state.ref.capacity
+        lost = float(capacity[actor]) * params["effort"]
+        capacity[actor] -= lost
+        model.policy.redesigns.append((model.step_index + params["lag"], actor, c,
+                                       params["cut"], lost))
+        return (f"{w.firms[actor]} starts redesigning its product to use {_pct(params['cut'])} "
+                f"less {w.components[c]} ({params['lag']} steps; {_pct(params['effort'])} of "
+                "its capacity diverted meanwhile).")
+
+
+def finish_redesigns(model: TradeModel) -> list[str]:
+    """Ship the redesigns due by this step: the firm's use of the component per unit falls by
+    the cut, its diverted capacity comes back. Returns a news line per redesign."""
+    t, p, w = model.step_index, model.policy, model.world
+    due = [r for r in p.redesigns if r[0] <= t]
+    if not due:
+        return []
+    p.redesigns = [r for r in p.redesigns if r[0] > t]
+    news = []
+    for _, f, c, cut, lost in due:
+        w.bom[f, c] *= 1.0 - cut
+        model.state.ref.capacity[f] += lost
+        news.append(f"{w.firms[f]}'s redesigned product ships: it uses {_pct(cut)} less "
+                    f"{w.components[c]} per unit.")
+    return news

@@ -249,7 +249,8 @@ def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, st
             target = None
         if not isinstance(move, str) or actor_kind is None:
             continue
-        params = {k: v for k, v in e.items() if k not in ("id", "at", "by", "move", "target")}
+        params = {k: v for k, v in e.items()
+                  if k not in ("id", "at", "by", "move", "target", "chance")}
         _, problems = check_call(move, actor_kind, kinds.get(target) if target else None,
                                  params, names)
         if target is None and e.get("target") is not None:

@@ -75,7 +75,9 @@ def test_setup_page_shows_scenario_roles_and_parameters(server, context):
     page.goto(server)
     expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(".prose").filter(has_text="May 2019.")).to_be_visible()
-    expect(page.get_by_text("Hikvision's stockpile (weeks of use)")).to_be_visible()
+    expect(page.get_by_text("Hikvision's stockpile (weeks of use)", exact=True)).to_be_visible()
+    # the slider's value and range are shown as text
+    expect(page.locator(".slider-value").first).to_contain_text("(range ")
     page.locator(".v-select").filter(has_text="Your role").first.click()
     options = page.get_by_role("option").all_inner_texts()
     assert [o.strip() for o in options] == ["US", "CN", "Hikvision", "observe"]
@@ -260,7 +262,7 @@ def test_impossible_move_refused_before_step_reset_asks_and_replay_zip(server, c
     page.get_by_role("button", name="Keep playing").click()
     expect(page.locator("#chart-market-price")).to_have_attribute("data-step", "13")
     with page.expect_download(timeout=TIMEOUT) as info:
-        page.get_by_text("Download the game with your moves").click()
+        page.get_by_text("Download your game (ZIP)").click()
     info.value.save_as(tmp_path / "game.zip")
     with zipfile.ZipFile(tmp_path / "game.zip") as z:
         z.extractall(tmp_path)
