@@ -21,11 +21,21 @@ from numpy.testing import assert_allclose
 from sim.engine.market import split_under_caps
 from sim.engine.model import TradeModel
 from sim.errors import MoveError, ScenarioError
-from sim.rules.moves import MoveCall, apply_move
 from sim.scenario import load_scenario, validate_document
-from tests.worlds import A_TW, A_US, H_CN, H_TW, H_US, HUAWEI, US, tiny_document
-
-ALL_OPEN = np.ones(7)
+from tests.worlds import (
+    A_TW,
+    A_US,
+    ALL_OPEN,
+    H_CN,
+    H_TW,
+    H_US,
+    HUAWEI,
+    US,
+    allowed,
+    move,
+    open_except,
+    tiny_document,
+)
 
 
 def world(suppliers: dict[str, dict[str, Any]] | None = None,
@@ -38,21 +48,6 @@ def world(suppliers: dict[str, dict[str, Any]] | None = None,
         doc["countries"][name].update(keys)
     return TradeModel(scenario=validate_document(doc, {}, "<tiny>"))
 
-
-def move(model: TradeModel, actor: str, name: str, target: str | None = None,
-         **params) -> str:
-    return apply_move(model, MoveCall(actor, name, target, params))
-
-
-def open_except(shares: dict[int, float]) -> np.ndarray:
-    out = ALL_OPEN.copy()
-    for link, value in shares.items():
-        out[link] = value
-    return out
-
-
-def allowed(model: TradeModel, step: int = 0) -> np.ndarray:
-    return model.policy.allowed(model.links, step)
 
 
 # -- de minimis ----------------------------------------------------------------------------

@@ -7,37 +7,32 @@ huawei–s_cn, huawei–s_tw, huawei–k_cn; s_tw carries 30% US technology.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 from sim.engine.model import TradeModel
-from sim.rules.moves import MoveCall, apply_move
-from tests.worlds import APPLE, CN, H_TW, H_US, HUAWEI, K_CN, S_CN, SOC, US, tiny_world
-
-ALL_OPEN = np.ones(7)
+from tests.worlds import (
+    ALL_OPEN,
+    APPLE,
+    CN,
+    H_TW,
+    H_US,
+    HUAWEI,
+    K_CN,
+    S_CN,
+    SOC,
+    US,
+    allowed,
+    move,
+    open_except,
+    tiny_world,
+)
 
 
 @pytest.fixture
 def model() -> TradeModel:
     return TradeModel(scenario=tiny_world())
 
-
-def move(model: TradeModel, actor: str, name: str, target: str | None = None,
-         **params) -> str:
-    return apply_move(model, MoveCall(actor, name, target, params))
-
-
-def open_except(shares: dict[int, float]) -> np.ndarray:
-    """Allowed shares: 1 on every link but those given ({link index: share})."""
-    out = ALL_OPEN.copy()
-    for link, value in shares.items():
-        out[link] = value
-    return out
-
-
-def allowed(model: TradeModel, step: int = 0) -> np.ndarray:
-    return model.policy.allowed(model.links, step)
 
 
 # -- listings ------------------------------------------------------------------------------

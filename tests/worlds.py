@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
+
 from sim.scenario import Scenario, validate_document
 
 US, CN, TW = 0, 1, 2
@@ -66,3 +68,27 @@ def tiny_world(noise: float = 0.0, events: list[dict[str, Any]] | None = None,
                steps: int = 20, **model: Any) -> Scenario:
     """The tiny world as a validated :class:`Scenario`."""
     return validate_document(tiny_document(noise, events, steps, **model), {}, "<tiny>")
+
+
+# -- helpers for tests written through the moves --------------------------------------------
+ALL_OPEN = np.ones(7)  # every link of the tiny world unrestricted
+
+
+def move(model: Any, actor: str, name: str, target: str | None = None, **params: Any) -> str:
+    """Make a move on ``model`` now (through :func:`sim.rules.moves.apply_move`)."""
+    from sim.rules.moves import MoveCall, apply_move
+
+    return apply_move(model, MoveCall(actor, name, target, params))
+
+
+def open_except(shares: dict[int, float]) -> np.ndarray:
+    """Allowed shares: 1 on every link but those given ({link index: share})."""
+    out = ALL_OPEN.copy()
+    for link, value in shares.items():
+        out[link] = value
+    return out
+
+
+def allowed(model: Any, step: int = 0) -> np.ndarray:
+    """The allowed share of each of ``model``'s links at ``step``."""
+    return model.policy.allowed(model.links, step)
