@@ -53,7 +53,8 @@ def choose(page: Page, label: str, option: str) -> None:
 def choose_move(page: Page, move: str) -> None:
     """Pick a move and wait for its form (its first paragraph) before anything is clicked."""
     choose(page, "Move", move)
-    first = MOVES[move].doc().split("\n")[0]
+    # the form's first paragraph, as the page shows it (its lines joined)
+    first = " ".join(MOVES[move].doc().split("\n\n")[0].split())
     expect(page.get_by_text(first, exact=True)).to_be_visible(timeout=TIMEOUT)
 
 
