@@ -20,7 +20,7 @@ Hardened (issue 13), by :func:`harden` before the server starts:
 * disconnected kernels are culled after :data:`CULL_TIMEOUT` (the environment variable
   ``SOLARA_KERNEL_CULL_TIMEOUT``, e.g. ``30s`` or ``10m``, overrides it; tests shorten it);
 * what one session may allocate is bounded by the scenario loader's run-size estimate
-  (``sim.scenario.load.MAX_CELLS``), which refuses every larger pasted or uploaded scenario.
+  (``sim.scenario.load.MAX_UPLOAD_CELLS``), which refuses every larger pasted or uploaded scenario.
 """
 
 from __future__ import annotations

@@ -15,9 +15,11 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from sim import MOVES, STRATEGIES
 from sim.cli import main
+from sim.scenario.load import MAX_CELLS
 
 ROOT = Path(__file__).parents[1]
 HIK = str(ROOT / "scenarios" / "hikvision_2019.yaml")
@@ -288,7 +290,6 @@ def write_zte(tmp_path: Path, old: str, new: str) -> str:
 
 
 def test_validate_ok_means_run_works_calendar_and_size(tmp_path, capsys):
-    import yaml
 
     doc = yaml.safe_load(Path(ZTE).read_text(encoding="utf-8"))
     doc.update(events=[], parameters={}, calendar={"start": "9998-01-01", "step": "month"})
@@ -297,11 +298,14 @@ def test_validate_ok_means_run_works_calendar_and_size(tmp_path, capsys):
     for command in ("validate", "run"):
         code, _, err = run_cli(capsys, command, str(month))
         assert code == 2 and "steps: a calendar of 52 months runs past the year 9999" in err
-    big = tmp_path / "big.yaml"
-    text = Path(ZTE).read_text(encoding="utf-8").replace("steps: 52", "steps: 100000")
-    big.write_text(text, encoding="utf-8")
+    big = tmp_path / "big.yaml"  # 100,000 steps of 200 firms: about 2.4e8 values
+    doc = yaml.safe_load(Path(ZTE).read_text(encoding="utf-8"))
+    firm = next(iter(doc["firms"].values()))
+    doc["firms"] = {f"F{i}": dict(firm) for i in range(200)}
+    doc.update(steps=100_000, events=[], roles={}, parameters={})
+    big.write_text(yaml.safe_dump(doc), encoding="utf-8")
     code, _, err = run_cli(capsys, "validate", str(big))
-    assert code == 2 and "the limit is 5,000,000" in err
+    assert code == 2 and f"the limit is {MAX_CELLS:,}" in err
     assert LOCATED.match(err.strip().splitlines()[0])
 
 

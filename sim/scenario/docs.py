@@ -144,7 +144,7 @@ DESIGN.md alone stays valid.
 def render_limits() -> str:
     """What the validator refuses whatever the keys say (issue 13), with the current limits."""
     from sim.scenario import yamlio
-    from sim.scenario.load import MAX_CELLS
+    from sim.scenario.load import MAX_CELLS, MAX_UPLOAD_CELLS
     from sim.scenario.models import MAX_QUANTITY, MAX_STEPS
 
     return f"""\
@@ -169,9 +169,11 @@ refused with `FILE:LINE:COL: key.path: message` and exit code 2, never half-run,
 - quantities (capacities, prices, demand, appeal) exceed {MAX_QUANTITY:.0e}; `steps`,
   `turn`, `ramp.steps` and an event's step exceed {MAX_STEPS:,};
 - a run would record more than {MAX_CELLS:,} values (steps × entities × metrics: about
-  85 values a step for the ZTE scenario), or its calendar runs past the year 9999. The same
-  estimate bounds `chokepoint run --steps` (1 to {MAX_STEPS:,}; `--seed` is 0 to 2^63 − 1)
-  and what one browser session may load.
+  100 values a step for the ZTE scenario; the 10,000-firm world of `benchmarks/engine.py`
+  records about 230,000), or its calendar runs past the year 9999. The same estimate bounds
+  `chokepoint run --steps` (1 to {MAX_STEPS:,}; `--seed` is 0 to 2^63 − 1) and sweeps'
+  `--steps`. A scenario pasted or uploaded into a page (play, classroom) may record at most
+  {MAX_UPLOAD_CELLS:,} values, so that many browser sessions fit one server.
 
 Messages show control characters as escapes (`\\x1b`), so a key cannot rewrite the terminal.
 """

@@ -23,9 +23,13 @@ from sim.scenario import yamlio
 from sim.scenario.models import Scenario
 from sim.scenario.overrides import apply_overrides, display_loc, position
 
-MAX_CELLS = 5_000_000
-"""The most values one run may record (steps × entities × metrics): about 40 MB of series,
-a few hundred MB as a table; a larger scenario (or ``--steps``) is refused before it runs."""
+MAX_CELLS = 150_000_000
+"""The most values one run from a file may record (steps × entities × metrics): about 1.2 GB
+of series, enough for the 10,000-firm worlds of benchmarks/engine.py; a larger scenario (or
+``--steps``) is refused before it runs."""
+MAX_UPLOAD_CELLS = 5_000_000
+"""The most for a scenario given as text (pasted or uploaded into a page, a classroom game):
+about 40 MB a browser session, so that many sessions fit one server."""
 
 _TAG = re.compile(r"^[\w-]+\[.*\]$|^(constrained|function)-[\w-]+$"
                   r"|^(int|date|float|str|bool|none|Ramp|StrategySpec)$")
@@ -95,8 +99,10 @@ def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positio
 
 
 
-def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scenario:
-    """Validate a parsed document; raise ScenarioError listing every problem."""
+def validate_document(doc: Any, positions: yamlio.Positions, file: str,
+                      max_cells: int = MAX_CELLS) -> Scenario:
+    """Validate a parsed document; raise ScenarioError listing every problem (a run larger
+    than ``max_cells`` recorded values among them)."""
     from sim.scenario.checks import check_references
 
     if not isinstance(doc, dict):
@@ -111,7 +117,7 @@ def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scena
         line, col = position(positions, loc)
         problems.append(Problem(line, col, display_loc(loc), msg, file))
     if scenario is not None and not problems:
-        size = size_problem(scenario)
+        size = size_problem(scenario, max_cells=max_cells)
         if size:
             problems.append(Problem(*position(positions, ("steps",)), "steps", size, file))
     if problems or scenario is None:
@@ -119,11 +125,13 @@ def validate_document(doc: Any, positions: yamlio.Positions, file: str) -> Scena
     return scenario
 
 
-def size_problem(scenario: Scenario, steps: int | None = None) -> str | None:
+def size_problem(scenario: Scenario, steps: int | None = None,
+                 max_cells: int = MAX_CELLS) -> str | None:
     """Why a run of ``steps`` steps (default: the scenario's) cannot be made, or None.
 
-    A run records every metric of every entity at every step; above :data:`MAX_CELLS` values,
-    or with a calendar that runs past the year 9999, it is refused before anything is built.
+    A run records every metric of every entity at every step; above ``max_cells`` values
+    (:data:`MAX_CELLS`, or :data:`MAX_UPLOAD_CELLS` for text from a page), or with a calendar
+    that runs past the year 9999, it is refused before anything is built.
     """
     from sim.engine.metrics import GROUPS  # the metrics a run records, per entity
 
@@ -133,9 +141,9 @@ def size_problem(scenario: Scenario, steps: int | None = None) -> str | None:
                 + len(scenario.suppliers) * len(GROUPS["supplier"])
                 + len(scenario.countries) * len(GROUPS["country"])
                 + len(scenario.products) * len(scenario.regions) * len(GROUPS["market"]))
-    if steps * per_step > MAX_CELLS:
+    if steps * per_step > max_cells:
         return (f"a run of {steps:,} steps would record {steps * per_step:,} values "
-                f"({per_step:,} a step); the limit is {MAX_CELLS:,}: use fewer steps or "
+                f"({per_step:,} a step); the limit is {max_cells:,}: use fewer steps or "
                 "entities")
     try:
         scenario.date_of(steps)
@@ -151,12 +159,14 @@ def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None,
     Args:
         source: a file path, or the name to report when ``text`` is given.
         overrides: ``{dotted.path: value}`` applied before validation (``--set``).
-        text: the YAML text, when it does not come from a file (uploads).
+        text: the YAML text, when it does not come from a file (uploads); such a scenario is
+            held to :data:`MAX_UPLOAD_CELLS`, a file to :data:`MAX_CELLS`.
 
     Raises:
         ScenarioError: with every problem, each located in the file.
     """
     file = str(source)
+    from_file = text is None
     if text is None:
         doc, positions, text = yamlio.load_file(source)
     else:
@@ -164,7 +174,8 @@ def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None,
     if overrides:
         doc = copy.deepcopy(doc)
         apply_overrides(doc, positions, overrides, file)
-    scenario = validate_document(doc, positions, file)
+    scenario = validate_document(doc, positions, file,
+                                 max_cells=MAX_CELLS if from_file else MAX_UPLOAD_CELLS)
     scenario._text = text
     return scenario
 
