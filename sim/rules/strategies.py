@@ -18,6 +18,7 @@ most per unit of cost to its own side, both estimated from last period's flows
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -245,41 +246,60 @@ def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> 
             + np.bincount(w.supplier_country, supplier_loss, G))
 
 
-def answers(model: TradeModel, actor: int, sender: int, share: float) -> list[
+MAX_CANDIDATES = 10
+"""Of each kind of answer that names an entity (a listing, a ban on a firm, a ban on a
+supplier), only the ones touching the largest flows are weighed: a government weighs its
+biggest levers, and the cost of choosing stays bounded in a world of thousands of firms (every
+shipped scenario has fewer candidates than this, so none is left out there)."""
+
+
+def _largest(keys: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The distinct ``keys`` with the largest summed ``weights`` (at most MAX_CANDIDATES),
+    in ascending key order."""
+    if not keys.size:
+        return keys
+    totals = np.bincount(keys, weights)
+    present = np.unique(keys)
+    top = present[np.argsort(-totals[present], kind="stable")[:MAX_CANDIDATES]]
+    return np.sort(top)
+
+
+def answers(model: TradeModel, actor: int, sender: int, share: float) -> Iterator[
         tuple[MoveCall, np.ndarray, np.ndarray]]:
-    """Every answer ``actor`` could make to ``sender`` closing ``share``: (move, cut [L],
-    closed [F, R]) for each export control, listing and procurement ban that touches a flow."""
+    """The answers ``actor`` could make to ``sender`` closing ``share``: (move, cut [L],
+    closed [F, R]) for each export control, and for the listings and procurement bans that
+    touch the largest flows (:data:`MAX_CANDIDATES` of each), one at a time."""
     w, links, st = model.world, model.links, model.state
     me = w.countries[actor]
     L, (F, R) = len(links), st.markets.sales_by_region.shape
     shipped = st.pipeline.shipped[:L]
     mine = w.supplier_country[links.supplier] == actor
     theirs = w.firm_country[links.firm] == sender
-    out: list[tuple[MoveCall, np.ndarray, np.ndarray]] = []
     none = np.zeros((F, R))
-    for c in np.unique(links.component[mine & theirs & (shipped > 0)]):
+    flowing = mine & theirs & (shipped > 0)
+    for c in np.unique(links.component[flowing]):
         link = mine & theirs & (links.component == c)
-        out.append((MoveCall(me, "export_control", w.components[c],
-                             {"to": [w.countries[sender]], "license_rate": 1.0 - share},
-                             source="strategy"), share * link, none))
-    for f in np.unique(links.firm[mine & theirs & (shipped > 0)]):
+        yield (MoveCall(me, "export_control", w.components[c],
+                        {"to": [w.countries[sender]], "license_rate": 1.0 - share},
+                        source="strategy"), share * link, none)
+    for f in _largest(links.firm[flowing], shipped[flowing]):
         link = mine & (links.firm == f)
-        out.append((MoveCall(me, "entity_list", w.firms[f], {"license_rate": 1.0 - share},
-                             source="strategy"), share * link, none))
+        yield (MoveCall(me, "entity_list", w.firms[f], {"license_rate": 1.0 - share},
+                        source="strategy"), share * link, none)
     region = w.country_region[actor]
-    sells = st.markets.sales_by_region[:, region] > 0
-    for f in np.flatnonzero((w.firm_country == sender) & sells):
+    sales = st.markets.sales_by_region[:, region]
+    sellers = np.flatnonzero((w.firm_country == sender) & (sales > 0))
+    for f in _largest(sellers, sales[sellers]):
         closed = np.zeros((F, R))
         closed[f, region] = share
-        out.append((MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
-                             source="strategy"), np.zeros(L), closed))
+        yield (MoveCall(me, "procurement_ban", w.firms[f], {"share": share},
+                        source="strategy"), np.zeros(L), closed)
     buying = (w.firm_country[links.firm] == actor) & (w.supplier_country[links.supplier]
                                                       == sender) & (shipped > 0)
-    for sup in np.unique(links.supplier[buying]):
+    for sup in _largest(links.supplier[buying], shipped[buying]):
         link = (links.supplier == sup) & (w.firm_country[links.firm] == actor)
-        out.append((MoveCall(me, "procurement_ban", w.suppliers[sup], {"share": share},
-                             source="strategy"), share * link, none))
-    return out
+        yield (MoveCall(me, "procurement_ban", w.suppliers[sup], {"share": share},
+                        source="strategy"), share * link, none)
 
 
 def best_answer(model: TradeModel, actor: int, sender: int, share: float) -> MoveCall | None:
