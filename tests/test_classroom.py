@@ -503,7 +503,8 @@ class RawPage:
 def serve_classroom(url: str, log: Path) -> tuple[subprocess.Popen, str]:
     """``chokepoint classroom`` on ``url``, as a teacher starts it; (process, base URL)."""
     import socket
-    import urllib.request
+
+    from tests.servers import wait_until_serving
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -513,16 +514,8 @@ def serve_classroom(url: str, log: Path) -> tuple[subprocess.Popen, str]:
                             stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"server did not start: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/join", timeout=2):
-                return proc, base
-        except OSError:
-            time.sleep(0.3)
+    wait_until_serving(proc, base + "/join", log, seconds=90)
+    return proc, base
 
 
 def test_kill_9_of_the_solara_server_mid_turn_loses_no_acknowledged_move(url, tmp_path):

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.server import Guard, _no_outbound, allowed_hosts
+from tests.servers import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -43,17 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
     proc = subprocess.Popen([sys.executable, "-m", "sim", "play", "scenarios/zte_2018.yaml",
                              "--no-browser", "--port", str(port)], cwd=ROOT, stdout=out,
                             stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.3)
+    wait_until_serving(proc, f"http://127.0.0.1:{port}/", log)
     yield port, log
     proc.terminate()
     try:

@@ -13,8 +13,6 @@ import io
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, free_port, require_chromium
 from tests.browser.test_play import choose
+from tests.servers import wait_until_serving
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,16 +42,7 @@ def classroom(tmp_path_factory):
                              "--port", str(port), "--db", f"sqlite:///{db}"], cwd=ROOT,
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"server did not start: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/join", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.3)
+    wait_until_serving(proc, base + "/join", log)
     teacher = re.search(r"(http://\S+/teacher\?token=\S+)", log.read_text()).group(1)
     yield base, teacher
     proc.terminate()

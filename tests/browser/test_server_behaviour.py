@@ -15,13 +15,13 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, require_chromium
+from tests.servers import wait_until_serving
 
 pytestmark = pytest.mark.browser
 
@@ -78,17 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.3)
+    wait_until_serving(proc, url, log)
     yield url, kernels, log
     proc.terminate()
     try:
