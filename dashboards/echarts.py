@@ -34,6 +34,7 @@ MAX_POINTS = 600  # longer games are thinned to every k-th step
 LEGEND_WIDTH = 170  # px beside the plot on wide screens
 PHONE_WIDTH = 520  # px: narrower charts put the legend below the plot
 MARK_LABEL = 38  # characters of a move marker's label on the chart (full text on hover)
+LABELS_ACROSS = 30  # at most this many marker labels side by side across the x axis
 
 
 def stride(horizon: int, max_points: int = MAX_POINTS) -> int:
@@ -86,14 +87,38 @@ def _series(name: str, k: int, data: list[float | None], baseline: bool) -> dict
     }
 
 
+def label_gap(categories: int) -> int:
+    """Categories between two labelled markers: a vertical label is about 14 px wide, so on a
+    plot of ~600 px two labels closer than 1/30 of the axis would overlap."""
+    return max(1, math.ceil(categories / LABELS_ACROSS))
+
+
 def marker_lines(game: Game, step: int) -> list[dict[str, Any]]:
-    """A markLine entry per step where a move took effect: a vertical line at its date."""
-    out = []
-    for at, label in game.markers():
-        short = label if len(label) <= MARK_LABEL else label[:MARK_LABEL - 1] + "…"
-        out.append({"xAxis": _category_of(at, step, game.horizon), "name": label,
-                    "label": {"formatter": short}})
+    """A markLine entry per step where a move took effect: a vertical line at its date. Lines
+    closer than :func:`label_gap` share the first one's label ("… +2 more"), so labels never
+    overlap; every line keeps its own full text on hover."""
+    n_cats = len(_shown(game.horizon, step))
+    gap = label_gap(n_cats)
+    out: list[dict[str, Any]] = []
+    head: dict[str, Any] | None = None  # the labelled line of the current cluster
+    extra = 0
+    for at, label in sorted(game.markers()):
+        x = _category_of(at, step, game.horizon)
+        entry: dict[str, Any] = {"xAxis": x, "name": label}
+        if head is not None and x - head["xAxis"] < gap:
+            extra += 1
+            entry["label"] = {"show": False}
+            head["label"]["formatter"] = _short(head["name"], f" +{extra} more")
+        else:
+            head, extra = entry, 0
+            entry["label"] = {"formatter": _short(label)}
+        out.append(entry)
     return out
+
+
+def _short(label: str, suffix: str = "") -> str:
+    room = MARK_LABEL - len(suffix)
+    return (label if len(label) <= room else label[:room - 1] + "…") + suffix
 
 
 def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], int]:

@@ -50,10 +50,13 @@ class Game:
         seed: the seed of both the played model and the baseline.
     """
 
-    def __init__(self, scenario: Scenario, role: str = OBSERVE, seed: int | None = None):
+    def __init__(self, scenario: Scenario, role: str = OBSERVE, seed: int | None = None,
+                 overrides: dict[str, Any] | None = None):
         self.scenario = scenario
         self.role = role
         self.seed = scenario.seed if seed is None else int(seed)
+        # the slider values the scenario was loaded with (a saved game keeps them)
+        self.overrides: dict[str, Any] = dict(overrides or {})
         players = () if role == OBSERVE else (role,)
         self.model = TradeModel(scenario=scenario, rng=self.seed, players=players)
         self.baseline = TradeModel(scenario=scenario.without_policy(), rng=self.seed)
@@ -61,6 +64,8 @@ class Game:
                           if players else None)
         self.lock = threading.RLock()  # the play loop steps while the page renders
         self.queued: list[MoveCall] = []
+        # (step it was queued at, move): every move the player queued and did not cancel
+        self.submitted: list[tuple[int, MoveCall]] = []
         self._effects: dict[int, list[NewsItem]] = {}
         self._gaps: dict[str, float] = {}  # revenue gap to the baseline last reported
         self._history: TradeModel | None = None  # the scripted path, built for the result
@@ -125,6 +130,7 @@ class Game:
         with self.lock:
             self.model.submit(call)
             self.queued.append(call)
+            self.submitted.append((self.step_index, call))
         return call
 
     def feasibility(self, move: str, target: str | None,
@@ -142,6 +148,7 @@ class Game:
                 call = self.queued.pop(index)
                 if call in self.model.pending:
                     self.model.pending.remove(call)
+                self.submitted = [(s, c) for s, c in self.submitted if c is not call]
 
     def role_moves(self) -> list[str]:
         """Exactly the moves the role may make (none when observing)."""
@@ -400,13 +407,7 @@ def replay_scenario(game: Game) -> dict[str, Any]:
     """The game as a scenario document that ``chokepoint run`` replays to the same CSV: the
     role's scripted events replaced by the moves the player made (each at the step it took
     effect) and the role's strategy switched off, as in the game."""
-    doc = game.scenario.model_dump(mode="json", exclude_none=True)
-    # dates as dates (JSON mode writes them as text, which the scenario format refuses)
-    doc["calendar"]["start"] = game.scenario.calendar.start
-    for event, spec in zip(doc.get("events", []), game.scenario.events, strict=True):
-        event["at"] = spec.at
-        if event.get("chance") == 1.0:  # the default: left out, as in the file
-            del event["chance"]
+    doc = scenario_document(game.scenario)
     if game.role == OBSERVE:
         return doc
     doc["events"] = [e for e in doc.get("events", []) if e["by"] != game.role]
@@ -423,6 +424,18 @@ def replay_scenario(game: Game) -> dict[str, Any]:
                 doc[kind][game.role]["strategy"] = {"name": "scripted"}
             else:
                 doc[kind][game.role]["strategy"] = {"name": "passive"}
+    return doc
+
+
+def scenario_document(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as a document the scenario format accepts (what a YAML file would hold)."""
+    doc = scenario.model_dump(mode="json", exclude_none=True)
+    # dates as dates (JSON mode writes them as text, which the scenario format refuses)
+    doc["calendar"]["start"] = scenario.calendar.start
+    for event, spec in zip(doc.get("events", []), scenario.events, strict=True):
+        event["at"] = spec.at
+        if event.get("chance") == 1.0:  # the default: left out, as in the file
+            del event["chance"]
     return doc
 
 

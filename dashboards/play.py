@@ -20,6 +20,7 @@ from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_opt
 from dashboards.forms import MovePanel
 from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.prose import Prose
+from dashboards.saved import load_game, looks_saved, save_game, saved_name
 from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
 from dashboards.whatif import debrief, decisions, position
 from sim import ScenarioError
@@ -80,7 +81,8 @@ def Page():
         if game is None:
             SetupPanel(on_start=set_game)
         else:
-            GameView(game, on_reset=lambda: set_game(Game(game.scenario, game.role, game.seed)),
+            GameView(game, on_reset=lambda: set_game(Game(game.scenario, game.role, game.seed,
+                                                          game.overrides)),
                      on_quit=lambda: set_game(None)).key(f"game-{id(game)}")
 
 
@@ -96,6 +98,15 @@ def SetupPanel(on_start):
     pasted, set_pasted = solara.use_state("")
 
     def accept_upload(name: str, text: str):
+        if looks_saved(text):  # a saved game: replayed to where it was saved, then played on
+            try:
+                game = load_game(text, name)
+            except ScenarioError as exc:
+                set_upload_errors([str(p) for p in exc.problems])
+                return
+            set_upload_errors([])
+            on_start(game)
+            return
         try:
             load_choice(name, text, {})
         except ScenarioError as exc:
@@ -121,7 +132,8 @@ def SetupPanel(on_start):
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Select(label="Scenario", values=choices, value=choice, on_value=set_choice,
                       style={"min-width": "320px"})
-        FilePick(label="…or choose a YAML file", accept=".yaml,.yml",
+        FilePick(label="…or choose a YAML file (a scenario, or a saved game to go on with)",
+                 accept=".yaml,.yml",
                  max_bytes=MAX_BYTES, event_picked=on_picked)
         with solara.Div(style={"min-width": "300px"}):
             solara.FileDrop(label="…or drop one here", on_file=on_file, lazy=False)
@@ -178,7 +190,8 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
         except ScenarioError as exc:
             set_error([str(p) for p in exc.problems])
             return
-        on_start(Game(sc, role, seed if seed is not None else sc.seed))
+        on_start(Game(sc, role, seed if seed is not None else sc.seed,
+                      overrides_from(sliders, values)))
 
     with solara.Card(title=scenario.name, subtitle=f"{scenario.steps} "
                      f"{scenario.calendar.step}s from {scenario.calendar.start}, turns of "
@@ -268,7 +281,7 @@ def GameView(game: Game, on_reset, on_quit):
                     classes=["game-status"], style={"font-weight": "bold"})
     solara.ProgressLinear(game.step_index / max(game.horizon, 1))
     Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
-             pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit)
+             pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit, game.step_index)
     solara.Style(CSS)
     with solara.Div(classes=["game-columns"]):
         with solara.Div(classes=["side"]):
@@ -320,7 +333,8 @@ def status(game: Game) -> str:
 
 @solara.component
 def Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
-             pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit):
+             pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit, step: int):
+    """The buttons; ``step`` (the steps made) re-renders them after each advance."""
     done = game.finished
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Step", on_click=lambda: advance(1), disabled=done or playing,
@@ -335,6 +349,8 @@ def Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
                           color="primary", classes=["play-button"])
         ConfirmReset(game, on_reset)
         solara.Button("New game", on_click=on_quit, outlined=True)
+        solara.FileDownload(lambda: save_game(game), filename=saved_name(game),
+                            label="Save the game", mime_type="application/x-yaml")
         solara.Select(label="Speed", values=list(SPEEDS), value=speed, on_value=set_speed,
                       style={"max-width": "200px"})
         solara.Checkbox(label="Overlay the no-policy baseline", value=overlay,

@@ -10,9 +10,11 @@ import pytest
 from dashboards.charts import CHARTS, COLORS
 from dashboards.echarts import (
     DASHES,
+    MARK_LABEL,
     MAX_POINTS,
     chart_option,
     data_table,
+    label_gap,
     narrow_option,
     stride,
     style_of,
@@ -90,6 +92,31 @@ def test_moves_are_marklines_at_their_dates(scenario):
     assert [m["xAxis"] for m in marks] == [3]
     assert "US entity list Hikvision" in marks[0]["name"]
     assert option["series"][0]["markLine"]["symbol"] == ["none", "none"]
+
+
+def test_close_moves_share_one_label_and_keep_their_own_hover_text(scenario):
+    game = Game(scenario, "US")
+    game.submit("announce", "Hikvision", {})
+    game.step(2)
+    game.submit("entity_list", "Hikvision", {})
+    game.step(1)
+    game.submit("tariff", "CN", {})
+    game.step(30)
+    game.submit("delist", "Hikvision", {})
+    game.step(2)
+    marks = chart_option(game, "firm-sales", overlay=False)[0]["series"][0]["markLine"]["data"]
+    steps = [m["xAxis"] for m in marks]
+    assert steps[:3] == [0, 2, 3] and 33 in steps
+    assert label_gap(156) == 6  # 156 weekly dates: labels at least 6 weeks apart
+    shown = [m for m in marks if m["label"].get("show", True)]
+    assert [m["xAxis"] for m in shown][:2] == [0, 33]
+    assert shown[0]["label"]["formatter"].endswith(" +2 more")
+    assert marks[1]["name"] == "US entity list Hikvision" and not marks[1]["label"]["show"]
+    # a label is never longer than MARK_LABEL characters, suffix included
+    assert all(len(m["label"]["formatter"]) <= MARK_LABEL for m in shown)
+    # labelled lines are always at least label_gap apart
+    xs = [m["xAxis"] for m in shown]
+    assert all(b - a >= label_gap(156) for a, b in zip(xs, xs[1:], strict=False))
 
 
 def test_long_games_are_thinned_on_their_dates(scenario):

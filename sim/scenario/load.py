@@ -72,8 +72,9 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positions,
-                       file: str) -> list[Problem]:
+def pydantic_problems(exc: ValidationError, doc: Any, positions: yamlio.Positions,
+                      file: str) -> list[Problem]:
+    """Every problem pydantic found in ``doc``, each located in the file (one per place)."""
     messages: dict[tuple[Any, ...], list[str]] = {}  # one line per place, not per union branch
     for err in exc.errors():
         # pydantic names the branches of a union (`at: int | date`) in the location
@@ -112,7 +113,7 @@ def validate_document(doc: Any, positions: yamlio.Positions, file: str,
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, doc, positions, file)
+        problems += pydantic_problems(exc, doc, positions, file)
     for loc, msg in check_references(doc):
         line, col = position(positions, loc)
         problems.append(Problem(line, col, display_loc(loc), msg, file))

@@ -243,3 +243,46 @@ def test_redesign_and_position_and_debrief_with_three_decisions(server, context)
     assert moves == ["redesign", "redesign", "stockpile"], texts
     debrief.scroll_into_view_if_needed()
     page.screenshot(path=ARTIFACTS / "16_debrief.png", full_page=True)
+
+
+def test_save_the_game_then_load_it_and_play_on(server, context, tmp_path):
+    """Save mid-game (the download), start again, load the file: the same step, the same
+    queued move, the same charts; a forged file is refused with the place."""
+    page = context.new_page()
+    start(page, server, "US", seed=5)
+    choose_move(page, "announce")
+    page.get_by_role("button", name="Make this move").click()
+    end_turn(page, 13)
+    choose_move(page, "tariff")
+    page.get_by_role("button", name="Make this move").click()
+    expect(page.locator(".queued")).to_have_count(1, timeout=TIMEOUT)
+    before = chart_state(page, "market-price")
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.get_by_role("button", name="Save the game").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name.endswith("_US_week13.game.yaml")
+    page.get_by_role("button", name="New game").click()
+    picker = page.locator("input.file-pick-input[type=file]")
+    forged = tmp_path / "forged.game.yaml"
+    head, scenario = saved.read_text().split("\nscenario:", 1)  # forge the moves, not the file
+    forged.write_text(head.replace("move: announce", "move: stockpile") + "\nscenario:" + scenario)
+    picker.set_input_files(forged)
+    expect(page.locator(".upload-errors")).to_contain_text(
+        "forged.game.yaml:", timeout=TIMEOUT)
+    expect(page.locator(".upload-errors")).to_contain_text("moves.0: refused: US may not "
+                                                           "make 'stockpile'")
+    picker.set_input_files(saved)
+    expect(page.locator(".game-status")).to_contain_text("playing US · seed 5",
+                                                         timeout=TIMEOUT)
+    expect(page.locator("#chart-market-price")).to_have_attribute("data-drawn", "13",
+                                                                   timeout=TIMEOUT)
+    expect(page.locator(".queued")).to_have_count(1)
+    expect(page.locator(".queued")).to_contain_text("tariff CN")
+    after = chart_state(page, "market-price")
+    assert (after["lo"], after["hi"], after["marks"]) == (before["lo"], before["hi"],
+                                                          before["marks"])
+    page.screenshot(path=ARTIFACTS / "17_loaded_game.png", full_page=True)
+    end_turn(page, 26)
+    expect(page.locator(".news-move").filter(has_text="US sets a 25% tariff")).to_have_count(
+        1, timeout=TIMEOUT)
