@@ -25,8 +25,9 @@ APP = str(Path(__file__).resolve())
 def serve_explorer(out: Path, *, host: str = "127.0.0.1", port: int = 8766,
                    open_browser: bool = True) -> None:
     """Serve this page offline for the sweep in ``out`` until Ctrl-C."""
-    from dashboards.server import serve
+    from dashboards.server import restart_for_memory, serve
 
+    restart_for_memory()
     serve(APP, host=host, port=port, open_browser=open_browser,
           env={FOLDER_ENV: str(Path(out).resolve())},
           banner="The sweep explorer is at {url}")

@@ -4,7 +4,7 @@ The player chooses one of exactly the role's moves; the form shows the move's ex
 target picker offering only names of the kinds the move targets, and one typed, labelled field
 per parameter with its range. Submitting queues the move for the next step; a refused move
 shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button. Above the
-button, the move's cost to the role itself, measured one turn ahead
+button, the move's cost to the role itself, measured one turn ahead in a thread of its own
 (:func:`dashboards.whatif.move_cost`); with a ``moves_per_turn`` limit, the moves left.
 """
 
@@ -106,10 +106,14 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     chosen = None if target == NO_TARGET else target
     given = {k: v for k, v in values.items()
              if v != next(p.default for p in spec.params if p.name == k)}
-    # the move's measured cost to the role itself, recomputed when the game or the form moves
-    cost = solara.use_memo(
+    # the move's measured cost to the role itself, recomputed when the game or the form moves;
+    # in a thread of its own (two model copies stepped a turn ahead), never on the render path
+    measured = solara.use_thread(
         lambda: None if blocked else move_cost(game, move, chosen, given),
-        [game.step_index, move, chosen, tuple(sorted(given.items(), key=str)), blocked])
+        dependencies=[game.step_index, move, chosen, tuple(sorted(given.items(), key=str)),
+                      blocked])
+    cost = measured.value if measured.state == solara.ResultState.FINISHED else None
+    measuring = measured.state == solara.ResultState.RUNNING and not blocked
     if no_target:
         solara.Warning("No target where this move can take effect now.",
                        classes=["move-none"])
@@ -131,6 +135,9 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
             solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
                         classes=["move-cost"], style={"display": "block", "font-size": "0.9em",
                                                       "margin": "4px 0"})
+        elif measuring:
+            solara.Text("Cost to you — measuring one turn ahead…", classes=["move-measuring"],
+                        style={"display": "block", "font-size": "0.9em", "margin": "4px 0"})
     solara.Button("Make this move", on_click=submit, color="primary",
                   disabled=game.finished or blocked, classes=["move-submit"])
     if error:

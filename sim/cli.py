@@ -123,8 +123,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
+    from dashboards.server import restart_for_memory  # (imports no web code)
     from sim.scenario import load_scenario
 
+    restart_for_memory()
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     if args.file:

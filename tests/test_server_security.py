@@ -199,3 +199,64 @@ print("ok")
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
     assert "refused name lookup of 'cdn.jsdelivr.net'" in proc.stderr
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(e.decode().split("=", 1) for e in raw if b"=" in e)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the restart is Linux-only")
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_page_server_restarts_itself_with_the_c_allocator(tmp_path: Path,
+                                                               keep: bool) -> None:
+    """``chokepoint play`` replaces itself (same process id) by the same command with
+    PYTHONMALLOC=malloc and two glibc arenas; CHOKEPOINT_PYMALLOC=1 keeps it as started."""
+    from dashboards.server import ALLOCATOR
+
+    port = _free_port()
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for key in (*ALLOCATOR, "CHOKEPOINT_PYMALLOC"):
+        env.pop(key, None)
+    if keep:
+        env["CHOKEPOINT_PYMALLOC"] = "1"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "play", "--no-browser",
+                                 "--port", str(port)], cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_until_serving(proc, f"http://127.0.0.1:{port}/", log)
+        seen = _environ(proc.pid)
+        if keep:
+            assert not set(ALLOCATOR) & set(seen)
+        else:
+            assert {k: seen.get(k) for k in ALLOCATOR} == ALLOCATOR
+        assert log.read_text().count("Chokepoint is playing at") == 1  # printed once
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_restart_for_memory_leaves_other_programs_alone(monkeypatch) -> None:
+    """In a test runner (or any program not ours) nothing is restarted."""
+    from dashboards import server
+
+    monkeypatch.delenv("PYTHONMALLOC", raising=False)
+    monkeypatch.setattr(server.os, "execve", lambda *a: pytest.fail("restarted pytest"))
+    server.restart_for_memory()
+
+
+def test_trimmer_trims_once_after_several_closes() -> None:
+    from dashboards.server import Trimmer
+
+    trimmer = Trimmer(delay=0.05)
+    if trimmer._trim is None:
+        pytest.skip("not glibc: no malloc_trim")
+    for _ in range(3):
+        trimmer.soon()
+    deadline = time.monotonic() + 5
+    while trimmer.trims == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    assert trimmer.trims == 1

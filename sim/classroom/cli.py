@@ -56,6 +56,9 @@ def cmd_classroom(args: argparse.Namespace) -> int:
             room.close()
         print(f"wrote {path}")
         return 0
+    from dashboards.server import restart_for_memory  # (imports no web code)
+
+    restart_for_memory()  # before the teacher's token is made
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
     room = Classroom(args.db)  # refuse a bad URL before the server starts; tables created
