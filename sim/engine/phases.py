@@ -175,10 +175,9 @@ def supply(s: State, w: World, links: Links, policy: PolicyState, o: ModelOption
     cost = price * (1.0 + duty)
     weight = links.weight
     if duty.any():
-        mean = (np.bincount(w.supplier_component, s.ref.supplier_price, C)
-                / np.maximum(np.bincount(w.supplier_component, minlength=C), 1))
         base = s.ref.supplier_price[links.supplier]
-        weight = weight * np.exp(-links.sensitivity * base * duty / mean[links.component])
+        weight = weight * np.exp(-links.sensitivity * base * duty
+                                 / s.ref.component_price[links.component])
     p.shipped, shipped_inputs, sup.requested, seen = tier2.place_orders(
         f.order.ravel(), links, limit, ti, links.inputs, can_ship, weight)
     p.cost = p.shipped * cost

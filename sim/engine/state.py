@@ -57,6 +57,7 @@ class Reference:
     weights: Array  # [K, G] objective weights, each column summing to 1
     # prices and welfare (docs/model.md, sections 3, 5 and 7)
     supplier_price: Array  # [S] reference component prices
+    component_price: Array  # [C] mean reference price of each component's suppliers
     margin: Array  # [F] steady-state margin over marginal cost, p_ref − c0 − variable cost
     elasticity: Array  # [F] own-price elasticity of demand in the steady state
     choice_weight: Array  # [P·R] sum of buyers' logit weights in the steady state
@@ -303,6 +304,10 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         profit=base_profit, output=planned.copy(), revenue=revenue,
         supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries),
         supplier_price=w.supplier_price.astype(float).copy(),
+        component_price=(np.bincount(w.supplier_component, w.supplier_price.astype(float),
+                                     len(w.components))
+                         / np.maximum(np.bincount(w.supplier_component,
+                                                  minlength=len(w.components)), 1)),
         margin=ref_price - unit_cost - other_cost, elasticity=elasticity0,
         choice_weight=choice_weight,
         cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
