@@ -122,25 +122,35 @@ _HUAWEI_STOCK_WHY = (
     "component stock cannot separate")
 
 
+@functools.cache
+def _nvidia_shipments() -> tuple[np.ndarray, np.ndarray]:
+    """Value of Nvidia's data-centre chips (both lines) shipped per step: to China's firms,
+    and to all (one run of chip_controls_2022, reading each link's shipments)."""
+    sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+    m = TradeModel(scenario=sc, rng=sc.seed)
+    w = m.world
+    nvidia = [w.suppliers.index("Nvidia"), w.suppliers.index("NvidiaA800")]
+    china, total = [], []
+    while m.running:
+        m.step()
+        links = m.links  # (links are added as firms qualify new sources)
+        nv = np.isin(links.supplier, nvidia)
+        cn = w.firm_country[links.firm] == w.countries.index("CN")
+        value = m.state.pipeline.shipped[: len(links.firm)] * w.supplier_price[links.supplier]
+        china.append(float(value[nv & cn].sum()))
+        total.append(float(value[nv].sum()))
+    return np.array(china), np.array(total)
+
+
 def _nvidia_china_share(first: dt.date, last: dt.date) -> Callable[[dict[str, TradeModel]],
                                                                    float]:
-    """Share of Nvidia's data-centre chips (both lines) shipped to China's firms, by value,
-    between two dates (a run of its own, reading each link's shipments)."""
+    """Share of Nvidia's data-centre chips shipped to China's firms, by value, between two
+    dates (the steps starting on or after ``first`` and on or before ``last``)."""
     def measure(r: dict[str, TradeModel]) -> float:
         sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
-        m, w = TradeModel(scenario=sc, rng=sc.seed), None
-        lo, hi, china, total = sc.step_of(first), sc.step_of(last), 0.0, 0.0
-        while m.running:
-            t, w = m.step_index, m.world
-            m.step()
-            if lo <= t <= hi:
-                links, ship = m.links, m.state.pipeline.shipped[: len(m.links.firm)]
-                nv = np.isin(links.supplier, [w.suppliers.index("Nvidia"),
-                                              w.suppliers.index("NvidiaA800")])
-                cn = w.firm_country[links.firm] == w.countries.index("CN")
-                value = ship * w.supplier_price[links.supplier]
-                china, total = china + value[nv & cn].sum(), total + value[nv].sum()
-        return _pct(china / total)
+        lo, hi = sc.step_of(first), sc.step_of(last)
+        china, total = _nvidia_shipments()
+        return _pct(china[lo:hi + 1].sum() / total[lo:hi + 1].sum())
     return measure
 
 
@@ -321,8 +331,10 @@ ROWS = (
 ) + GALLIUM_ROWS
 
 
+@functools.cache
 def results() -> list[tuple[Row, float]]:
-    """Every row with the model's value (each scenario run once, with and without policy)."""
+    """Every row with the model's value (each scenario run once, with and without policy;
+    computed once per process: the docs and their tests share it)."""
     runs: dict[str, TradeModel] = {}
     for name in sorted({row.scenario for row in ROWS}):
         runs[name] = _run(name)
