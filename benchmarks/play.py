@@ -90,6 +90,12 @@ def rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024
 
 
+def threads(pid: int) -> int:
+    match = re.search(r"Threads:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    assert match
+    return int(match.group(1))
+
+
 class Frames:
     """Bytes of the websocket frames a page has received from the server."""
 
@@ -217,24 +223,24 @@ def play_20(page):
     return page
 
 
-def memory(browser, url: str, pid: int) -> list[tuple[float, float, float]]:
-    """(warm, with TABS tabs open, after they closed) server MB, for two rounds of TABS tabs
-    each playing 20 steps."""
+def memory(browser, url: str, pid: int) -> list[tuple[float, float, float, tuple[int, ...]]]:
+    """(warm, with TABS tabs open, after they closed) server MB and its thread counts then,
+    for two rounds of TABS tabs each playing 20 steps."""
     play_20(new_game(browser, url)).close()  # warm: everything a tab uses has been used once
     time.sleep(CULL + 10)
     rounds = []
     for _ in range(2):
-        warm = rss_mb(pid)
+        warm, t0 = rss_mb(pid), threads(pid)
         pages = []
         for _ in range(TABS):
             pages.append(play_20(new_game(browser, url)))
         for p in pages:
             play_20(p)
-        full = rss_mb(pid)
+        full, t1 = rss_mb(pid), threads(pid)
         for p in pages:
             p.close()
         time.sleep(CULL + 10)
-        rounds.append((warm, full, rss_mb(pid)))
+        rounds.append((warm, full, rss_mb(pid), (t0, t1, threads(pid))))
     return rounds
 
 
@@ -276,12 +282,13 @@ def main() -> None:
           f"{gap:.2f} s  (targets: >= 10 steps/s, <= 0.5 s)")
     print(f"Play→first redraw in 8 fresh games at 25 steps/s: median "
           f"{statistics.median(starts):.2f} s, longest {max(starts):.2f} s (target <= 0.5 s)")
-    for k, (warm, full, after) in enumerate(rounds, 1):
+    for k, (warm, full, after, counts) in enumerate(rounds, 1):
         per_tab = (full - warm) / TABS
         kept = (after - warm) / max(full - warm, 1e-9)
         print(f"memory, round {k}: warm {warm:.0f} MB, {TABS} tabs {full:.0f} MB "
               f"({per_tab:.1f} MB per tab), after they closed {after:.0f} MB "
-              f"({1 - kept:.0%} of the tabs' memory returned)")
+              f"({1 - kept:.0%} of the tabs' memory returned); server threads "
+              f"{counts[0]} / {counts[1]} / {counts[2]}")
     print("(targets: < 20 MB per tab, returned after close)")
 
 
