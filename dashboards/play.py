@@ -254,8 +254,10 @@ def GameView(game: Game, on_reset, on_quit):
             t0 = time.perf_counter()
             want = steps_due(rate, t0 - start, done) if rate else None
             made, stop = 0, False
-            while not game.finished and (made < want if want is not None else
-                                         time.perf_counter() - t0 < REDRAW_SECONDS / 2):
+            # (Pause stops at once: the cancel is checked before every step)
+            while not cancel.is_set() and not game.finished and (
+                    made < want if want is not None
+                    else time.perf_counter() - t0 < REDRAW_SECONDS / 2):
                 made += game.step(1)
                 if pause_at_turn and game.step_index % game.turn_steps == 0:
                     stop = True
