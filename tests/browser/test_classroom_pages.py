@@ -30,13 +30,12 @@ SCENARIO = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
 TIMEOUT = 60_000
 
 
-@pytest.fixture(scope="module")
-def classroom(tmp_path_factory):
+def serve_classroom(tmp_path_factory, name: str):
     """``chokepoint classroom`` on a fresh SQLite file; yields (base URL, teacher URL)."""
     require_chromium()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "classroom-server.log"
-    db = tmp_path_factory.mktemp("classroom") / "class.db"
+    log = ARTIFACTS / f"{name}-server.log"
+    db = tmp_path_factory.mktemp(name) / "class.db"
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sim", "classroom", "--no-browser",
                              "--port", str(port), "--db", f"sqlite:///{db}"], cwd=ROOT,
@@ -52,6 +51,18 @@ def classroom(tmp_path_factory):
         proc.kill()
     assert "Could not load URL" not in log.read_text()
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """The server of the whole-game test."""
+    yield from serve_classroom(tmp_path_factory, "classroom")
+
+
+@pytest.fixture(scope="module")
+def timed_classroom(tmp_path_factory):
+    """A server of its own for the timer test: its teacher page shows only the timed game."""
+    yield from serve_classroom(tmp_path_factory, "classroom-timed")
 
 
 def new_page(browser, guards) -> Page:
@@ -221,6 +232,72 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
     assert len(ours) == len(theirs) > 1000
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == b, f"row {i}: {a} != {b}"
+
+
+def seconds_left(page: Page) -> int:
+    """The countdown's "m:ss left" in seconds."""
+    text = page.locator(".countdown").first.inner_text()
+    found = re.search(r"(\d+):(\d\d) left", text)
+    assert found, text
+    return int(found.group(1)) * 60 + int(found.group(2))
+
+
+def test_the_countdown_counts_pauses_resumes_and_extends(timed_classroom, browser):
+    """A timed game: the team's countdown counts down in the browser; the teacher's pause
+    stops it on every page, resume goes on from where it stood, +1 minute adds 60 s."""
+    base, teacher_url = timed_classroom
+    guards: list = []
+    try:
+        teacher = new_page(browser, guards)
+        teacher.goto(teacher_url)
+        expect(teacher.locator(".create-game")).to_be_visible(timeout=TIMEOUT)
+        choose(teacher, "Turns advance", "timer")
+        field = teacher.get_by_label("Turn length (seconds; 0: no timer)")
+        field.fill("300")
+        field.press("Enter")
+        teacher.locator(".create-game").click()
+        code_el = teacher.locator(".join-code")
+        expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+        team = new_page(browser, guards)
+        join(team, base, code_el.inner_text(), "US", "timed")
+        projector = new_page(browser, guards)
+        projector.goto(f"{base}/projector?code={code_el.inner_text()}")
+        expect(projector.locator(".countdown").first).to_contain_text("left", timeout=TIMEOUT)
+        first = seconds_left(team)
+        assert 280 <= first <= 300, first
+        team.wait_for_timeout(3000)  # counted in the browser: no server redraw needed
+        counted = seconds_left(team)
+        assert 2 <= first - counted <= 5, (first, counted)
+
+        teacher.get_by_role("button", name="Pause timer").click()
+        for page in (team, projector, teacher):
+            expect(page.locator(".countdown").first).to_contain_text("timer paused",
+                                                                     timeout=TIMEOUT)
+        paused = team.locator(".countdown").first.inner_text()
+        team.wait_for_timeout(2500)
+        assert team.locator(".countdown").first.inner_text() == paused  # stands still
+        stood = int(re.search(r"(\d+):(\d\d)", paused).group(1)) * 60 + int(
+            re.search(r"(\d+):(\d\d)", paused).group(2))
+        assert 0 <= counted - stood <= 3, (counted, stood)
+
+        teacher.get_by_role("button", name="Resume timer").click()
+        expect(team.locator(".countdown").first).to_contain_text(" left", timeout=TIMEOUT)
+        expect(team.locator(".countdown").first).not_to_contain_text("paused")
+        resumed = seconds_left(team)
+        assert 0 <= stood - resumed <= 3, (stood, resumed)  # from where it stood
+
+        teacher.get_by_role("button", name="+1 minute").click()
+        expect(team.locator(".countdown").first).to_have_text(
+            re.compile(r"^[56]:\d\d left$"), timeout=TIMEOUT)
+        extended = seconds_left(team)
+        assert 55 <= extended - resumed <= 62, (resumed, extended)
+        assert abs(seconds_left(projector) - extended) <= 2  # the projector shows the same
+        team.screenshot(path=str(ARTIFACTS / "classroom-countdown.png"), full_page=True)
+    finally:
+        for ctx, _ in guards:
+            ctx.close()
+        for _, guard in guards:
+            assert not guard.outbound, guard.outbound
 
 
 def test_websockets_from_another_origin_are_refused(classroom):
