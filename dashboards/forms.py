@@ -3,7 +3,7 @@
 The player chooses one of exactly the role's moves; the form shows the move's explanation, a
 target picker offering only names of the kinds the move targets, and one typed, labelled field
 per parameter with its range. Submitting queues the move for the next step; a refused move
-shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button. Above the
+shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button. Below the
 button, the move's cost to the role itself, measured one turn ahead in a thread of its own
 (:func:`dashboards.whatif.move_cost`); with a ``moves_per_turn`` limit, the moves left.
 """
@@ -123,23 +123,26 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     for p in spec.params:
         ParamField(p, values[p.name], lambda v, name=p.name: set_values({**values, name: v}),
                    game)
-    # always there (perhaps empty), so that the button after it keeps its place in the page
-    # and a click is never lost to a re-created button
+    # the limit is known when the form is drawn; the cost arrives later, from its thread, so
+    # it goes below the button: text appearing above it would move the button under a
+    # pointer on its way to it (a click landing on the text instead is lost); the limit's
+    # Div is always there (perhaps empty), so that the button keeps its place among its
+    # siblings and is never re-created
     with solara.Div(classes=["move-notes"]):
         if over:
             solara.Warning(f"Refused before Step: {game.role} may make at most {limit} move"
                            f"{'s' if limit and limit > 1 else ''} per turn; this turn's are "
                            "made or queued (cancel one, or end the turn).",
                            classes=["move-limit"])
-        if cost is not None:
-            solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
-                        classes=["move-cost"], style={"display": "block", "font-size": "0.9em",
-                                                      "margin": "4px 0"})
-        elif measuring:
-            solara.Text("Cost to you — measuring one turn ahead…", classes=["move-measuring"],
-                        style={"display": "block", "font-size": "0.9em", "margin": "4px 0"})
     solara.Button("Make this move", on_click=submit, color="primary",
                   disabled=game.finished or blocked, classes=["move-submit"])
+    note = {"display": "block", "font-size": "0.9em", "margin": "4px 0"}
+    if cost is not None:
+        solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
+                    classes=["move-cost"], style=note)
+    elif measuring:
+        solara.Text("Cost to you — measuring one turn ahead…", classes=["move-measuring"],
+                    style=note)
     if error:
         solara.Error(error, classes=["move-error"], attributes={"aria-live": "assertive"})
 
