@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import ipyvuetify as v
@@ -171,6 +172,22 @@ def hikvision_first(monkeypatch):
     monkeypatch.setenv(SCENARIO_ENV, str(SCENARIO))
 
 
+def settled(test, timeout: float = 30.0):
+    """``test()`` once it is true. A page's move form measures its cost in a thread, and a
+    click that comes while that thread's render runs is drawn by that thread, just after the
+    click returns: wait for it (bounded) instead of reading the page at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = test()
+        except AssertionError:
+            value = None
+        if value or time.monotonic() > deadline:
+            assert value, f"the page never showed {test.__doc__ or test}"
+            return value
+        time.sleep(0.02)
+
+
 def chart_widgets(rc) -> list:
     """The page's interactive charts (the ECharts template widgets)."""
     return [w for w in rc.find(v.VuetifyTemplate).widgets if hasattr(w, "narrow")]
@@ -187,9 +204,14 @@ def test_page_renders_setup_then_game(hikvision_first):
     rc.find(v.Btn, children=["Step"]).assert_single()
     step = rc.find(v.Btn, children=["Step"]).widget
     step.click()
-    charts = chart_widgets(rc)
-    assert charts and all(w.attributes["data-step"] == "1" and w.option["steps_shown"] == 1
-                          for w in charts)
+
+    def stepped():
+        """every chart at step 1"""
+        charts = chart_widgets(rc)
+        return charts if charts and all(w.attributes["data-step"] == "1"
+                                        and w.option["steps_shown"] == 1 for w in charts) else None
+
+    charts = settled(stepped)
     assert all(len(w.option["series"][0]["data"]) == 1 for w in charts if w.option["series"])
     assert sorted(rc.find(v.Select, label="Move").widget.items) == sorted([
         "announce", "entity_list", "delist", "general_license", "tariff", "procurement_ban"])
@@ -203,7 +225,7 @@ def test_move_panel_shows_refusal_reason(scenario):
     field.v_model = "3"
     field.fire_event("focusout", None)  # the field commits on leaving it, as in a browser
     rc.find(v.Btn, children=["Make this move"]).widget.click()
-    rc.find(v.Alert, class_="move-error").assert_single()
+    settled(lambda: rc.find(v.Alert, class_="move-error").assert_single() or True)
     assert "risk: must be at most 1" in rc.find(v.Alert).widget.children[0]
     assert game.queued == []
     rc.close()
@@ -218,8 +240,8 @@ def test_two_pages_have_separate_games(hikvision_first):
     a.find(v.Btn, children=["Step"]).widget.click()
     b.find(v.Btn, children=["Start the game"]).assert_single()  # b still choosing
     b.find(v.Btn, children=["Start the game"]).widget.click()
-    charts = chart_widgets(b)
-    assert charts and all(w.attributes["data-step"] == "0" for w in charts)
+    charts = settled(lambda: chart_widgets(b))
+    assert all(w.attributes["data-step"] == "0" for w in charts)
     a.close()
     b.close()
 

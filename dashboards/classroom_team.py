@@ -1,0 +1,182 @@
+"""The team's pages: ``/join`` (the code, a free team, a nickname; the seat kept in the
+address and a cookie) and the team's view (its brief, moves, the timer, its charts)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+import solara
+
+from dashboards.classroom_hub import ClassroomGame, hub
+from dashboards.classroom_views import (
+    TEAM_CHARTS,
+    Chart,
+    Countdown,
+    News,
+    Submitted,
+    query,
+    turn_text,
+    use_game_tick,
+)
+from dashboards.forms import MovePanel
+from dashboards.prose import Prose
+from sim.classroom import ClassroomError
+
+SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this browser
+SEAT_COOKIE_AGE = 12 * 3600  # seconds (a school day)
+
+
+@solara.component_vue("classroom_cookie.vue")
+def SeatCookie(name: str, value: str, max_age: int):
+    """Write a cookie of this site from the browser (Solara has no way to set one)."""
+
+
+def cookie_seat(room, code: str) -> str | None:
+    """A valid seat token kept in this browser's cookies: for the game ``code``, or without a
+    code for any game still running."""
+    from solara.lab import cookies
+
+    jar = cookies.value or {}
+    names = ([SEAT_COOKIE + code.strip().upper()] if code else
+             sorted((k for k in jar if k.startswith(SEAT_COOKIE)), reverse=True))
+    for name in names:
+        token = unquote(jar.get(name, ""))
+        if not token:
+            continue
+        try:
+            game_id, _, _ = room.seat(token)
+        except ClassroomError:
+            continue
+        if code or not room.view(game_id).finished:
+            return token
+    return None
+
+
+@solara.component
+def JoinPage():
+    q = query()
+    room = hub().room
+    seat = q.get("seat") or cookie_seat(room, q.get("code", ""))
+    if seat:
+        try:
+            game_id, role, _ = room.seat(seat)
+        except ClassroomError as exc:
+            solara.Error(f"{exc}. Join again below.")
+            JoinForm(q.get("code", ""))
+            return
+        TeamPage(game_id, role, seat)
+        return
+    JoinForm(q.get("code", ""))
+
+
+@solara.component
+def JoinForm(code0: str):
+    router = solara.use_router()
+    code, set_code = solara.use_state(code0.upper())
+    nickname, set_nickname = solara.use_state("")
+    role, set_role = solara.use_state(None)
+    error, set_error = solara.use_state("")
+    teams: list[str] = []
+    if len(code.strip()) >= 6:
+        try:
+            ref = hub().room.game_by_code(code)
+            teams = list(hub().room.view(ref.id).humans)
+        except ClassroomError as exc:
+            if not error:
+                set_error(str(exc))
+
+    def join():
+        try:
+            token = hub().room.join(code, role, nickname=nickname, client=nickname or "anon")
+        except ClassroomError as exc:
+            set_error(str(exc))
+            return
+        router.push(f"/join?code={quote(code.strip().upper())}&seat={quote(token)}")
+
+    with solara.Card(title="Join a game", style={"max-width": "480px"}):
+        solara.InputText("Join code", value=code, on_value=lambda v: (set_code(v.upper()),
+                                                                       set_error("")),
+                         continuous_update=True)
+        solara.InputText("Nickname (optional, no real names needed)", value=nickname,
+                         on_value=set_nickname)
+        if teams:
+            solara.Select(label="Your team", values=teams, value=role, on_value=set_role)
+        solara.Button("Join", on_click=join, color="primary", disabled=not (teams and role),
+                      classes=["join-button"])
+        if error:
+            solara.Error(error, classes=["join-error"])
+
+
+@solara.component
+def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False):
+    tick = use_game_tick(game_id, "" if read_only else role)
+    h = hub()
+    room = h.room
+    view = h.frame(game_id).view
+    pending = room.pending(game_id, role)
+    model = room.live(game_id).model  # a new one after an undo
+    game = solara.use_memo(lambda: ClassroomGame(h, game_id, role, None if read_only else seat),
+                           [game_id, role, seat, read_only, id(model)])
+    notice, set_notice = solara.use_state("")
+    spec = game.scenario
+    if not read_only and seat:
+        SeatCookie(name=SEAT_COOKIE + view.code, value=seat, max_age=SEAT_COOKIE_AGE)
+        solara.Info(f"You are team {role} in game {view.code}. This browser keeps your seat "
+                    "(and so does this page's address: bookmark it): a refresh or a lost "
+                    "connection brings you back to it.", classes=["seat-banner"], dense=True)
+    # what comes and goes sits in a Div that is always there, so that the widgets after it keep
+    # their places (a shifted sibling is built again: a click on it in the meantime is lost)
+    with solara.Div():
+        if view.message:
+            solara.Warning(f"From your teacher: {view.message}", classes=["broadcast"])
+    with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
+        Prose(f"## {spec.name} — team {role}")
+        solara.Text(f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f} ·",
+                    classes=["team-status"], style={"font-weight": "bold"})
+        Countdown(view)
+    Submitted(view)
+    with solara.Columns([5, 7]):
+        with solara.Column():
+            with solara.Card(title="Your brief"):
+                Prose(spec.description)
+                obj = getattr(spec.countries.get(role), "objectives", None)
+                if obj:
+                    Prose("**Your objectives:** " + ", ".join(f"{k} {v:g}"
+                                                               for k, v in obj.items()))
+                else:
+                    Prose("**Your objective:** your profit, against nobody moving.")
+            if not view.finished and not read_only:
+                locked = role in view.locked_in
+                with solara.Card(title="Your moves this turn"):
+                    # kept mounted while locked in (hidden), first so that nothing before it
+                    # comes and goes: building its widgets again for every page after each
+                    # turn cost more than the rest of the redraw
+                    with solara.Column(style={"display": "none"} if locked else {}):
+                        MovePanel(game, set_notice, tick)
+                    with solara.Div():  # always there: the buttons keep their place
+                        if locked:
+                            solara.Success("Locked in: wait for the turn to resolve.",
+                                           classes=["locked-in"])
+                        if notice and not locked:
+                            solara.Success(notice, classes=["move-ok"])
+                        for m in pending:
+                            solara.Text(f"• {m.move.replace('_', ' ')} {m.target or ''} "
+                                        f"{m.params or ''}", classes=["pending-move"],
+                                        style={"display": "block"})
+                    with solara.Row():
+                        solara.Button("Lock in my moves", color="success", disabled=locked,
+                                      on_click=lambda: hub().run(room.lock, seat),
+                                      classes=["lock-button"])
+                        solara.Button("Withdraw my moves", outlined=True,
+                                      disabled=locked or not pending,
+                                      on_click=lambda: (room.withdraw(seat), set_notice("")),
+                                      classes=["withdraw-button"])
+            elif read_only:
+                solara.Text("Read-only view of the team (its pending moves: "
+                            + (", ".join(m.move for m in pending) or "none") + ")")
+            News(view)
+        with solara.Column():
+            for key in TEAM_CHARTS:
+                Chart(game_id, key, tick, width="100%")
+    if view.finished:
+        solara.Button("Open the debrief", href=f"/debrief?code={view.code}", color="primary")
