@@ -10,6 +10,7 @@ button, the move's cost to the role itself, measured one turn ahead in a thread 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +18,13 @@ import solara
 
 from dashboards.game import Game
 from dashboards.prose import Prose
-from dashboards.whatif import move_cost
+from dashboards.whatif import Cost, move_cost
 from sim import MOVES, MoveError
 from sim.rules.params import Param
 
 NO_TARGET = "(all / none)"
 ALL_PRODUCTS = "all"
+MEASURE_AFTER = 0.4  # seconds the form rests before its cost is measured
 FINAL_GOODS = "final goods"  # a tariff's component field: none, the tariff is on final goods
 
 
@@ -107,11 +109,19 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     given = {k: v for k, v in values.items()
              if v != next(p.default for p in spec.params if p.name == k)}
     # the move's measured cost to the role itself, recomputed when the game or the form moves;
-    # in a thread of its own (two model copies stepped a turn ahead), never on the render path
+    # in a thread of its own (two model copies stepped a turn ahead), never on the render path.
+    # It starts after a pause (while the game plays, each redraw would start another and the
+    # measures would take the CPU the play loop needs) and stops between steps when the game
+    # or the form moves on; cancelled by the event, not by tracing the thread (slow)
+    def measure(cancel: threading.Event) -> Cost | None:
+        if blocked or cancel.wait(MEASURE_AFTER):
+            return None
+        return move_cost(game, move, chosen, given, cancel=cancel)
+
     measured = solara.use_thread(
-        lambda: None if blocked else move_cost(game, move, chosen, given),
-        dependencies=[game.step_index, move, chosen, tuple(sorted(given.items(), key=str)),
-                      blocked])
+        measure, dependencies=[game.step_index, move, chosen,
+                               tuple(sorted(given.items(), key=str)), blocked],
+        intrusive_cancel=False)
     cost = measured.value if measured.state == solara.ResultState.FINISHED else None
     measuring = measured.state == solara.ResultState.RUNNING and not blocked
     if no_target:

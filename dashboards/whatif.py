@@ -10,6 +10,7 @@ Nothing here imports Solara.
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +44,13 @@ class Cost:
 
 
 def move_cost(game: Game, move: str, target: str | None,
-              params: dict[str, Any] | None = None) -> Cost | None:
+              params: dict[str, Any] | None = None,
+              cancel: threading.Event | None = None) -> Cost | None:
     """What making ``move`` now would change for the role itself over the next turn: a
     government's score and each weighted objective (escalation included, as means); a
     firm's money (profit summed over the turn) and output. None when the move is refused,
-    the game is over, or the model cannot be copied (a classroom's live model might not)."""
+    the game is over, the model cannot be copied (a classroom's live model might not), or
+    ``cancel`` is set before the measure is done (it is checked between steps)."""
     if game.role == OBSERVE or game.finished:
         return None
     call = MoveCall(game.role, move, target or None, dict(params or {}))
@@ -64,6 +67,8 @@ def move_cost(game: Game, move: str, target: str | None,
     steps = min(game.turn_steps, game.horizon - game.step_index)
     start = without.step_index
     for _ in range(steps):
+        if cancel is not None and cancel.is_set():
+            return None
         with_move.step()
         without.step()
     role, rows = game.role, []

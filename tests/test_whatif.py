@@ -60,6 +60,32 @@ def test_a_hostile_move_costs_the_government_escalation(scenario):
     assert whatif.move_cost(game, "delist", "Hikvision", {}) is None  # refused: no cost
 
 
+
+def test_a_cancelled_measure_stops_between_steps(scenario):
+    """The form cancels a measure when the game or the form moves on: it stops between steps
+    and gives nothing, rather than finishing a turn of steps nobody will read."""
+    import threading
+
+    class SetAfter(threading.Event):
+        """Set once it has been asked ``n`` times (the page moving on mid-measure)."""
+
+        def __init__(self, n: int):
+            super().__init__()
+            self.asked, self.n = 0, n
+
+        def is_set(self) -> bool:
+            self.asked += 1
+            return self.asked > self.n
+
+    game = Game(scenario, "US")
+    game.step(1)
+    cancel = SetAfter(2)
+    assert whatif.move_cost(game, "entity_list", "Hikvision", {}, cancel=cancel) is None
+    assert cancel.asked == 3  # two steps of the turn's 13 made, then it stopped
+    assert whatif.move_cost(game, "entity_list", "Hikvision", {},
+                            cancel=SetAfter(100)) is not None
+
+
 def test_a_firms_moves_cost_money_or_output(scenario):
     game = Game(scenario, "Hikvision")
     game.step(2)
