@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,16 @@ class Cost:
                 f"seed): {parts}.")
 
 
+# a move's cost, measured once for every page of the same game state: the pages of a
+# classroom's team share one live model, and after each turn all of them would measure the
+# same default move. Per model (weakly held: a game's model goes with it), only the current
+# state's measures are kept; a measure under way is waited for, not started again.
+_costs: weakref.WeakKeyDictionary[TradeModel, dict[tuple, Future]] = (
+    weakref.WeakKeyDictionary())
+_costs_lock = threading.Lock()
+_GAVE_UP = object()  # the result of a measure cancelled before it was done
+
+
 def move_cost(game: Game, move: str, target: str | None,
               params: dict[str, Any] | None = None,
               cancel: threading.Event | None = None) -> Cost | None:
@@ -50,12 +62,57 @@ def move_cost(game: Game, move: str, target: str | None,
     government's score and each weighted objective (escalation included, as means); a
     firm's money (profit summed over the turn) and output. None when the move is refused,
     the game is over, the model cannot be copied (a classroom's live model might not), or
-    ``cancel`` is set before the measure is done (it is checked between steps)."""
+    ``cancel`` is set before the measure is done (it is checked between steps).
+
+    Pages asking for the same measure of the same game state share one (see ``_costs``)."""
     if game.role == OBSERVE or game.finished:
         return None
+    model = game.model
+    with game.lock:
+        key = (game.step_index, game.role, move, target or None,
+               repr(sorted((params or {}).items())), repr(model.pending))
+    while True:
+        with _costs_lock:
+            known = _costs.setdefault(model, {})
+            for old in [k for k in known if k[0] != key[0]]:  # another state's: stale
+                del known[old]
+            future, owner = known.get(key), False
+            if future is None:
+                future, owner = known.setdefault(key, Future()), True
+        if owner:
+            try:
+                cost = _measure(game, move, target, params, cancel, key)
+            except BaseException as exc:
+                with _costs_lock:
+                    known.pop(key, None)
+                future.set_exception(exc)
+                raise
+            if cost is _GAVE_UP:
+                with _costs_lock:
+                    known.pop(key, None)
+                future.set_result(_GAVE_UP)
+                return None
+            future.set_result(cost)
+            return cost  # type: ignore[return-value]
+        while not future.done():  # another page is measuring it
+            if cancel is not None and cancel.is_set():
+                return None
+            wait([future], timeout=0.05)
+        cost = future.result()
+        if cost is not _GAVE_UP:
+            return cost
+        # that page gave up (it moved on): measure it here, or wait for another that does
+
+
+def _measure(game: Game, move: str, target: str | None, params: dict[str, Any] | None,
+             cancel: threading.Event | None, key: tuple) -> Cost | None | object:
+    """The measure itself (see :func:`move_cost`); ``_GAVE_UP`` when cancelled, or when the
+    game moved on between the question (``key``) and the copy."""
     call = MoveCall(game.role, move, target or None, dict(params or {}))
     try:
         with game.lock:
+            if (game.step_index, repr(game.model.pending)) != (key[0], key[-1]):
+                return _GAVE_UP
             without = copy.deepcopy(game.model)
         with_move = copy.deepcopy(without)
     except (TypeError, copy.Error):  # a model holding something that cannot be copied
@@ -68,7 +125,7 @@ def move_cost(game: Game, move: str, target: str | None,
     start = without.step_index
     for _ in range(steps):
         if cancel is not None and cancel.is_set():
-            return None
+            return _GAVE_UP
         with_move.step()
         without.step()
     role, rows = game.role, []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,40 @@ def test_a_cancelled_measure_stops_between_steps(scenario):
     assert whatif.move_cost(game, "entity_list", "Hikvision", {},
                             cancel=SetAfter(100)) is not None
 
+
+
+def test_pages_of_one_game_state_share_one_measure(scenario, monkeypatch):
+    """Forty pages of a classroom team ask for the same move's cost after each turn: it is
+    measured once per game state (and again once the state moves on)."""
+    import threading
+
+    game = Game(scenario, "US")
+    game.step(1)
+    measured, gate = [], threading.Event()
+    measure = whatif._measure
+
+    def counted(*args, **kwargs):
+        measured.append(1)
+        gate.wait(10)  # the others ask while this one measures
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(whatif, "_measure", counted)
+    costs: list = []
+    pages = [threading.Thread(target=lambda: costs.append(
+        whatif.move_cost(game, "entity_list", "Hikvision", {}))) for _ in range(8)]
+    for page in pages:
+        page.start()
+    time.sleep(0.3)
+    gate.set()
+    for page in pages:
+        page.join(30)
+    assert len(measured) == 1 and len(costs) == 8 and costs[0] is not None
+    assert all(c == costs[0] for c in costs)
+    assert whatif.move_cost(game, "entity_list", "Hikvision", {}) == costs[0]
+    assert len(measured) == 1  # asked again: the same state, the same measure
+    game.step(1)
+    again = whatif.move_cost(game, "entity_list", "Hikvision", {})
+    assert len(measured) == 2 and again is not None  # a new state: measured again
 
 def test_a_firms_moves_cost_money_or_output(scenario):
     game = Game(scenario, "Hikvision")
