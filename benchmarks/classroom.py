@@ -15,8 +15,9 @@ Prints:
   page showing the resolved turn (the server's CPU seconds meanwhile, the load average);
 - 4 games at once (N/4 students each): the same, all games resolving together;
 - the server's resident memory: cold (no page yet), warm (one page opened and closed: the
-  game's models and charts loaded), with N sessions open (per session), after all closed
-  (kernels culled after 2 s here), and after a second class of N opened and closed.
+  game's models and charts loaded), with N sessions open (per session), after they closed
+  (kernels culled after 2 s here; the share of their memory returned), after the 4 games'
+  sessions closed (those games stay loaded), and after a second class of N opened and closed.
 
 Targets (issue 10): under 1 s to all 40; a class of 40 in under 1 GB; memory returns after the
 sessions close. Bounded: at most N sessions open at once, every wait has a timeout.
@@ -51,6 +52,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-g
                  "--disable-background-timer-throttling"]
 TIMEOUT = 120_000  # ms
 CULL = 2.0  # seconds without a connection before the server frees a kernel
+
+
+def returned(before: float, full: float, after: float) -> str:
+    """The share of what the sessions took that came back once they closed, e.g. "85%"."""
+    grew = full - before
+    return f"{max(0.0, full - after) / grew:.0%}" if grew > 0 else "all"
 
 
 def rss_mb(pid: int) -> float:
@@ -282,6 +289,8 @@ def main() -> None:
                   f"{secs:.2f} s (target < 1 s); server CPU {cpu:.2f} s"
                   + (f", {msgs} messages" if msgs else "") + f"; {load()}")
             clients.close(pages)
+            time.sleep(CULL + 8)
+            closed = rss_mb(proc.pid)  # the same games loaded as with the class: what it kept
             pages = clients.open([s for g in four for s in g])
             size = n // 4
             secs, cpu, msgs = resolve_and_wait(
@@ -298,7 +307,9 @@ def main() -> None:
             print(f"server memory: {cold:.0f} MB cold, {warm:.0f} MB warm (one page opened "
                   f"and closed), {full:.0f} MB with {n} sessions "
                   f"({(full - warm) / n:.1f} MB per session; target: a class of 40 < 1 GB), "
-                  f"{after:.0f} MB after every session closed, {second:.0f} MB after a second "
+                  f"{closed:.0f} MB after they closed ({returned(warm, full, closed)} of it "
+                  f"returned; target: memory returns), {after:.0f} MB after the 4 games' "
+                  f"sessions closed (their games stay loaded), {second:.0f} MB after a second "
                   f"class of {n} opened and closed")
         finally:
             clients.stop()

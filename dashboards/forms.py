@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -112,18 +112,29 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     # in a thread of its own (two model copies stepped a turn ahead), never on the render path.
     # It starts after a pause (while the game plays, each redraw would start another and the
     # measures would take the CPU the play loop needs) and stops between steps when the game
-    # or the form moves on; cancelled by the event, not by tracing the thread (slow)
-    def measure(cancel: threading.Event) -> Cost | None:
-        if blocked or cancel.wait(MEASURE_AFTER):
-            return None
-        return move_cost(game, move, chosen, given, cancel=cancel)
+    # or the form moves on. One state change when the cost arrives, nothing else: a class of
+    # 40 pages redraws after every turn, and each extra render of the form costs them all
+    question = (game.step_index, move, chosen, tuple(sorted(given.items(), key=str)), blocked)
+    answer, set_answer = solara.use_state(cast(tuple[tuple, Cost | None] | None, None))
 
-    measured = solara.use_thread(
-        measure, dependencies=[game.step_index, move, chosen,
-                               tuple(sorted(given.items(), key=str)), blocked],
-        intrusive_cancel=False)
-    cost = measured.value if measured.state == solara.ResultState.FINISHED else None
-    measuring = measured.state == solara.ResultState.RUNNING and not blocked
+    def start_measure():
+        if blocked:
+            return None
+        cancel = threading.Event()
+
+        def measure():
+            if cancel.wait(MEASURE_AFTER):
+                return
+            cost = move_cost(game, move, chosen, given, cancel=cancel)
+            if not cancel.is_set():
+                set_answer((question, cost))
+
+        threading.Thread(target=measure, daemon=True).start()
+        return cancel.set
+
+    solara.use_effect(start_measure, list(question))
+    cost = answer[1] if answer is not None and answer[0] == question else None
+    measuring = not blocked and (answer is None or answer[0] != question)
     if no_target:
         solara.Warning("No target where this move can take effect now.",
                        classes=["move-none"])
