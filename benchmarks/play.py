@@ -121,15 +121,18 @@ def wait_all(page, n: int, timeout: int = 30_000) -> None:
         polling="raf", timeout=timeout)
 
 
-def settle(page) -> int:
-    """Wait until the charts stop changing (the play loop has stopped); return their step."""
-    before = chart_steps(page)
+def settle(page, quiet: float = 1.5) -> int:
+    """Wait until the charts stop changing (the play loop has stopped, and the last state it
+    made is drawn: on a slow machine that redraw comes a second after Pause, the charts being
+    behind the game while it plays); return their step."""
+    before, since = chart_steps(page), time.perf_counter()
     while True:
-        time.sleep(0.5)
+        time.sleep(0.25)
         now = chart_steps(page)
-        if now == before and len(set(now)) == 1:
+        if now != before or len(set(now)) != 1:
+            before, since = now, time.perf_counter()
+        elif time.perf_counter() - since >= quiet:
             return now[0]
-        before = now
 
 
 def step_to_charts(page, frames: Frames) -> tuple[float, float]:

@@ -274,7 +274,10 @@ def GameView(game: Game, on_reset, on_quit):
         if not cancel.is_set():
             set_playing(False)
 
-    solara.use_thread(play_loop, dependencies=[playing, speed, pause_at_turn, game])
+    # the loop checks its cancel itself (before every step); solara's intrusive cancel would
+    # trace the thread (slow) and kill it before it draws the last state it made
+    solara.use_thread(play_loop, dependencies=[playing, speed, pause_at_turn, game],
+                      intrusive_cancel=False)
 
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
         Prose(f"## {game.scenario.name}")
