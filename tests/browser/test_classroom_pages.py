@@ -85,6 +85,17 @@ def join(page: Page, base: str, code: str, team: str, nickname: str) -> str:
     return page.url
 
 
+def create_game(teacher: Page, seconds: int) -> str:
+    """Set the turn length (0: no timer), press Create game; return the join code shown."""
+    field = teacher.get_by_label("Turn length (seconds; 0: no timer)")
+    field.fill(str(seconds))
+    field.press("Enter")
+    teacher.locator(".create-game").click()
+    code_el = teacher.locator(".join-code")
+    expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+    return code_el.inner_text()
+
+
 def lock_in(page: Page) -> None:
     page.locator(".lock-button").click()
 
@@ -120,13 +131,7 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         teacher.locator(".v-select").filter(has_text="Teams played by students").first.click()
         teacher.get_by_role("option", name="CN", exact=True).click()
         teacher.keyboard.press("Escape")
-        field = teacher.get_by_label("Turn length (seconds; 0: no timer)")
-        field.fill("0")
-        field.press("Enter")
-        teacher.locator(".create-game").click()
-        code_el = teacher.locator(".join-code")
-        expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
-        code = code_el.inner_text()
+        code = create_game(teacher, 0)
 
         projector = new_page(browser, guards)
         projector.goto(f"{base}/projector?code={code}")
@@ -252,16 +257,11 @@ def test_the_countdown_counts_pauses_resumes_and_extends(timed_classroom, browse
         teacher.goto(teacher_url)
         expect(teacher.locator(".create-game")).to_be_visible(timeout=TIMEOUT)
         choose(teacher, "Turns advance", "timer")
-        field = teacher.get_by_label("Turn length (seconds; 0: no timer)")
-        field.fill("300")
-        field.press("Enter")
-        teacher.locator(".create-game").click()
-        code_el = teacher.locator(".join-code")
-        expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+        code = create_game(teacher, 300)
         team = new_page(browser, guards)
-        join(team, base, code_el.inner_text(), "US", "timed")
+        join(team, base, code, "US", "timed")
         projector = new_page(browser, guards)
-        projector.goto(f"{base}/projector?code={code_el.inner_text()}")
+        projector.goto(f"{base}/projector?code={code}")
         expect(projector.locator(".countdown").first).to_contain_text("left", timeout=TIMEOUT)
         first = seconds_left(team)
         assert 280 <= first <= 300, first
