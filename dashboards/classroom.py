@@ -41,7 +41,7 @@ def Layout(children=()):  # noqa: B006 - solara passes the routed page as childr
 
 
 routes = [
-    solara.Route(path="/", component=Home, label="Home"),
+    solara.Route(path="/", component=Home, label="Home", layout=Layout),
     solara.Route(path="join", component=JoinPage, label="Join"),
     solara.Route(path="projector", component=ProjectorPage, label="Projector"),
     solara.Route(path="teacher", component=TeacherPage, label="Teacher"),

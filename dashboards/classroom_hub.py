@@ -9,8 +9,9 @@ How a change reaches 40 pages quickly (issue 10):
 
 * the game resolves once, on the hub's worker threads (never a page's);
 * what the pages show is computed once per change and shared: a :class:`Frame` (the game's
-  :class:`~sim.classroom.View`, one database read) and each chart as a ready ``data:`` URI,
-  drawn once per step of the game whichever page asks first;
+  :class:`~sim.classroom.View`, one database read) and each chart as the play page's
+  ECharts option (the browser draws it; the server sends a few kB of data, never an image),
+  built once per step of the game whichever page asks first;
 * the resolving thread only *asks* each page to redraw: the redraw runs in the thread that
   serves that page's websocket (between its own messages, so a redraw never races the page's
   own clicks), or, when that thread is gone, on a small pool under the page's kernel lock;
@@ -22,7 +23,6 @@ How a change reaches 40 pages quickly (issue 10):
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import threading
 import time
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
-from dashboards.charts import ChartBook
+from dashboards.echarts import chart_option
 from dashboards.game import OBSERVE, Game
 from sim import MoveCall, TradeModel
 from sim.classroom import Classroom, View
@@ -96,8 +96,7 @@ class Hub:
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="classroom-turns")
         self.redraws = ThreadPoolExecutor(max_workers=4, thread_name_prefix="classroom-redraw")
         self._lock = threading.Lock()
-        self._books: dict[int, tuple[ChartBook, threading.Lock]] = {}
-        self._charts: dict[tuple[int, str], tuple[tuple, str, int]] = {}
+        self._charts: dict[tuple[int, str], tuple[tuple, dict[str, Any], int]] = {}
         self._baselines: dict[int, TradeModel] = {}
         self._frames: dict[int, Frame] = {}
         self._frame_locks: dict[int, threading.Lock] = {}
@@ -138,23 +137,10 @@ class Hub:
                 base.step()
             return base
 
-    def png(self, game_id: int, key: str) -> tuple[bytes, int]:
-        """A chart of the game as PNG bytes and the steps it shows."""
-        with self._lock:
-            entry = self._books.get(game_id)
-        game = ClassroomGame(self, game_id)
-        if entry is None or entry[0].game.model is not game.model:  # new, or rebuilt by undo
-            entry = (ChartBook(game), threading.Lock())
-            with self._lock:
-                self._books[game_id] = entry
-        book, lock = entry
-        with lock:
-            book.game = game
-            return book.png(key, overlay=True)
-
-    def chart(self, game_id: int, key: str) -> tuple[str, int]:
-        """A chart of the game as a ``data:image/png`` URI, drawn and encoded once per state
-        of the game (step, moves shown, model rebuilt by undo) for every page that shows it."""
+    def chart(self, game_id: int, key: str) -> tuple[dict[str, Any], int]:
+        """Chart ``key`` of the game as the play page's ECharts option (the browser draws it)
+        and the steps it shows: built once per state of the game (step, moves shown, model
+        rebuilt by undo) and the same object for every page that shows it."""
         live = self.room.live(game_id)
         with self.room.game_lock(game_id):
             state = (id(live.model), live.step, len(live.model.log))
@@ -163,14 +149,13 @@ class Hub:
             return cached[1], cached[2]
         with self._lock:
             lock = self._chart_locks.setdefault((game_id, key), threading.Lock())
-        with lock:  # one drawing per chart and state; the other pages wait and reuse it
+        with lock:  # one build per chart and state; the other pages wait and reuse it
             cached = self._charts.get((game_id, key))
             if cached is not None and cached[0] == state:
                 return cached[1], cached[2]
-            png, n = self.png(game_id, key)
-            uri = "data:image/png;base64," + base64.b64encode(png).decode()
-            self._charts[(game_id, key)] = (state, uri, n)
-            return uri, n
+            option, n = chart_option(ClassroomGame(self, game_id), key, overlay=True)
+            self._charts[(game_id, key)] = (state, option, n)
+            return option, n
 
     # -- pages -----------------------------------------------------------------------------
     def subscribe(self, game_id: int, on_change: Callable[[], None],
@@ -198,12 +183,11 @@ class Hub:
             with self._lock:
                 pages = self._pages.get(game_id, {})
                 if pages.pop(key, None) is not None and not pages:
-                    # the game's last page: drop what was drawn for it (its figures and
+                    # the game's last page: drop what was built for it (its charts and
                     # baseline model are rebuilt if a page opens it again)
                     del self._pages[game_id]
                     self._room_listeners.pop(game_id)()
                     self._frames.pop(game_id, None)
-                    self._books.pop(game_id, None)
                     self._baselines.pop(game_id, None)
                     for k in [k for k in self._charts if k[0] == game_id]:
                         del self._charts[k]

@@ -13,11 +13,11 @@ import solara
 from dashboards.classroom_hub import hub
 from dashboards.classroom_views import (
     PROJECTOR_CHARTS,
+    SPLIT,
     Chart,
-    Countdown,
     Leaderboard,
     News,
-    Submitted,
+    Status,
     query,
     turn_text,
     use_game_tick,
@@ -51,16 +51,13 @@ def Projector(game_id: int):
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
     if view.message:
         solara.Warning(view.message, classes=["broadcast"])
-    with solara.Row(style={"align-items": "baseline", "font-size": "1.5em"}):
-        Prose(f"## {view.name} — {turn_text(view)} ·")
-        Countdown(view)
-    if not view.finished:
-        Submitted(view)
-    with solara.Columns([8, 4]):
-        with solara.Row(style={"flex-wrap": "wrap"}):
+    Status(view, heading=view.name, line=turn_text(view), size="1.5em")
+    with solara.Div(style=SPLIT):
+        with solara.Div(style="flex: 2 1 640px; display: flex; flex-wrap: wrap; "
+                       "justify-content: space-between"):
             for key in PROJECTOR_CHARTS:
                 Chart(game_id, key, tick)
-        with solara.Column():
+        with solara.Div(style="flex: 1 1 300px"):
             Leaderboard(view, hide)
             News(view, limit=5)
     if view.finished:

@@ -16,9 +16,8 @@ from dashboards.classroom_team import TeamPage
 from dashboards.classroom_views import (
     ADVANCE_LABELS,
     LESSONS,
-    Countdown,
     Leaderboard,
-    Submitted,
+    Status,
     query,
     turn_text,
     use_game_tick,
@@ -179,15 +178,11 @@ def GameControl(game_id: int, token: str):
                     f"2.6em;font-weight:bold;letter-spacing:.1em'>{view.code}</span>")
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
         with solara.Column():
-            with solara.Row(style={"align-items": "baseline"}):
-                solara.Text(f"{view.name} · {turn_text(view)} ·", classes=["teacher-status"],
-                            style={"font-weight": "bold"})
-                Countdown(view)
+            Status(view, line=f"{view.name} · {turn_text(view)}")
             solara.Button("Projector", href=f"/projector?code={view.code}", target="_blank",
                           outlined=True)
             solara.Button("Debrief", href=f"/debrief?code={view.code}&token={token}",
                           target="_blank", outlined=True)
-    Submitted(view)
     done = view.finished
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.Button("Resolve now", on_click=lambda: act(room.resolve, game_id),

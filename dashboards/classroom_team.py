@@ -9,17 +9,18 @@ import solara
 
 from dashboards.classroom_hub import ClassroomGame, hub
 from dashboards.classroom_views import (
+    SPLIT,
     TEAM_CHARTS,
     Chart,
-    Countdown,
     News,
-    Submitted,
+    Panel,
+    Status,
     query,
     turn_text,
     use_game_tick,
 )
 from dashboards.forms import MovePanel
-from dashboards.prose import Prose
+from dashboards.prose import to_html
 from sim.classroom import ClassroomError
 
 SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this browser
@@ -129,22 +130,13 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
     with solara.Div():
         if view.message:
             solara.Warning(f"From your teacher: {view.message}", classes=["broadcast"])
-    with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-        Prose(f"## {spec.name} — team {role}")
-        solara.Text(f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f} ·",
-                    classes=["team-status"], style={"font-weight": "bold"})
-        Countdown(view)
-    Submitted(view)
-    with solara.Columns([5, 7]):
-        with solara.Column():
-            with solara.Card(title="Your brief"):
-                Prose(spec.description)
-                obj = getattr(spec.countries.get(role), "objectives", None)
-                if obj:
-                    Prose("**Your objectives:** " + ", ".join(f"{k} {v:g}"
-                                                               for k, v in obj.items()))
-                else:
-                    Prose("**Your objective:** your profit, against nobody moving.")
+    Status(view, heading=f"{spec.name} — team {role}",
+           line=f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f}")
+    # a few widgets, and the static ones drawn once: after every turn each of a class's 40
+    # pages goes through all of its widgets (PITFALLS.md, "Many sessions in one Solara server")
+    with solara.Div(style=SPLIT):
+        with solara.Div(style="flex: 5 1 380px; min-width: 0"):
+            Brief(game_id, role)
             if not view.finished and not read_only:
                 locked = role in view.locked_in
                 with solara.Card(title="Your moves this turn"):
@@ -160,8 +152,7 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                         if notice and not locked:
                             solara.Success(notice, classes=["move-ok"])
                         for m in pending:
-                            solara.Text(f"• {m.move.replace('_', ' ')} {m.target or ''} "
-                                        f"{m.params or ''}", classes=["pending-move"],
+                            solara.Text(f"• {pending_text(m)}", classes=["pending-move"],
                                         style={"display": "block"})
                     with solara.Row():
                         solara.Button("Lock in my moves", color="success", disabled=locked,
@@ -175,8 +166,24 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                 solara.Text("Read-only view of the team (its pending moves: "
                             + (", ".join(m.move for m in pending) or "none") + ")")
             News(view)
-        with solara.Column():
+        with solara.Div(style="flex: 7 1 420px; min-width: 0"):
             for key in TEAM_CHARTS:
                 Chart(game_id, key, tick, width="100%")
     if view.finished:
         solara.Button("Open the debrief", href=f"/debrief?code={view.code}", color="primary")
+
+
+def pending_text(m) -> str:
+    """A pending move as the team reads it: "export ban ZTE {'share': 0.5}"."""
+    return f"{m.move.replace('_', ' ')} {m.target or ''} {m.params or ''}".strip()
+
+
+@solara.component
+def Brief(game_id: int, role: str):
+    """The role's brief and objectives: one widget, drawn when the page opens (its arguments
+    never change during the game, so a turn's redraw skips it)."""
+    spec = hub().room.live(game_id).scenario
+    obj = getattr(spec.countries.get(role), "objectives", None)
+    goal = ("**Your objectives:** " + ", ".join(f"{k} {v:g}" for k, v in obj.items())
+            if obj else "**Your objective:** your profit, against nobody moving.")
+    Panel("Your brief", "", to_html(spec.description) + to_html(goal), classes=["brief"])

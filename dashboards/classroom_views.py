@@ -3,19 +3,26 @@ countdown, the turn's text, a chart, who has submitted, the leaderboard and the 
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import solara
 
+from dashboards.charts import CHARTS
 from dashboards.classroom_hub import _running_loop, hub
+from dashboards.echarts import PHONE_WIDTH
+from dashboards.panels import NARROW, LiveEcharts
 from dashboards.prose import Prose
 from sim.classroom import View
 
 LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
+SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns
+PANEL_STYLE = ("display: block; padding: 12px 16px; margin: 8px 0; border-radius: 4px; "
+               "background: white; box-shadow: 0 1px 3px rgba(0,0,0,.2);")
 ADVANCE_LABELS = {"all": "when every team has locked in", "timer": "on the timer",
                   "teacher": "when the teacher resolves it"}
 
@@ -72,18 +79,30 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
     return tick
 
 
-@solara.component_vue("classroom_countdown.vue")
-def CountdownClock(left: float, stamp: float, idle: str):
-    """The turn's countdown, counted down in the browser (no redraw every second)."""
+@solara.component_vue("classroom_status.vue")
+def StatusWidget(heading: str, line: str, left: float, stamp: float, idle: str, teams: list,
+                 size: str):
+    """The page's status in one widget (see the .vue file)."""
+
+
+@solara.component
+def Status(view: View, heading: str = "", line: str = "", teams: bool = True,
+           size: str = "1em"):
+    """The heading, a status line, the countdown ("3:12 left" while the timer runs, counted
+    in the browser; else what the turn waits for) and who has locked in (never what), drawn
+    by one widget: after a turn, a class's 40 pages each get one message for all of it."""
+    running = view.deadline is not None and not view.finished
+    left = max(0.0, view.deadline - time.time()) if running and view.deadline else -1.0
+    shown = [[role, role in view.locked_in] for role in view.humans] \
+        if teams and not view.finished else []
+    StatusWidget(heading=heading, line=line, left=left, stamp=time.time(),
+                 idle=timer_text(view), teams=shown, size=size)
 
 
 @solara.component
 def Countdown(view: View):
-    """"3:12 left" while the timer runs (counted in the browser), else what the turn waits
-    for."""
-    running = view.deadline is not None and not view.finished
-    left = max(0.0, view.deadline - time.time()) if running and view.deadline else -1.0
-    CountdownClock(left=left, stamp=time.time(), idle=timer_text(view))
+    """The countdown alone (the teacher's turn controls)."""
+    Status(view, teams=False)
 
 
 def timer_text(view: View) -> str:
@@ -106,23 +125,16 @@ def turn_text(view: View) -> str:
 
 @solara.component
 def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
-    uri, n = hub().chart(game_id, key)  # drawn once per step for every page
-    solara.v.Html(tag="img", attributes={
-        "src": uri,
-        "id": f"chart-{key}", "data-step": str(n), "class": "chart",
-        "alt": f"{key}, {n} steps", "style": f"width: {width}; min-width: 360px; height: auto;"})
-
-
-@solara.component
-def Submitted(view: View):
-    """Who has locked in (never what)."""
-    with solara.Row(style={"flex-wrap": "wrap"}, classes=["submitted"]):
-        for role in view.humans:
-            done = role in view.locked_in
-            solara.Text(f"{'✔' if done else '…'} {role}",
-                        classes=["team-done" if done else "team-waiting"],
-                        style={"font-weight": "bold", "margin-right": "1em",
-                               "color": "#2e7d32" if done else "#666"})
+    """The play page's interactive chart (ECharts, with the no-policy baseline and a marker
+    per move): the option is built once per state of the game for every page that shows it;
+    ``data-step`` says how many steps the server sent, ``data-drawn`` how many the browser
+    has drawn."""
+    option, n = hub().chart(game_id, key)
+    label = f"{CHARTS[key].title}, {n} steps, with the no-policy baseline"
+    with solara.Div(classes=["chart-box"], style={"width": width, "min-width": "320px"}):
+        LiveEcharts(option=option, narrow=NARROW, narrow_width=PHONE_WIDTH, attributes={
+            "id": f"chart-{key}", "class": "chart", "data-step": str(n), "role": "img",
+            "aria-label": label, "style": "width: 100%; height: 340px;"})
 
 
 @solara.component
@@ -139,9 +151,20 @@ def Leaderboard(view: View, hide_ranks: bool = False):
 
 @solara.component
 def News(view: View, limit: int = 8):
-    with solara.Card(title="News", subtitle="latest first"):
-        if not view.news:
-            solara.Text("No news yet.")
-        for step, text in list(view.news)[::-1][:limit]:
-            solara.Text(f"Step {step}: {text}", classes=["news-item"],
-                        style={"display": "block", "margin-bottom": "4px"})
+    """The latest news, in one widget (one message per turn, however many items moved)."""
+    items = "".join(f"<div class='news-item' style='margin-bottom: 4px'>Step {step}: "
+                    f"{html.escape(text)}</div>" for step, text in list(view.news)[::-1][:limit])
+    Panel("News", "latest first", items or "<div>No news yet.</div>", classes=["news"])
+
+
+@solara.component
+def Panel(title: str, subtitle: str, body: str, classes: list[str] | None = None):
+    """A card drawn as one HTML widget (``body`` is HTML, escaped by the caller): what a
+    class's pages show and redraw after every turn stays a few widgets."""
+    head = (f"<div class='panel-title' style='font-size: 1.25rem; font-weight: 500; "
+            f"margin-bottom: 4px'>{html.escape(title)}</div>")
+    if subtitle:
+        head += (f"<div class='panel-subtitle' style='color: #666; font-size: .875rem; "
+                 f"margin-bottom: 8px'>{html.escape(subtitle)}</div>")
+    solara.HTML(tag="div", unsafe_innerHTML=head + body,
+                classes=["classroom-panel", *(classes or [])], style=PANEL_STYLE)

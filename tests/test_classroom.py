@@ -409,9 +409,11 @@ def test_hub_pages_are_released_when_their_kernel_closes(tmp_path, monkeypatch):
         assert done.wait(10)
         name, ctx = seen[0]
         assert ctx is context and name != threading.current_thread().name
-        uri, n = h.chart(game.id, "market-share")
-        assert uri.startswith("data:image/png;base64,") and n == 4
-        assert h.chart(game.id, "market-share")[0] is uri  # drawn once per state, shared
+        option, n = h.chart(game.id, "market-share")
+        assert n == 4 and option["steps_shown"] == 4  # the ECharts option the browser draws
+        assert all(len(s["data"]) == 4 for s in option["series"])  # one point per step so far
+        assert any(s["name"].endswith("(no policy)") for s in option["series"])
+        assert h.chart(game.id, "market-share")[0] is option  # built once per state, shared
         import ipywidgets
 
         # this test process has widgets of no kernel, which Solara's close would trip on
