@@ -10,7 +10,8 @@ How a change reaches 40 pages quickly (issue 10):
 * the game resolves once, on the hub's worker threads (never a page's);
 * what the pages show is computed once per change and shared: a :class:`Frame` (the game's
   :class:`~sim.classroom.View`, one database read) and each chart as the play page's
-  ECharts option (the browser draws it; the server sends a few kB of data, never an image),
+  ECharts option as JSON text (the browser draws it; the server sends a few kB of data,
+  never an image, and the renderer compares one string, not every number),
   built once per step of the game whichever page asks first;
 * the resolving thread only *asks* each page to redraw: the redraw runs in the thread that
   serves that page's websocket (between its own messages, so a redraw never races the page's
@@ -23,6 +24,7 @@ How a change reaches 40 pages quickly (issue 10):
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import time
@@ -96,7 +98,7 @@ class Hub:
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="classroom-turns")
         self.redraws = ThreadPoolExecutor(max_workers=4, thread_name_prefix="classroom-redraw")
         self._lock = threading.Lock()
-        self._charts: dict[tuple[int, str], tuple[tuple, dict[str, Any], int]] = {}
+        self._charts: dict[tuple[int, str], tuple[tuple, str, int]] = {}
         self._baselines: dict[int, TradeModel] = {}
         self._frames: dict[int, Frame] = {}
         self._frame_locks: dict[int, threading.Lock] = {}
@@ -137,10 +139,10 @@ class Hub:
                 base.step()
             return base
 
-    def chart(self, game_id: int, key: str) -> tuple[dict[str, Any], int]:
-        """Chart ``key`` of the game as the play page's ECharts option (the browser draws it)
-        and the steps it shows: built once per state of the game (step, moves shown, model
-        rebuilt by undo) and the same object for every page that shows it."""
+    def chart(self, game_id: int, key: str) -> tuple[str, int]:
+        """Chart ``key`` of the game as the play page's ECharts option in JSON text (the
+        browser draws it) and the steps it shows: built once per state of the game (step,
+        moves shown, model rebuilt by undo), the same text for every page that shows it."""
         live = self.room.live(game_id)
         with self.room.game_lock(game_id):
             state = (id(live.model), live.step, len(live.model.log))
@@ -154,8 +156,9 @@ class Hub:
             if cached is not None and cached[0] == state:
                 return cached[1], cached[2]
             option, n = chart_option(ClassroomGame(self, game_id), key, overlay=True)
-            self._charts[(game_id, key)] = (state, option, n)
-            return option, n
+            text = json.dumps(option, separators=(",", ":"), allow_nan=False)
+            self._charts[(game_id, key)] = (state, text, n)
+            return text, n
 
     # -- pages -----------------------------------------------------------------------------
     def subscribe(self, game_id: int, on_change: Callable[[], None],

@@ -23,6 +23,7 @@ PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
 SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns
 PANEL_STYLE = ("display: block; padding: 12px 16px; margin: 8px 0; border-radius: 4px; "
                "background: white; box-shadow: 0 1px 3px rgba(0,0,0,.2);")
+NO_OPTION: dict = {}  # the charts' options go as JSON text (Hub.chart)
 ADVANCE_LABELS = {"all": "when every team has locked in", "timer": "on the timer",
                   "teacher": "when the teacher resolves it"}
 
@@ -129,10 +130,11 @@ def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
     per move): the option is built once per state of the game for every page that shows it;
     ``data-step`` says how many steps the server sent, ``data-drawn`` how many the browser
     has drawn."""
-    option, n = hub().chart(game_id, key)
+    text, n = hub().chart(game_id, key)
     label = f"{CHARTS[key].title}, {n} steps, with the no-policy baseline"
     with solara.Div(classes=["chart-box"], style={"width": width, "min-width": "320px"}):
-        LiveEcharts(option=option, narrow=NARROW, narrow_width=PHONE_WIDTH, attributes={
+        LiveEcharts(option=NO_OPTION, option_text=text, narrow=NARROW, narrow_width=PHONE_WIDTH,
+                    attributes={
             "id": f"chart-{key}", "class": "chart", "data-step": str(n), "role": "img",
             "aria-label": label, "style": "width: 100%; height: 340px;"})
 

@@ -174,6 +174,8 @@ def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], i
     }
     if not out:
         option["title"]["subtext"] = "nothing to show in this scenario"
+    elif n == 0:
+        option["title"]["subtext"] = "no step played yet: the lines start with the first"
     return option, n
 
 

@@ -22,8 +22,10 @@ NARROW = narrow_option()
 
 
 @solara.component_vue("live_echarts.vue")
-def LiveEcharts(option: dict, narrow: dict, narrow_width: int, attributes: dict):
-    """An ECharts chart whose zoom and legend choices survive updates (see the .vue file)."""
+def LiveEcharts(option: dict, narrow: dict, narrow_width: int, attributes: dict,
+                option_text: str = ""):
+    """An ECharts chart whose zoom and legend choices survive updates (see the .vue file);
+    ``option_text``, when given, is the option as JSON text and ``option`` is ignored."""
 
 
 @solara.component

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
@@ -409,11 +410,12 @@ def test_hub_pages_are_released_when_their_kernel_closes(tmp_path, monkeypatch):
         assert done.wait(10)
         name, ctx = seen[0]
         assert ctx is context and name != threading.current_thread().name
-        option, n = h.chart(game.id, "market-share")
-        assert n == 4 and option["steps_shown"] == 4  # the ECharts option the browser draws
+        text, n = h.chart(game.id, "market-share")
+        option = json.loads(text)  # the ECharts option the browser draws, as JSON text
+        assert n == 4 and option["steps_shown"] == 4
         assert all(len(s["data"]) == 4 for s in option["series"])  # one point per step so far
         assert any(s["name"].endswith("(no policy)") for s in option["series"])
-        assert h.chart(game.id, "market-share")[0] is option  # built once per state, shared
+        assert h.chart(game.id, "market-share")[0] is text  # built once per state, shared
         import ipywidgets
 
         # this test process has widgets of no kernel, which Solara's close would trip on
