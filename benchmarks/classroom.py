@@ -217,7 +217,8 @@ class Chromium:
     def resolved(self, pages: list, step: int) -> None:
         for page in pages:
             page.wait_for_function(
-                f"document.querySelector('#chart-market-share')?.dataset.step === '{step}'",
+                # drawn by the browser (ECharts), not only received
+                f"document.querySelector('#chart-market-share')?.dataset.drawn === '{step}'",
                 timeout=TIMEOUT, polling=20)
 
     def close(self, pages: list) -> None:

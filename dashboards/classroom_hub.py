@@ -41,6 +41,7 @@ from sim import MoveCall, TradeModel
 from sim.classroom import Classroom, View
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
+QUIET_POLL = 0.05  # seconds between looks at whether the pages have redrawn
 REDELIVER_AFTER = 2.0  # seconds: a redraw queued on a loop that never ran it goes to the pool
 
 
@@ -59,6 +60,12 @@ class ClassroomGame(Game):
         self.queued: list[MoveCall] = []
         self._effects: dict = {}
         self._gaps: dict = {}
+
+    def wait_quiet(self, cancel: threading.Event) -> None:
+        """Wait (until ``cancel``) for every page the hub asked to redraw to have redrawn: a
+        move's cost, measured meanwhile, took CPU from a class's 40 redraws after a turn."""
+        while self.hub.redrawing() and not cancel.wait(QUIET_POLL):
+            pass
 
     def submit(self, move: str, target: str | None, params: dict[str, Any]) -> MoveCall:
         """Record the move for the seat's team (refused moves raise, as on the play page)."""
@@ -81,12 +88,13 @@ class _Page:
     """One subscribed page: its callback, its kernel context, and the event loop of the thread
     that serves its websocket (where its redraws run)."""
 
-    __slots__ = ("callback", "context", "loop", "queued_at", "kind")
+    __slots__ = ("callback", "context", "loop", "queued_at", "kind", "drawing")
 
     def __init__(self, callback: Callable[[], None], context: Any,
                  loop: asyncio.AbstractEventLoop | None, kind: str):
         self.callback, self.context, self.loop, self.kind = callback, context, loop, kind
         self.queued_at = 0.0  # when a redraw was asked for and has not started yet (0: none)
+        self.drawing = False  # a redraw is under way
 
 
 class Hub:
@@ -198,6 +206,15 @@ class Hub:
         unsubscribe.page = page  # type: ignore[attr-defined]  # use_game_tick updates its loop
         return unsubscribe
 
+    def redrawing(self) -> int:
+        """How many pages have a redraw asked for (in the last :data:`REDELIVER_AFTER`
+        seconds: an older one is asked again at the next change) or under way."""
+        now = time.monotonic()
+        with self._lock:
+            pages = [p for ps in self._pages.values() for p in ps.values()]
+        return sum(p.drawing or (p.queued_at > 0 and now - p.queued_at < REDELIVER_AFTER)
+                   for p in pages)
+
     def pages(self, game_id: int | None = None) -> int:
         """How many pages are subscribed (to one game, or to any)."""
         with self._lock:
@@ -234,15 +251,18 @@ class Hub:
             self.redraws.submit(self._deliver, page, False)
 
     def _deliver(self, page: _Page, own_thread: bool) -> None:
-        page.queued_at = 0.0
-        context = page.context
-        if context.closed_event.is_set():
-            return
-        with context.lock:  # the page's own messages are handled under this lock too
+        page.drawing, page.queued_at = True, 0.0
+        try:
+            context = page.context
             if context.closed_event.is_set():
                 return
-            with context:
-                page.callback()
+            with context.lock:  # the page's own messages are handled under this lock too
+                if context.closed_event.is_set():
+                    return
+                with context:
+                    page.callback()
+        finally:
+            page.drawing = False
         if own_thread:
             page.loop = _running_loop() or page.loop
 

@@ -125,6 +125,9 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
         def measure():
             if cancel.wait(MEASURE_AFTER):
                 return
+            game.wait_quiet(cancel)  # a classroom: after the class's pages have redrawn
+            if cancel.is_set():
+                return
             cost = move_cost(game, move, chosen, given, cancel=cancel)
             if not cancel.is_set():
                 set_answer((question, cost))

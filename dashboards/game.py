@@ -133,6 +133,10 @@ class Game:
             self.submitted.append((self.step_index, call))
         return call
 
+    def wait_quiet(self, cancel: threading.Event) -> None:
+        """Return when background work (a move's cost) may take the CPU without slowing what
+        the pages must draw: at once here; a classroom game waits for its class's redraws."""
+
     def feasibility(self, move: str, target: str | None,
                     params: dict[str, Any] | None = None) -> str | None:
         """Why the role's move cannot take effect now (None when it can)."""

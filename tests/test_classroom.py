@@ -382,6 +382,42 @@ def test_an_uploaded_scenario_is_stored_as_text_with_its_hash_and_errors_are_loc
     assert "my_lesson.yaml" in str(info.value) and "steps" in str(info.value)
 
 
+def test_move_cost_waits_for_the_class_to_redraw(tmp_path):
+    """A team's move cost is measured once the pages the hub asked to redraw have redrawn (it
+    took CPU from a class's 40 redraws after a turn); a cancel ends the wait; a redraw asked
+    for long ago and never run (its page's loop gone) does not hold it forever."""
+    import threading
+
+    from dashboards.classroom_hub import REDELIVER_AFTER, ClassroomGame, Hub, _Page
+
+    h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        game = h.room.create_game(DENIAL, seed=1, humans=["US"])
+        page = _Page(lambda: None, None, None, "US")
+        h._pages[game.id] = {1: page}
+        cg = ClassroomGame(h, game.id, "US")
+        page.drawing = True
+        done, cancel = threading.Event(), threading.Event()
+        waiter = threading.Thread(target=lambda: (cg.wait_quiet(cancel), done.set()))
+        waiter.start()
+        assert not done.wait(0.3) and h.redrawing() == 1
+        page.drawing = False
+        assert done.wait(2)
+        page.queued_at = time.monotonic()  # asked for, not started
+        done.clear()
+        waiter = threading.Thread(target=lambda: (cg.wait_quiet(cancel), done.set()))
+        waiter.start()
+        assert not done.wait(0.3)
+        cancel.set()
+        assert done.wait(2)
+        page.queued_at = time.monotonic() - REDELIVER_AFTER - 1  # stale: asked again later
+        assert h.redrawing() == 0
+        cg.wait_quiet(threading.Event())  # returns at once
+    finally:
+        h._pages.clear()
+        h.room.close()
+
+
 def test_hub_pages_are_released_when_their_kernel_closes(tmp_path, monkeypatch):
     """A page subscribes through the hub; a change reaches it (off the resolving thread, in its
     kernel context); closing its kernel removes it from the hub and the room."""
