@@ -1,5 +1,6 @@
-"""What the classroom's pages share: the query, the game's tick from the hub, the
-countdown, the turn's text, a chart, who has submitted, the leaderboard and the news."""
+"""What the classroom's pages share: the query, the game's tick from the hub, the status
+(heading, turn, countdown, who has locked in), a chart, the leaderboard, the news and a card
+drawn as one widget."""
 
 from __future__ import annotations
 
@@ -100,12 +101,6 @@ def Status(view: View, heading: str = "", line: str = "", teams: bool = True,
                  idle=timer_text(view), teams=shown, size=size)
 
 
-@solara.component
-def Countdown(view: View):
-    """The countdown alone (the teacher's turn controls)."""
-    Status(view, teams=False)
-
-
 def timer_text(view: View) -> str:
     if view.finished:
         return "game over"
@@ -133,10 +128,10 @@ def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
     text, n = hub().chart(game_id, key)
     label = f"{CHARTS[key].title}, {n} steps, with the no-policy baseline"
     with solara.Div(classes=["chart-box"], style={"width": width, "min-width": "320px"}):
+        attributes = {"id": f"chart-{key}", "class": "chart", "data-step": str(n), "role": "img",
+                      "aria-label": label, "style": "width: 100%; height: 340px;"}
         LiveEcharts(option=NO_OPTION, option_text=text, narrow=NARROW, narrow_width=PHONE_WIDTH,
-                    attributes={
-            "id": f"chart-{key}", "class": "chart", "data-step": str(n), "role": "img",
-            "aria-label": label, "style": "width: 100%; height: 340px;"})
+                    attributes=attributes)
 
 
 @solara.component
@@ -154,9 +149,15 @@ def Leaderboard(view: View, hide_ranks: bool = False):
 @solara.component
 def News(view: View, limit: int = 8):
     """The latest news, in one widget (one message per turn, however many items moved)."""
+    Panel("News", "latest first", news_html(view.news, limit), classes=["news"])
+
+
+def news_html(news, limit: int) -> str:
+    """The latest ``limit`` of ``news`` ((step, text) pairs, oldest first) as HTML, latest
+    first; the text is escaped (a scenario's events name what its author wrote)."""
     items = "".join(f"<div class='news-item' style='margin-bottom: 4px'>Step {step}: "
-                    f"{html.escape(text)}</div>" for step, text in list(view.news)[::-1][:limit])
-    Panel("News", "latest first", items or "<div>No news yet.</div>", classes=["news"])
+                    f"{html.escape(text)}</div>" for step, text in list(news)[::-1][:limit])
+    return items or "<div>No news yet.</div>"
 
 
 @solara.component

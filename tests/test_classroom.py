@@ -382,6 +382,19 @@ def test_an_uploaded_scenario_is_stored_as_text_with_its_hash_and_errors_are_loc
     assert "my_lesson.yaml" in str(info.value) and "steps" in str(info.value)
 
 
+def test_news_is_escaped_latest_first_and_bounded():
+    """The news card is one HTML widget: each item's text is escaped (a scenario's author wrote
+    it), latest first, at most ``limit`` items."""
+    from dashboards.classroom_views import news_html
+
+    text = news_html([(0, "US lists <b>ZTE</b>"), (2, "ZTE stockpiles & waits"),
+                      (4, "<script>alert(1)</script>")], limit=2)
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert text.index("Step 4") < text.index("Step 2") and "Step 0" not in text
+    assert "stockpiles &amp; waits" in text
+    assert news_html([], 5) == "<div>No news yet.</div>"
+
+
 def test_move_cost_waits_for_the_class_to_redraw(tmp_path):
     """A team's move cost is measured once the pages the hub asked to redraw have redrawn (it
     took CPU from a class's 40 redraws after a turn); a cancel ends the wait; a redraw asked
