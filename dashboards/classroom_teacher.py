@@ -140,13 +140,13 @@ def NewGame(on_created: Callable[[int], None]):
             with solara.Div(classes=["upload-errors"]):
                 solara.Error("The uploaded file was refused:")
                 solara.Preformatted("\n".join(upload_errors))
-        solara.InputInt("Seed", value=seed, on_value=set_seed)
+        solara.InputInt("Seed", value=seed, on_value=set_seed, continuous_update=True)
         solara.SelectMultiple("Teams played by students (the others are bots)",
                               values=humans, all_values=roles, on_value=set_humans)
         solara.Select(label="Turns advance", values=list(ADVANCE_LABELS), value=advance,
                       on_value=set_advance)
         solara.InputInt("Turn length (seconds; 0: no timer)", value=seconds,
-                        on_value=set_seconds)
+                        on_value=set_seconds, continuous_update=True)
         solara.Checkbox(label="Hide ranks on the projector", value=hide, on_value=set_hide)
         solara.Button("Create game", on_click=create, color="primary", classes=["create-game"])
         if error:
@@ -202,7 +202,8 @@ def GameControl(game_id: int, token: str):
     if error:
         solara.Error(error)
     with solara.Row(style={"align-items": "center"}):
-        solara.InputText("Message to every page", value=message, on_value=set_message)
+        solara.InputText("Message to every page", value=message, on_value=set_message,
+                         continuous_update=True)
         solara.Button("Broadcast", on_click=lambda: act(room.set_room, game_id,
                                                           message=message))
     SeatMap(view, game_id)

@@ -99,7 +99,7 @@ def JoinForm(code0: str):
                                                                        set_error("")),
                          continuous_update=True)
         solara.InputText("Nickname (optional, no real names needed)", value=nickname,
-                         on_value=set_nickname)
+                         on_value=set_nickname, continuous_update=True)
         if teams:
             solara.Select(label="Your team", values=teams, value=role, on_value=set_role)
         solara.Button("Join", on_click=join, color="primary", disabled=not (teams and role),

@@ -51,15 +51,20 @@ def field_label(p: Param) -> str:
 
 @solara.component
 def ParamField(p: Param, value: Any, on_value: Callable[[Any], None], game: Game):
-    """One typed, labelled field for a move parameter."""
+    """One typed, labelled field for a move parameter.
+
+    Number fields follow the typing (``continuous_update``): a field that commits only on
+    Enter or on leaving it has its last committed value put back by any redraw in between
+    (the move's cost arriving, a classroom's turn resolving), and what was typed is lost."""
     w = game.model.world
     label = field_label(p)
     if p.kind == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
     elif p.kind == "int":
-        solara.InputInt(label=label, value=value, on_value=on_value)
+        solara.InputInt(label=label, value=value, on_value=on_value, continuous_update=True)
     elif p.kind == "float":
-        solara.InputFloat(label=label, value=value, on_value=on_value)
+        solara.InputFloat(label=label, value=value, on_value=on_value,
+                          continuous_update=True)
     elif p.kind == "countries":
         solara.SelectMultiple(label=f"{p.name} (none selected: all)", values=list(value or []),
                               all_values=list(w.countries),

@@ -200,7 +200,8 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     with solara.Columns([1, 1]):
         with solara.Column():
             solara.Select(label="Your role", values=roles, value=role, on_value=set_role)
-            solara.InputInt(label=f"Seed (0–{MAX_SEED})", value=seed, on_value=set_seed)
+            solara.InputInt(label=f"Seed (0–{MAX_SEED})", value=seed, on_value=set_seed,
+                            continuous_update=True)
             solara.Button("Start the game", on_click=start, color="primary",
                           classes=["start-game"])
             if error:

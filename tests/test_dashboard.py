@@ -222,12 +222,32 @@ def test_move_panel_shows_refusal_reason(scenario):
     game = Game(scenario, "US")
     box, rc = solara.render(MovePanel(game, lambda msg: None), handle_error=False)
     field = rc.find(v.TextField, label="risk (0–1)").widget
-    field.v_model = "3"
-    field.fire_event("focusout", None)  # the field commits on leaving it, as in a browser
+    field.v_model = "3"  # typed: the field commits as it is typed
     rc.find(v.Btn, children=["Make this move"]).widget.click()
     settled(lambda: rc.find(v.Alert, class_="move-error").assert_single() or True)
     assert "risk: must be at most 1" in rc.find(v.Alert).widget.children[0]
     assert game.queued == []
+    rc.close()
+
+
+def test_a_redraw_while_typing_keeps_what_was_typed(scenario):
+    """A field's text reaches the server as it is typed; a redraw of the form in between (the
+    move's cost arriving, a classroom's turn) must not put the last committed value back."""
+    game = Game(scenario, "US")
+    tick = solara.reactive(0)  # the test's own, not the module's
+
+    @solara.component
+    def Panel():
+        MovePanel(game, lambda msg: None, tick.value)
+
+    box, rc = solara.render(Panel(), handle_error=False)
+    field = rc.find(v.TextField, label="risk (0–1)").widget
+    field.v_model = "0.7"  # typed in the browser, not yet committed (no Enter, no focusout)
+    tick.value += 1  # the form redraws
+    assert rc.find(v.TextField, label="risk (0–1)").widget.v_model == "0.7"
+    rc.find(v.Btn, children=["Make this move"]).widget.click()
+    calls = settled(lambda: game.queued)
+    assert [(c.move, c.params.get("risk")) for c in calls] == [("announce", 0.7)]
     rc.close()
 
 

@@ -29,6 +29,12 @@ def choose(page: Page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def menu_options(page: Page) -> list[str]:
+    """The texts of the open Vuetify menu's options, once the menu has drawn them."""
+    expect(page.get_by_role("option").first).to_be_visible(timeout=TIMEOUT)
+    return [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+
+
 def uncheck(page: Page, label: str) -> None:
     """Untick a Vuetify checkbox by clicking its label (the ripple covers the input)."""
     box = page.get_by_label(label)
@@ -79,8 +85,7 @@ def test_setup_page_shows_scenario_roles_and_parameters(server, context):
     # the slider's value and range are shown as text
     expect(page.locator(".slider-value").first).to_contain_text("(range ")
     page.locator(".v-select").filter(has_text="Your role").first.click()
-    options = page.get_by_role("option").all_inner_texts()
-    assert [o.strip() for o in options] == ["US", "CN", "Hikvision", "observe"]
+    assert menu_options(page) == ["US", "CN", "Hikvision", "observe"]
     page.keyboard.press("Escape")
     page.screenshot(path=ARTIFACTS / "1_setup.png", full_page=True)
 
@@ -90,9 +95,8 @@ def test_play_a_role_moves_charts_news_and_download(server, context, tmp_path):
     start(page, server, "US")
     # the move panel offers exactly the role's moves
     page.locator(".v-select").filter(has_text="Move").first.click()
-    moves = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
-    assert moves == ["announce", "entity_list", "delist", "general_license", "tariff",
-                     "procurement_ban"]
+    assert menu_options(page) == ["announce", "entity_list", "delist", "general_license",
+                                  "tariff", "procurement_ban"]
     page.get_by_role("option", name="entity_list", exact=True).click()
     # an invalid move is refused with the reason
     rate = page.get_by_label("license_rate (0–1)")
