@@ -150,8 +150,13 @@ def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], i
     option: dict[str, Any] = {
         "animation": False,
         "aria": {"enabled": True},
-        "title": {"text": spec.title, "left": 4, "top": 2,
-                  "textStyle": {"fontSize": 13, "fontWeight": "bold"}},
+        # the second title is the empty chart's note, in the middle of the plot (not under
+        # the title, where the y axis's name is); always present, perhaps empty: the page
+        # merges each new option into the chart, and a note left out would stay drawn
+        "title": [{"text": spec.title, "left": 4, "top": 2,
+                   "textStyle": {"fontSize": 13, "fontWeight": "bold"}},
+                  {"text": "", "subtext": note(out, n), "left": "center", "top": "middle",
+                   "subtextStyle": {"fontSize": 13, "color": "#666"}}],
         "tooltip": {"trigger": "axis", "confine": True, "order": "valueDesc",
                     "axisPointer": {"type": "line"}},
         "legend": {"type": "scroll", "orient": "vertical", "right": 4, "top": 30,
@@ -172,11 +177,16 @@ def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], i
         # not an ECharts key (ignored by it): the page's chart puts it in data-drawn once drawn
         "steps_shown": n,
     }
-    if not out:
-        option["title"]["subtext"] = "nothing to show in this scenario"
-    elif n == 0:
-        option["title"]["subtext"] = "no step played yet: the lines start with the first"
     return option, n
+
+
+def note(series: list, steps: int) -> str:
+    """What an empty chart says instead of its lines ("": the chart is not empty)."""
+    if not series:
+        return "nothing to show in this scenario"
+    if steps == 0:
+        return "no step played yet: the lines start with the first"
+    return ""
 
 
 def narrow_option() -> dict[str, Any]:

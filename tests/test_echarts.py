@@ -136,10 +136,14 @@ def test_every_chart_builds_at_start_and_after_steps(scenario):
     for key in CHARTS:
         option, n = chart_option(game, key, overlay=True)
         assert n == 0 and all(s["data"] == [] for s in option["series"])
+        assert option["title"][1]["subtext"].startswith("no step played yet")
     game.step(3)
     for key in CHARTS:
         option, n = chart_option(game, key, overlay=True)
         assert n == 3 and all(len(s["data"]) == 3 for s in option["series"])
+        # the note is there, empty: the page merges options, and a missing key would leave
+        # the step-0 note drawn over the lines
+        assert option["title"][1]["subtext"] == ""
 
 
 def test_data_table_is_the_chart_data_latest_first(scenario):
