@@ -18,7 +18,8 @@ from dashboards.setup import SCENARIO_ENV, overrides_from, parameter_sliders
 from sim import MoveError, TradeModel, load_scenario
 from sim.engine.output import csv_bytes
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hikvision_2019.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "hikvision_2019.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +250,25 @@ def test_a_redraw_while_typing_keeps_what_was_typed(scenario):
     calls = settled(lambda: game.queued)
     assert [(c.move, c.params.get("risk")) for c in calls] == [("announce", 0.7)]
     rc.close()
+
+
+def test_every_text_field_follows_the_typing():
+    """Every solara.Input* of the pages passes ``continuous_update=True``: a field that commits
+    only on Enter or on leaving it gets its last committed value back from any redraw in
+    between, and the typing is lost (see the test above). A new field must not bring it back."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "dashboards").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr.startswith("Input")):
+                given = {k.arg: k.value for k in node.keywords}
+                ok = isinstance(given.get("continuous_update"), ast.Constant) \
+                    and given["continuous_update"].value is True
+                found.append((f"{path.name}:{node.lineno}", ok))
+    assert len(found) >= 8, found  # the move forms', the setups', the classroom's fields
+    assert [where for where, ok in found if not ok] == []
 
 
 def test_two_pages_have_separate_games(hikvision_first):
