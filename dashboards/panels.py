@@ -1,7 +1,7 @@
 """The play page's game panels: the charts (with their data tables), the news feed, what is
 coming up, the role's history hints, its position, the score card and the debrief.
 
-Each panel reads the tab's :class:`~dashboards.game.Game`; a ``tick`` argument re-renders it
+Each panel reads the tab's :class:`~sim.play.session.Game`; a ``tick`` argument re-renders it
 after every advance. The page that lays them out is :mod:`dashboards.play`.
 """
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import solara
 
-from dashboards.charts import CHARTS, ChartBook
 from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_option
-from dashboards.game import OBSERVE, Game
 from dashboards.prose import Prose
-from dashboards.whatif import debrief, decisions, position
+from sim.play.charts import CHARTS, ChartBook
+from sim.play.session import OBSERVE, Game
+from sim.play.whatif import debrief, decisions, position
 
 NEWS_SHOWN = 200
 NARROW = narrow_option()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import solara
 
-from dashboards.classroom_hub import hub
-from dashboards.classroom_views import (
+from dashboards.classroom.hub import hub
+from dashboards.classroom.widgets import (
     PROJECTOR_CHARTS,
     SPLIT,
     Chart,

@@ -7,8 +7,8 @@ from urllib.parse import quote, unquote
 
 import solara
 
-from dashboards.classroom_hub import ClassroomGame, hub
-from dashboards.classroom_views import (
+from dashboards.classroom.hub import ClassroomGame, hub
+from dashboards.classroom.widgets import (
     SPLIT,
     TEAM_CHARTS,
     Chart,
@@ -27,7 +27,7 @@ SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this brow
 SEAT_COOKIE_AGE = 12 * 3600  # seconds (a school day)
 
 
-@solara.component_vue("classroom_cookie.vue")
+@solara.component_vue("cookie.vue")
 def SeatCookie(name: str, value: str, max_age: int):
     """Write a cookie of this site from the browser (Solara has no way to set one)."""
 

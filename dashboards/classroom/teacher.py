@@ -10,10 +10,10 @@ from typing import Any
 
 import solara
 
-from dashboards.classroom_hub import hub
-from dashboards.classroom_projector import qr_svg
-from dashboards.classroom_team import TeamPage
-from dashboards.classroom_views import (
+from dashboards.classroom.hub import hub
+from dashboards.classroom.projector import qr_svg
+from dashboards.classroom.team import TeamPage
+from dashboards.classroom.widgets import (
     ADVANCE_LABELS,
     LESSONS,
     Leaderboard,
@@ -22,10 +22,10 @@ from dashboards.classroom_views import (
     turn_text,
     use_game_tick,
 )
-from dashboards.game import shipped_scenarios
 from dashboards.prose import Prose
 from sim import MOVES, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
+from sim.play.session import shipped_scenarios
 from sim.scenario import load_scenario
 from sim.scenario.yamlio import MAX_BYTES
 
@@ -66,7 +66,7 @@ def TeacherDesk(token: str):
                 GameControl(selected, token).key(f"game-{selected}")
 
 
-@solara.component_vue("file_pick.vue")
+@solara.component_vue("../file_pick.vue")
 def FilePick(label: str, accept: str, max_bytes: int,
              event_picked: Callable[[dict[str, Any]], None]):
     """The play page's keyboard-usable file chooser: the browser reads the file, Python gets

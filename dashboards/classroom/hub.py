@@ -36,9 +36,9 @@ from itertools import count
 from typing import Any
 
 from dashboards.echarts import chart_option
-from dashboards.game import OBSERVE, Game
 from sim import MoveCall, TradeModel
 from sim.classroom import Classroom, View
+from sim.play.session import OBSERVE, Game
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
 QUIET_POLL = 0.05  # seconds between looks at whether the pages have redrawn

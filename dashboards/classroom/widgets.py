@@ -11,12 +11,12 @@ from urllib.parse import parse_qs
 
 import solara
 
-from dashboards.charts import CHARTS
-from dashboards.classroom_hub import _running_loop, hub
+from dashboards.classroom.hub import _running_loop, hub
 from dashboards.echarts import PHONE_WIDTH
 from dashboards.panels import NARROW, LiveEcharts
 from dashboards.prose import Prose
 from sim.classroom import View
+from sim.play.charts import CHARTS
 
 LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
@@ -81,7 +81,7 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
     return tick
 
 
-@solara.component_vue("classroom_status.vue")
+@solara.component_vue("status.vue")
 def StatusWidget(heading: str, line: str, left: float, stamp: float, idle: str, teams: list,
                  size: str):
     """The page's status in one widget (see the .vue file)."""

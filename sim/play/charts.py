@@ -23,9 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dashboards.game import Game, domestic_substitutes
 from sim.engine.metrics import GROUPS
 from sim.engine.objectives import OBJECTIVES
+from sim.play.session import Game, domestic_substitutes
 
 # Okabe–Ito, safe under the common colour-vision deficiencies (yellow last: low contrast)
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000",

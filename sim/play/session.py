@@ -460,5 +460,5 @@ def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:
 
 def shipped_scenarios(root: Path | None = None) -> dict[str, Path]:
     """The YAML scenarios shipped in ``scenarios/`` (name → path)."""
-    root = root or Path(__file__).resolve().parent.parent / "scenarios"
+    root = root or Path(__file__).resolve().parents[2] / "scenarios"
     return {p.stem: p for p in sorted(root.glob("*.yaml"))}

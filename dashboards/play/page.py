@@ -18,15 +18,20 @@ from typing import Any
 
 import solara
 
-from dashboards.charts import TABS, ChartBook
 from dashboards.forms import MovePanel
-from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.panels import Chart, Debrief, Hints, NewsFeed, Position, ScoreCard, Timeline
 from dashboards.prose import Prose
-from dashboards.saved import load_game, looks_saved, save_game, saved_name
-from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
 from sim import ScenarioError
-from sim.cli import MAX_SEED
+from sim.play.charts import TABS, ChartBook
+from sim.play.saved import load_game, looks_saved, save_game, saved_name
+from sim.play.session import OBSERVE, Game, shipped_scenarios
+from sim.play.setup import (
+    MAX_SEED,
+    load_choice,
+    overrides_from,
+    parameter_sliders,
+    startup_scenario,
+)
 from sim.scenario.yamlio import MAX_BYTES
 
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
@@ -45,7 +50,7 @@ CSS = """
 """
 
 
-@solara.component_vue("file_pick.vue")
+@solara.component_vue("../file_pick.vue")
 def FilePick(label: str, accept: str, max_bytes: int,
              event_picked: Callable[[dict[str, Any]], None]):
     """A keyboard-usable file chooser: the browser reads the file, Python gets its text."""
