@@ -13,7 +13,7 @@ its own dash pattern, the pair differing between neighbours (8 colours × 7 dash
 lines); its no-policy baseline is a thin dotted line in the same colour, named
 "… (no policy)". Every move that took effect is a vertical dashed ``markLine`` with a label
 (the full text on hover). PNG export at print resolution stays with matplotlib
-(:meth:`sim.play.charts.ChartBook.print_png`).
+(:meth:`sim.play.png.ChartBook.print_png`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.play.charts import CHARTS, COLORS, Series, _values
+from sim.play.charts import CHARTS, COLORS, Series, values
 from sim.play.session import Game
 
 # a dash pattern per entity (ECharts 5 takes a number array); 7 is coprime with 8 colours
@@ -128,8 +128,8 @@ def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], i
     with game.lock:
         n = game.model.recorder.steps
         series: list[Series] = spec.series(game)
-        played = _values(game, game.model, series, n)
-        base = _values(game, game.baseline, series, n) if overlay else None
+        played = values(game.model, series, n)
+        base = values(game.baseline, series, n) if overlay else None
         step = stride(game.horizon)
         cats = categories(game, step)
         marks = marker_lines(game, step)
@@ -206,8 +206,8 @@ def data_table(game: Game, key: str, overlay: bool, last: int = 10) -> tuple[lis
     with game.lock:
         n = game.model.recorder.steps
         series = spec.series(game)
-        played = _values(game, game.model, series, n)
-        base = _values(game, game.baseline, series, n) if overlay else None
+        played = values(game.model, series, n)
+        base = values(game.baseline, series, n) if overlay else None
     header = ["date"] + [s.label for s in series]
     if base is not None:
         header += [f"{s.label} (no policy)" for s in series]

@@ -13,7 +13,8 @@ import solara
 
 from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_option
 from dashboards.prose import Prose
-from sim.play.charts import CHARTS, ChartBook
+from sim.play.charts import CHARTS
+from sim.play.png import ChartBook
 from sim.play.session import OBSERVE, Game
 from sim.play.whatif import debrief, decisions, position
 

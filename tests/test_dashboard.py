@@ -14,7 +14,8 @@ from dashboards.forms import NO_TARGET, MovePanel, target_choices
 from dashboards.prose import to_html
 from sim import MoveError, TradeModel, load_scenario
 from sim.engine.output import csv_bytes
-from sim.play.charts import CHARTS, ChartBook
+from sim.play.charts import CHARTS
+from sim.play.png import ChartBook
 from sim.play.session import OBSERVE, Game, domestic_substitutes, shipped_scenarios
 from sim.play.setup import SCENARIO_ENV, overrides_from, parameter_sliders
 

@@ -26,6 +26,9 @@ from dashboards.prose import Prose
 from sim.classroom import ClassroomError
 from sim.classroom.export import chart_pngs, moves_rows
 
+# the debrief page's charts (keys of sim.play.charts.CHARTS; the export has them all)
+DEBRIEF_CHARTS = ("firm-sales", "share-price", "supplier-revenue", "score")
+
 
 # -- projector ------------------------------------------------------------------------------
 @solara.component
@@ -108,8 +111,8 @@ def Debrief(game_id: int, tick: int):
 
     def pngs():
         with room.game_lock(game_id):
-            return chart_pngs(live, hub().baseline(game_id),
-                              upto=turn if live.turns and turn < len(live.turns) else None)
+            return chart_pngs(live, upto=turn if live.turns and turn < len(live.turns) else None,
+                              keys=DEBRIEF_CHARTS)
     charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log), id(live), turn])
     Prose(f"## Debrief — {view.name}")
     if live.turns:

@@ -22,7 +22,8 @@ from dashboards.forms import MovePanel
 from dashboards.panels import Chart, Debrief, Hints, NewsFeed, Position, ScoreCard, Timeline
 from dashboards.prose import Prose
 from sim import ScenarioError
-from sim.play.charts import TABS, ChartBook
+from sim.play.charts import TABS
+from sim.play.png import ChartBook
 from sim.play.saved import load_game, looks_saved, save_game, saved_name
 from sim.play.session import OBSERVE, Game, shipped_scenarios
 from sim.play.setup import (

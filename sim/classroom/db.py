@@ -10,8 +10,6 @@ as is.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import (
     Boolean,
     Column,
@@ -118,9 +116,3 @@ def _sqlite_immediate(engine: Engine) -> None:
     def _begin(conn):  # noqa: ANN001
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases or in-memory SQLite)."""
-    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
-        return None
-    return Path(url[len("sqlite:///"):])

@@ -18,18 +18,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from sim import MoveCall, Scenario, TradeModel
-from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
+from sim.engine.metrics import FIRM, SUPPLIER
 from sim.engine.objectives import OBJECTIVES
 from sim.engine.output import csv_bytes
+from sim.play import roles, scoring
+from sim.play.scoring import mean_of
 from sim.rules.moves import feasibility
 
 OBSERVE = "observe"
 EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
 MAX_EFFECTS = 4  # per turn
+
+
+def no_policy(scenario: Scenario, seed: int, steps: int = 0) -> TradeModel:
+    """The no-policy baseline of a game (:meth:`Scenario.without_policy`, the same seed),
+    stepped ``steps`` steps: the one place a game's baseline is built."""
+    model = TradeModel(scenario=scenario.without_policy(), rng=seed)
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+@dataclass(frozen=True)
+class Live:
+    """The models a session reads: the played one, the do-nothing reference (None when
+    observing), the no-policy baseline, and the lock that guards them. A session builds its
+    own; a classroom's game hands over the models it keeps (its log's replay)."""
+
+    model: TradeModel
+    reference: TradeModel | None
+    baseline: TradeModel
+    lock: Any  # threading.RLock (a factory function, not a type)
 
 
 @dataclass(frozen=True)
@@ -51,18 +73,20 @@ class Game:
     """
 
     def __init__(self, scenario: Scenario, role: str = OBSERVE, seed: int | None = None,
-                 overrides: dict[str, Any] | None = None):
+                 overrides: dict[str, Any] | None = None, *, live: Live | None = None):
         self.scenario = scenario
         self.role = role
         self.seed = scenario.seed if seed is None else int(seed)
         # the slider values the scenario was loaded with (a saved game keeps them)
         self.overrides: dict[str, Any] = dict(overrides or {})
-        players = () if role == OBSERVE else (role,)
-        self.model = TradeModel(scenario=scenario, rng=self.seed, players=players)
-        self.baseline = TradeModel(scenario=scenario.without_policy(), rng=self.seed)
-        self.reference = (TradeModel(scenario=scenario, rng=self.seed, players=players)
-                          if players else None)
-        self.lock = threading.RLock()  # the play loop steps while the page renders
+        if live is None:
+            players = () if role == OBSERVE else (role,)
+            live = Live(TradeModel(scenario=scenario, rng=self.seed, players=players),
+                        (TradeModel(scenario=scenario, rng=self.seed, players=players)
+                         if players else None),
+                        no_policy(scenario, self.seed), threading.RLock())
+        self.model, self.reference, self.baseline = live.model, live.reference, live.baseline
+        self.lock = live.lock  # the play loop steps while the page renders
         self.queued: list[MoveCall] = []
         # (step it was queued at, move): every move the player queued and did not cancel
         self.submitted: list[tuple[int, MoveCall]] = []
@@ -156,8 +180,7 @@ class Game:
 
     def role_moves(self) -> list[str]:
         """Exactly the moves the role may make (none when observing)."""
-        role = self.scenario.roles.get(self.role)
-        return list(role.moves) if role else []
+        return roles.role_moves(self.scenario, self.role)
 
     # -- what the page shows -----------------------------------------------------------------
     def news(self) -> list[NewsItem]:
@@ -262,21 +285,12 @@ class Game:
             return {"profit": 1.0}
         return {}
 
-    def _mean(self, model: TradeModel, group: str, metric: str, name: str,
-              steps: int | None = None) -> float:
-        rec = model.recorder
-        n = rec.steps if steps is None else steps
-        metrics = {"country": COUNTRY, "firm": FIRM, "supplier": SUPPLIER}[group]
-        i, j = list(metrics).index(metric), rec.entities[group].index(name)
-        return float(np.nanmean(rec.data[group][:n, i, j])) if n else 0.0
-
     def player_score(self) -> float | None:
         """The player's score: how much better than doing nothing the role did so far.
 
-        A government: the mean of its weighted score (the engine's) minus the do-nothing
-        reference's. A firm: mean profit against the reference's, as a share of the
-        reference's mean absolute profit. 0 by construction when the player makes no move;
-        None when observing or before the first step.
+        On the scale of :mod:`sim.play.scoring` (a government's points, a firm's % of the
+        reference's profit). 0 by construction when the player makes no move; None when
+        observing or before the first step.
         """
         ref = self.reference
         if ref is None or ref.recorder.steps == 0:
@@ -286,16 +300,10 @@ class Game:
     def score_of(self, model: TradeModel) -> float:
         """The role's score of any run of this scenario (the played one, a replay without a
         move, the scripted history) against the do-nothing reference, as
-        :meth:`player_score` computes it; the means over the steps both have recorded."""
+        :meth:`player_score` computes it (:func:`sim.play.scoring.score`)."""
         ref = self.reference
         assert ref is not None, "an observer has no reference"
-        n = min(model.recorder.steps, ref.recorder.steps)
-        if self.role in self.scenario.countries:
-            return (self._mean(model, "country", "score", self.role, n)
-                    - self._mean(ref, "country", "score", self.role, n))
-        played = self._mean(model, "firm", "profit", self.role, n)
-        done = self._mean(ref, "firm", "profit", self.role, n)
-        return (played - done) / max(abs(done), 1e-9)
+        return scoring.score(model, ref, self.scenario, self.role)
 
     def score_card(self) -> list[tuple[str, float, float | None, float]]:
         """(measure, played, do-nothing reference, no-policy baseline) for the role: a
@@ -307,9 +315,9 @@ class Game:
         rows: list[tuple[str, float, float | None, float]] = []
 
         def row(label: str, group: str, metric: str, name: str) -> None:
-            rows.append((label, self._mean(self.model, group, metric, name),
-                         None if ref is None else self._mean(ref, group, metric, name),
-                         self._mean(self.baseline, group, metric, name)))
+            rows.append((label, mean_of(self.model, group, metric, name),
+                         None if ref is None else mean_of(ref, group, metric, name),
+                         mean_of(self.baseline, group, metric, name)))
 
         entities = self.model.recorder.entities
         if self.role in entities["country"]:
@@ -334,17 +342,16 @@ class Game:
             return []
         verdict = ("better than" if score > 1e-9 else "worse than" if score < -1e-9
                    else "the same as")
-        unit = "of the do-nothing profit" if self.role in self.scenario.firms else "points"
-        shown = f"{score:+.1%}" if self.role in self.scenario.firms else f"{score:+.3f}"
-        out = [f"{self.role} did {verdict} doing nothing: {shown} {unit}."]
+        unit = scoring.unit(self.scenario, self.role)
+        out = [f"{self.role} did {verdict} doing nothing: {scoring.shown(score)} {unit}."]
         if self.role in self.scenario.countries:
             assert self.reference is not None
             parts = []
             for metric, weight in self.weights().items():
                 if weight <= 0:
                     continue
-                gap = (self._mean(self.model, "country", metric, self.role)
-                       - self._mean(self.reference, "country", metric, self.role))
+                gap = (mean_of(self.model, "country", metric, self.role)
+                       - mean_of(self.reference, "country", metric, self.role))
                 parts.append(f"{metric} {gap:+.3f} × {weight:.2f}")
             if parts:
                 out.append("By objective (gap to doing nothing × weight): "
@@ -353,9 +360,8 @@ class Game:
         if history is not None:
             rank = "above" if score > history + 1e-9 else \
                 "below" if score < history - 1e-9 else "level with"
-            shown_h = (f"{history:+.1%}" if self.role in self.scenario.firms
-                       else f"{history:+.3f}")
-            out.append(f"What {self.role} really did (the scripted history) scores {shown_h}: "
+            out.append(f"What {self.role} really did (the scripted history) scores "
+                       f"{scoring.shown(history)}: "
                        f"you ranked {rank} history.")
         return out
 
@@ -371,13 +377,7 @@ class Game:
                 for _ in range(ref.recorder.steps):
                     hist.step()
                 self._history = hist
-        hist = self._history
-        if self.role in self.scenario.countries:
-            return (self._mean(hist, "country", "score", self.role)
-                    - self._mean(ref, "country", "score", self.role))
-        played = self._mean(hist, "firm", "profit", self.role)
-        done = self._mean(ref, "firm", "profit", self.role)
-        return (played - done) / max(abs(done), 1e-9)
+        return scoring.score(self._history, ref, self.scenario, self.role)
 
     def hints(self) -> list[tuple[int, str]]:
         """The role's own historical moves (not made for the player): (step, text)."""
@@ -422,12 +422,9 @@ def replay_scenario(game: Game) -> dict[str, Any]:
                                   **({"target": entry.call.target} if entry.call.target
                                      else {}), **entry.call.params})
     for kind in ("countries", "firms"):
-        if game.role in doc.get(kind, {}):
-            doc[kind][game.role].pop("strategy", None)
-            if kind == "countries":
-                doc[kind][game.role]["strategy"] = {"name": "scripted"}
-            else:
-                doc[kind][game.role]["strategy"] = {"name": "passive"}
+        if game.role in doc.get(kind, {}):  # the role's strategy off: its default plays
+            default = roles.DEFAULT_STRATEGY[roles.kind_of(game.scenario, game.role)]
+            doc[kind][game.role]["strategy"] = {"name": default}
     return doc
 
 
