@@ -13,6 +13,7 @@ import solara
 
 from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_option
 from dashboards.prose import Prose
+from sim.play import scoring
 from sim.play.charts import CHARTS
 from sim.play.png import ChartBook
 from sim.play.session import OBSERVE, Game
@@ -126,9 +127,10 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
     with solara.Card(title="Score card", subtitle=subtitle, classes=["score-card"]):
         weights = game.weights()
         if weights:
+            so_far = scoring.shown(score or 0.0) + " " + scoring.unit(game.scenario, game.role)
             Prose("**Your score weighs:** " + ", ".join(
                 f"{k} {w:.2f}" for k, w in weights.items() if w > 0)
-                + (f" · **your score so far: {score:+.3f}** (doing nothing = 0)"
+                + (f" · **your score so far: {so_far}** (doing nothing = 0)"
                    if score is not None else ""))
         if game.finished:
             for sentence in game.result():
@@ -166,7 +168,8 @@ def Position(game: Game, tick: int):
     unit = game.scenario.calendar.step
     with solara.Card(title="Your position", classes=["position"]):
         score = pos["score"]
-        solara.Text(f"Score so far: {score:+.3f} (doing nothing = 0)" if score is not None
+        so_far = scoring.shown(score or 0.0) + " " + scoring.unit(game.scenario, game.role)
+        solara.Text(f"Score so far: {so_far} (doing nothing = 0)" if score is not None
                     else "Score: after the first step (doing nothing = 0)",
                     classes=["position-score"], style={"display": "block",
                                                        "font-weight": "bold"})
@@ -218,7 +221,7 @@ def Debrief(game: Game):
                 if abs(d.worth) < 1e-9:
                     what = "without it your score would have been the same"
                 else:
-                    what = (f"without it your score would have been {abs(d.worth):.3f} "
+                    what = (f"without it your score would have been {abs(d.worth):.2f} "
                             f"{'lower' if d.worth > 0 else 'higher'} — it "
                             f"{'helped' if d.worth > 0 else 'hurt'} you")
                 solara.Text(f"{k}. {d.text} ({unit} {d.step}): {what}.",
