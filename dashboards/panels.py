@@ -17,7 +17,7 @@ from sim.play import scoring
 from sim.play.charts import CHARTS
 from sim.play.png import ChartBook
 from sim.play.session import OBSERVE, Game
-from sim.play.whatif import debrief, decisions, position
+from sim.play.whatif import Decision, debrief, decisions, position
 
 NEWS_SHOWN = 200
 NARROW = narrow_option()
@@ -194,7 +194,8 @@ def Position(game: Game, tick: int):
 def Debrief(game: Game):
     """The end of the game: what happened and why, and the three decisions that mattered
     most (measured by replaying the game without each of them), on request."""
-    found, set_found = solara.use_state(None)
+    not_yet: list[Decision] | None = None
+    found, set_found = solara.use_state(not_yet)
     with solara.Card(title="Debrief", subtitle="what happened and why", classes=["debrief"]):
         solara.v.Html(tag="h3", children=["What happened"])
         for sentence in debrief(game):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-import markdown
+import markdown  # type: ignore[import-untyped]  # no stubs installed
 import solara
 
 

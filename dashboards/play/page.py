@@ -185,7 +185,11 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     role, set_role = solara.use_state(roles[0])
     seed, set_seed = solara.use_state(scenario.seed)
     values, set_values = solara.use_state({s.name: s.value for s in sliders})
-    error, set_error = solara.use_state([])
+
+    def slider(name: str) -> Callable[[float], None]:
+        return lambda v: set_values({**values, name: v})
+    no_error: list[str] = []
+    error, set_error = solara.use_state(no_error)
 
     def start():
         if seed is not None and not 0 <= seed <= MAX_SEED:
@@ -224,11 +228,11 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
                 if s.integer:
                     solara.SliderInt(label=s.label, value=int(values[s.name]), min=int(s.min),
                                      max=int(s.max),
-                                     on_value=lambda v, n=s.name: set_values({**values, n: v}))
+                                     on_value=slider(s.name))
                 else:
                     solara.SliderFloat(label=s.label, value=values[s.name], min=s.min,
                                        max=s.max, step=(s.max - s.min) / 100,
-                                       on_value=lambda v, n=s.name: set_values({**values, n: v}))
+                                       on_value=slider(s.name))
 
 
 @solara.component
@@ -241,6 +245,12 @@ def GameView(game: Game, on_reset, on_quit):
     tab, set_tab = solara.use_state(next(iter(TABS)))
     # (step, sentence): the confirmation of a move, shown until the game moves on
     notice, set_notice = solara.use_state((0, ""))
+
+    def cancel(k: int) -> None:
+        game.cancel(k)
+        set_notice((0, ""))
+        set_tick(lambda t: t + 1)
+
     book = solara.use_memo(lambda: ChartBook(game), [game])
     # the tick whose render is committed: the play loop asks for the next redraw only then, so
     # that a render running in the browser connection's thread (after a click) can finish and
@@ -308,9 +318,7 @@ def GameView(game: Game, on_reset, on_quit):
                             solara.Text(f"queued: {call.move.replace('_', ' ')} "
                                         f"{call.target or ''}", classes=["queued"])
                             solara.Button("Cancel", text=True, classes=["cancel-move"],
-                                          on_click=lambda k=k: (game.cancel(k),
-                                                                set_notice((0, "")),
-                                                                set_tick(lambda t: t + 1)))
+                                          on_click=lambda k=k: cancel(k))
             NewsFeed(game, tick)
             if game.role != OBSERVE:
                 Position(game, tick)

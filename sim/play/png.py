@@ -17,6 +17,7 @@ import io
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -44,10 +45,10 @@ def _thin(n: int) -> np.ndarray:
 class _Canvas:
     """One chart's figure, its lines, and the state it was last drawn in."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
         FigureCanvasAgg(self.fig)
-        self.ax = None
+        self.ax: Axes | None = None
         self.lines: list[Line2D] = []
         self.base: list[Line2D] = []
         self.overlay: bool | None = None
@@ -56,7 +57,7 @@ class _Canvas:
         self.png = b""
 
 
-def _rescale(ax) -> None:
+def _rescale(ax: Axes) -> None:
     """Fit the y axis to the data, but never zoom into a span under 2% of the values' size
     (a flat price of 100 would otherwise show noise as a cliff). ``set_ylim`` switches
     autoscaling off, so it is switched back on first: a chart first drawn flat still refits."""
@@ -92,6 +93,8 @@ class ChartBook:
             return canvas.png, n
         if canvas.overlay != overlay or canvas.ax is None or len(canvas.lines) != len(series):
             self._build(canvas, spec, series, overlay)
+        ax = canvas.ax
+        assert ax is not None  # built above
         idx = _thin(n)
         for line, y in zip(canvas.lines, played, strict=True):
             line.set_data(idx, y[idx])
@@ -99,12 +102,12 @@ class ChartBook:
             for line, y in zip(canvas.base, base, strict=True):
                 line.set_data(idx, y[idx])
         for step, label in markers[canvas.markers:]:
-            canvas.ax.axvline(step, color="#555555", linestyle=(0, (4, 2)), linewidth=0.9)
-            canvas.ax.annotate(label, (step, 0), xycoords=("data", "axes fraction"),
-                               xytext=(2, 3), textcoords="offset points", rotation=90,
-                               va="bottom", ha="left", fontsize=6.5, color="#333333")
+            ax.axvline(step, color="#555555", linestyle=(0, (4, 2)), linewidth=0.9)
+            ax.annotate(label, (step, 0), xycoords=("data", "axes fraction"), xytext=(2, 3),
+                        textcoords="offset points", rotation=90, va="bottom", ha="left",
+                        fontsize=6.5, color="#333333")
         canvas.markers = len(markers)
-        _rescale(canvas.ax)
+        _rescale(ax)
         buf = io.BytesIO()
         canvas.fig.savefig(buf, format="png", dpi=DPI)
         canvas.png, canvas.drawn = buf.getvalue(), state

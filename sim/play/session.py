@@ -276,7 +276,7 @@ class Game:
         1, as the engine scores them), or a firm's profit."""
         countries = self.scenario.countries
         if self.role in countries:
-            given = countries[self.role].objectives
+            given: dict[str, float] = {k: v for k, v in countries[self.role].objectives.items()}
             total = sum(given.values())
             if total <= 0:
                 return {k: 1.0 / len(OBJECTIVES) for k in OBJECTIVES}
