@@ -7,6 +7,8 @@ from __future__ import annotations
 from sim.rules.strategies import STRATEGIES, Strategy
 from sim.scenario import Scenario
 
+OBSERVE = "observe"  # the role of a player who watches and makes no move
+
 # what plays an actor whose scenario entry names no strategy (as the engine's agents do)
 DEFAULT_STRATEGY = {"country": "scripted", "firm": "passive"}
 

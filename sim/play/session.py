@@ -1,12 +1,14 @@
-"""One browser tab's game: the played model, its references, and what the page shows.
+"""The game session (docs/architecture.md, "The session"): the played model, its two
+counterfactuals, its turns and its move queue, and what a page shows of them.
 
-A :class:`Game` is built per tab (never at import) from a scenario, a role and a seed. It steps
-three :class:`~sim.engine.model.TradeModel` in lock-step with the same seed: the played model,
-the *do-nothing reference* (the same scenario, the player's role making no move, the rest of the
-world as scripted; the player is scored against it, so doing nothing scores 0)
-and a no-policy baseline built from ``scenario.without_policy()`` that charts overlay. The
-news feed, the timeline and the score card are plain functions of the recorders; nothing here
-imports Solara.
+A :class:`Game` is built per play-page tab (never at import) from a scenario, a role and a
+seed, or per classroom page on the classroom game's own models. It steps three
+:class:`~sim.engine.model.TradeModel` in lock-step with the same seed: the played model, the
+*do-nothing reference* (the same scenario, the player's role making no move, the rest of the
+world as scripted; the player is scored against it, so doing nothing scores 0) and the
+*no-policy baseline* (:func:`no_policy`) that charts overlay. The news feed
+(:mod:`sim.play.news`) and the score (:mod:`sim.play.scoring`) are plain functions of the
+recorders; nothing here imports Solara.
 """
 
 from __future__ import annotations
@@ -21,16 +23,13 @@ from typing import Any
 import yaml
 
 from sim import MoveCall, Scenario, TradeModel
-from sim.engine.metrics import FIRM, SUPPLIER
 from sim.engine.objectives import OBJECTIVES
 from sim.engine.output import csv_bytes
 from sim.play import roles, scoring
+from sim.play.news import News, NewsItem
+from sim.play.roles import OBSERVE
 from sim.play.scoring import mean_of
 from sim.rules.moves import feasibility
-
-OBSERVE = "observe"
-EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
-MAX_EFFECTS = 4  # per turn
 
 
 def no_policy(scenario: Scenario, seed: int, steps: int = 0) -> TradeModel:
@@ -54,22 +53,16 @@ class Live:
     lock: Any  # threading.RLock (a factory function, not a type)
 
 
-@dataclass(frozen=True)
-class NewsItem:
-    """One line of the news feed."""
-
-    step: int
-    text: str
-    kind: str  # "move" (a move took effect), "effect" (what it did), "refused"
-
-
-class Game:
+class Game(News):
     """A scenario being played in one tab.
 
     Args:
         scenario: the loaded scenario (with the player's parameter overrides applied).
         role: an actor from ``scenario.roles``, or ``"observe"``.
         seed: the seed of both the played model and the baseline.
+        overrides: the slider values the scenario was loaded with (a saved game keeps them).
+        live: models to read instead of building them (a classroom game's, see
+            :meth:`sim.classroom.replay.LiveGame.models`).
     """
 
     def __init__(self, scenario: Scenario, role: str = OBSERVE, seed: int | None = None,
@@ -116,11 +109,6 @@ class Game:
     def turn(self) -> int:
         """The current turn, 1-based."""
         return self.step_index // self.turn_steps + 1
-
-    def label(self, step: int) -> str:
-        """"Week 41 (2019-10-07)" for a 0-based step."""
-        unit = self.scenario.calendar.step.capitalize()
-        return f"{unit} {step} ({self.scenario.date_of(step).isoformat()})"
 
     def step(self, n: int = 1) -> int:
         """Advance both models up to ``n`` steps; return how many were made."""
@@ -182,95 +170,7 @@ class Game:
         """Exactly the moves the role may make (none when observing)."""
         return roles.role_moves(self.scenario, self.role)
 
-    # -- what the page shows -----------------------------------------------------------------
-    def news(self) -> list[NewsItem]:
-        """Every move that took effect or was refused, and each turn's effects, oldest first."""
-        items = [NewsItem(step, text, "refused" if " refused: " in text else "move")
-                 for step, text in self.model.news]
-        for effects in self._effects.values():
-            items += effects
-        items = list(dict.fromkeys(items))  # each line once (NewsItem is frozen: hashable)
-        return sorted(items, key=lambda i: (i.step, i.kind == "effect"))
-
-    def _turn_effects(self, end: int) -> list[NewsItem]:
-        """What the policy did to firms' and suppliers' sales over the turn ending at step
-        ``end``: revenue against the no-policy baseline, reported when the gap has moved by
-        at least 5 points since it was last reported; largest first."""
-        start = max(0, end - self.turn_steps)
-        rows = []
-        for group, metrics in (("supplier", SUPPLIER), ("firm", FIRM)):
-            i = list(metrics).index("revenue")
-            played = self.model.recorder.data[group][start:end, i].mean(0)
-            base = self.baseline.recorder.data[group][start:end, i].mean(0)
-            for j, name in enumerate(self.model.recorder.entities[group]):
-                if base[j] <= 1e-9:
-                    continue
-                gap = played[j] / base[j] - 1
-                if abs(gap - self._gaps.get(name, 0.0)) >= EFFECT_THRESHOLD:
-                    rows.append((abs(gap), name, gap))
-        rows.sort(reverse=True)
-        cause = self._cause(end)
-        items = []
-        for _, name, gap in rows[:MAX_EFFECTS]:
-            self._gaps[name] = gap
-            text = (f"{name} loses {-gap:.0%} of its sales against" if gap < 0 else
-                    f"{name}'s sales are {gap:.0%} above")
-            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn"
-                                  + cause, "effect"))
-        return items
-
-    def _upcoming(self) -> list[tuple[int, MoveCall]]:
-        return [(step, call) for step in sorted(self.model.events) if step >= self.step_index
-                for call in self.model.events[step]]
-
-    def _public(self, call: MoveCall) -> bool:
-        """An observer sees every scheduled move; a player sees others' announcements, and
-        the moves against a target once it has been announced (it took effect)."""
-        if self.role == OBSERVE or call.move == "announce":
-            return True
-        return any(e.call.move == "announce" and e.call.target == call.target
-                   for e in self.model.log)
-
-    def _cause(self, end: int) -> str:
-        """", since US entity list Hikvision (week 0)": the latest two restricting moves so far
-        (the no-policy baseline differs from the run by the policy moves)."""
-        moves = [e for e in self.model.log if e.step < end and e.hostile]
-        if not moves:
-            return ""
-        unit = self.scenario.calendar.step
-        last = [f"{e.call.actor} {e.call.move.replace('_', ' ')}"
-                + (f" {e.call.target}" if e.call.target else "") + f" ({unit} {e.step})"
-                for e in moves[-2:]]
-        return ", since " + " and ".join(dict.fromkeys(last))
-
-    def timeline(self) -> list[tuple[int, str]]:
-        """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):
-        US entity list ...")."""
-        out = []
-        for step, call in self._upcoming():
-            if not self._public(call):
-                continue
-            params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-            text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
-            text += f" {call.target}" if call.target else ""
-            chance = self.model.chance_of(call)
-            text += f" ({params})" if params else ""
-            out.append((step, text + (f" — chance {chance:.0%}" if chance < 1 else "")))
-        return out
-
-    def hidden_moves(self) -> int:
-        """How many scheduled moves of others the role cannot see yet."""
-        return sum(not self._public(call) for _, call in self._upcoming())
-
-    def markers(self) -> list[tuple[int, str]]:
-        """(step, label) for chart markers: the moves that took effect, one entry per step."""
-        by_step: dict[int, list[str]] = {}
-        for e in self.model.log:
-            text = f"{e.call.actor} {e.call.move.replace('_', ' ')}"
-            by_step.setdefault(e.step, []).append(text + (f" {e.call.target}"
-                                                          if e.call.target else ""))
-        return [(step, "; ".join(dict.fromkeys(labels))) for step, labels in by_step.items()]
-
+    # -- the score (sim/play/scoring.py) -----------------------------------------------------
     def weights(self) -> dict[str, float]:
         """What the role's score weighs: a government's objective weights (normalised to sum
         1, as the engine scores them), or a firm's profit."""
