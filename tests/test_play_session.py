@@ -98,3 +98,21 @@ def test_every_registered_chart_is_in_a_tab_and_in_the_classroom_export(room, tm
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert {f"charts/{k}.png" for k in CHARTS} <= set(names)
 
+
+
+def test_every_chart_the_classroom_pages_name_is_registered():
+    from dashboards.classroom.projector import DEBRIEF_CHARTS
+    from dashboards.classroom.widgets import PROJECTOR_CHARTS, TEAM_CHARTS
+
+    assert set(TEAM_CHARTS) | set(PROJECTOR_CHARTS) | set(DEBRIEF_CHARTS) <= set(CHARTS)
+
+
+def test_extending_names_only_files_that_exist():
+    """docs/extending.md's checklists name files a newcomer will open: they must exist."""
+    import re
+
+    text = (ROOT / "docs" / "extending.md").read_text()
+    paths = set(re.findall(r"`((?:sim|dashboards|tests|docs)/[\w/.]+\.(?:py|md))`", text))
+    paths = {p for p in paths if "NAME" not in p}  # a placeholder for the new file
+    assert len(paths) > 15
+    assert sorted(p for p in paths if not (ROOT / p).exists()) == []

@@ -1,11 +1,11 @@
 """The classroom server's hub: one :class:`~sim.classroom.Classroom` per server process, shared
 by every browser tab, and per game what all its pages show.
 
-Solara keeps state per tab (PITFALLS.md, "Many sessions in one Solara server"): games are shared
+Solara keeps state per tab (docs/architecture.md, "Web pages"): games are shared
 here, in plain Python objects, never in module-level reactive values; nothing is built at
 import (the classroom opens on first use).
 
-How a change reaches 40 pages quickly (issue 10):
+How a change reaches 40 pages quickly (docs/classroom/README.md, "How big a class"):
 
 * the game resolves once, on the hub's worker threads (never a page's);
 * what the pages show is computed once per change and shared: a :class:`Frame` (the game's

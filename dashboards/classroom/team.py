@@ -137,7 +137,7 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
     Status(view, heading=f"{spec.name} — team {role}",
            line=f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f}")
     # a few widgets, and the static ones drawn once: after every turn each of a class's 40
-    # pages goes through all of its widgets (PITFALLS.md, "Many sessions in one Solara server")
+    # pages goes through all of its widgets (docs/classroom/README.md, "How big a class")
     with solara.Div(style=SPLIT):
         with solara.Div(style="flex: 5 1 380px; min-width: 0"):
             Brief(game_id, role)

@@ -4,7 +4,7 @@ The database is the truth: a game's scenario text and hash, seed and settings, i
 an append-only log of everything that changes a game (moves, resolutions, undos). SQLite (the
 default) runs in WAL mode and starts every transaction with ``BEGIN IMMEDIATE``: pysqlite delays
 ``BEGIN``, and a read that later writes can then fail with "database is locked" whatever the busy
-timeout says (PITFALLS.md, "SQLite and SQLAlchemy"). PostgreSQL (or any SQLAlchemy URL) is used
+timeout says (docs/architecture.md, "Web pages"). PostgreSQL (or any SQLAlchemy URL) is used
 as is.
 """
 
