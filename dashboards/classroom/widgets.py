@@ -37,8 +37,9 @@ def query() -> dict[str, str]:
 
 def use_game_tick(game_id: int | None, role: str = "") -> int:
     """A counter bumped whenever the game changes; the next redraw is asked for only once the
-    last one is committed (docs/architecture.md, "Web pages": faster updates froze pages). The hub runs the redraw
-    in the thread serving this page's websocket, remembered here at every render."""
+    last one is committed (docs/architecture.md, "Web pages": faster updates froze pages).
+    The hub runs the redraw in the thread serving this page's websocket, remembered here at
+    every render."""
     tick, set_tick = solara.use_state(0)
     drawn, asked, dirty = solara.use_ref(0), solara.use_ref(0), solara.use_ref(False)
     sub = solara.use_ref(None)
