@@ -15,18 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import OutputError, Problem, ScenarioError, escape
+from sim.errors import OutputError, Problem, ScenarioError, UsageError, escape
 
 EXIT_USAGE = 2
 EXIT_PIPE = 141  # as a shell reports a process stopped by SIGPIPE
 EXIT_TERM = 143  # as a shell reports a process stopped by SIGTERM
 MAX_SEED = 2**63 - 1
 MAX_STEPS = 100_000  # the scenario format's own bound (sim.scenario.models.MAX_STEPS)
-
-
-class UsageError(Exception):
-    """A bad command-line argument (not located in a file)."""
-
 
 
 def check_range(option: str, value: int | None, lo: int, hi: int) -> None:
