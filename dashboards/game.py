@@ -26,6 +26,7 @@ from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
 from sim.engine.objectives import OBJECTIVES
 from sim.engine.output import csv_bytes
 from sim.rules.moves import feasibility
+from sim.scenario import shipped
 
 OBSERVE = "observe"
 EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
@@ -458,7 +459,6 @@ def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:
     return [], None
 
 
-def shipped_scenarios(root: Path | None = None) -> dict[str, Path]:
-    """The YAML scenarios shipped in ``scenarios/`` (name → path)."""
-    root = root or Path(__file__).resolve().parent.parent / "scenarios"
-    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with Chokepoint (name → path; :mod:`sim.scenario.shipped`)."""
+    return shipped.paths()
