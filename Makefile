@@ -40,7 +40,8 @@ $(DEV_STAMP): pyproject.toml setup.py | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	@touch $(DEV_STAMP) $(PLAY_STAMP)
 
-venv: $(DEV_STAMP)
+# the package alone in .venv (what playing and teaching a class need)
+venv: $(PLAY_STAMP)
 
 # make play PORT=8800 HOST=0.0.0.0 to serve elsewhere than 127.0.0.1:8765
 play: $(PLAY_STAMP)
