@@ -7,11 +7,12 @@ the source folder. To stay fast and offline, the new environments install only C
 (``--no-deps --no-index``) and see the test environment's libraries through a ``.pth`` line
 (that adds the folder only: the test environment's own Chokepoint, an editable finder
 activated by its ``.pth`` file, is not loaded); each test checks that ``sim`` comes from the
-new install.
+new install. And ``make play`` installs the package alone, without the development tools.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,22 @@ def test_editable_install_finds_the_scenarios_in_the_source_folder(tmp_path):
     assert run.stdout.count(": ok — ") == len(_shipped_names())
     listing = _chokepoint(bin_dir, away, "scenarios")
     assert f"files in {src / 'scenarios'}" in listing.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_play_installs_only_what_playing_needs(tmp_path):
+    for name in ("Makefile", "pyproject.toml", "setup.py"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+
+    def dry_run(*targets: str) -> list[str]:
+        proc = subprocess.run(["make", "-n", *targets], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "PYTHON": sys.executable})
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()
+
+    play = dry_run("play", "PORT=8800", "HOST=0.0.0.0")
+    installs = [line for line in play if "pip install" in line and "--upgrade pip" not in line]
+    assert installs == [".venv/bin/python -m pip install --quiet -e ."]
+    assert play[-1] == ".venv/bin/chokepoint play hikvision_2019 --port 8800 --host 0.0.0.0"
+    for target in ("test", "lint"):
+        assert ".venv/bin/python -m pip install --quiet -e '.[dev]'" in dry_run(target)
