@@ -6,8 +6,8 @@ repository: the scenarios are package data. An editable install of the same copy
 the source folder. To stay fast and offline, the new environments install only Chokepoint
 (``--no-deps --no-index``) and see the test environment's libraries through a ``.pth`` line
 (that adds the folder only: the test environment's own Chokepoint, an editable finder
-activated by its ``.pth`` file, is not loaded); each test checks that ``sim`` comes from the
-new install. And ``make play`` installs the package alone, without the development tools.
+activated by its ``.pth`` file, is not loaded); each test checks that ``sim`` is the one it
+installed. And ``make play`` installs the package alone, without the development tools.
 """
 
 from __future__ import annotations
@@ -124,6 +124,9 @@ def test_editable_install_finds_the_scenarios_in_the_source_folder(tmp_path):
     _pip(bin_dir, "--no-build-isolation", "-e", str(src))
     away = tmp_path / "elsewhere"
     away.mkdir()
+    where = subprocess.run([str(bin_dir / "python"), "-c", "import sim; print(sim.__file__)"],
+                           cwd=away, capture_output=True, text=True, check=True).stdout
+    assert Path(where).is_relative_to(src), where
     run = _chokepoint(bin_dir, away, "validate", *sorted(_shipped_names()))
     assert run.returncode == 0, run.stderr
     assert run.stdout.count(": ok — ") == len(_shipped_names())
