@@ -1,4 +1,4 @@
-"""Retaliation hurts the sender (DESIGN.md: "Retaliation aims at the sender"; docs/model.md,
+"""Retaliation hurts the sender (docs/model.md, "Stylized facts and rules" and
 "Strategies"): `tit_for_tat`, `proportional` and `lagged` pick the answer that costs the
 sender's firms and suppliers most per unit of cost to the retaliator's own, judged on last
 period's flows. Measured on every shipped scenario (a retaliation strategy added by override

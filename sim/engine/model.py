@@ -21,7 +21,7 @@ from mesa.agent import AgentSet
 from sim.engine import phases
 from sim.engine.agents import Firm, Government, Supplier
 from sim.engine.links import Links
-from sim.engine.metrics import Recorder, headline_reporters
+from sim.engine.metrics import Recorder
 from sim.engine.policy import PolicyState
 from sim.engine.state import State, initial_state
 from sim.engine.world import World, compile_world
@@ -63,7 +63,7 @@ class TradeModel(mesa.Model):
         steps: horizon (default: the scenario's ``steps``).
 
     Moves by players: :meth:`submit` before a :meth:`step`. Results: ``recorder`` (every metric
-    of every step), ``datacollector`` (headline model reporters), ``news`` and ``log``.
+    of every step), ``news`` and ``log``.
     """
 
     spec: Scenario
@@ -104,7 +104,6 @@ class TradeModel(mesa.Model):
         self.hints.sort()
         self._make_agents()
         self.recorder = Recorder(self)
-        self.datacollector = mesa.DataCollector(model_reporters=headline_reporters())
 
     def _make_agents(self) -> None:
         spec, w = self.spec, self.world
@@ -143,7 +142,7 @@ class TradeModel(mesa.Model):
         self._check_moves_per_turn(call, role)
         self.pending.append(call)
 
-    # -- moves per turn (issue 11): a role may be limited to a few moves a turn -------------
+    # -- moves per turn (docs/model.md, "Game rules"): a role may be limited to a few a turn --
     def moves_this_turn(self, actor: str) -> int:
         """The player's moves that took effect in the current turn, plus those queued."""
         t = self.spec.turn_steps
@@ -159,7 +158,7 @@ class TradeModel(mesa.Model):
                             f"{'s' if limit > 1 else ''} per turn, and has made or queued "
                             f"{self.moves_this_turn(call.actor)} this turn")
 
-    # -- chance events (issue 11): an event happens with its probability, drawn from the seed -
+    # -- chance events (docs/model.md, "Game rules"): an event happens with its probability --
     def _init_chance(self, spec: Scenario) -> None:
         """A generator of its own for chance draws, derived from the run's seed, so that the
         demand shocks (``self.rng``) are the same whether or not a scenario has chance events,
@@ -244,9 +243,9 @@ class TradeModel(mesa.Model):
 
     # -- the step ----------------------------------------------------------------------------
     def step(self) -> None:
-        """One period, phase by phase (DESIGN.md, "Model mechanics"; :mod:`sim.engine.phases`)."""
+        """One period, phase by phase (docs/model.md, sections 1–8; :mod:`sim.engine.phases`)."""
         s, w, links, policy, o = self.state, self.world, self.links, self.policy, self.spec.model
-        if policy.redesigns:  # redesigns that ship this step (issue 11)
+        if policy.redesigns:  # redesigns that ship this step (docs/model.md, "Game rules")
             self.news.extend((self.step_index, line) for line in finish_redesigns(self))
         phases.apply_policy(self)
         phases.plan(s, w, links, policy, o, self.step_index,

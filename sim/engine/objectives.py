@@ -2,8 +2,9 @@
 
 Each objective is a relative change against the no-policy steady state, 0 at the start and
 clipped to [−1, 1] by :func:`score` so that one runaway ratio (a supplier growing twentyfold
-from nothing) cannot swamp a weighted score. The scenario's ``objectives:`` weights (DESIGN.md,
-"Scores") are normalised to sum to 1; a government that gives none weighs all four equally.
+from nothing) cannot swamp a weighted score. The scenario's ``objectives:`` weights
+(docs/model.md, "7. Scores") are normalised to sum to 1; a government that gives none weighs
+all four equally.
 """
 
 from __future__ import annotations

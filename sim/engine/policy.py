@@ -52,7 +52,7 @@ class PolicyState:
         # -- fines (docs/model.md, "6. Finance") --
         self.fine_due = np.zeros((G, F))  # fines a government has imposed, not yet paid
         self.fine_delist = np.zeros((G, F), bool)  # paying lifts that government's listing
-        # -- redesigns (issue 11): (due step, firm, component, cut, capacity diverted) -------
+        # -- redesigns (docs/model.md, "Game rules"): (due step, firm, component, cut, diverted)
         self.redesigns: list[tuple[int, int, int, float, float]] = []
 
     def decay_risk(self, kept: float, step: int = 0, threat_steps: int = 0) -> None:

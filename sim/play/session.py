@@ -30,6 +30,7 @@ from sim.play.news import News, NewsItem
 from sim.play.roles import OBSERVE
 from sim.play.scoring import mean_of
 from sim.rules.moves import feasibility
+from sim.scenario import shipped
 
 
 def no_policy(scenario: Scenario, seed: int, steps: int = 0) -> TradeModel:
@@ -355,7 +356,6 @@ def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:
     return [], None
 
 
-def shipped_scenarios(root: Path | None = None) -> dict[str, Path]:
-    """The YAML scenarios shipped in ``scenarios/`` (name → path)."""
-    root = root or Path(__file__).resolve().parents[2] / "scenarios"
-    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with Chokepoint (name → path; :mod:`sim.scenario.shipped`)."""
+    return shipped.paths()

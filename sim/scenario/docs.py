@@ -119,10 +119,10 @@ SEMANTICS = """\
 """
 
 OPTIONAL_KEYS = """\
-## Optional keys added to the DESIGN.md core
+## Optional keys beyond the core
 
-These keys are not in DESIGN.md's example; every one has a default, so a file written from
-DESIGN.md alone stays valid.
+The example above uses the core of the format; the keys below refine it. Every one has a
+default, so a file written with the core keys alone stays valid.
 
 - `sources` (top level): citations for the scenario, shown with its description.
 - `model`: behavioural constants of the model (lead time, build lag, smoothing, sensitivities,
@@ -142,7 +142,7 @@ DESIGN.md alone stays valid.
 
 
 def render_limits() -> str:
-    """What the validator refuses whatever the keys say (issue 13), with the current limits."""
+    """What the validator refuses whatever the keys say, with the current limits."""
     from sim.scenario import yamlio
     from sim.scenario.load import MAX_CELLS, MAX_UPLOAD_CELLS
     from sim.scenario.models import MAX_QUANTITY, MAX_STEPS

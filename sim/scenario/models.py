@@ -177,7 +177,7 @@ class Event(BaseModel):
         description="a move of the registry (see Moves); its parameters follow as further keys")
     target: str | None = Field(
         None, description="what the move acts on (a firm, supplier, country or component)")
-    # -- chance events (issue 11): a scenario replayed with surprises ----------------------
+    # -- chance events (docs/model.md, "Game rules"): a scenario replayed with surprises ---
     chance: Annotated[float, Field(ge=0, le=1)] = Field(
         1.0, description="probability (0–1) that the event happens at all; drawn once per "
                          "run from the seed, so a seeded run is reproducible (default 1: "
@@ -190,7 +190,7 @@ class Event(BaseModel):
 
 class Role(Frozen):
     moves: list[str] = Field(description="the moves a player in this role may make")
-    # -- a limit on moves per turn (issue 11) -----------------------------------------------
+    # -- a limit on moves per turn (docs/model.md, "Game rules") ---------------------------
     moves_per_turn: Annotated[Whole, Field(ge=1, le=1000)] | None = Field(
         None, description="at most this many moves a player in this role may make (queue) "
                           "per turn; more are refused with the reason (default: no limit)")
