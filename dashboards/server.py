@@ -4,7 +4,7 @@ Offline (docs/play.md): production mode (no call-home frame), no version check, 
 and the front-end served from solara-assets' cache folder (``<venv>/share/solara/cdn``) instead
 of the public CDN. Only this module (and the pages) import Solara; ``sim`` never does.
 
-Hardened (issue 13), by :func:`harden` before the server starts:
+Hardened (docs/security.md), by :func:`harden` before the server starts:
 
 * no CDN fallback: a missing ``/_solara/cdn/...`` asset is a 404 at once (Solara's
   ``cdn_helper.fetch_from_cdn`` is replaced), and an audit hook refuses any socket connection
@@ -22,13 +22,13 @@ Hardened (issue 13), by :func:`harden` before the server starts:
 * what one session may allocate is bounded by the scenario loader's run-size estimate
   (``sim.scenario.load.MAX_UPLOAD_CELLS``), which refuses every larger pasted or uploaded scenario.
 
-Memory given back (issues 10 and 11): a closed tab's objects are all freed (tracemalloc finds
-the Python heap back at its level before the tab), but CPython's own small-object allocator
-and glibc's per-thread arenas keep the freed pages, so the server's resident memory never
-fell. :func:`restart_for_memory` therefore starts the server process once more, at the very
-beginning of a page command, with the C allocator (``PYTHONMALLOC=malloc``) and two glibc
-arenas (``MALLOC_ARENA_MAX=2``), and :func:`harden` returns the free pages to the system
-(``malloc_trim``) a moment after each kernel closes. Measured in ``benchmarks/play.py``:
+Memory given back (docs/classroom/README.md, "How big a class"): a closed tab's objects are all
+freed (tracemalloc finds the Python heap back at its level before the tab), but CPython's own
+small-object allocator and glibc's per-thread arenas keep the freed pages, so the server's
+resident memory never fell. :func:`restart_for_memory` therefore starts the server process once
+more, at the very beginning of a page command, with the C allocator (``PYTHONMALLOC=malloc``)
+and two glibc arenas (``MALLOC_ARENA_MAX=2``), and :func:`harden` returns the free pages to the
+system (``malloc_trim``) a moment after each kernel closes. Measured in ``benchmarks/play.py``:
 about 40 MB less at rest, and part of a closed tab's memory returned; the rest stays on heap
 pages shared with objects that outlive the tab, and later tabs reuse it (docs/play.md).
 ``CHOKEPOINT_PYMALLOC=1``, or a ``PYTHONMALLOC`` of one's own, keeps the process as started.
