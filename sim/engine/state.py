@@ -25,7 +25,8 @@ import numpy as np
 from sim.engine import market
 from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
-from sim.engine.objectives import objective_weights
+from sim.engine.objectives import objective_weights, stake
+from sim.engine.relations import relations
 from sim.engine.world import World
 from sim.scenario.calendar import STEP_DAYS
 from sim.scenario.models import Scenario
@@ -55,6 +56,8 @@ class Reference:
     revenue: Array  # [F] steady-state revenue
     supplier_revenue: Array  # [S] steady-state revenue
     weights: Array  # [K, G] objective weights, each column summing to 1
+    stake: Array  # [G] unit of the money objectives: region's spending + producers' revenue
+    relation: Array  # [G, G] closeness of country h to g (sim/engine/relations.py)
     # prices and welfare (docs/model.md, sections 3, 5 and 7)
     supplier_price: Array  # [S] reference component prices
     component_price: Array  # [C] mean reference price of each component's suppliers
@@ -160,6 +163,8 @@ class Governments:
     score: Array  # [G]
     tariff_revenue: Array  # [G] tariffs collected this step (final goods and components)
     fines: Array  # [G] fines collected this step (paid by firms out of their cash)
+    fines_by: Array  # [G, F] of which paid by each firm
+    fined: Array  # [G, F] bool: the government has collected a fine from the firm
 
 
 @dataclass
@@ -303,6 +308,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
         supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries),
+        stake=stake(w, revenue, supplier_revenue), relation=relations(spec),
         supplier_price=w.supplier_price.astype(float).copy(),
         component_price=(np.bincount(w.supplier_component, w.supplier_price.astype(float),
                                      len(w.components))
@@ -349,5 +355,6 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                       share_price=np.full(F, 100.0), write_down=np.zeros(F),
                       cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),
-                              tariff_revenue=np.zeros(G), fines=np.zeros(G))
+                              tariff_revenue=np.zeros(G), fines=np.zeros(G),
+                              fines_by=np.zeros((G, F)), fined=np.zeros((G, F), bool))
     return State(ref, firms, pipeline, suppliers, markets, finance, governments, inputs)
