@@ -101,11 +101,11 @@ def test_security_counts_the_capability_its_rivals_lack_components_for():
     m = tiny({"US": ["CN"]})
     f = m.state.firms
     f.output[HUAWEI], f.shortfall[HUAWEI] = 6.0, 3.0  # 4 fewer, 3 of them for lack of parts
-    assert scores(m)[SECURITY, US] == pytest.approx(0.3)
+    assert scores(m)[SECURITY, US] == pytest.approx(math.tanh(0.3))
     f.shortfall[HUAWEI] = 9.0  # a shortfall beyond the fall counts only the fall
-    assert scores(m)[SECURITY, US] == pytest.approx(0.4)
+    assert scores(m)[SECURITY, US] == pytest.approx(math.tanh(0.4))
     m.state.finance.out[HUAWEI] = True  # an exited rival has lost all its capability
-    assert scores(m)[SECURITY, US] == pytest.approx(1.0)
+    assert scores(m)[SECURITY, US] == pytest.approx(math.tanh(1.0))
     assert_allclose(scores(m)[SECURITY, 1:], 0.0)  # nobody else has a rival
 
 
@@ -121,12 +121,12 @@ def test_industry_is_its_producers_profit_less_the_fines_they_pay():
     m = tiny()
     m.state.finance.profit[HUAWEI] -= 300.0
     m.state.suppliers.profit[S_US] += 50.0
-    assert_allclose(scores(m)[INDUSTRY], [50 / STAKE_US, -300 / STAKE_CN, 0.0])
+    assert_allclose(scores(m)[INDUSTRY], np.tanh([50 / STAKE_US, -300 / STAKE_CN, 0.0]))
     move(m, "US", "fine", "huawei", amount=1_000.0)
     phases.collect_fines(m)
     obj = scores(m)
-    assert_allclose(obj[INDUSTRY, CN], -1_300 / STAKE_CN)
-    assert_allclose(obj[TREASURY], [1_000 / STAKE_US, 0.0, 0.0])
+    assert_allclose(obj[INDUSTRY, CN], math.tanh(-1_300 / STAKE_CN))
+    assert_allclose(obj[TREASURY], np.tanh([1_000 / STAKE_US, 0.0, 0.0]))
 
 
 def test_fining_its_own_firm_is_a_transfer_that_leaves_welfare_unchanged():
@@ -135,14 +135,14 @@ def test_fining_its_own_firm_is_a_transfer_that_leaves_welfare_unchanged():
     phases.collect_fines(m)
     obj = scores(m)
     assert obj[INDUSTRY, CN] + obj[TREASURY, CN] == pytest.approx(0.0)
-    assert obj[TREASURY, CN] == pytest.approx(500 / STAKE_CN)
+    assert obj[TREASURY, CN] == pytest.approx(math.tanh(500 / STAKE_CN))
 
 
 def test_tariff_revenue_is_treasury_not_industry():
     m = tiny()
     m.state.markets.duty[US] = 50.0
     obj = scores(m)
-    assert_allclose(obj[TREASURY], [50 / STAKE_US, 0.0, 0.0])
+    assert_allclose(obj[TREASURY], np.tanh([50 / STAKE_US, 0.0, 0.0]))
     assert_allclose(obj[INDUSTRY], 0.0)
 
 
@@ -153,8 +153,18 @@ def test_consumers_lose_surplus_when_their_regions_prices_rise():
     m.state.markets.price[:] = 110.0
     phases.clear_markets(m.state, m.world, m.policy, m.spec.model, np.ones(2))
     loss = -math.log(1.1) * 1000
-    assert_allclose(scores(m)[CONSUMERS], [loss / STAKE_US, loss / STAKE_CN,
-                                           loss / (1000 + 250 / 3)])
+    assert_allclose(scores(m)[CONSUMERS], np.tanh([loss / STAKE_US, loss / STAKE_CN,
+                                                   loss / (1000 + 250 / 3)]))
+
+
+def test_buyers_pay_the_tariff_on_what_they_buy_only_because_their_choice_ran_out():
+    """The log-sum charges buyers a tariff on what they choose; 2 phones of huawei sold to US
+    buyers whose choice (apple) had none left pay the 50% tariff (100) as lost surplus, so
+    the treasury's revenue on them is a transfer, not a gain."""
+    m = tiny()
+    move(m, "US", "tariff", "CN", rate=0.5)
+    m.state.markets.spill[HUAWEI, 0] = 2.0
+    assert_allclose(scores(m)[CONSUMERS], np.tanh([-100 / STAKE_US, 0.0, 0.0]))
 
 
 # -- escalation -------------------------------------------------------------------------------
@@ -183,21 +193,24 @@ def test_each_hostile_measure_counts_against_the_country_it_hits(actor, name, ta
 def test_a_measure_costs_more_the_closer_the_country_it_hits():
     m = tiny({"US": ["CN"], "TW": ["CN"]})  # for the US: CN a rival, TW an ally
     move(m, "US", "entity_list", "huawei")
-    assert_allclose(scores(m)[ESCALATION], [-0.1, -0.1, 0.0])  # made; received by CN
+    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.1, -0.1, 0.0]))  # made; received by CN
     move(m, "US", "procurement_ban", "s_tw")
-    assert_allclose(scores(m)[ESCALATION], [-0.6, -0.1, -0.1])  # an ally's: 0.5
+    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.6, -0.1, -0.1]))  # an ally's: 0.5
     move(m, "TW", "procurement_ban", "apple")
     # TW hits its ally: 0.5 (and received 0.1); the US received one: 0.1 more
-    assert_allclose(scores(m)[ESCALATION], [-0.7, -0.1, -0.6])
-    move(m, "US", "entity_list", "apple")  # its own firm: 1.0, capped at −1 in all
-    assert_allclose(scores(m)[ESCALATION], [-1.0, -0.1, -0.6])
+    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.7, -0.1, -0.6]))
+    move(m, "US", "entity_list", "apple")  # its own firm: 1.0
+    assert_allclose(scores(m)[ESCALATION], np.tanh([-1.7, -0.1, -0.6]))
+    move(m, "US", "tariff", "TW", rate=10.0)  # ten measures against an ally: 5.0
+    assert_allclose(scores(m)[ESCALATION], np.tanh([-6.7, -0.1, -1.6]))
+    assert -1 < scores(m)[ESCALATION, US] < math.tanh(-1.7)  # bounded, never free
 
 
 def test_a_neutral_costs_a_quarter_and_lifted_measures_drop_out():
     m = tiny()  # no rivals: every other country is neutral
     move(m, "US", "entity_list", "huawei")
     move(m, "US", "tariff", "CN", rate=0.1)
-    assert_allclose(scores(m)[ESCALATION], [-0.5, -0.2, 0.0])
+    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.5, -0.2, 0.0]))
     move(m, "US", "delist", "huawei")
     move(m, "US", "tariff", "CN", rate=0.0)
     assert_allclose(scores(m)[ESCALATION], 0.0)
@@ -207,8 +220,9 @@ def test_a_paid_fine_is_remembered_as_a_measure():
     m = tiny({"US": ["CN"]}, steps=3)
     m.events[0].append(MoveCall("US", "fine", "huawei", {"amount": 100.0}, source="event"))
     m.run()
-    assert_allclose(m.recorder.series("country", "escalation", "US"), -0.1)
-    assert_allclose(m.recorder.series("country", "treasury", "US"), [100 / STAKE_US, 0, 0])
+    assert_allclose(m.recorder.series("country", "escalation", "US"), math.tanh(-0.1))
+    assert_allclose(m.recorder.series("country", "treasury", "US"),
+                    np.tanh([100 / STAKE_US, 0, 0]))
 
 
 # -- the score: marginal credit -----------------------------------------------------------------

@@ -10,7 +10,7 @@ firms and suppliers sell, in the steady state. So with equal weights on the thre
 moves with national welfare. Two objectives are not money: `security`, the share of its
 rivals' capability denied (:mod:`sim.engine.relations`), and `escalation`, a diplomatic cost of
 the hostile measures in force that grows the closer the country they hit. Every objective is
-0 in the steady state and clipped to [−1, 1] by :func:`score`. Formulas, units and sources:
+0 in the steady state and bounded to (−1, 1) by :func:`score`. Formulas, units and sources:
 docs/model.md, "7. Scores".
 
 A score is read against the do-nothing reference (the same scenario and seed with the role
@@ -104,19 +104,35 @@ def treasury(tariff_revenue: np.ndarray, fines: np.ndarray, base: np.ndarray) ->
 
 
 def consumers(surplus: np.ndarray, ref_price: np.ndarray, base_demand: np.ndarray,
-              country_region: np.ndarray, base: np.ndarray) -> np.ndarray:
+              country_region: np.ndarray, base: np.ndarray,
+              spilled_tariff: np.ndarray | None = None) -> np.ndarray:
     """Consumer surplus of its region's buyers against the steady state, share of its stake:
-    ``Σ_p ΔCS_p·p0·D0 / B_g``, [G].
+    ``(Σ_p ΔCS_p·p0·D0 − T_spill) / B_g``, [G].
 
     ``ΔCS`` per market is the logit log-sum's (Small & Rosen 1981;
     :func:`sim.engine.market.consumer_surplus`), a share of the market's steady spending:
     negative when the prices buyers face rise or sellers they would choose are closed to them.
+    The log-sum measures choice: it charges buyers a tariff on what they choose to buy, not on
+    what they buy because their choice had no goods left (phase 5's spill-over), so
+    ``T_spill``, the tariff the region's buyers paid on those, is charged to them here: a
+    tariff's revenue is then a transfer from buyers, never a gain from nothing.
 
     Args:
-        surplus: [P, R]; ref_price: [P]; base_demand: [P, R]; country_region: [G].
+        surplus: [P, R]; ref_price: [P]; base_demand: [P, R]; country_region: [G];
+        spilled_tariff: [R] tariff paid on spilled sales in each region (none when omitted).
     """
     money = (surplus * ref_price[:, None] * base_demand).sum(axis=0)
+    if spilled_tariff is not None:
+        money = money - spilled_tariff
     return _share(money[country_region], base)
+
+
+def spilled_tariff(spill: np.ndarray, revenue: np.ndarray, sales: np.ndarray,
+                   rate: np.ndarray) -> np.ndarray:
+    """Tariff each region's buyers paid on spilled sales, [R]: ``Σ_f spill·p·τ``, at the price
+    the firm sold at (``revenue / sales``). Args: spill, rate: [F, R]; revenue, sales: [F]."""
+    price = np.divide(revenue, sales, out=np.zeros(len(sales)), where=sales > 0)
+    return (spill * price[:, None] * rate).sum(axis=0)
 
 
 def hostile_measures(policy: PolicyState, w: World, fined: np.ndarray) -> np.ndarray:
@@ -146,18 +162,22 @@ def hostile_measures(policy: PolicyState, w: World, fined: np.ndarray) -> np.nda
 
 
 def escalation(measures: np.ndarray, relation: np.ndarray) -> np.ndarray:
-    """Diplomatic cost of a trade conflict, [G]: ``−min(1, Σ_h n_gh·c(g, h) + 0.1·received)``
+    """Diplomatic cost of a trade conflict, [G]: ``−(Σ_h n_gh·c(g, h) + 0.1·received)``
     with ``n_gh`` the measures g has in force against h, ``c`` :data:`MEASURE_COST` by h's
     closeness to g, and ``received`` the measures others have in force against g."""
     made = (measures * MEASURE_COST[relation]).sum(axis=1)
     received = measures.sum(axis=0) - np.diag(measures)
-    return -np.minimum(1.0, made + RECEIVED_COST * received)
+    return -(made + RECEIVED_COST * received)
 
 
 def score(objectives: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Clip each objective [K, G] to [−1, 1] and weigh them: (clipped, score [G])."""
-    clipped = np.clip(objectives, -1.0, 1.0)
-    return clipped, (weights * clipped).sum(axis=0)
+    """Bound each objective [K, G] to (−1, 1) by ``tanh`` and weigh them: (bounded, score [G]).
+
+    ``tanh`` is the identity to within 1% up to 0.17 and strictly increasing: one runaway
+    ratio cannot swamp a score, and a move that makes an objective worse always costs something
+    (a clip at −1 made every hostile move free once a government had ten in force)."""
+    bounded = np.tanh(objectives)
+    return bounded, (weights * bounded).sum(axis=0)
 
 
 def weights_of(spec: Scenario, country: str) -> dict[str, float]:
@@ -193,7 +213,9 @@ def evaluate(s: State, w: World, policy: PolicyState) -> None:
                  s.finance.profit, ref.profit, s.suppliers.profit, ref.supplier_profit,
                  fines_paid, base),
         consumers(s.markets.consumer_surplus.reshape(w.base_demand.shape), w.product_price,
-                  w.base_demand, w.country_region, base),
+                  w.base_demand, w.country_region, base,
+                  spilled_tariff(s.markets.spill, s.markets.revenue, s.markets.sales,
+                                 policy.tariff_on())),
         treasury(gov.tariff_revenue, gov.fines, base),
         escalation(hostile_measures(policy, w, gov.fined), ref.relation),
     ])

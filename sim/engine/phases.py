@@ -254,7 +254,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     res = market.clear_markets(weight, paid, ref.market, w.base_demand.ravel(),
                                np.repeat(w.product_price, R),
                                np.repeat(w.product_elasticity, R), shock, f.finished)
-    m.sales_by_region = res["sales"]
+    m.sales_by_region, m.spill = res["sales"], res["spill"]
     m.sales = res["sales"].sum(axis=1)
     m.revenue = m.sales * m.price
     m.paid = res["sales"] * paid

@@ -139,6 +139,7 @@ class Markets:
     price_index: Array  # [P·R] share-weighted price paid in each market
     demand: Array  # [P·R] units demanded in each market
     paid: Array  # [F, R] what buyers paid, tariffs included
+    spill: Array  # [F, R] of the sales, those to buyers whose choice had no goods left
     consumer_surplus: Array  # [P·R] change against the steady state, share of its spending
     duty: Array  # [G] tariffs each government collected on this step's sales
 
@@ -350,7 +351,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         market_share=market.group_shares(planned, w.firm_product, len(w.products)),
         price_index=np.repeat(w.product_price, R), demand=w.base_demand.ravel().copy(),
         paid=wanted_by_region * served[:, None] * ref_price[:, None],
-        consumer_surplus=np.zeros(M), duty=np.zeros(G))
+        spill=np.zeros((F, R)), consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F),
                       cash=cash.copy(), out=np.zeros(F, bool))
