@@ -23,7 +23,7 @@ import yaml
 
 from sim import MoveCall, Scenario, TradeModel
 from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
-from sim.engine.objectives import OBJECTIVES
+from sim.engine.objectives import OBJECTIVES, weights_of
 from sim.engine.output import csv_bytes
 from sim.rules.moves import feasibility
 
@@ -251,13 +251,8 @@ class Game:
     def weights(self) -> dict[str, float]:
         """What the role's score weighs: a government's objective weights (normalised to sum
         1, as the engine scores them), or a firm's profit."""
-        countries = self.scenario.countries
-        if self.role in countries:
-            given = countries[self.role].objectives
-            total = sum(given.values())
-            if total <= 0:
-                return {k: 1.0 / len(OBJECTIVES) for k in OBJECTIVES}
-            return {k: given.get(k, 0.0) / total for k in OBJECTIVES}
+        if self.role in self.scenario.countries:
+            return weights_of(self.scenario, self.role)
         if self.role in self.scenario.firms:
             return {"profit": 1.0}
         return {}
