@@ -285,7 +285,10 @@ ROWS = (
             "build-out"),
     Row("Huawei's revenue, Apr–Dec 2019, against no policy", "annual report 2019: held "
         "(carrier +3.8%, group +19.1% on 2018)", "huawei_2019", -3.0, 3.0,
-        _huawei_revenue_vs_base),
+        _huawei_revenue_vs_base,
+        why="China's first answer (June 2019), chosen by its whole score, bans 40% of Intel's "
+            "foreign lines, Huawei's de-minimis source of CPUs: one step of flows shows "
+            "Huawei re-sourcing from Phytium, whose growth later falls short"),
     Row("Qorvo's revenue in the year after the May 2019 listing, against no policy",
         "Qorvo guidance cut, May 2019: −6.3% (range 3–12% below)", "huawei_2019", -12.0, -3.0,
         _qorvo),

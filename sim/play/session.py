@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from sim import MoveCall, Scenario, TradeModel
-from sim.engine.objectives import OBJECTIVES
+from sim.engine.objectives import OBJECTIVES, weights_of
 from sim.engine.output import csv_bytes
 from sim.play import roles, scoring
 from sim.play.news import News, NewsItem
@@ -175,13 +175,8 @@ class Game(News):
     def weights(self) -> dict[str, float]:
         """What the role's score weighs: a government's objective weights (normalised to sum
         1, as the engine scores them), or a firm's profit."""
-        countries = self.scenario.countries
-        if self.role in countries:
-            given: dict[str, float] = {k: v for k, v in countries[self.role].objectives.items()}
-            total = sum(given.values())
-            if total <= 0:
-                return {k: 1.0 / len(OBJECTIVES) for k in OBJECTIVES}
-            return {k: given.get(k, 0.0) / total for k in OBJECTIVES}
+        if self.role in self.scenario.countries:
+            return weights_of(self.scenario, self.role)
         if self.role in self.scenario.firms:
             return {"profit": 1.0}
         return {}

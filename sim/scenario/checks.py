@@ -82,6 +82,15 @@ def check_references(doc: dict) -> list[tuple[Loc, str]]:
         if _str(c.get("region")) is not None and c["region"] not in regions:
             out.append((("countries", name, "region"), _unknown("region", c["region"], regions)))
         out += _strategy(("countries", name, "strategy"), c.get("strategy"), "government", names)
+        for i, rival in enumerate(_list(c.get("rivals"))):
+            if _str(rival) is None:
+                continue
+            if rival == name:
+                out.append((("countries", name, "rivals", i), "a country cannot be its own "
+                                                              "rival"))
+            elif rival not in countries:
+                out.append((("countries", name, "rivals", i),
+                            _unknown("country", rival, countries)))
     for name, p in products.items():
         for region in _dict(_dict(p).get("demand")):
             if region not in regions:

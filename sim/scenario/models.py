@@ -29,7 +29,7 @@ Days = Annotated[float, Field(gt=0, le=3650)]
 LongDays = Annotated[float, Field(gt=0, le=36_500)]
 # strict: no booleans as numbers, no strings as numbers or dates; no NaN or inf
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
-Objective = Literal["security", "industry", "consumers", "escalation"]
+Objective = Literal["security", "industry", "consumers", "treasury", "escalation"]
 
 
 class Frozen(BaseModel):
@@ -57,7 +57,15 @@ class Calendar(Frozen):
 class Country(Frozen):
     region: str = Field(description="the region whose market this government governs")
     objectives: dict[Objective, NonNeg] = Field(
-        default_factory=dict, description="weights of the government's score (default: equal)")
+        default_factory=dict, description="weights of the government's score (default: equal; "
+                                          "`treasury` defaults to the weight of `consumers`, "
+                                          "`escalation` to a tenth of the others' sum: "
+                                          "docs/model.md, \"7. Scores\")")
+    rivals: list[str] | None = Field(
+        None, description="the countries whose firms' capability its `security` counts and "
+                          "whose firms are the cheapest to hit (default: the countries its "
+                          "hostile scripted events target and those whose hostile scripted "
+                          "events target it)")
     strategy: StrategySpec | None = Field(None, description="AI behaviour (default: scripted)")
     # -- the reach of its export rules (docs/model.md, "1. Policy") --
     de_minimis: Share = Field(
