@@ -360,3 +360,10 @@ class Lagged(TitForTat):
         Param("probability", "float", 0.5, "chance of answering a hostile move", 0.0, 1.0),
         Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
     )
+
+
+# -- more strategies, in modules of their own (registered when imported) -------------------
+from sim.rules import negotiation, responsive  # noqa: E402,F401
+
+DEFAULT_GOVERNMENT = "responsive"
+"""The strategy of a government whose scenario gives none (docs/scenarios.md, "Strategies")."""
