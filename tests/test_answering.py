@@ -125,9 +125,10 @@ def test_escalate_then_negotiate_lifts_when_delisted():
 
 
 def test_escalate_then_negotiate_opens_against_its_rival():
-    model = play({"name": "escalate_then_negotiate", "opening": 3}, [], who="US")
+    model = play({"name": "escalate_then_negotiate", "opening": 1}, [], who="US")
     first = next(e for e in model.log if e.call.actor == "US")
-    assert (first.step, first.hostile, first.victims) == (3, True, (1,))  # CN buys from s_us
+    turn = model.spec.turn_steps  # 13 steps (a quarter of weeks)
+    assert (first.step, first.hostile, first.victims) == (turn, True, (1,))  # CN buys s_us
 
 
 def test_escalate_then_negotiate_fines_a_listed_firm_then_delists_it():

@@ -65,7 +65,7 @@ def test_a_players_move_counts_as_a_cause():
 def test_a_strategys_move_counts_as_a_cause():
     doc = tiny_document(events=[REPLY], steps=12)
     doc["countries"]["CN"]["strategy"] = {"name": "scripted"}
-    doc["countries"]["US"]["strategy"] = {"name": "escalate_then_negotiate", "opening": 1}
+    doc["countries"]["US"]["strategy"] = {"name": "escalate_then_negotiate", "opening": 0}
     reply = dict(REPLY, when={"by": "US", "move": "procurement_ban"})
     doc["events"] = [reply]
     model = TradeModel(scenario=validate_document(doc, {}, "<tiny>")).run()

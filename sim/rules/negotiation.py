@@ -51,9 +51,9 @@ def rival_of(model: TradeModel, actor: int) -> int | None:
 class EscalateThenNegotiate(Answering):
     """Opens a conflict, escalates each answer, then settles.
 
-    At step `opening` (if nobody has hit it yet) it makes the move that costs its rival most
-    per unit of cost to itself, closing `share` (its rival: the country whose firms buy most
-    from its suppliers). It answers every hostile move that harms it after `delay` steps,
+    At the start of turn `opening` (if nobody has hit it yet) it makes the move that costs its
+    rival most per unit of cost to itself, closing `share` (its rival: the country whose firms
+    buy most from its suppliers). It answers every hostile move that harms it after `delay` steps,
     each answer to the same country `escalation` times harder than the last (at most all).
     Then it negotiates: it lifts an answer once its cause is lifted (lift when delisted), and a
     firm it has kept listed for `patience` steps is fined `fine` steps of its revenue, the
@@ -67,7 +67,8 @@ class EscalateThenNegotiate(Answering):
         Param("share", "float", 0.5, "share closed by the opening and the first answer",
               0.0, 1.0),
         Param("escalation", "float", 2.0, "factor applied to each further answer", 1.0, 10.0),
-        Param("opening", "int", 13, "step of the opening move", 0, 100_000),
+        Param("opening", "int", 1, "turn at whose start it opens (0: the first step)", 0,
+              100_000),
         Param("patience", "int", 26, "steps a firm stays listed before it is offered a fine",
               1, 520),
         Param("fine", "float", 13.0, "the fine, in steps of the firm's revenue", 0.0, 520),
@@ -85,7 +86,8 @@ class EscalateThenNegotiate(Answering):
 
     def decide(self, model, actor):
         calls = super().decide(model, actor)
-        if model.step_index == self.values["opening"] and not (self.strikes or self.queue):
+        start = self.values["opening"] * model.spec.turn_steps
+        if model.step_index == start and not (self.strikes or self.queue):
             calls += self.open(model, actor)
         return calls + self.settle(model, actor)
 
