@@ -75,7 +75,8 @@ def government_strategies() -> list[str]:
 
 
 def _suggest(kind: str, option: str, name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
+    close = (difflib.get_close_matches(name, list(known), n=1)
+             or [k for k in known if name and name.lower() in k.lower()][:1])
     hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
     return f"{option}: unknown {kind} {name!r}; {hint}"
 

@@ -40,7 +40,7 @@ def heatmap(game: Game, r: int) -> bytes:
     others = [x for x in range(R) if x != r]
     cols = [", ".join(game.strategies[s] for s in combo)
             for combo in itertools.product(range(S), repeat=len(others))] or ["(alone)"]
-    fig, ax = plt.subplots(figsize=(1.4 + 1.25 * len(cols), 0.9 + 0.55 * S))
+    fig, ax = plt.subplots(figsize=(2.2 + 1.6 * len(cols), 1.4 + 0.7 * S))
     limit = float(np.nanmax(np.abs(mean))) or 1.0
     im = ax.imshow(mean, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
     for i, j in itertools.product(range(S), range(len(cols))):

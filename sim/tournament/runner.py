@@ -35,7 +35,7 @@ from sim.sweep.executors import (
 )
 from sim.sweep.plan import Plan
 from sim.sweep.runner import chunk_size
-from sim.sweep.worker import Chunk, probe
+from sim.sweep.worker import KILL_ENV, Chunk, probe
 from sim.tournament.plan import Tournament, TournamentError
 
 Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
@@ -178,10 +178,11 @@ def _create(t: Tournament, out: Path, size: int, metrics: list[str]) -> dict[str
 def _chunks(t: Tournament, out: Path, manifest: dict[str, Any],
             indices: Iterator[int]) -> Iterator[Chunk]:
     size = manifest["chunk"]
+    kill = os.environ.get(KILL_ENV) or None  # the sweep's test hook: a worker dies once
     for i in indices:
         runs = range(i * size, min((i + 1) * size, t.n_runs))
         yield Chunk(index=i, out=str(out.resolve()), file=t.file, text=t.text,
                     runs=tuple((r, r // t.seeds, r % t.seeds, t.seed_of(r % t.seeds))
                                for r in runs),
                     overrides=tuple(t.points[r // t.seeds] for r in runs), steps=t.steps,
-                    every=None, metrics=tuple(manifest["metrics"]))
+                    every=None, metrics=tuple(manifest["metrics"]), kill=kill)
