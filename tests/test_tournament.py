@@ -156,9 +156,10 @@ def test_intervals_shrink_with_seeds_in_a_real_tournament(tmp_path, tariff_war):
 def test_a_tournament_resumes_after_damage_and_gives_the_same_tables(tmp_path, tariff_war):
     out = tmp_path / "copy"
     shutil.copytree(tariff_war, out)
-    for p in (out / "summary").iterdir():
-        p.unlink()
-    shutil.copy(sorted((tariff_war / "summary").iterdir())[0], out / "summary" / "part-000000.parquet")
+    parts = sorted((out / "summary").iterdir())
+    parts[0].write_bytes(b"not parquet")  # a damaged part file
+    for p in parts[1:]:
+        p.unlink()  # lost part files
     (out / "status.jsonl").write_text((tariff_war / "status.jsonl").read_text()[:-5])
     notes: list[str] = []
     t = make_tournament(TARIFF_WAR, ["US", "CN"], SMALL, seeds=3)
