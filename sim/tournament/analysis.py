@@ -9,9 +9,9 @@ against the field (every combination of the other roles' strategies, equally wei
 Axelrod ranked his tournaments): a strategy dominated by another (no better against any
 opponent, worse against one) has a lower mean, so it never ranks above the one dominating it.
 Rank intervals come from a bootstrap over seeds. **Equilibria** of the mean-payoff game: with
-two roles, every equilibrium nashpy's support enumeration finds (pure and mixed); with more,
-the pure equilibria only (profiles no role gains from leaving alone), found by checking every
-unilateral deviation.
+two roles, the equilibria nashpy finds (support enumeration up to :data:`SUPPORTS` strategies,
+Lemke–Howson above), each checked, and every pure one; with more, the pure equilibria only
+(profiles no role gains from leaving alone), found by checking every unilateral deviation.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def field_scores(payoff: np.ndarray, roles: int, strategies: int) -> np.ndarray:
 
 def ranks(game: Game, seed: int = 0) -> list[dict[str, object]]:
     """Per role, its strategies from best to worst by mean payoff against the field, with the
-    score's 95% interval and the rank's (2.5–97.5% of a bootstrap over seeds)."""
+    score's 95% interval and the rank's (2.5–97.5% of a bootstrap over seeds); strategies
+    whose scores tie share a rank."""
     R, S = len(game.roles), len(game.strategies)
     per_seed = field_scores(game.payoff, R, S)
     score = np.nanmean(per_seed, axis=2)
@@ -98,10 +99,10 @@ def ranks(game: Game, seed: int = 0) -> list[dict[str, object]]:
         pick = rng.integers(0, seeds, seeds)
         draws[b] = _rank(np.nanmean(per_seed[:, :, pick], axis=2))
     rows = []
+    place = _rank(score)
     for r, role in enumerate(game.roles):
-        order = _order(score[r])
-        for place, s in enumerate(order, 1):
-            rows.append({"role": role, "rank": place, "strategy": game.strategies[s],
+        for s in _order(score[r]):
+            rows.append({"role": role, "rank": int(place[r, s]), "strategy": game.strategies[s],
                          "score": float(score[r, s]), "low": float(low[r, s]),
                          "high": float(high[r, s]),
                          "rank_low": int(np.floor(np.percentile(draws[:, r, s], 2.5))),
@@ -116,12 +117,10 @@ def _order(score: np.ndarray) -> list[int]:
 
 
 def _rank(score: np.ndarray) -> np.ndarray:
-    """1-based ranks of each row's strategies, best first: [role, strategy]."""
-    out = np.empty_like(score)
-    for r in range(score.shape[0]):
-        for place, s in enumerate(_order(score[r]), 1):
-            out[r, s] = place
-    return out
+    """Competition ranks of each row's strategies (1 + how many score better; ties share a
+    rank): [role, strategy]."""
+    filled = np.where(np.isfinite(score), score, -np.inf)
+    return 1 + (filled[:, None, :] > filled[:, :, None] + TIE).sum(axis=2)
 
 
 def best_responses(game: Game) -> list[dict[str, object]]:
@@ -167,16 +166,7 @@ def equilibria(game: Game) -> tuple[list[dict[str, object]], str]:
     m = game.mean()
     rows: list[dict[str, object]] = []
     if len(game.roles) == 2:
-        import nashpy
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            found = list(itertools.islice(nashpy.Game(m[0], m[1]).support_enumeration(),
-                                          MAX_EQUILIBRIA))
-        note = ("support enumeration (nashpy) over the mean payoffs"
-                + ("; the game is degenerate (ties), so some equilibria may be missing and the "
-                   "pure ones are listed too" if caught else ""))
-        strategies = [tuple(np.asarray(x) for x in eq) for eq in found]
+        strategies, note = _two_roles(m)
         for p in pure_equilibria(game):
             onehot = tuple(np.eye(len(game.strategies))[s] for s in p)
             if not any(all(np.allclose(a, b) for a, b in zip(onehot, e, strict=True))
@@ -198,6 +188,38 @@ def equilibria(game: Game) -> tuple[list[dict[str, object]], str]:
             row[f"{role}.payoff"] = float(_expected(m[r], mix))
         rows.append(row)
     return rows, note
+
+
+SUPPORTS = 5
+"""Up to this many strategies, every support is enumerated (C(2S, S) pairs: 252 at 5); above,
+Lemke–Howson from each starting label (2S paths) finds a sample of equilibria quickly."""
+
+
+def _two_roles(m: np.ndarray) -> tuple[list[tuple[np.ndarray, ...]], str]:
+    """Equilibria of the bimatrix game ``m[0]``, ``m[1]`` found by nashpy, each checked (no
+    pure strategy gains over the mix by more than :data:`TIE`), and how."""
+    import nashpy
+
+    game = nashpy.Game(m[0], m[1])
+    exhaustive = m.shape[1] <= SUPPORTS
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = (game.support_enumeration() if exhaustive else game.lemke_howson_enumeration())
+        mixes: list[tuple[np.ndarray, ...]] = []
+        for eq in itertools.islice(found, 4 * MAX_EQUILIBRIA):
+            x, y = (np.asarray(v, float) for v in eq)
+            if (x.shape == (m.shape[1],) and np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+                    and np.isclose(x.sum(), 1) and np.isclose(y.sum(), 1)
+                    and (m[0] @ y).max() <= x @ m[0] @ y + TIE
+                    and (x @ m[1]).max() <= x @ m[1] @ y + TIE
+                    and not any(np.allclose(x, a) and np.allclose(y, b) for a, b in mixes)):
+                mixes.append((x, y))
+    how = ("support enumeration (nashpy): every equilibrium of a non-degenerate game"
+           if exhaustive else "Lemke–Howson from every starting label (nashpy): some "
+           "equilibria, not necessarily all")
+    if caught:
+        how += "; the game is degenerate (ties), so some equilibria may be missing"
+    return mixes, how + "; pure equilibria are checked exhaustively and listed too"
 
 
 def _expected(tensor: np.ndarray, mix: tuple[np.ndarray, ...]) -> float:
