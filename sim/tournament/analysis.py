@@ -177,6 +177,8 @@ def equilibria(game: Game) -> tuple[list[dict[str, object]], str]:
                 f" roles; mixed equilibria of games with more than two roles are not computed)")
         strategies = [tuple(np.eye(len(game.strategies))[s] for s in p)
                       for p in pure_equilibria(game)]
+    if len(strategies) > MAX_EQUILIBRIA:
+        note += f"; {len(strategies)} found, the first {MAX_EQUILIBRIA} listed"
     for mix in strategies[:MAX_EQUILIBRIA]:
         row: dict[str, object] = {"kind": "pure" if all(np.isclose(x.max(), 1) for x in mix)
                                   else "mixed"}
