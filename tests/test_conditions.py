@@ -30,7 +30,7 @@ def replied(model: TradeModel) -> bool:
 def test_with_the_player_doing_nothing_chinas_scripted_reply_does_not_fire():
     model = TradeModel(scenario=ROOT / "chip_controls_2022.yaml", players=("US",)).run()
     assert not [e for e in model.log if e.call.actor == "CN" and e.call.source == "event"]
-    assert any("did not happen: it answers a export control by US" in text
+    assert any("did not happen: it answers an export control by US" in text
                for _, text in model.news)
 
 
@@ -103,3 +103,9 @@ def test_a_bad_condition_is_located(tmp_path, when, where, words):
     assert all(p.startswith(f"{path}:") for p in found)
     line = text.splitlines().index(next(t for t in text.splitlines() if "when:" in t)) + 1
     assert f"{path}:{line}:" in hit[0]
+
+
+def test_a_players_hint_names_the_cause_of_a_conditional_event():
+    model = TradeModel(scenario=ROOT / "chip_controls_2022.yaml", players=("CN",))
+    gallium = [text for _, text in model.hints if "gallium" in text and "CN made" in text]
+    assert gallium and all("answering an export control by" in t for t in gallium)

@@ -98,7 +98,7 @@ class TradeModel(mesa.Model):
         for e in spec.events:
             call = MoveCall(e.by, e.move, e.target, e.values, source="event")
             if e.by in self.players:
-                self.hints.append((spec.step_of(e.at), _hint(call, e.at)))
+                self.hints.append((spec.step_of(e.at), _hint(call, e.at, e.when)))
             else:
                 self.events[spec.step_of(e.at)].append(call)
                 self._draw_chance(call, e)
@@ -211,7 +211,7 @@ class TradeModel(mesa.Model):
         cause = when.move.replace("_", " ") + (f" by {when.by}" if when.by else "") + (
             f" on {when.target}" if when.target else "")
         self.news.append((self.step_index, f"{call.actor}'s {what} did not happen: it answers "
-                          f"a {cause}, which was not made."))
+                          f"{_a(cause)}, which was not made."))
         return True
 
     def make_move(self, call: MoveCall) -> LoggedMove | None:
@@ -291,13 +291,24 @@ class TradeModel(mesa.Model):
         return np.exp(sigma * z - sigma**2 / 2)
 
 
-def _hint(call: MoveCall, when: Any) -> str:
-    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"."""
+def _a(noun: str) -> str:
+    """"an export control", "a tariff"."""
+    return ("an " if noun[:1] in ("a", "e", "i", "o", "u") else "a ") + noun
+
+
+def _hint(call: MoveCall, when: Any, cause: Any = None) -> str:
+    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"; a
+    conditional event adds its cause: "…, answering an export control by US"."""
     text = f"in history, {call.actor} made {call.move.replace('_', ' ')}"
     text += f" on {call.target}" if call.target else ""
     text += f" on {when.isoformat() if hasattr(when, 'isoformat') else when}"
     params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-    return text + (f" ({params})" if params else "")
+    text += f" ({params})" if params else ""
+    if cause is not None:
+        text += f", answering {_a(cause.move.replace('_', ' '))}" + (
+            f" by {cause.by}" if cause.by else "") + (f" on {cause.target}" if cause.target
+                                                      else "")
+    return text
 
 
 def _strategy(spec: Any, default: str):
