@@ -354,7 +354,10 @@ class Scenario(Frozen):
         return date_of_step(self.calendar.start, self.calendar.step, step)
 
     def without_policy(self) -> Scenario:
-        """The no-policy baseline: no timeline events and no government strategy."""
-        countries = {k: c.model_copy(update={"strategy": None}) for k, c in self.countries.items()}
+        """The no-policy baseline: no timeline events and no government strategy (each
+        government `scripted`: with no timeline, it makes no move, even when hit)."""
+        scripted = StrategySpec(name="scripted")
+        countries = {k: c.model_copy(update={"strategy": scripted})
+                     for k, c in self.countries.items()}
         return self.model_copy(update={"events": [], "countries": countries})
 
