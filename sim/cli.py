@@ -221,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub)
 
+    from sim.tournament.cli import add_tournament_parser
+
+    add_tournament_parser(sub)
+
     from sim.classroom.cli import add_classroom_parser
 
     add_classroom_parser(sub)

@@ -22,7 +22,7 @@ from sim.engine import phases
 from sim.engine.agents import Firm, Government, Supplier
 from sim.engine.links import Links
 from sim.engine.metrics import Recorder
-from sim.engine.policy import PolicyState
+from sim.engine.policy import PolicyState, happened
 from sim.engine.state import State, initial_state
 from sim.engine.world import World, compile_world
 from sim.errors import MoveError
@@ -35,7 +35,7 @@ from sim.rules.moves import (
     feasibility,
     finish_redesigns,
 )
-from sim.rules.strategies import STRATEGIES
+from sim.rules.strategies import DEFAULT_GOVERNMENT, STRATEGIES
 from sim.scenario import Scenario, load_scenario
 
 
@@ -94,13 +94,16 @@ class TradeModel(mesa.Model):
         # never moves made for the player
         self.hints: list[tuple[int, str]] = []
         self._init_chance(spec)
+        self.conditions: dict[int, Any] = {}  # id of an event call -> its `when:`
         for e in spec.events:
             call = MoveCall(e.by, e.move, e.target, e.values, source="event")
             if e.by in self.players:
-                self.hints.append((spec.step_of(e.at), _hint(call, e.at)))
+                self.hints.append((spec.step_of(e.at), _hint(call, e.at, e.when)))
             else:
                 self.events[spec.step_of(e.at)].append(call)
                 self._draw_chance(call, e)
+                if e.when is not None:
+                    self.conditions[id(call)] = e.when
         self.hints.sort()
         self._make_agents()
         self.recorder = Recorder(self)
@@ -109,7 +112,7 @@ class TradeModel(mesa.Model):
         spec, w = self.spec, self.world
         self.governments = [
             Government(self, g, name, None if name in self.players else
-                       _strategy(spec.countries[name].strategy, "scripted"))
+                       _strategy(spec.countries[name].strategy, DEFAULT_GOVERNMENT))
             for g, name in enumerate(w.countries)]
         self.firms = [
             Firm(self, f, name, None if name in self.players else
@@ -198,6 +201,18 @@ class TradeModel(mesa.Model):
                           f"(it had a {self.chance_of(call):.0%} chance)."))
         return True
 
+    def _unmet(self, call: MoveCall) -> bool:
+        """True (and a news line) when an event's ``when:`` names a move not made before."""
+        when = self.conditions.get(id(call))
+        if when is None or happened(self.log, when.move, when.by, when.target):
+            return False
+        what = call.move.replace("_", " ") + (f" {call.target}" if call.target else "")
+        cause = when.move.replace("_", " ") + (f" by {when.by}" if when.by else "") + (
+            f" on {when.target}" if when.target else "")
+        self.news.append((self.step_index, f"{call.actor}'s {what} did not happen: it answers "
+                          f"{_a(cause)}, which was not made."))
+        return True
+
     def make_move(self, call: MoveCall) -> LoggedMove | None:
         """Apply a move now (events, strategies, queued player moves): one code path.
 
@@ -205,6 +220,8 @@ class TradeModel(mesa.Model):
         a strategy must not stop the game. A chance event whose draw failed does not happen.
         """
         if self._chance_misses and self._missed(call):
+            return None
+        if self.conditions and self._unmet(call):
             return None
         try:
             checked = check_move(self.world, call)
@@ -273,13 +290,24 @@ class TradeModel(mesa.Model):
         return np.exp(sigma * z - sigma**2 / 2)
 
 
-def _hint(call: MoveCall, when: Any) -> str:
-    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"."""
+def _a(noun: str) -> str:
+    """"an export control", "a tariff"."""
+    return ("an " if noun[:1] in ("a", "e", "i", "o", "u") else "a ") + noun
+
+
+def _hint(call: MoveCall, when: Any, cause: Any = None) -> str:
+    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"; a
+    conditional event adds its cause: "…, answering an export control by US"."""
     text = f"in history, {call.actor} made {call.move.replace('_', ' ')}"
     text += f" on {call.target}" if call.target else ""
     text += f" on {when.isoformat() if hasattr(when, 'isoformat') else when}"
     params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-    return text + (f" ({params})" if params else "")
+    text += f" ({params})" if params else ""
+    if cause is not None:
+        text += f", answering {_a(cause.move.replace('_', ' '))}" + (
+            f" by {cause.by}" if cause.by else "") + (f" on {cause.target}" if cause.target
+                                                      else "")
+    return text
 
 
 def _strategy(spec: Any, default: str):

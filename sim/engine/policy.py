@@ -8,10 +8,23 @@ indexed like :class:`sim.engine.world.World`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from sim.engine.links import InputLinks, Links
 from sim.engine.world import World
+
+
+def happened(log: Sequence[Any], move: str, by: str | None = None,
+             target: str | None = None) -> bool:
+    """Whether a ``move`` (made by ``by``, on ``target``; None: anyone, anything) is among the
+    moves that took effect (``log``: :class:`~sim.engine.model.LoggedMove`, whoever made them:
+    the timeline, a strategy or a player). An event's ``when:`` asks this before it is made
+    (docs/scenarios.md, "Event")."""
+    return any(e.call.move == move and by in (None, e.call.actor)
+               and target in (None, e.call.target) for e in log)
 
 
 class PolicyState:
