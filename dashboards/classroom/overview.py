@@ -184,8 +184,8 @@ def group_html(view: View) -> str:
             who, state = "bot", ""
         else:
             who = f"{students} student{'s' if students != 1 else ''}"
-            state = ("✔ locked in" if role in view.locked_in else
-                     "moved" if role in view.moved else "…")
+            state = ("<span style='color: #2e7d32'>✔ locked in</span>"
+                     if role in view.locked_in else "moved" if role in view.moved else "…")
         rows.append(f"<tr class='group-role' data-role='{e(role)}'><td><b>{e(role)}</b></td>"
                     f"<td>{who}</td><td class='lock-state'>{state}</td>"
                     f"<td style='text-align:right' class='group-score'>"
@@ -295,7 +295,8 @@ def Compare(info: SessionInfo):
     views = [h.frame(g.game_id).view for g in info.groups]
     Prose(f"# Groups compared — {info.name}\n\nClass {info.code}: scores against the same "
           "game with nobody moving (governments: points; firms: % of profit).")
-    Prose(scores_markdown(info, views), classes=["compare-scores"])
+    Panel("Scores per role", "each group's game, the mean and the range over the groups",
+          scores_html(info, views), classes=["compare-scores"])
     state = tuple((v.step, len(v.history)) for v in views)
     charts = solara.use_memo(lambda: _charts(info), [state])
     with solara.Div(classes=["compare-charts"],
@@ -307,12 +308,11 @@ def Compare(info: SessionInfo):
                     "src": "data:image/png;base64," + base64.b64encode(pngs[key + ".png"])
                     .decode(), "alt": f"group {g.number}: {key}", "class": "compare-chart",
                     "style": "width: 100%"})
-    people = participant_rows(info, views)
-    table = ("| group | game | nickname | team | team's score |\n|---:|---|---|---|---:|\n"
-             + "".join(f"| {p[0]} | {p[1]} | {p[3] or f'seat {p[2]}'} | {p[4]} | {p[5]:+.1f} |\n"
-                       for p in people))
-    with solara.Card(title="Participants", classes=["participants"]):
-        Prose(table if people else "No student has joined.")
+    people = [(p[0], p[1], p[3] or f"seat {p[2]}", p[4], f"{p[5]:+.1f}")
+              for p in participant_rows(info, views)]
+    Panel("Participants", "every student, with their team's score",
+          table_html(("group", "game", "nickname", "team", "team's score"), people)
+          if people else "No student has joined.", classes=["participants"])
 
     def zip_bytes() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -321,13 +321,28 @@ def Compare(info: SessionInfo):
                         label="Export the class (ZIP)", mime_type="application/zip")
 
 
-def scores_markdown(info: SessionInfo, views: list[View]) -> str:
+def scores_html(info: SessionInfo, views: list[View]) -> str:
     """Scores per role per group, the mean and the range over the groups."""
-    head = "| role | played by | " + " | ".join(f"group {g.number}" for g in info.groups)
-    head += " | mean | range |\n|---|---|" + "---:|" * (len(info.groups) + 2) + "\n"
-    return head + "".join(
-        f"| {r.role} | {r.played_by} | " + " | ".join(f"{s:+.1f}" for s in r.scores)
-        + f" | **{r.mean:+.1f}** | {r.low:+.1f} … {r.high:+.1f} |\n" for r in role_rows(views))
+    head = ("role", "played by", *(f"group {g.number}" for g in info.groups), "mean", "range")
+    return table_html(head, [(r.role, r.played_by, *(f"{s:+.1f}" for s in r.scores),
+                              f"{r.mean:+.1f}", f"{r.low:+.1f} … {r.high:+.1f}")
+                             for r in role_rows(views)])
+
+
+def table_html(head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    """A padded table (cells escaped; numbers, and text that starts like one, aligned
+    right)."""
+    pad = "padding: 3px 12px; border-bottom: 1px solid #eee"
+
+    def cell(tag: str, value: Any) -> str:
+        text = str(value)
+        right = text[:1] in "+-0123456789" and text != "-"
+        return (f"<{tag} style='{pad}; text-align: {'right' if right else 'left'}'>"
+                f"{html.escape(text)}</{tag}>")
+    return ("<table style='border-collapse: collapse'><tr>"
+            + "".join(cell("th", h) for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in rows)
+            + "</table>")
 
 
 def _charts(info: SessionInfo) -> list[dict[str, bytes]]:
