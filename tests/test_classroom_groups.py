@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from sim.classroom import Classroom, ClassroomError
-from sim.classroom.compare import participant_rows, role_rows
+from sim.classroom.compare import COMPARE_CHARTS, participant_rows, role_rows, shared_limits
+from sim.play.charts import CHARTS, values
 from tests.classroom_db import postgres_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,5 +234,33 @@ def test_the_session_zip_has_the_groups_side_by_side(tmp_path):
         assert sorted(p["nickname"] for p in people) == ["'=cmd0", "'=cmd1"]
         assert page.count('<img alt="group') == 2 * 2  # two charts per group
         assert "group 2" in page and g2.code in page
+    finally:
+        room.close()
+
+
+def test_the_groups_charts_share_their_scales(tmp_path):
+    room = Classroom(f"sqlite:///{tmp_path / 'class.db'}")
+    try:
+        s = room.create_session(DENIAL, groups=2, humans=TEAMS, advance="teacher")
+        g1, g2 = room.session_info(s.id).groups
+        room.inject(g1.game_id, "US", "entity_list", "ZTE")
+        room.resolve(g1.game_id)
+        room.resolve(g1.game_id)  # group 1 two turns on, group 2 one
+        room.resolve(g2.game_id)
+        lives = [room.live(g.game_id) for g in (g1, g2)]
+        locks = [room.game_lock(g.game_id) for g in (g1, g2)]
+        limits = shared_limits(lives, locks, COMPARE_CHARTS)
+        assert set(limits) == set(COMPARE_CHARTS)
+        for key, (x0, x1, y0, y1) in limits.items():
+            assert (x0, x1) == (0.0, lives[0].model.horizon - 1)  # the whole game
+            seen = []
+            for live in lives:
+                series = CHARTS[key].series(live.session())
+                for model in (live.model, live.idle, live.session().baseline):
+                    seen.append(values(model, series, live.model.recorder.steps))
+            low = min(float(v.min()) for v in seen)
+            high = max(float(v.max()) for v in seen)
+            assert y0 < low and high < y1  # every line of both groups, with a margin
+            assert y1 - y0 == pytest.approx((high - low) * 1.1)
     finally:
         room.close()

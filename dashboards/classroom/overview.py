@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from sim.classroom import ClassroomError, View
 from sim.classroom.compare import COMPARE_CHARTS, group_charts, participant_rows, role_rows
 from sim.classroom.groups import Group, SessionInfo
 
+NUMBER = re.compile(r"[+-]?\d+(\.\d+)?( … [+-]?\d+(\.\d+)?)?")  # a score or a range
 MODES = {"one game": "", "a number of groups": "groups", "students per group": "group_size"}
 
 
@@ -336,7 +338,7 @@ def table_html(head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
 
     def cell(tag: str, value: Any) -> str:
         text = str(value)
-        right = text[:1] in "+-0123456789" and text != "-"
+        right = NUMBER.fullmatch(text) is not None
         return (f"<{tag} style='{pad}; text-align: {'right' if right else 'left'}'>"
                 f"{html.escape(text)}</{tag}>")
     return ("<table style='border-collapse: collapse'><tr>"

@@ -88,6 +88,9 @@ def JoinForm(code0: str):
         set_code(value.upper())
         set_error("")
 
+    if len(code.strip()) >= 6 and class_code(code):  # a class in groups: its own join
+        ClassJoin(code)
+        return
     if len(code.strip()) >= 6:
         try:
             ref = hub().room.game_by_code(code)

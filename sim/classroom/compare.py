@@ -28,10 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.classroom.export import chart_pngs, safe_cell
 from sim.classroom.replay import LiveGame
 from sim.classroom.views import View
 from sim.engine.output import atomic_write
+from sim.play.charts import CHARTS, values
 
 if TYPE_CHECKING:
     from sim.classroom.groups import SessionInfo
@@ -108,12 +111,40 @@ def participants_csv(info: SessionInfo, views: Sequence[View]) -> bytes:
 def group_charts(lives: Sequence[LiveGame], locks: Sequence[Any],
                  keys: Sequence[str] = COMPARE_CHARTS) -> list[dict[str, bytes]]:
     """The key charts of each group's game as PNG (:func:`sim.classroom.export.chart_pngs`),
-    each read under its game's lock."""
+    each read under its game's lock, every group's chart of a key on the same scales
+    (:func:`shared_limits`)."""
+    limits = shared_limits(lives, locks, keys)
     out = []
     for live, lock in zip(lives, locks, strict=True):
         with lock:
-            out.append(chart_pngs(live, keys=keys))
+            out.append(chart_pngs(live, keys=keys, limits=limits))
     return out
+
+
+def shared_limits(lives: Sequence[LiveGame], locks: Sequence[Any],
+                  keys: Sequence[str]) -> dict[str, tuple[float, float, float, float]]:
+    """Per chart key, axes (x0, x1, y0, y1) that hold every group's chart: the whole game
+    along x; along y every line (played, nobody moved, no policy) of every group, with a 5%
+    margin."""
+    lows: dict[str, float] = {}
+    highs: dict[str, float] = {}
+    for live, lock in zip(lives, locks, strict=True):
+        with lock:
+            session = live.session()
+            n = live.model.recorder.steps
+            for key in keys:
+                series = CHARTS[key].series(session)
+                for model in (live.model, live.idle, session.baseline):
+                    v = values(model, series, n)
+                    if v.size:
+                        lows[key] = min(lows.get(key, np.inf), float(np.nanmin(v)))
+                        highs[key] = max(highs.get(key, -np.inf), float(np.nanmax(v)))
+    horizon = max((live.model.horizon for live in lives), default=2)
+    limits = {}
+    for key in lows:
+        pad = 0.05 * (highs[key] - lows[key]) or 0.05 * abs(highs[key]) or 1.0
+        limits[key] = (0.0, float(horizon - 1), lows[key] - pad, highs[key] + pad)
+    return limits
 
 
 def compare_html(info: SessionInfo, views: Sequence[View],

@@ -29,9 +29,14 @@ def classroom(tmp_path_factory):
     yield from serve_classroom(tmp_path_factory, "classroom-groups")
 
 
-def join_class(page: Page, base: str, code: str, nickname: str) -> str:
-    """Join the class; return the team the banner names."""
-    page.goto(f"{base}/join?code={code}")
+def join_class(page: Page, base: str, code: str, nickname: str, typed: bool = False) -> str:
+    """Join the class (at its address, or ``typed`` at /join); return the team the banner
+    names."""
+    if typed:
+        page.goto(f"{base}/join")
+        page.get_by_label("Join code").fill(code.lower())
+    else:
+        page.goto(f"{base}/join?code={code}")
     page.get_by_label("Nickname (optional, no real names needed)").fill(nickname)
     page.locator(".class-join-button").click()
     banner = page.locator(".seat-banner")
@@ -75,7 +80,7 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         students = {}
         for i in range(4):
             page = new_page(browser, guards)
-            team = join_class(page, base, code, f"student-{i}")
+            team = join_class(page, base, code, f"student-{i}", typed=i == 3)
             students[i] = (page, team)
         # seated two by two: group 1 US, group 2 US, group 1 ZTE, group 2 ZTE
         assert [students[i][1] for i in range(4)] == ["US", "US", "ZTE", "ZTE"]
