@@ -264,3 +264,17 @@ def test_the_groups_charts_share_their_scales(tmp_path):
             assert y1 - y0 == pytest.approx((high - low) * 1.1)
     finally:
         room.close()
+
+
+def test_cli_exports_a_class_by_its_code(tmp_path):
+    from sim.cli import main
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    room = Classroom(url)
+    s = room.create_session(DENIAL, groups=2, humans=TEAMS)
+    room.join_session(s.code, nickname="ana")
+    room.close()
+    out = tmp_path / "class.zip"
+    assert main(["classroom", "export", s.code.lower(), "--out", str(out), "--db", url]) == 0
+    names = zipfile.ZipFile(out).namelist()
+    assert {"scores.csv", "totals.csv", "participants.csv", "compare.html"} <= set(names)

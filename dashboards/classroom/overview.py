@@ -143,8 +143,12 @@ def Overview(session_id: int, token: str):
         solara.Button("Compare the groups", href=f"/compare?code={info.code}&token="
                       f"{quote(token)}", target="_blank", color="primary",
                       classes=["compare-link"])
+
+        def resolve_all() -> None:
+            for g in info.groups:
+                hub().run(_resolve, g.game_id)
         solara.Button("Resolve every group now", outlined=True, classes=["resolve-all"],
-                      on_click=lambda: [hub().run(_resolve, g.game_id) for g in info.groups])
+                      on_click=resolve_all)
     with solara.Div(style="display: flex; flex-wrap: wrap; gap: 12px"):
         for g in info.groups:
             GroupCard(g, token).key(f"group-{g.game_id}")

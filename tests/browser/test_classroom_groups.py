@@ -3,8 +3,9 @@
 The teacher creates a class of two groups from the create form; four students join with the
 class's code and are seated two by two; the overview shows each group's turn, who has locked
 in and the scores, and follows a turn in group 1 while group 2 waits; a student's browser that
-comes back to the class's address lands on its seat; the comparison shows the groups side by
-side and exports the class. Screenshots go to tests/artifacts/.
+comes back to the class's address lands on its seat; the teacher resolves every group at
+once; the comparison shows the groups side by side and exports the class. Screenshots go to
+tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -127,6 +128,12 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         expect(again).to_have_url(seat_url, timeout=TIMEOUT)
         again.close()
 
+        # the teacher resolves every group at once (the teams' bots play)
+        overview.locator(".resolve-all").click()
+        expect(state).to_have_attribute("data-turn", "3", timeout=TIMEOUT)
+        expect(group(overview, 2).locator(".group-state")).to_have_attribute(
+            "data-turn", "2", timeout=TIMEOUT)
+
         compare = new_page(browser, guards)
         compare.goto(base + overview.locator(".compare-link").get_attribute("href"))
         expect(compare.locator(".compare-chart")).to_have_count(4, timeout=TIMEOUT)
@@ -155,4 +162,4 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         scores_rows = list(csv.DictReader(io.StringIO(z.read("scores.csv").decode())))
     assert sorted(p["nickname"] for p in people) == [f"student-{i}" for i in range(4)]
     turns = {r["group"]: r["turn"] for r in scores_rows}
-    assert turns == {"1": "2", "2": "1"}
+    assert turns == {"1": "3", "2": "2"}
