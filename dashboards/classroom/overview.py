@@ -3,7 +3,7 @@
 - ``/overview?code=S&token=T`` (the teacher): every group's game — its turn, who has locked
   in, its scores — each group redrawn by the hub when its game changes (as every classroom
   page is: :func:`~dashboards.classroom.widgets.use_game_tick`), the class's join code, and
-  each group's controls;
+  each group's controls; without the token, the same for the projector, with no controls;
 - ``/join?code=S``: a student joins the class and lands on the seat the service gives them
   (:class:`ClassJoin`; this browser's seat in the class, kept in a cookie, brings them back);
 - ``/compare?code=S&token=T`` (the teacher, or anyone once every group has finished): the
@@ -115,19 +115,23 @@ def OverviewPage():
     q = query()
     room = hub().room
     token = q.get("token", "")
-    if not room.is_teacher(token):
-        solara.Error("This page needs the teacher's address, with its token.")
+    teacher = room.is_teacher(token)
+    if token and not teacher:
+        solara.Error("This teacher's token is not valid: use the address `chokepoint "
+                     "classroom` printed.")
         return
     try:
         ref = room.session_by_code(q.get("code", ""))
     except ClassroomError as exc:
         solara.Error(str(exc))
         return
-    Overview(ref.id, token)
+    Overview(ref.id, token if teacher else None)
 
 
 @solara.component
-def Overview(session_id: int, token: str):
+def Overview(session_id: int, token: str | None):
+    """The class's groups; with the teacher's ``token``, their controls too (without: the
+    projector's view, which shows what the teams see of each other)."""
     room = hub().room
     first = room.session_info(session_id).groups[0].game_id
     use_game_tick(first, "overview")  # group 1's game hears of every group opened
@@ -140,18 +144,28 @@ def Overview(session_id: int, token: str):
             "<br>each is seated in a group and a team"
             + (f" (groups of {info.group_size})" if info.group_size else "")))
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(info.code))
-        solara.Button("Compare the groups", href=f"/compare?code={info.code}&token="
-                      f"{quote(token)}", target="_blank", color="primary",
-                      classes=["compare-link"])
-
-        def resolve_all() -> None:
-            for g in info.groups:
-                hub().run(_resolve, g.game_id)
-        solara.Button("Resolve every group now", outlined=True, classes=["resolve-all"],
-                      on_click=resolve_all)
+        if token is not None:
+            TeacherButtons(info, token)
     with solara.Div(style="display: flex; flex-wrap: wrap; gap: 12px"):
         for g in info.groups:
             GroupCard(g, token).key(f"group-{g.game_id}")
+
+
+@solara.component
+def TeacherButtons(info: SessionInfo, token: str):
+    def resolve_all() -> None:
+        for g in info.groups:
+            hub().run(_resolve, g.game_id)
+
+    with solara.Column():
+        solara.Button("Compare the groups", href=f"/compare?code={info.code}&token="
+                      f"{quote(token)}", target="_blank", color="primary",
+                      classes=["compare-link"])
+        solara.Button("Resolve every group now", outlined=True, classes=["resolve-all"],
+                      on_click=resolve_all)
+        solara.Button("For the projector (no token, no controls)",
+                      href=f"/overview?code={info.code}", target="_blank", outlined=True,
+                      classes=["projector-link"])
 
 
 def _resolve(game_id: int) -> None:
@@ -162,14 +176,16 @@ def _resolve(game_id: int) -> None:
 
 
 @solara.component
-def GroupCard(group: Group, token: str):
-    """One group: its turn, who has locked in, its scores (one widget), and its controls;
-    redrawn whenever its game changes."""
+def GroupCard(group: Group, token: str | None):
+    """One group: its turn, who has locked in, its scores (one widget), and (with the
+    teacher's ``token``) its controls; redrawn whenever its game changes."""
     use_game_tick(group.game_id, "overview")
     view = hub().frame(group.game_id).view
     with solara.Div(style="flex: 1 1 360px; max-width: 560px"):
         Panel(f"Group {group.number} — game {view.code}", f"seed {group.seed}",
               group_html(view), classes=["group-card", f"group-{group.number}"])
+        if token is None:
+            return
         with solara.Row(style={"flex-wrap": "wrap"}):
             solara.Button("Resolve now", disabled=view.finished, text=True,
                           on_click=lambda: hub().run(_resolve, group.game_id))
@@ -215,14 +231,15 @@ def class_code(code: str) -> bool:
 
 
 @solara.component
-def ClassJoin(code: str):
-    """The class's join: a nickname, then the seat the service gives (a group and a team);
-    a browser that already holds a seat of this class goes back to it."""
+def ClassJoin(code: str, nickname0: str = ""):
+    """The class's join: a nickname (``nickname0`` typed already), then the seat the service
+    gives (a group and a team); a browser that already holds a seat of this class goes back
+    to it."""
     from dashboards.classroom.team import SEAT_COOKIE
 
     router = solara.use_router()
     room = hub().room
-    nickname, set_nickname = solara.use_state("")
+    nickname, set_nickname = solara.use_state(nickname0)
     error, set_error = solara.use_state("")
     kept = solara.use_memo(lambda: _kept_seat(code, SEAT_COOKIE), [code])
 

@@ -89,7 +89,7 @@ def JoinForm(code0: str):
         set_error("")
 
     if len(code.strip()) >= 6 and class_code(code):  # a class in groups: its own join
-        ClassJoin(code)
+        ClassJoin(code, nickname)
         return
     if len(code.strip()) >= 6:
         try:

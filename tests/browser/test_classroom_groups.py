@@ -3,9 +3,9 @@
 The teacher creates a class of two groups from the create form; four students join with the
 class's code and are seated two by two; the overview shows each group's turn, who has locked
 in and the scores, and follows a turn in group 1 while group 2 waits; a student's browser that
-comes back to the class's address lands on its seat; the teacher resolves every group at
-once; the comparison shows the groups side by side and exports the class. Screenshots go to
-tests/artifacts/.
+comes back to the class's address lands on its seat; the projector's view of the overview has
+no controls; the teacher resolves every group at once; the comparison shows the groups side by
+side and exports the class. Screenshots go to tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -33,12 +33,16 @@ def classroom(tmp_path_factory):
 def join_class(page: Page, base: str, code: str, nickname: str, typed: bool = False) -> str:
     """Join the class (at its address, or ``typed`` at /join); return the team the banner
     names."""
-    if typed:
+    if typed:  # the nickname first: the class's join keeps it
         page.goto(f"{base}/join")
+        page.get_by_label("Nickname (optional, no real names needed)").fill(nickname)
         page.get_by_label("Join code").fill(code.lower())
+        expect(page.locator(".class-join-button")).to_be_visible(timeout=TIMEOUT)
+        expect(page.get_by_label("Nickname (optional, no real names needed)")).to_have_value(
+            nickname)
     else:
         page.goto(f"{base}/join?code={code}")
-    page.get_by_label("Nickname (optional, no real names needed)").fill(nickname)
+        page.get_by_label("Nickname (optional, no real names needed)").fill(nickname)
     page.locator(".class-join-button").click()
     banner = page.locator(".seat-banner")
     expect(banner).to_be_visible(timeout=TIMEOUT)
@@ -128,9 +132,17 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         expect(again).to_have_url(seat_url, timeout=TIMEOUT)
         again.close()
 
+        # the projector's view: the same groups, no token, no controls
+        projector = new_page(browser, guards)
+        projector.goto(base + overview.locator(".projector-link").get_attribute("href"))
+        expect(projector.locator(".group-card")).to_have_count(2, timeout=TIMEOUT)
+        expect(projector.locator(".resolve-all")).to_have_count(0)
+        expect(projector.get_by_role("button", name="Resolve now")).to_have_count(0)
         # the teacher resolves every group at once (the teams' bots play)
         overview.locator(".resolve-all").click()
         expect(state).to_have_attribute("data-turn", "3", timeout=TIMEOUT)
+        expect(projector.locator(".group-1 .group-state")).to_have_attribute(
+            "data-turn", "3", timeout=TIMEOUT)
         expect(group(overview, 2).locator(".group-state")).to_have_attribute(
             "data-turn", "2", timeout=TIMEOUT)
 
@@ -143,7 +155,9 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         expect(compare.locator(".participants")).to_contain_text("student-3")
         compare.wait_for_timeout(1000)
         compare.screenshot(path=str(ARTIFACTS / "classroom-groups-compare.png"), full_page=True)
-        with compare.expect_download(timeout=TIMEOUT) as info:
+        # every group's whole export (all its charts drawn) and the comparison's: the
+        # slowest click of the class (minutes on a busy 2-core machine)
+        with compare.expect_download(timeout=4 * TIMEOUT) as info:
             compare.get_by_text("Export the class (ZIP)").click()
         zpath = tmp_path / "class.zip"
         info.value.save_as(zpath)
