@@ -283,6 +283,12 @@ def groups_main(clients_kind: str, groups: int, size: int) -> None:
             time.sleep(CULL + 6)
             warm = rss_mb(proc.pid)
             overview = RawPage(base, f"/overview?code={session.code}&token={teacher}")
+            t0 = time.monotonic()
+            while sum("group-card" in str(w.get("attributes", ""))
+                      for w in list(overview.widgets.values())) < groups:
+                if time.monotonic() - t0 > TIMEOUT / 1000:
+                    raise TimeoutError("the overview did not show the groups")
+                time.sleep(0.05)
             pages = clients.open(seats)
             full = rss_mb(proc.pid)
             by_group = {g: [p for p, s in zip(pages, seats, strict=True) if number[s] == g]
