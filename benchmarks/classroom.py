@@ -22,9 +22,9 @@ Prints:
 With ``--groups G`` instead: a class of G groups of 10 in one session (the teacher's overview
 open), every group resolving at once, then one group (its 10 pages), and memory per student.
 
-Targets (issue 10): under 1 s to all 40 (and to a group's pages); a class of 40 in under
-1 GB; memory returns after the sessions close. Bounded: at most N sessions open at once,
-every wait has a timeout.
+Targets (docs/classroom/README.md, "How big a class" and "A class in groups"): under 1 s to
+all 40 (and to a group's pages); a class of 40 in under 1 GB; memory returns after the sessions
+close. Bounded: at most N sessions open at once, every wait has a timeout.
 
     .venv/bin/python benchmarks/classroom.py [--students 40] [--clients raw|chromium]
     .venv/bin/python benchmarks/classroom.py --groups 3

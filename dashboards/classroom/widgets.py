@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import solara
@@ -17,8 +16,9 @@ from dashboards.panels import NARROW, LiveEcharts
 from dashboards.prose import Prose
 from sim.classroom import View
 from sim.play.charts import CHARTS
+from sim.scenario import shipped
 
-LESSONS = Path(__file__).resolve().parents[2] / "scenarios" / "classroom"
+LESSONS = shipped.folder("classroom")
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
 SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns
