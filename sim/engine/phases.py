@@ -64,7 +64,7 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
                         0.0, s.ref.capacity)
     f.sustainable = (sustainable_output(s, w, links, policy, t, outage_steps)
                      if outage_steps > 0 else np.full(F, np.inf))
-    f.expected_use = expected[:, None] * w.bom
+    f.expected_use = expected[:, None] * w.bom * s.ref.use_share
     target = policy.effective_cover() * f.expected_use
     # replace expected use and what obsolescence will write off the target stock
     o_ = s.ref.obsolescence
@@ -223,13 +223,14 @@ def produce(s: State, w: World) -> None:
     f.output = np.minimum(np.minimum(f.planned, f.sustainable),
                           market.producible(f.stock, w.bom, w.critical))
     f.shortfall = f.planned - f.output
-    used = np.minimum(f.output[:, None] * w.bom, f.stock)
+    bom = w.bom * s.ref.use_share  # a non-critical part short at step 0 goes in a share
+    used = np.minimum(f.output[:, None] * bom, f.stock)
     f.avg_cost = np.divide(f.stock_value, f.stock, out=f.avg_cost.copy(),
                            where=f.stock > 1e-12)
     f.consumed_value = (used * f.avg_cost).sum(axis=1)
     f.stock = f.stock - used
     f.stock_value = np.maximum(0.0, f.stock_value - used * f.avg_cost)
-    f.unit_cost = (w.bom * f.avg_cost).sum(axis=1)
+    f.unit_cost = (bom * f.avg_cost).sum(axis=1)
     f.finished = f.finished + f.output
     f.finished_value = f.finished_value + f.consumed_value + s.ref.other_cost * f.output
 

@@ -26,12 +26,12 @@ from sim.engine import market
 from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
 from sim.engine.objectives import objective_weights
+from sim.engine.steady import steady_plans
 from sim.engine.world import World
 from sim.scenario.calendar import STEP_DAYS
 from sim.scenario.models import Scenario
 
 Array = np.ndarray
-SETTLE_ROUNDS = 8  # rounds of the step-0 fixed point between firms' plans and supply
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Reference:
     build_lag: int  # steps orders must exceed an emerging supplier's capacity before it grows
     shield_steps: float  # stock cover (steps) that halves the hazard priced into share prices
     capacity: Array  # [F] output capacity: the scenario's, or less if suppliers cannot feed it
+    use_share: Array  # [F, C] share of the bill used: < 1 for a non-critical component short
+    # at step 0 (the firm makes the rest of its output without it; sim/engine/steady.py)
     scarcity: Array  # [F] share of demand the firm cannot serve in the steady state
     market: Array  # [F, R] index of each firm's (product, region) market
     price: Array  # [F] reference price of each firm's product
@@ -188,53 +190,27 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
 
     # demand each firm faces at reference prices: the logit split of each market by appeal
     flat = mkt.ravel()
-    share = market.group_shares(w.appeal.ravel(), flat, len(w.products) * R)
-    wanted_by_region = (share * w.base_demand.ravel()[flat]).reshape(-1, R)
-    forecast = wanted_by_region.sum(axis=1)
-    # demand a firm at capacity cannot serve spills to its rivals: their steady demand
-    # includes it (the market clearing of phase 5 at reference prices)
     M = len(w.products) * R
-    cleared = market.clear_markets(
-        w.appeal, np.repeat(ref_price[:, None], R, axis=1), mkt, w.base_demand.ravel(),
-        np.repeat(w.product_price, R), np.repeat(w.product_elasticity, R), np.ones(M),
-        w.firm_capacity.astype(float))
-    wanted_by_region = cleared["wanted"] + cleared["spill"]
+    share = market.group_shares(w.appeal.ravel(), flat, M)
+    holding_rate = o.holding_cost_per_year / per_year
+    obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
+    # The steady state's plans and flows are the fixed point of the step's own rules
+    # (sim/engine/steady.py): feasible orders rationed and re-placed, a firm its suppliers
+    # cannot feed producing what they can (that is then its capacity), and the demand a short
+    # firm cannot serve spilling to its rivals. Firms then order in those proportions, so no
+    # supplier starts oversubscribed and emerging ones grow only when a policy sends them
+    # demand.
+    fixed = steady_plans(w, links, mkt, ref_price, obsolescence)
+    planned, capacity, forecast = fixed.planned, fixed.capacity, fixed.forecast
+    wanted_by_region, expected_use, stock = fixed.by_region, fixed.expected_use, fixed.stock
+    need, flow = fixed.need, fixed.flow
     # the steady state's demand elasticities and logit weights, the reference of markups
     # and of consumer surplus (phase 5 computes the same at reference prices)
     elasticity0 = market.demand_elasticity(
         share.reshape(-1, R), np.repeat(ref_price[:, None], R, axis=1),
-        np.repeat(w.product_price, R), cleared["price_index"],
+        np.repeat(w.product_price, R), fixed.price_index,
         np.repeat(w.product_elasticity, R), w.base_demand.ravel(), mkt, o.choice_sensitivity)
     choice_weight = np.bincount(flat, w.appeal.ravel(), M)
-    forecast = wanted_by_region.sum(axis=1)
-    holding_rate = o.holding_cost_per_year / per_year
-    obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
-
-    # The steady state's flows are feasible (DESIGN.md: "initial orders are feasible"): what
-    # each source can deliver of the preferred split, unfilled orders re-placed with sources
-    # that have room. A firm whose suppliers cannot feed its plan produces what they can feed,
-    # and that is its capacity (fixed point, a few rounds: a smaller plan frees components
-    # for others). Firms then order in those proportions, so no supplier starts oversubscribed
-    # and emerging ones grow only when a policy sends them demand.
-    planned = np.minimum(w.firm_capacity, forecast)
-    critical = (w.bom > 0) & w.critical[None, :]
-    for _ in range(SETTLE_ROUNDS):
-        expected_use = planned[:, None] * w.bom
-        stock = w.cover[:, None] * expected_use
-        # what must arrive each step to keep stock at target: use, plus what obsolescence
-        # writes off (stock S after the write-off needs S·o/(1 − o) more before it)
-        need = expected_use + stock * obsolescence / (1.0 - obsolescence)
-        flow, _ = market.place_orders(need.ravel(), links.fc, links.preference,
-                                      np.full(len(links), np.inf), links.supplier,
-                                      w.supplier_capacity)
-        got = np.bincount(links.fc, flow, F * C).reshape(F, C)
-        fed = np.where(critical, np.divide(got, need, out=np.ones_like(need),
-                                           where=need > 1e-12), 1.0).min(axis=1)
-        if (fed >= 1.0 - 1e-9).all():
-            break
-        planned = planned * np.minimum(1.0, fed)
-    capacity = np.where(planned < np.minimum(w.firm_capacity, forecast) * (1 - 1e-9),
-                        planned, w.firm_capacity)
     # a firm that cannot serve all its demand sells all it makes and holds no finished goods;
     # one that can keeps one step of output in hand
     served = np.divide(planned, forecast, out=np.ones(F), where=forecast > 0)
@@ -244,7 +220,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     split = market.group_shares(links.weight, links.fc, F * C)
     price = w.supplier_price[links.supplier]
     avg_cost = np.bincount(links.fc, split * price, F * C).reshape(F, C)
-    unit_cost = (w.bom * avg_cost).sum(axis=1)
+    unit_cost = (w.bom * fixed.use_share * avg_cost).sum(axis=1)
     margin = w.product_margin[w.firm_product]
     # non-component costs: a share is fixed (paid whether the firm produces or not), so that
     # stopping production loses money rather than saving it
@@ -257,7 +233,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     other_cost = np.where(np.isnan(given), other * (1.0 - o.fixed_cost_share),
                           np.divide(np.maximum(0.0, other * planned - given), planned,
                                     out=np.zeros(F), where=planned > 0))
-    finished = np.where(served < 1.0 - 1e-9, 0.0, planned)
+    finished = np.where(fixed.short, 0.0, planned)
 
     stock_value = stock * avg_cost
     H = int(w.lead_time.max(initial=1)) + 1
@@ -298,7 +274,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         risk_decay=0.5 ** (step_days / o.risk_half_life_days),
         build_lag=spec.steps_of_days(o.build_lag_days),
         shield_steps=o.risk_shield_days / step_days,
-        capacity=capacity, scarcity=np.clip(1.0 - served, 0.0, 1.0),
+        capacity=capacity, use_share=fixed.use_share, scarcity=np.clip(1.0 - served, 0.0, 1.0),
         market=mkt, price=ref_price, unit_cost=unit_cost, other_cost=other_cost,
         fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
