@@ -62,6 +62,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             problems += exc.problems
             continue
+        for warning in sc.warnings:  # a world that starts short, a firm losing money
+            print(f"{warning.file}:{warning.line}:{warning.col}: warning: "
+                  f"{str(warning).split(': ', 1)[1]}", file=sys.stderr)
         if not args.quiet:
             print(f"{file}: ok — {sc.name!r}, {sc.steps} steps, {len(sc.firms)} firms, "
                   f"{len(sc.suppliers)} suppliers, {len(sc.events)} events")

@@ -159,7 +159,10 @@ def test_a_firm_whose_cash_runs_out_exits_and_sells_nothing():
     assert out.any(), "huawei never ran out of cash"
     first = int(np.argmax(out))
     assert out[first:].all()  # exit is for good
-    assert cash[first] < 0 <= cash[:first].min()
+    # its cash ran out in that step's profit: it exits with none (limited liability: what it
+    # owed beyond its cash is its creditors' loss), never with negative cash
+    assert cash[first] == 0.0 <= cash[:first].min()
+    assert cash[first - 1] + rec.series("firm", "profit", "huawei")[first] < 0
     # cash is settled after production and sales (phase 6): the firm exits at the end of the
     # step its cash runs out, and makes and sells nothing from the next
     assert rec.series("firm", "output", "huawei")[first + 1:].max() == 0.0

@@ -322,6 +322,9 @@ def settle_cash(s: State, policy: PolicyState) -> None:
     keep = s.ref.cash + policy.fine_due.sum(axis=0)
     fin.cash = np.where(fin.out, fin.cash, np.minimum(cash, np.maximum(fin.cash, keep)))
     fin.out = fin.out | (fin.cash < 0)
+    # limited liability: a firm that exits loses its cash; what it owed beyond it is its
+    # creditors' loss, not negative cash of its own
+    fin.cash = np.maximum(fin.cash, 0.0, out=fin.cash, where=fin.out)
     exit_firms(s)
 
 

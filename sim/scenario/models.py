@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from sim.errors import Problem
 from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of
 
 SCHEMA_ID = "chokepoint/1"
@@ -313,6 +314,13 @@ class Scenario(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, strict=True,
                               allow_inf_nan=False)
     _text: str = PrivateAttr("")
+    _warnings: list[Problem] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """What validation found suspect but not wrong (a world that starts short, a firm
+        that loses money at its steady output), located in the file."""
+        return self._warnings
 
     @property
     def text(self) -> str:
