@@ -36,16 +36,16 @@ def test_a_bigger_licence_never_costs_the_listed_firm_output(doc):
 
 @pytest.mark.slow
 def test_a_thousand_generated_worlds():
-    drifting, broken, licences = [], [], []
+    # licence pairs over 1,000 worlds are measured by benchmarks/worlds.py: in about 7% of
+    # them the listed firm's orders moved to a shared source starve a rival whose buyers then
+    # spill to the listed firm, so a smaller licence gives it slightly more output later
+    # (docs/model.md, "Monotone licences")
+    drifting, broken = [], []
     for seed in range(1000):
-        doc = world_document(RandomDraw(seed))
-        found = check_world(doc)
+        found = check_world(world_document(RandomDraw(seed)))
         if found.drift > DRIFT:
             drifting.append((seed, found.worst))
         if found.violations:
             broken.append((seed, found.violations[0]))
-        if seed % 5 == 0 and (reason := check_licence(doc)):
-            licences.append((seed, reason))
     assert not drifting, drifting[:5]
     assert not broken, broken[:5]
-    assert not licences, licences[:5]
