@@ -308,6 +308,53 @@ def share_value(expected_profit: np.ndarray, base_profit: np.ndarray, hazard: np
     return np.maximum(0.0, 100.0 * ratio * (1.0 - net))
 
 
+def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray,
+                 persistence: float, discount: float,
+                 cash: np.ndarray | float) -> np.ndarray:
+    """What a firm is worth: expected discounted profit plus its cash, [F].
+
+    Investors expect the firm's normal profit ``E`` (its expected profit when no restriction
+    holds it down) to last, and today's run rate ``R`` to return to it with persistence ``ρ``
+    per step (``ρ = 1 − 1/T`` for a restriction expected to last ``T`` more steps from any
+    step: a constant chance of a lift), discounting by ``δ`` per step:
+    ``Σ_k δ^k (E + (R − E) ρ^k) = E / (1 − δ) + (R − E) / (1 − δρ)``. Cash is counted once, so
+    a loss or a fine paid out of cash lowers the value, and a firm whose starting profit is
+    small is valued mostly at its cash (its index moves little with a small profit's swings).
+    """
+    return (normal_profit / (1.0 - discount)
+            + (run_rate - normal_profit) / (1.0 - discount * persistence) + cash)
+
+
+def learn_normal(normal: np.ndarray, profit: np.ndarray, run_rate: np.ndarray,
+                 disturbed: np.ndarray, smoothing: float, lift_steps: float) -> np.ndarray:
+    """Investors' normal profit: smoothed profit while the firm is undisturbed; while a
+    restriction (or a customer's threat) disturbs it, the run rate becomes the norm only as the
+    lift fails to come, ``1/T`` a step (``T`` the expected time to a lift), [F] or [S]."""
+    return np.where(disturbed, smooth(normal, run_rate, 1.0 / max(lift_steps, 1.0)),
+                    smooth(normal, profit, smoothing))
+
+
+def supplier_hazard(risk: np.ndarray, risk_source: np.ndarray, subject: np.ndarray,
+                    firm: np.ndarray, supplier: np.ndarray, flow_value: np.ndarray,
+                    n_suppliers: int, loss_given_listing: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The share of a supplier's value investors discount for its customers' threatened
+    listings, [S], and whether any of its customers is threatened (by anyone), [S] bool.
+
+    ``h = LGD · Σ_f risk_f · subject_{g(f), s} · share of s's sales to f``, where ``g(f)`` is
+    the country threatening f and ``subject`` whether s's goods are subject to its rules (the
+    listing would stop them). ``firm``, ``supplier``, ``flow_value`` are per link (steady-state
+    sales on each link). The sender's suppliers fall on the news, not over the months their
+    orders take to stop (Crosignani et al. 2024, docs/model.md section 6).
+    """
+    src = risk_source[firm]
+    hit = (src >= 0) & subject[np.maximum(src, 0), supplier] & (risk[firm] > 0)
+    at_risk = np.bincount(supplier, risk[firm] * hit * flow_value, n_suppliers)
+    total = np.bincount(supplier, flow_value, n_suppliers)
+    share = np.divide(at_risk, total, out=np.zeros(n_suppliers), where=total > 0)
+    return loss_given_listing * share, np.bincount(supplier, risk[firm] > 0, n_suppliers) > 0
+
+
 def hazard(risk: np.ndarray, exposure: np.ndarray, loss_given_listing: float,
            cover: np.ndarray, shield_steps: float) -> np.ndarray:
     """The share of value investors discount for a threatened listing, [F].

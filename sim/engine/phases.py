@@ -286,7 +286,8 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
 
 
 # -- phase 6 -------------------------------------------------------------------------------
-def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> None:
+def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
+                   o: ModelOptions) -> None:
     """Finance: profit (revenue − costs − holding − write-downs), expected profit, cover and
     share prices (risk priced in once: hazard net of the loss already in profit)."""
     f, fin, ref = s.firms, s.finance, s.ref
@@ -297,18 +298,30 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
     f.stock_value = f.stock_value * (1 - ref.obsolescence)
     fin.profit = (s.markets.revenue - f.cogs - ref.fixed_cost - holding - fin.write_down)
     fin.profit[fin.out] = 0.0  # a firm that has exited books nothing
-    fin.expected_profit = market.smooth(fin.expected_profit, fin.profit, o.profit_smoothing)
+    # investors' normal profit follows profit while no restriction holds the firm down, and
+    # the run rate at the chance of no lift while one does (docs/model.md, "6. Finance")
+    restricted = np.bincount(links.firm, (s.pipeline.allowed < 1.0) & (links.base_flow > 0),
+                             len(w.firms)) > 0
+    restricted |= (policy.access() < 1.0).any(axis=1)
+    fin.run_rate = market.smooth(fin.run_rate, fin.profit, o.profit_smoothing)
+    fin.expected_profit = market.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
+                                              restricted, o.profit_smoothing, ref.lift_steps)
     settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)
+    fin.exposure = np.where(restricted[:, None], fin.exposure, f.exposure)
     src = policy.risk_source
-    exposure = np.where(src >= 0, f.exposure[np.arange(len(src)), np.maximum(src, 0)], 0.0)
+    exposure = np.where(src >= 0, fin.exposure[np.arange(len(src)), np.maximum(src, 0)], 0.0)
     h = market.hazard(policy.risk, exposure, o.loss_given_listing, f.inventory_cover,
                       ref.shield_steps)
-    fin.share_price = market.share_value(fin.expected_profit, ref.profit, h,
-                                         market.realised_loss(fin.expected_profit, ref.profit))
+    # forward-looking value: the run rate returns to the normal profit as a restriction is
+    # expected to be lifted (a constant chance of a lift, 1/T a step)
+    value = market.equity_value(fin.expected_profit, fin.run_rate,
+                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, fin.cash)
+    fin.share_price = market.share_value(value, ref.value, h,
+                                         market.realised_loss(value, ref.value))
     fin.share_price[fin.out] = 0.0
-    settle_suppliers(s, o)
+    settle_suppliers(s, links, policy, o)
 
 
 # -- costs, cash, exit and fines (docs/model.md, "6. Finance") ------------------------------
@@ -347,14 +360,29 @@ def exit_firms(s: State) -> None:
     p.arrival_value[:, cols] = 0.0
 
 
-def settle_suppliers(s: State, o: ModelOptions) -> None:
-    """Suppliers' profit (revenue − variable cost of shipments − fixed cost), expected profit
-    and share price, valued like firms' (expected over steady-state profit; no hazard)."""
+def settle_suppliers(s: State, links: Links, policy: PolicyState, o: ModelOptions) -> None:
+    """Suppliers' profit (revenue − variable cost of shipments − fixed cost) and share price,
+    valued like firms' (discounted expected profit plus cash, risk priced once): a supplier's
+    normal profit is learnt only while none of its customers is threatened or restricted (their
+    orders are in flux: a stockpile pulls demand forward, a listing stops it), and the hazard
+    is its customers' threatened listings."""
     sup, ref = s.suppliers, s.ref
     sup.profit = sup.revenue - ref.supplier_unit_cost * sup.shipments - ref.supplier_fixed_cost
-    sup.expected_profit = market.smooth(sup.expected_profit, sup.profit, o.profit_smoothing)
-    none = np.zeros_like(sup.profit)
-    sup.share_price = market.share_value(sup.expected_profit, ref.supplier_profit, none, none)
+    n = len(ref.flow_value)  # links qualified at step 0 (later ones have no steady flow)
+    h, threatened = market.supplier_hazard(policy.risk, policy.risk_source, policy.subject,
+                                           links.firm[:n], links.supplier[:n],
+                                           ref.flow_value[:n], len(sup.profit),
+                                           o.loss_given_listing)
+    threatened |= np.bincount(links.supplier[:n], s.pipeline.allowed[:n] < 1.0,
+                              len(sup.profit)) > 0
+    sup.run_rate = market.smooth(sup.run_rate, sup.profit, o.profit_smoothing)
+    sup.expected_profit = market.learn_normal(sup.expected_profit, sup.profit, sup.run_rate,
+                                              threatened, o.profit_smoothing, ref.lift_steps)
+    value = market.equity_value(sup.expected_profit, sup.run_rate,
+                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount,
+                                ref.supplier_cash)
+    sup.share_price = market.share_value(value, ref.supplier_value, h,
+                                         market.realised_loss(value, ref.supplier_value))
 
 
 def collect_fines(model: TradeModel) -> None:

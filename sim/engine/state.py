@@ -68,6 +68,13 @@ class Reference:
     supplier_unit_cost: Array  # [S] variable cost per unit shipped
     supplier_fixed_cost: Array  # [S] cost per step whether it ships or not
     supplier_profit: Array  # [S] steady-state profit per step
+    # -- forward-looking share prices (docs/model.md, "6. Finance") --
+    discount: float  # investors' discount factor per step
+    lift_steps: float  # steps investors expect a restriction in force to last from any step
+    value: Array  # [F] steady-state equity value: discounted profit plus cash
+    supplier_cash: Array  # [S] cash a supplier holds (cash_days of its steady costs)
+    supplier_value: Array  # [S] steady-state equity value
+    flow_value: Array  # [L] steady-state sales on each firm link (base flow × price)
 
 
 @dataclass
@@ -122,7 +129,8 @@ class Suppliers:
     share: Array  # [S] share of its component's shipments
     price: Array  # [S] current component price (rises with unfilled orders, falls back)
     profit: Array  # [S] per step: revenue − variable cost of shipments − fixed cost
-    expected_profit: Array  # [S] smoothed profit
+    expected_profit: Array  # [S] normal profit: smoothed while no customer is threatened
+    run_rate: Array  # [S] smoothed profit, every step
     share_price: Array  # [S] 100 at step 0
 
 
@@ -147,7 +155,10 @@ class Finance:
     """Firms' profit, expectations and market value."""
 
     profit: Array  # [F] per step
-    expected_profit: Array  # [F] smoothed profit
+    expected_profit: Array  # [F] normal profit: smoothed while no restriction holds it down
+    run_rate: Array  # [F] smoothed profit, every step
+    exposure: Array  # [F, G] investors' view of the firm's purchases by country: the firms'
+    # exposure, learnt only while no restriction distorts its orders
     share_price: Array  # [F] 100 at step 0
     write_down: Array  # [F] value of stock written off this step
     cash: Array  # [F] cash held: profit and fines change it
@@ -268,6 +279,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     sup_unit_cost = sup_cost * (1.0 - o.fixed_cost_share)
     sup_fixed_cost = sup_cost * o.fixed_cost_share * shipments
     sup_profit = supplier_revenue - sup_unit_cost * shipments - sup_fixed_cost
+    sup_cash = (supplier_revenue - sup_profit) * o.cash_days / step_days
+    discount = (1.0 + o.discount_per_year) ** (-step_days / 365.25)
 
     ref = Reference(
         holding_rate=holding_rate, obsolescence=obsolescence,
@@ -287,7 +300,12 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         margin=ref_price - unit_cost - other_cost, elasticity=elasticity0,
         choice_weight=choice_weight,
         cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
-        supplier_profit=sup_profit)
+        supplier_profit=sup_profit,
+        discount=discount, lift_steps=spec.model.lift_expected_days / step_days,
+        value=market.equity_value(base_profit, base_profit, 0.0, discount, cash),
+        supplier_cash=sup_cash,
+        supplier_value=market.equity_value(sup_profit, sup_profit, 0.0, discount, sup_cash),
+        flow_value=flow * w.supplier_price[links.supplier])
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
         order=need, stock=stock, stock_value=stock_value, avg_cost=avg_cost,
@@ -311,7 +329,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                               where=w.supplier_capacity > 0),
         share=market.group_shares(shipments, w.supplier_component, C),
         price=w.supplier_price.astype(float).copy(),
-        profit=sup_profit.copy(), expected_profit=sup_profit.copy(),
+        profit=sup_profit.copy(), expected_profit=sup_profit.copy(), run_rate=sup_profit.copy(),
         share_price=np.full(S, 100.0))
     markets = Markets(
         price=ref_price.copy(), sales=planned.copy(),
@@ -322,6 +340,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         paid=wanted_by_region * served[:, None] * ref_price[:, None],
         consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
+                      run_rate=base_profit.copy(), exposure=links.exposure(expected_use),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F),
                       cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),

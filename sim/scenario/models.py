@@ -266,6 +266,12 @@ class ModelOptions(Frozen):
         0.1, description="weight of the latest profit in expected profit")
     cash_days: LongDays = Field(
         91.0, description="a firm's default cash, in days of its steady-state costs")
+    # -- forward-looking share prices (docs/model.md, section 6) --
+    discount_per_year: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.08, description="investors' discount rate (cost of equity) per year")
+    lift_expected_days: LongDays = Field(
+        91.0, description="how long investors expect a restriction in force on a firm to "
+                          "last from any step: profit lost to it is priced as temporary")
     # -- learning-curve ramps (docs/model.md, section 3) --
     ramp_learning: Annotated[float, Field(ge=0, le=1000)] = Field(
         12.7, description="an emerging supplier's learning over its own start (Bass q/p): "
