@@ -175,7 +175,8 @@ def clear_markets(weight: np.ndarray, price: np.ndarray, market: np.ndarray,
 
     Returns:
         ``price_index`` and ``demand`` per market [M]; ``wanted`` (demand for each firm before
-        capacity limits), ``sales`` per [F, R]; ``spill`` received per [F, R].
+        capacity limits), ``sales`` per [F, R]; ``spill`` received per [F, R]; ``seen`` per
+        [F, R]: ``wanted`` plus a share (by weight) of all unmet demand, goods left or not.
     """
     M = len(base_demand)
     flat_w, flat_m = weight.ravel(), market.ravel()
@@ -190,7 +191,10 @@ def clear_markets(weight: np.ndarray, price: np.ndarray, market: np.ndarray,
     weight2 = weight * (left > 1e-12)[:, None]
     offered = group_shares(weight2.ravel(), flat_m, M).reshape(weight.shape) * unmet[market]
     spill = _cap_rows(offered, left)
-    return {"price_index": index, "demand": demand, "wanted": wanted,
+    # the demand each firm saw: its buyers and, by weight, those turned away by rivals, whether
+    # or not it had goods left for them (the signal a firm at capacity expands on)
+    seen = wanted + group_shares(flat_w, flat_m, M).reshape(weight.shape) * unmet[market]
+    return {"price_index": index, "demand": demand, "wanted": wanted, "seen": seen,
             "sales": sales + spill, "spill": spill}
 
 

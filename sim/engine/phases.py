@@ -59,6 +59,7 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
     ``outage_steps`` (``firms.sustainable``, :func:`sustainable_output`; 0: no rationing)."""
     f, p = s.firms, s.pipeline
     F, C = w.bom.shape
+    expand_firms(s, o)
     expected = np.minimum(s.ref.capacity, f.forecast)
     f.planned = np.clip(expected + o.stock_adjustment * (expected - f.finished),
                         0.0, s.ref.capacity)
@@ -80,6 +81,26 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
     f.order = market.order_quantity(need, target, f.stock, p.supply_line,
                                     need * lead.reshape(F, C),
                                     o.stock_adjustment, o.supply_line_weight)
+
+
+# -- phase 2: rivals that can take the market ---------------------------------------------
+def expand_firms(s: State, o: ModelOptions) -> None:
+    """Firms grow their capacity on sustained demand, like emerging suppliers (docs/model.md,
+    section 2): perceived excess demand is a first-order smoothing, over the build lag, of
+    "demand buyers brought (turned-away ones included) above capacity by more than
+    ``ramp_trigger``, beyond the steady state's excess, and
+    no output lost for want of components last step" (a firm its suppliers cannot feed more
+    has no use for capacity); from ``DECISION`` on, capacity closes ``1/build lag`` of its gap
+    to that demand a step. A rival at its capacity when the listed firm's buyers come to it can
+    so take them, as far as its suppliers can feed it."""
+    f, ref = s.firms, s.ref
+    gap = f.demand_seen - ref.excess - ref.capacity
+    fed = f.shortfall <= 1e-9 * np.maximum(f.planned, 1.0)
+    over = (gap > o.ramp_trigger * ref.capacity) & fed
+    lag = max(float(ref.build_lag), 1.0)
+    f.pressure = market.smooth(f.pressure, over.astype(float), 1.0 / lag)
+    grow = over & (f.pressure >= market.DECISION)
+    ref.capacity[grow] += gap[grow] / lag
 
 
 # -- phase 2: rationing scarce stock ---------------------------------------------------------
@@ -268,6 +289,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     wanted = res["wanted"].sum(axis=1)
     spill = res["spill"].sum(axis=1)
     f.forecast = market.smooth(f.forecast, wanted + spill, o.forecast_smoothing)
+    f.demand_seen = market.smooth(f.demand_seen, res["seen"].sum(axis=1), o.forecast_smoothing)
     served = m.sales - spill
     scarcity = np.divide(wanted - served, wanted, out=np.zeros_like(wanted), where=wanted > 0)
     m.price_index, m.demand = res["price_index"], res["demand"]

@@ -43,7 +43,10 @@ class Reference:
     risk_decay: float  # perceived risk kept per step when nothing follows
     build_lag: int  # steps orders must exceed an emerging supplier's capacity before it grows
     shield_steps: float  # stock cover (steps) that halves the hazard priced into share prices
-    capacity: Array  # [F] output capacity: the scenario's, or less if suppliers cannot feed it
+    capacity: Array  # [F] output capacity: the scenario's, or less if suppliers cannot feed it;
+    # it grows on sustained demand (phases.expand_firms) and with redesigns' return
+    excess: Array  # [F] demand above capacity in the steady state (a short firm's): growth
+    # answers only demand beyond it
     use_share: Array  # [F, C] share of the bill used: < 1 for a non-critical component short
     # at step 0 (the firm makes the rest of its output without it; sim/engine/steady.py)
     scarcity: Array  # [F] share of demand the firm cannot serve in the steady state
@@ -100,6 +103,8 @@ class Firms:
     exposure: Array  # [F, G] share of intended purchases (by value) from each country
     # rationing scarce stock (phase 2): the most the stock sustains over the expected outage
     sustainable: Array  # [F] output per step; inf where the firm faces no cut-off
+    pressure: Array  # [F] perceived excess demand, 0–1 (smoothed over the build lag)
+    demand_seen: Array  # [F] demand buyers brought, turned-away ones included (smoothed)
 
 
 @dataclass
@@ -287,7 +292,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         risk_decay=0.5 ** (step_days / o.risk_half_life_days),
         build_lag=spec.steps_of_days(o.build_lag_days),
         shield_steps=o.risk_shield_days / step_days,
-        capacity=capacity, use_share=fixed.use_share, scarcity=np.clip(1.0 - served, 0.0, 1.0),
+        capacity=capacity, excess=np.maximum(0.0, fixed.seen - capacity),
+        use_share=fixed.use_share, scarcity=np.clip(1.0 - served, 0.0, 1.0),
         market=mkt, price=ref_price, unit_cost=unit_cost, other_cost=other_cost,
         fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
@@ -316,7 +322,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         cover=np.where(w.bom > 0, w.cover[:, None], 0.0),
         inventory_cover=w.cover.astype(float).copy(),
         exposure=links.exposure(expected_use),
-        sustainable=np.full(F, np.inf))
+        sustainable=np.full(F, np.inf), pressure=np.zeros(F), demand_seen=fixed.seen.copy())
     pipeline = Pipeline(arrivals=arrivals, arrival_value=arrival_value,
                         supply_line=arrivals.sum(axis=0).reshape(F, C),
                         allowed=np.ones(len(links)), shipped=flow.copy(),

@@ -40,6 +40,7 @@ class Plans:
     capacity: Array  # [F] what the firm plans against: its fed output if short, else nameplate
     short: Array  # [F] bool: sells all it makes (holds no finished goods)
     forecast: Array  # [F] demand it faces, spill from short rivals included
+    seen: Array  # [F] demand buyers brought to it, turned-away ones included (phase 5)
     wanted: Array  # [F] its own logit demand, before spill
     by_region: Array  # [F, R] demand by region, spill included
     price_index: Array  # [P·R]
@@ -86,6 +87,7 @@ def steady_plans(w: World, links: Links, mkt: Array, ref_price: Array,
     capacity = np.where(short & (planned < nameplate * (1 - 1e-9)), planned, nameplate)
     expected_use = planned[:, None] * w.bom * use_share
     return Plans(planned=planned, capacity=capacity, short=short, forecast=forecast,
+                 seen=cleared["seen"].sum(axis=1),
                  wanted=cleared["wanted"].sum(axis=1), by_region=by_region,
                  price_index=cleared["price_index"], expected_use=expected_use,
                  stock=w.cover[:, None] * expected_use, need=need, flow=flow,
