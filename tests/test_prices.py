@@ -307,3 +307,15 @@ def test_a_timeline_tariff_naming_an_unknown_component_is_refused_where_it_is(tm
     # CN taxes the US chips its firm buys from step 5: its treasury collects from then on
     revenue = m.recorder.metric("country", "tariff_revenue")[:, 1]
     assert (revenue[:5] == 0).all() and (revenue[5:] > 0).all()
+
+
+def test_the_scarcity_premium_follows_own_scarcity_not_the_inputs_price():
+    """A firm that sells out earns the same premium over its cost whatever its inputs cost:
+    dearer inputs pass through one for one (docs/model.md, section 5)."""
+    ref = np.array([100.0])
+    cheap = market.adjust_price(ref, ref, np.array([30.0]), np.array([30.0]), np.array([0.4]),
+                                1.0, 0.5)
+    dear = market.adjust_price(ref, ref, np.array([60.0]), np.array([30.0]), np.array([0.4]),
+                               1.0, 0.5)
+    assert dear - cheap == pytest.approx(30.0)
+    assert cheap == pytest.approx(120.0)

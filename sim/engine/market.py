@@ -214,16 +214,18 @@ def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray
                  margin_ratio: np.ndarray | float = 1.0) -> np.ndarray:
     """Partial adjustment toward a cost-plus-scarcity target.
 
-    ``target = (p_ref + (c − c0) + M0·(r − 1))·(1 + μ·scarcity)``: component cost changes pass
+    ``target = p_ref·(1 + μ·scarcity) + (c − c0) + M0·(r − 1)``: component cost changes pass
     through one for one; the steady-state margin over marginal cost ``M0`` is scaled by
     ``r`` (:func:`margin_ratio`: the Bertrand–logit markup moves with the firm's demand
     elasticity); and a seller that cannot serve a share ``scarcity`` of what is asked of it
-    raises its price by up to μ of it. The price moves a fraction ``speed`` of the way each
-    step (partial adjustment). With ``c = c0``, ``r = 1`` and no scarcity the target is the
-    reference price exactly, so the steady state stays put.
+    raises its price by up to μ of its reference price. The scarcity premium follows the
+    seller's own scarcity only: it does not scale with its inputs' cost, so a firm that sells
+    out does not gain margin when its inputs get dearer. The price moves a fraction ``speed``
+    of the way each step (partial adjustment). With ``c = c0``, ``r = 1`` and no scarcity the
+    target is the reference price exactly, so the steady state stays put.
     """
-    target = ((reference + unit_cost - base_unit_cost + margin * (margin_ratio - 1.0))
-              * (1.0 + markup * scarcity))
+    target = (reference * (1.0 + markup * scarcity) + unit_cost - base_unit_cost
+              + margin * (margin_ratio - 1.0))
     return np.maximum(1e-9, price + speed * (target - price))
 
 
