@@ -486,7 +486,7 @@ def test_industry_falls_with_own_firms_revenue(model):
 def test_consumers_lose_surplus_when_their_regions_prices_rise(model):
     # both firms 10% dearer: every buyer's logit weight falls by e^(−0.4), the inclusive
     # price rises 10%, and with ε = 1 the surplus falls by ln(1.1) of steady spending
-    model.state.markets.price[:] = 110.0
+    model.state.markets.price_by_region[:] = 110.0  # in every region
     clear(model)
     assert_allclose(model.state.markets.consumer_surplus, [-math.log(1.1)] * 2)
     assert_allclose(scores(model)[CONSUMERS], [-math.log(1.1)] * 3)

@@ -233,15 +233,14 @@ def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray
 def demand_elasticity(share: np.ndarray, paid: np.ndarray, reference: np.ndarray,
                       index: np.ndarray, elasticity: np.ndarray, base_demand: np.ndarray,
                       market: np.ndarray, sensitivity: float) -> np.ndarray:
-    """Each firm's own-price elasticity of demand, averaged over its markets, [F].
+    """Each firm's own-price elasticity of demand in each of its markets, [F, R].
 
     In market m the firm's demand is ``s·D_m(PI)`` with a logit share on ``q / p_ref``
     (q the tariff-inclusive price): ``η = λ·(q / p_ref)·(1 − s) + ε_m·s·q / PI_m``, the logit
     term (Anderson, de Palma & Thisse 1992) plus the firm's part in the market's own
     elasticity. A tariff is ad valorem, so the elasticity with respect to the firm's own
-    price equals the one with respect to q. Markets are weighted by ``s·D0_m`` (steady
-    demand, not the noisy one, so that noise does not move markups); a firm without demand
-    gets 0.
+    price equals the one with respect to q. A market where the firm has no steady demand
+    (``s·D0_m = 0``; steady demand, not the noisy one) gets 0.
 
     Args:
         share: logit share [F, R]; paid: tariff-inclusive price [F, R];
@@ -251,14 +250,12 @@ def demand_elasticity(share: np.ndarray, paid: np.ndarray, reference: np.ndarray
     q = paid / ref
     eta = sensitivity * q * (1.0 - share) + elasticity[market] * share * np.divide(
         paid, pi, out=np.ones_like(paid), where=pi > 0)
-    weight = share * base_demand[market]
-    total = weight.sum(axis=1)
-    return np.divide((weight * eta).sum(axis=1), total, out=np.zeros(len(total)),
-                     where=total > 0)
+    return np.where(share * base_demand[market] > 0, eta, 0.0)
 
 
 def margin_ratio(elasticity: np.ndarray, base_elasticity: np.ndarray) -> np.ndarray:
-    """How a Bertrand–logit firm scales its margin: ``η0 / η`` (Lerner: margin ∝ 1/η), [F].
+    """How a Bertrand–logit firm scales its margin: ``η0 / η`` (Lerner: margin ∝ 1/η), per
+    market [F, R] (or per firm).
 
     A rival gaining share when its competitor is taxed faces less elastic demand and raises
     its margin; the taxed firm faces more elastic demand and absorbs part of the tariff. A

@@ -265,7 +265,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     f, m, ref = s.firms, s.markets, s.ref
     P, R = w.base_demand.shape
     M = P * R
-    paid = m.price[:, None] * (1.0 + policy.tariff_on())
+    paid = m.price_by_region * (1.0 + policy.tariff_on())
     weight = market.logit_weights(paid, ref.price[:, None], policy.access() * w.appeal,
                                   o.choice_sensitivity)
     weight = weight * ~s.finance.out[:, None]  # a firm that has exited has no buyers
@@ -278,9 +278,10 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
                                np.repeat(w.product_elasticity, R), shock, f.finished)
     m.sales_by_region = res["sales"]
     m.sales = res["sales"].sum(axis=1)
-    m.revenue = m.sales * m.price
+    value = res["sales"] * m.price_by_region  # at the sellers' prices in each region
+    m.revenue = value.sum(axis=1)
     m.paid = res["sales"] * paid
-    m.duty = policy.goods_duty(res["sales"], m.price)
+    m.duty = policy.goods_duty(value)
     # cost of goods is booked when they sell, at the average cost of the goods in hand
     f.cogs = np.divide(f.finished_value * m.sales, f.finished, out=np.zeros(len(m.sales)),
                        where=f.finished > 1e-12)
@@ -294,17 +295,19 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     scarcity = np.divide(wanted - served, wanted, out=np.zeros_like(wanted), where=wanted > 0)
     m.price_index, m.demand = res["price_index"], res["demand"]
     m.market_share = market.group_shares(m.sales, w.firm_product, P)
-    # Bertrand–logit markups: the margin scales with the inverse of the firm's demand
-    # elasticity, so rivals reprice when a tariff or a ban moves buyers between them
+    # Bertrand–logit markups, market by market: the margin scales with the inverse of the
+    # firm's demand elasticity there, so rivals reprice when a tariff or a ban moves buyers
+    # between them, and a tariff abroad leaves the taxed firm's home price alone
     share = market.group_shares(weight.ravel(), ref.market.ravel(), M).reshape(weight.shape)
     eta = market.demand_elasticity(share, paid, np.repeat(w.product_price, R),
                                    res["price_index"], np.repeat(w.product_elasticity, R),
                                    w.base_demand.ravel(), ref.market, o.choice_sensitivity)
     # the reference price already clears the steady state: only scarcity beyond it marks up
-    m.price = market.adjust_price(m.price, ref.price, f.unit_cost, ref.unit_cost,
-                                  np.clip(scarcity - ref.scarcity, 0, 1), o.price_adjustment,
-                                  o.scarcity_markup, ref.margin,
-                                  market.margin_ratio(eta, ref.elasticity))
+    m.price_by_region = market.adjust_price(
+        m.price_by_region, ref.price[:, None], f.unit_cost[:, None], ref.unit_cost[:, None],
+        np.clip(scarcity - ref.scarcity, 0, 1)[:, None], o.price_adjustment,
+        o.scarcity_markup, ref.margin[:, None], market.margin_ratio(eta, ref.elasticity))
+    m.price = (m.price_by_region * ref.region_weight).sum(axis=1)
 
 
 # -- phase 6 -------------------------------------------------------------------------------

@@ -64,7 +64,9 @@ class Reference:
     supplier_price: Array  # [S] reference component prices
     component_price: Array  # [C] mean reference price of each component's suppliers
     margin: Array  # [F] steady-state margin over marginal cost, p_ref − c0 − variable cost
-    elasticity: Array  # [F] own-price elasticity of demand in the steady state
+    elasticity: Array  # [F, R] own-price elasticity of demand in each market, steady state
+    region_weight: Array  # [F, R] share of each region in the firm's steady demand (the
+    # weights of its mean price)
     choice_weight: Array  # [P·R] sum of buyers' logit weights in the steady state
     # -- costs, cash and suppliers' value (docs/model.md, "6. Finance") --
     cash: Array  # [F] the cash a firm keeps (its cash at step 0); profit beyond it is paid out
@@ -143,7 +145,8 @@ class Suppliers:
 class Markets:
     """Final goods: firms' prices and sales, and each (product, region) market."""
 
-    price: Array  # [F] each firm's price
+    price: Array  # [F] each firm's mean price over its regions (steady-demand weights)
+    price_by_region: Array  # [F, R] its price in each region (before tariffs)
     sales: Array  # [F]
     sales_by_region: Array  # [F, R]
     revenue: Array  # [F]
@@ -227,6 +230,9 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         np.repeat(w.product_price, R), fixed.price_index,
         np.repeat(w.product_elasticity, R), w.base_demand.ravel(), mkt, o.choice_sensitivity)
     choice_weight = np.bincount(flat, w.appeal.ravel(), M)
+    total = wanted_by_region.sum(axis=1, keepdims=True)
+    region_weight = np.divide(wanted_by_region, total, out=np.full((F, R), 1.0 / R),
+                              where=total > 0)
     # a firm that cannot serve all its demand sells all it makes and holds no finished goods;
     # one that can keeps one step of output in hand
     served = np.divide(planned, forecast, out=np.ones(F), where=forecast > 0)
@@ -304,6 +310,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                          / np.maximum(np.bincount(w.supplier_component,
                                                   minlength=len(w.components)), 1)),
         margin=ref_price - unit_cost - other_cost, elasticity=elasticity0,
+        region_weight=region_weight,
         choice_weight=choice_weight,
         cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
         supplier_profit=sup_profit,
@@ -338,7 +345,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         profit=sup_profit.copy(), expected_profit=sup_profit.copy(), run_rate=sup_profit.copy(),
         share_price=np.full(S, 100.0))
     markets = Markets(
-        price=ref_price.copy(), sales=planned.copy(),
+        price=ref_price.copy(), price_by_region=np.repeat(ref_price[:, None], R, axis=1),
+        sales=planned.copy(),
         sales_by_region=wanted_by_region * served[:, None],
         revenue=revenue.copy(),
         market_share=market.group_shares(planned, w.firm_product, len(w.products)),
