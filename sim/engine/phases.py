@@ -47,8 +47,43 @@ def apply_policy(model: TradeModel) -> None:
     for call in pending:
         model.make_move(call)
     model.acting.do("act")
+    qualify_when_short(model)
     collect_fines(model)
     s.pipeline.allowed = model.policy.allowed(model.links, t)
+
+
+def qualify_when_short(model: TradeModel) -> None:
+    """A firm nobody plays qualifies a new source of a critical component its sources have
+    left short for a sustained period (docs/model.md, section 2): its perceived shortage, a
+    smoothing over the build lag of "more than ``ramp_trigger`` of last step's order unfilled",
+    reaches one half, and no qualification of that component is under way. It picks, among
+    the component's suppliers it does not buy from, one that has spare capacity and whose
+    goods no country listing the firm, and no ban of its own country, would stop (the most
+    spare capacity first), through the ``qualify`` move (default lag)."""
+    s, w, links, policy = model.state, model.world, model.links, model.policy
+    f, p, o = s.firms, s.pipeline, model.spec.model
+    F, C = w.bom.shape
+    got = np.bincount(links.fc, p.shipped[: len(links)], F * C).reshape(F, C)
+    unfilled = np.divide(f.order - got, f.order, out=np.zeros((F, C)), where=f.order > 1e-12)
+    short = (unfilled > o.ramp_trigger) & (w.bom > 0) & w.critical[None, :]
+    f.source_pressure = market.smooth(f.source_pressure, short.astype(float),
+                                      1.0 / max(float(s.ref.build_lag), 1.0))
+    spare = s.suppliers.capacity - s.suppliers.shipments
+    for firm, c in zip(*np.nonzero(short & (f.source_pressure >= market.DECISION)),
+                       strict=True):
+        name = w.firms[firm]
+        if name in model.players or s.finance.out[firm] or any(
+                g == firm and w.supplier_component[x] == c
+                for _, g, x in policy.pending_sources):
+            continue
+        listers = policy.listed[:, firm]
+        ok = [x for x in np.nonzero(w.supplier_component == c)[0]
+              if not links.has(firm, int(x)) and spare[x] > 1e-9
+              and not (policy.subject[:, x] & listers).any()
+              and policy.supplier_ban[w.firm_country[firm], x] < 1.0]
+        if ok:
+            best = max(ok, key=lambda x: spare[x])
+            model.make_move(MoveCall(name, "qualify", w.suppliers[best], source="strategy"))
 
 
 # -- phase 2 -------------------------------------------------------------------------------

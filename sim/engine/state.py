@@ -107,6 +107,7 @@ class Firms:
     sustainable: Array  # [F] output per step; inf where the firm faces no cut-off
     pressure: Array  # [F] perceived excess demand, 0–1 (smoothed over the build lag)
     demand_seen: Array  # [F] demand buyers brought, turned-away ones included (smoothed)
+    source_pressure: Array  # [F, C] perceived shortage of a component from its sources, 0–1
 
 
 @dataclass
@@ -329,7 +330,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         cover=np.where(w.bom > 0, w.cover[:, None], 0.0),
         inventory_cover=w.cover.astype(float).copy(),
         exposure=links.exposure(expected_use),
-        sustainable=np.full(F, np.inf), pressure=np.zeros(F), demand_seen=fixed.seen.copy())
+        sustainable=np.full(F, np.inf), pressure=np.zeros(F), demand_seen=fixed.seen.copy(),
+        source_pressure=np.zeros((F, C)))
     pipeline = Pipeline(arrivals=arrivals, arrival_value=arrival_value,
                         supply_line=arrivals.sum(axis=0).reshape(F, C),
                         allowed=np.ones(len(links)), shipped=flow.copy(),
