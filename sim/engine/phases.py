@@ -68,9 +68,11 @@ def qualify_when_short(model: TradeModel) -> None:
     short = (unfilled > o.ramp_trigger) & (w.bom > 0) & w.critical[None, :]
     f.source_pressure = market.smooth(f.source_pressure, short.astype(float),
                                       1.0 / max(float(s.ref.build_lag), 1.0))
+    due = short & (f.source_pressure >= market.DECISION)
+    if not due.any():
+        return
     spare = s.suppliers.capacity - s.suppliers.shipments
-    for firm, c in zip(*np.nonzero(short & (f.source_pressure >= market.DECISION)),
-                       strict=True):
+    for firm, c in zip(*np.nonzero(due), strict=True):
         name = w.firms[firm]
         if name in model.players or s.finance.out[firm] or any(
                 g == firm and w.supplier_component[x] == c
