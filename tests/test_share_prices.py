@@ -57,3 +57,9 @@ def test_the_senders_suppliers_fall_on_the_news(hik):
     # a supplier whose goods the threat does not reach does not fall on it
     sony = hik.recorder.series("supplier", "share_price", "Sony")
     assert sony[rumour] >= 0.99 * sony[rumour - 1]
+
+
+def test_a_business_losing_money_for_good_is_worth_its_cash_not_less():
+    v = market.equity_value(np.array([-10.0, 5.0]), np.array([-10.0, 5.0]), 0.9, 0.99, 50.0)
+    assert v[0] == pytest.approx(50.0)  # its owners would stop it rather than fund losses
+    assert v[1] == pytest.approx(5.0 / 0.01 + 50.0)

@@ -323,9 +323,13 @@ def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray,
     ``Σ_k δ^k (E + (R − E) ρ^k) = E / (1 − δ) + (R − E) / (1 − δρ)``. Cash is counted once, so
     a loss or a fine paid out of cash lowers the value, and a firm whose starting profit is
     small is valued mostly at its cash (its index moves little with a small profit's swings).
+    Owners may stop a business expected to lose money for good rather than run it (limited
+    liability and the option to abandon): its operating value is never below 0, so the firm
+    is worth at least its cash.
     """
-    return (normal_profit / (1.0 - discount)
-            + (run_rate - normal_profit) / (1.0 - discount * persistence) + cash)
+    operating = (normal_profit / (1.0 - discount)
+                 + (run_rate - normal_profit) / (1.0 - discount * persistence))
+    return np.maximum(operating, 0.0) + cash
 
 
 def learn_normal(normal: np.ndarray, profit: np.ndarray, run_rate: np.ndarray,
