@@ -121,7 +121,7 @@ _HUAWEI_STOCK_WHY = (
     "the model holds components only, so both inventory rows measure the same stock, the "
     "units of each component a player sees (whose cover shows the stockpile: CPUs from 11 to "
     "80 weeks of use, FPGAs 39 to 71) at reference prices: with the 78-week CPU and FPGA "
-    "targets kept under the strategy's 26 weeks (Nikkei: 1.5–2 years) it grows about +98% over "
+    "targets kept under the strategy's 26 weeks (Nikkei: 1.5–2 years) it grows about +97% over "
     "2019, above the total's +73% and raw materials' +65%; Huawei's total also holds finished "
     "goods and work in progress, which the model's component stock cannot separate, and its "
     "book values are at cost, which the recorded units do not carry")
