@@ -158,12 +158,6 @@ def salib_problem(d: int) -> dict[str, Any]:
     return {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
 
 
-def design_size(design: str, samples: int, d: int) -> int:
-    """How many points a sampled design has (grid: see :meth:`Factor.levels`)."""
-    return {"lhs": samples, "sobol": samples * (d + 2), "morris": samples * (d + 1),
-            "fast": samples * d}.get(design, 0)
-
-
 def check_design(design: str, samples: int, d: int) -> str | None:
     """Why a design cannot be run, or None (checked before any run)."""
     if d == 0 and design != "grid":

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario, apply_overrides, source_hash, validate_document, yamlio
-from sim.sweep.storage import part_path, write_part
+from sim.sweep.storage import part_path, steps_table, summary_table, write_part
 
 KILL_ENV = "CHOKEPOINT_SWEEP_TEST_KILL"  # "RUN:MARKER": tests kill a worker once, at run RUN
 
@@ -117,7 +117,7 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
                     values[m + BASELINE] = v
                     values[m + VS_BASELINE] = values[m] - v
             if chunk.every:
-                series.append(_steps_table(tidy_table(model, chunk.every), run))
+                series.append(steps_table(tidy_table(model, chunk.every), run))
         except ScenarioError as exc:
             error = "; ".join(str(p) for p in exc.problems)
         except Exception as exc:  # a failed run is a result: record it and go on
@@ -131,34 +131,11 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
     out = Path(chunk.out)
     write_part(summary_table(rows, chunk.metrics), part_path(out, "summary", chunk.index))
     if chunk.every:
-        table = pa.concat_tables(series) if series else _steps_table(None, 0)
+        table = pa.concat_tables(series) if series else steps_table(None, 0)
         write_part(table, part_path(out, "steps", chunk.index))
     failed = sum(s == "failed" for s in rows["status"])
     return {"chunk": chunk.index, "runs": len(chunk.runs), "failed": failed,
             "seconds": round(time.perf_counter() - start, 4)}
-
-
-def summary_table(rows: dict[str, list[Any]], metrics: tuple[str, ...]) -> pa.Table:
-    """The fixed schema of summary part files."""
-    return pa.table({
-        "run": pa.array(rows["run"], pa.int64()),
-        "point": pa.array(rows["point"], pa.int64()),
-        "replicate": pa.array(rows["replicate"], pa.int32()),
-        "seed": pa.array(rows["seed"], pa.int64()),
-        "status": pa.array(rows["status"], pa.string()),
-        "error": pa.array(rows["error"], pa.string()),
-        **{m: pa.array(rows[m], pa.float64()) for m in metrics},
-    })
-
-
-def _steps_table(tidy: pa.Table | None, run: int) -> pa.Table:
-    from sim.engine.output import SCHEMA
-
-    schema = pa.schema([("run", pa.int64()), *SCHEMA])
-    if tidy is None:
-        return schema.empty_table()
-    return pa.table([pa.array(np.full(tidy.num_rows, run), pa.int64()), *tidy.columns],
-                    schema=schema)
 
 
 def _maybe_die(kill: str | None, run: int) -> None:
