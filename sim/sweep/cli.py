@@ -19,8 +19,6 @@ from typing import Any
 
 from sim.sweep.design import DESIGNS
 
-DEFAULTS = {"design": "grid", "samples": 8, "replicates": 1}
-
 
 def add_sweep_parser(sub: Any) -> None:
     """Register ``sweep`` and ``explore`` on the ``chokepoint`` command's subparsers."""
@@ -34,6 +32,14 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
                    help="a varied parameter: a path or a scenario parameter's name, with a "
                         "list of values or a range (repeatable)")
+    p.add_argument("--lever", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
+                   help="a policy choice: like --vary, but each setting (a list, or a range's "
+                        "5 levels) is crossed with the other factors' design (repeatable)")
+    p.add_argument("--outcome", action="append", default=[],
+                   metavar="NAME=EXPR[; window=A:B; direction=min|max; unit=U; threshold=T]",
+                   help="an outcome computed per run from its per-step series, e.g. "
+                        "\"loss=output_lost_share(Hikvision); threshold=0.1\" (repeatable; "
+                        "docs/sweeps.md, Outcomes)")
     p.add_argument("--design", choices=DESIGNS,
                    help="grid (default), lhs, sobol, morris or fast")
     p.add_argument("--samples", type=int,
@@ -88,40 +94,41 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sim.cli import UsageError
-    from sim.sweep.plan import is_plan_file, load_plan_file, parse_vary
+    from sim.sweep.outcomes import OutcomeError, parse_option
+    from sim.sweep.plan import parse_vary
     from sim.sweep.runner import run_sweep
+    from sim.sweep.spec import SweepPlan, is_plan_file, load_plan_file
 
     if args.folder:
         raise UsageError(f"unexpected argument {args.folder!r} (report and export take DIR)")
-    options: dict[str, Any] = {}
-    vary: dict[str, Any] = {}
-    scenario = args.target
-    if is_plan_file(args.target):
-        plan = load_plan_file(args.target)
-        scenario, vary = plan.scenario, dict(plan.vary)
-        options = plan.model_dump(exclude={"scenario", "vary"}, exclude_none=True)
-    vary.update(parse_vary(args.vary))
+    plan = load_plan_file(args.target) if is_plan_file(args.target) else SweepPlan(
+        args.target)
+    try:
+        given = dict(parse_option(text) for text in args.outcome)
+    except OutcomeError as exc:
+        raise UsageError(str(exc)) from None
+    changes: dict[str, Any] = {
+        "vary": {**plan.vary, **parse_vary(args.vary)},
+        "levers": {**plan.levers, **parse_vary(args.lever, "--lever")},
+        "outcomes": {**plan.outcomes, **given}}
     for key in ("design", "samples", "replicates", "seed", "steps", "every", "baseline",
                 "uncertainties", "out"):
         if getattr(args, key) is not None:
-            options[key] = getattr(args, key)
-    for key, value in DEFAULTS.items():
-        options.setdefault(key, value)
-    if "out" not in options:
-        raise UsageError("--out DIR is required (the folder for results; run again to resume)")
+            changes[key] = getattr(args, key)
     with _progress_bar(args.quiet) as progress:
-        out = run_sweep(scenario, vary, workers=args.workers, dask=args.dask, chunk=args.chunk,
-                        progress=progress, notice=_notice, **options)
+        out = run_sweep(plan.replace(**changes), workers=args.workers, dask=args.dask,
+                        chunk=args.chunk, progress=progress, notice=_notice)
     if not args.quiet:
         print(f"wrote {out}")
     return 0
 
 
 def _notice(message: str) -> None:
-    """What resuming found damaged (its chunk runs again): always shown, on stderr."""
+    """What resuming found damaged (its chunk runs again), and the plan's warnings (events
+    the horizon drops): always shown, on stderr."""
     from sim.errors import escape
 
-    print(f"chokepoint sweep: damaged: {escape(message)}", file=sys.stderr)
+    print(f"chokepoint sweep: {escape(message)}", file=sys.stderr)
 
 
 class _progress_bar:

@@ -24,7 +24,10 @@ RUNS = "runs.parquet"
 LOCK = ".lock"
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
-IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
+IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline",
+            "outcomes", "levers")
+# what a manifest written before a key existed means by its absence
+ABSENT: dict[str, Any] = {"outcomes": [], "levers": []}
 # what readers of a manifest rely on (resume, report, discover, explore)
 REQUIRED = (*IDENTITY, "points", "replicates", "samples", "metrics", "scenario_text",
             "scenario_file", "scenario_name", "chunk", "chunks")
@@ -104,6 +107,9 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str],
         "chunks": sum(block_chunks(b, chunk) for b in blocks),
         "blocks": [list(b) for b in blocks],
         "metrics": metrics,
+        "outcomes": [o.to_json() for o in plan.outcomes],
+        "levers": plan.levers,
+        "warnings": plan.warnings,
         "versions": _versions(),
     }
 
@@ -193,7 +199,7 @@ def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None
         raise SweepError(f"{out}: holds a sweep of a different scenario "
                          f"({old.get('scenario_name')!r} from {old.get('scenario_file')}); "
                          f"choose another --out")
-    diff = [k for k in IDENTITY if old.get(k) != new.get(k)]
+    diff = [k for k in IDENTITY if old.get(k, ABSENT.get(k)) != new.get(k, ABSENT.get(k))]
     if diff:
         raise SweepError(f"{out}: holds a different sweep of this scenario ({', '.join(diff)} "
                          f"differ); choose another --out or repeat the same command")

@@ -7,7 +7,9 @@ per process and validates each design point once (both cached), runs
 ``status="failed"`` and its error; the chunk goes on. With ``baseline``, each run's world
 without policy (:meth:`Scenario.without_policy`: no events, no government strategy) runs on
 the same seed, and every headline ``M`` gains ``M.baseline`` and ``M.vs_baseline`` (the run
-minus its baseline). Only what the parent needs for its ledger travels back.
+minus its baseline). The sweep's outcomes (:mod:`sim.sweep.outcomes`) are computed here from
+the series each run records (and its no-policy run's, when an outcome reads them), so no
+per-step data need be written for them. Only what the parent needs for its ledger travels back.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pyarrow as pa
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario, apply_overrides, source_hash, validate_document, yamlio
+from sim.sweep.outcomes import Outcome, run_values
 from sim.sweep.storage import part_path, steps_table, summary_table, write_part
 
 KILL_ENV = "CHOKEPOINT_SWEEP_TEST_KILL"  # "RUN:MARKER": tests kill a worker once, at run RUN
@@ -44,6 +47,8 @@ class Chunk:
     metrics: tuple[str, ...]
     kill: str | None = None
     baseline: bool = False
+    outcomes: tuple[dict[str, Any], ...] = ()  # Outcome.to_json() of each outcome
+    outcome_baseline: bool = False  # an outcome reads the no-policy world
 
 BASELINE = ".baseline"
 VS_BASELINE = ".vs_baseline"
@@ -90,12 +95,31 @@ def probe(text: str, file: str, seed: int, steps: int | None) -> tuple[list[str]
     return list(summary(model)), time.perf_counter() - start
 
 
-def run_chunk(chunk: Chunk) -> dict[str, Any]:
-    """Run a chunk and write its part files; return its ledger entry."""
+def run_one(chunk: Chunk, overrides: dict[str, Any], seed: int
+            ) -> tuple[dict[str, float], pa.Table | None]:
+    """One run of a chunk's sweep: its summary values (headlines, baseline columns, outcomes)
+    and, with ``every``, its per-step table. Raises what the run raises."""
     from sim.engine.metrics import summary
     from sim.engine.model import TradeModel
     from sim.engine.output import tidy_table
 
+    scenario = _scenario(chunk.text, chunk.file, overrides)
+    model = TradeModel(scenario=scenario, rng=seed, steps=chunk.steps).run()
+    values = summary(model)
+    base = None
+    if chunk.baseline or chunk.outcome_baseline:
+        base = TradeModel(scenario=scenario.without_policy(), rng=seed, steps=chunk.steps).run()
+    if chunk.baseline:
+        assert base is not None
+        for m, v in summary(base).items():
+            values[m + BASELINE] = v
+            values[m + VS_BASELINE] = values[m] - v
+    values.update(run_values([Outcome.from_json(o) for o in chunk.outcomes], model, base))
+    return values, tidy_table(model, chunk.every) if chunk.every else None
+
+
+def run_chunk(chunk: Chunk) -> dict[str, Any]:
+    """Run a chunk and write its part files; return its ledger entry."""
     start = time.perf_counter()
     rows: dict[str, list[Any]] = {k: [] for k in ("run", "point", "replicate", "seed",
                                                   "status", "error", *chunk.metrics)}
@@ -106,18 +130,9 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
         values: dict[str, float] = {}
         error = None
         try:
-            scenario = _scenario(chunk.text, chunk.file, overrides)
-            model = TradeModel(scenario=scenario, rng=seed, steps=chunk.steps)
-            model.run()
-            values = summary(model)
-            if chunk.baseline:
-                base = summary(TradeModel(scenario=scenario.without_policy(), rng=seed,
-                                          steps=chunk.steps).run())
-                for m, v in base.items():
-                    values[m + BASELINE] = v
-                    values[m + VS_BASELINE] = values[m] - v
-            if chunk.every:
-                series.append(steps_table(tidy_table(model, chunk.every), run))
+            values, tidy = run_one(chunk, overrides, seed)
+            if tidy is not None:
+                series.append(steps_table(tidy, run))
         except ScenarioError as exc:
             error = "; ".join(str(p) for p in exc.problems)
         except Exception as exc:  # a failed run is a result: record it and go on
