@@ -183,8 +183,8 @@ def test_a_partial_sobol_sweep_reports_what_is_done(tmp_path):
 
 
 @pytest.mark.parametrize("design, samples, measures", [
-    ("morris", 4, {"swing", "mu_star", "sigma"}),
-    ("fast", 65, {"swing", "S1", "ST"}),
+    ("morris", 4, {"effect", "mu_star", "sigma"}),
+    ("fast", 65, {"effect", "S1", "ST"}),
 ])
 def test_morris_and_fast(tmp_path, design, samples, measures):
     from sim.sweep.report import write_report

@@ -1,7 +1,7 @@
 """What a sweep says: charts that explain, sensitivity with intervals, one HTML page; CSV export.
 
 ``write_report(DIR)`` writes ``DIR/report/``: ``distribution.png`` (each chosen outcome over
-runs, with the no-policy baseline), ``sensitivity.png`` (swing bars, or the design's indices,
+runs, with the no-policy baseline), ``sensitivity.png`` (effect bars, or the design's indices,
 with 95% intervals), ``convergence.png`` (Sobol' indices against base samples), ``fan-*.png``
 (per-step series of each chosen outcome: median and 50%/90% bands per factor level, dates on
 x, events marked, the baseline dashed; needs ``--every``), ``sensitivity.csv`` and
