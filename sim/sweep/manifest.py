@@ -25,9 +25,9 @@ LOCK = ".lock"
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
 IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline",
-            "outcomes", "levers")
+            "outcomes", "levers", "scenarios")
 # what a manifest written before a key existed means by its absence
-ABSENT: dict[str, Any] = {"outcomes": [], "levers": []}
+ABSENT: dict[str, Any] = {"outcomes": [], "levers": [], "scenarios": 0}
 # what readers of a manifest rely on (resume, report, discover, explore)
 REQUIRED = (*IDENTITY, "points", "replicates", "samples", "metrics", "scenario_text",
             "scenario_file", "scenario_name", "chunk", "chunks")
@@ -99,7 +99,9 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str],
         "replicates": plan.replicates,
         "n_runs": plan.n_runs,
         "seed": plan.seed,
-        "seeding": "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1",
+        "seeding": ("numpy SeedSequence(seed, spawn_key=(scenario, replicate)), 64-bit state >> 1"
+                    if plan.scenarios else
+                    "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1"),
         "steps": plan.steps if plan.steps is not None else plan.scenario.steps,
         "every": plan.every,
         "baseline": plan.baseline,
@@ -109,6 +111,7 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str],
         "metrics": metrics,
         "outcomes": [o.to_json() for o in plan.outcomes],
         "levers": plan.levers,
+        "scenarios": plan.scenarios,
         "warnings": plan.warnings,
         "versions": _versions(),
     }

@@ -38,6 +38,7 @@ from sim.scenario.load import size_problem
 from sim.scenario.overrides import position, walk
 from sim.sweep.design import DESIGNS, Factor, check_design, make_crossed, make_design
 from sim.sweep.outcomes import Outcome, OutcomeError, check, make_outcome
+from sim.sweep.seeds import run_seed
 from sim.sweep.spec import VaryValues
 
 
@@ -68,11 +69,19 @@ class Plan:
     outcomes: list[Outcome] = field(default_factory=list)
     outcome_baseline: bool = False  # an outcome reads the no-policy world
     levers: list[str] = field(default_factory=list)  # factors that are levers (crossed)
+    scenarios: int = 0  # with levers crossed: points of the other factors per lever setting
     warnings: list[str] = field(default_factory=list)  # e.g. events beyond the horizon
 
     @property
     def n_runs(self) -> int:
         return len(self.points) * self.replicates
+
+    def run_seed(self, point: int, replicate: int) -> int:
+        """A run's seed: keyed by (point, replicate), or with levers crossed by (scenario,
+        replicate), so every lever setting meets a scenario on the same seeds (common random
+        numbers: regret compares settings, not luck)."""
+        return run_seed(self.seed, point % self.scenarios if self.scenarios else point,
+                        replicate)
 
 
 MAX_RUNS = 10_000_000  # runs in one sweep (a sweep folder holds at most ~2,000 part files)
@@ -167,7 +176,9 @@ def _points(plan: Plan) -> list[dict[str, Any]]:
         raise SweepError(f"--design {plan.design}: levers ({', '.join(plan.levers)}) are "
                          f"crossed with the other factors' design, which must be grid or lhs "
                          f"(or vary the levers alone)")
-    return make_crossed(levers, others, plan.design, plan.samples, plan.seed)
+    points = make_crossed(levers, others, plan.design, plan.samples, plan.seed)
+    plan.scenarios = len(make_design(others, plan.design, plan.samples, plan.seed))
+    return points
 
 
 def truncation_warnings(plan: Plan) -> list[str]:

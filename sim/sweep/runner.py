@@ -32,7 +32,6 @@ from sim.sweep.executors import (
     start_fork_server,
 )
 from sim.sweep.plan import Plan, SweepError, make_plan
-from sim.sweep.seeds import run_seed
 from sim.sweep.spec import SweepPlan, VaryValues
 from sim.sweep.worker import KILL_ENV, Chunk, probe, with_baseline
 
@@ -188,7 +187,7 @@ def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
         ids = list(storage.run_ids(block, j, min(j + size, storage.block_runs(block))))
         yield Chunk(
             index=i, out=str(out.resolve()), file=plan.file, text=plan.text,
-            runs=tuple((n, p, r, run_seed(plan.seed, p, r)) for n, p, r in ids),
+            runs=tuple((n, p, r, plan.run_seed(p, r)) for n, p, r in ids),
             overrides=tuple(plan.points[p] for _, p, _ in ids),
             steps=plan.steps, every=plan.every, metrics=tuple(manifest["metrics"]), kill=kill,
             baseline=plan.baseline, outcomes=tuple(o.to_json() for o in plan.outcomes),

@@ -59,7 +59,6 @@ from sim.sweep.manifest import (  # noqa: F401 - storage.X stays the one name fo
     temporary,
 )
 from sim.sweep.plan import Plan, SweepError
-from sim.sweep.seeds import run_seed
 
 LEDGER = "status.jsonl"
 COMPACT = "part-all.parquet"
@@ -156,7 +155,7 @@ def _run_batches(plan: Plan, blocks: list[Block], size: int = 50_000) -> Iterato
                 "run": pa.array([i[0] for i in ids], pa.int64()),
                 "point": pa.array([i[1] for i in ids], pa.int64()),
                 "replicate": pa.array([i[2] for i in ids], pa.int32()),
-                "seed": pa.array([run_seed(plan.seed, p, r) for _, p, r in ids], pa.int64()),
+                "seed": pa.array([plan.run_seed(p, r) for _, p, r in ids], pa.int64()),
             }
             for f in plan.factors:
                 kind = factor_type(f)
