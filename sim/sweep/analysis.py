@@ -60,6 +60,19 @@ class Sensitivity:
     table: Any
     convergence: Any
     notes: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def plot(self) -> Any:
+        """Bars with 95% intervals: the design's indices if it has them, else effects."""
+        from sim.sweep.charts import sensitivity_figure
+
+        return sensitivity_figure(self.manifest, self)
+
+    def plot_convergence(self) -> Any:
+        """Sobol' total indices against the number of base samples used."""
+        from sim.sweep.charts import convergence_figure
+
+        return convergence_figure(self.manifest, self)
 
 
 def sensitivity(manifest: dict[str, Any], df: Any, metrics: list[str],
@@ -72,7 +85,8 @@ def sensitivity(manifest: dict[str, Any], df: Any, metrics: list[str],
     notes: list[str] = []
     rows = _effects(manifest, ok, metrics, factors, rng, notes)
     result = Sensitivity(pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(columns=[
-        "metric", "factor", "measure", "samples", "estimate", "ci_low", "ci_high"]), notes)
+        "metric", "factor", "measure", "samples", "estimate", "ci_low", "ci_high"]), notes,
+        manifest)
     design = manifest["design"]
     if factors and design in ("sobol", "morris", "fast"):
         means = ok.groupby("point")[metrics].mean().reindex(range(manifest["points"]))

@@ -38,7 +38,7 @@ def distribution_figure(manifest: dict[str, Any], df: Any, metrics: list[str],
             ax.axvline(values.median(), color="tab:blue", lw=1.5, label="median of runs")
         if m in base:
             ax.axvline(base[m], color="black", ls="--", lw=1.2, label="no-policy baseline")
-        ax.set_xlabel(metric_label(m), fontsize=8)
+        ax.set_xlabel(metric_label(m, manifest), fontsize=8)
         ax.set_ylabel("runs", fontsize=8)
         ax.legend(fontsize=7)
     fig.suptitle(f"Outcomes over {len(ok)} runs", fontsize=10)
@@ -68,7 +68,7 @@ def sensitivity_figure(manifest: dict[str, Any], sens: Sensitivity) -> Any:
             ax.set_yticks(np.arange(len(sub)),
                           [factor_label(manifest, f) for f in sub["factor"]], fontsize=7)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(metric_label(m), fontsize=8)
+        ax.set_title(metric_label(m, manifest), fontsize=8)
         ax.legend(fontsize=6, loc="lower right")
     axes[-1, 0].set_xlabel({"effect": "change from the factor's low to its high end, others "
                                       "held (regression; 95% interval over design points)",
@@ -96,7 +96,7 @@ def convergence_figure(manifest: dict[str, Any], sens: Sensitivity) -> Any:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("base samples", fontsize=8)
         ax.set_ylabel("total index ST", fontsize=8)
-        ax.set_title(metric_label(m), fontsize=7)
+        ax.set_title(metric_label(m, manifest), fontsize=7)
         ax.legend(fontsize=6)
     fig.tight_layout()
     return fig

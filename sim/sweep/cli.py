@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from sim.sweep.design import DESIGNS
@@ -26,7 +27,7 @@ def add_sweep_parser(sub: Any) -> None:
         "sweep", help="seeded runs over varied parameters (resumable); report; export",
         description="Run a parameter sweep of a scenario (FILE or PLAN.yaml), or "
                     "`sweep report DIR` / `sweep export DIR --csv` on a finished one.")
-    p.add_argument("target", metavar="FILE|PLAN.yaml|report|discover|export")
+    p.add_argument("target", metavar="FILE|PLAN.yaml|report|discover|robust|rerun|export")
     p.add_argument("folder", nargs="?", metavar="DIR",
                    help="the sweep folder (report, discover, export)")
     p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
@@ -73,6 +74,12 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--where", metavar="EXPR",
                    help="discover: the runs of interest, e.g. \"`Hikvision.output_lost` > 100\" "
                         "(pandas query; bare names need no backquotes)")
+    p.add_argument("--inspect", type=int, metavar="STEP",
+                   help="discover: show this step of box 1's peeling trajectory instead of "
+                        "the one PRIM chose")
+    p.add_argument("--threshold", type=float,
+                   help="robust: what a scenario must meet (default: the outcome's threshold)")
+    p.add_argument("--run", type=int, metavar="N", help="rerun: the run to replay")
     p.add_argument("--csv", action="store_true", help="export: write CSV files")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -84,9 +91,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.plan import SweepError
 
     try:
-        if args.target in ("report", "export", "discover"):
-            return {"report": _report, "export": _export, "discover": _discover}[args.target](
-                args)
+        commands = {"report": _report, "export": _export, "discover": _discover,
+                    "robust": _robust, "rerun": _rerun}
+        if args.target in commands:
+            return commands[args.target](args)
         return _run(args)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
@@ -157,26 +165,13 @@ class _progress_bar:
 
 
 def _folder(args: argparse.Namespace) -> Any:
-    from pathlib import Path
-
     from sim.cli import UsageError
-    from sim.sweep.ledger import audit
-    from sim.sweep.storage import read_manifest
+    from sim.sweep.api import check_folder
 
     if not args.folder:
         raise UsageError(f"sweep {args.target} DIR: the sweep folder is missing")
     out = Path(args.folder)
-    if not (out / "manifest.json").is_file():
-        raise UsageError(f"{out}: not a sweep folder (no manifest.json)")
-    manifest = read_manifest(out)  # readable, and a sweep's
-    assert manifest is not None
-    found = audit(out, manifest)
-    if found.problems:
-        shown = "; ".join(found.problems[:3])
-        more = f" (and {len(found.problems) - 3} more)" if len(found.problems) > 3 else ""
-        raise UsageError(f"{out}: damaged: {shown}{more}; run the sweep again to repair it "
-                         f"(damaged files are moved to {out / 'damaged'} and their runs "
-                         f"run again)")
+    check_folder(out)
     return out
 
 
@@ -195,9 +190,56 @@ def _discover(args: argparse.Namespace) -> int:
 
     if not args.where:
         raise UsageError('sweep discover DIR --where "EXPR": the condition is missing')
-    path = write_discovery(_folder(args), args.where, metrics=args.metric or None)
+    path = write_discovery(_folder(args), args.where, metrics=args.metric or None,
+                           inspect=args.inspect)
     if not args.quiet:
         print(f"wrote {path}")
+    return 0
+
+
+def _robust(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.sweep.api import open_sweep
+
+    if len(args.metric) != 1:
+        raise UsageError("sweep robust DIR --metric NAME: name one outcome")
+    sweep = open_sweep(_folder(args))
+    result = sweep.robustness(args.metric[0], threshold=args.threshold)
+    path = sweep.write_robustness(result)
+    if not args.quiet:
+        print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        for note in result.notes:
+            print(note)
+        print(f"wrote {path}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.engine.output import write_run
+    from sim.errors import escape
+    from sim.sweep.rerun import rerun
+
+    if args.run is None:
+        raise UsageError("sweep rerun DIR --run N: which run?")
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out {args.out}: must end in .csv or .parquet")
+    replay = rerun(_folder(args), args.run)
+    print(f"run {replay.run} (point {replay.point}, replicate {replay.replicate}, seed "
+          f"{replay.seed})")
+    if args.out:
+        write_run(replay.model, args.out)
+        print(f"wrote {args.out}")
+    if not replay.stored:
+        print("not run in the sweep yet: nothing to compare with")
+        return 0
+    if replay.differences:
+        for key, old, new in replay.differences:
+            print(f"  {escape(key)}: stored {old}, replayed {new}")
+        print(f"{len(replay.differences)} of {len(replay.values)} values differ from the "
+              f"stored row")
+        return 1
+    print(f"identical to the stored row ({len(replay.values)} values)")
     return 0
 
 

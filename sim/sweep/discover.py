@@ -265,7 +265,7 @@ restricts each factor.</p>{table(d.stability)}
 {table(d.leaves)}
 <h2>Feature scores (extra trees)</h2>
 {scores.to_html(float_format=lambda v: f"{v:.3f}")}
-<p>{", ".join(html.escape(metric_label(m)) for m in d.scores["outcome"].unique()
+<p>{", ".join(html.escape(metric_label(m, d.manifest)) for m in d.scores["outcome"].unique()
               if m != "(condition)")}</p>
 <h2>Charts</h2>{imgs}</body></html>"""
     return write_file(folder / "discover.html",

@@ -42,11 +42,13 @@ FIRM_HEADLINES = ("output_lost", "revenue_change", "min_cover", "share_price_cha
 
 
 def default_metrics(metrics: list[str]) -> list[str]:
-    """The first firm's headlines (``FIRM_HEADLINES``) and the first government's score."""
+    """The sweep's outcomes, the first firm's headlines (``FIRM_HEADLINES``) and the first
+    government's score."""
+    outcomes = [m for m in metrics if "." not in m]
     firm = metrics[0].split(".")[0]
     score = [m for m in metrics if m.endswith(".score")][:1]
-    return [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1
-            and m.split(".")[1] in FIRM_HEADLINES] + score
+    return outcomes + [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1
+                       and m.split(".")[1] in FIRM_HEADLINES] + score
 
 
 def choose_metrics(manifest: dict[str, Any], metrics: list[str] | None) -> list[str]:
@@ -81,7 +83,7 @@ def write_report(out: Path, metrics: list[str] | None = None) -> Path:
         images.append(_save(convergence_figure(manifest, sens), folder / "convergence.png"))
     if (out / "steps").exists() and parts(out, "steps"):
         ok = df[df["status"] == "ok"]
-        for m in chosen:
+        for m in [m for m in chosen if "." in m]:  # headlines: outcomes have no one series
             images.append(_save(fan_figure(out, manifest, ok, m, factors),
                                 folder / f"fan-{m}.png"))
     return _write_html(folder / "report.html", manifest, df, sens, images)

@@ -50,7 +50,8 @@ class Robustness:
                 for _, row in self.table.iterrows()]
         ax.boxplot(data, tick_labels=labels, whis=(10, 90), showfliers=False)
         if self.threshold is not None:
-            ax.axhline(self.threshold, color="tab:red", ls="--", lw=1, label="threshold")
+            ax.axhline(self.threshold, color="tab:red", ls="--", lw=1,
+                       label="threshold (red: share of scenarios meeting it)")
             for i, share in enumerate(self.table["satisficing"], 1):
                 ax.annotate(f"{share:.0%}", (i, 1.0), xycoords=("data", "axes fraction"),
                             ha="center", va="bottom", fontsize=7, color="tab:red")

@@ -95,13 +95,11 @@ def probe(text: str, file: str, seed: int, steps: int | None) -> tuple[list[str]
     return list(summary(model)), time.perf_counter() - start
 
 
-def run_one(chunk: Chunk, overrides: dict[str, Any], seed: int
-            ) -> tuple[dict[str, float], pa.Table | None]:
+def run_one(chunk: Chunk, overrides: dict[str, Any], seed: int) -> tuple[dict[str, float], Any]:
     """One run of a chunk's sweep: its summary values (headlines, baseline columns, outcomes)
-    and, with ``every``, its per-step table. Raises what the run raises."""
+    and the finished model. Raises what the run raises."""
     from sim.engine.metrics import summary
     from sim.engine.model import TradeModel
-    from sim.engine.output import tidy_table
 
     scenario = _scenario(chunk.text, chunk.file, overrides)
     model = TradeModel(scenario=scenario, rng=seed, steps=chunk.steps).run()
@@ -115,11 +113,13 @@ def run_one(chunk: Chunk, overrides: dict[str, Any], seed: int
             values[m + BASELINE] = v
             values[m + VS_BASELINE] = values[m] - v
     values.update(run_values([Outcome.from_json(o) for o in chunk.outcomes], model, base))
-    return values, tidy_table(model, chunk.every) if chunk.every else None
+    return values, model
 
 
 def run_chunk(chunk: Chunk) -> dict[str, Any]:
     """Run a chunk and write its part files; return its ledger entry."""
+    from sim.engine.output import tidy_table
+
     start = time.perf_counter()
     rows: dict[str, list[Any]] = {k: [] for k in ("run", "point", "replicate", "seed",
                                                   "status", "error", *chunk.metrics)}
@@ -130,9 +130,9 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
         values: dict[str, float] = {}
         error = None
         try:
-            values, tidy = run_one(chunk, overrides, seed)
-            if tidy is not None:
-                series.append(steps_table(tidy, run))
+            values, model = run_one(chunk, overrides, seed)
+            if chunk.every:
+                series.append(steps_table(tidy_table(model, chunk.every), run))
         except ScenarioError as exc:
             error = "; ".join(str(p) for p in exc.problems)
         except Exception as exc:  # a failed run is a result: record it and go on
