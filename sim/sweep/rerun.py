@@ -47,9 +47,14 @@ class Replay:
         return out
 
 
-def points_of(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """A sweep's design points, rebuilt from its manifest (levers crossed as planned)."""
+def points_of(out: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """A sweep's design points, rebuilt from its manifest (levers crossed as planned), or read
+    from ``runs.parquet`` for points given one by one (an optimiser's generation)."""
     factors = [Factor.from_json(f) for f in manifest["factors"]]
+    if manifest["design"] == "given":
+        runs = pq.read_table(out / RUNS).to_pandas().drop_duplicates("point").sort_values(
+            "point")
+        return [{f.path: row[f.name] for f in factors} for _, row in runs.iterrows()]
     levers = [f for f in factors if f.name in manifest.get("levers", [])]
     others = [f for f in factors if f not in levers]
     if levers and others:
@@ -78,7 +83,7 @@ def rerun(out: Path, run: int) -> Replay:
                   baseline=manifest["baseline"],
                   outcomes=tuple(o.to_json() for o in outcomes),
                   outcome_baseline=any(check(o, scenario, steps) for o in outcomes))
-    values, model = run_one(chunk, points_of(manifest)[row["point"]], row["seed"])
+    values, model = run_one(chunk, points_of(out, manifest)[row["point"]], row["seed"])
     return Replay(run, row["point"], row["replicate"], row["seed"], _stored(out, run),
                   {m: values.get(m, math.nan) for m in manifest["metrics"]}, model)
 

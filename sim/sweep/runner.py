@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -118,21 +119,27 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
         sound = found.done
         if blocks != storage.blocks_of(old):  # replicates or points added in place
             storage.create(out, plan, manifest)
+    with executors(address, workers) as (make_executor, threads):
+        done = _execute(plan, out, manifest, chunk, threads, make_executor, 2 * threads + 1,
+                        progress, sound)
+    chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
+    if done >= set(range(chunks)):
+        compaction.compact(out, chunks)
+
+
+@contextmanager
+def executors(address: str | None, workers: int) -> Iterator[tuple[Callable[[], Any], int]]:
+    """(a maker of executors, how many runs they run at once): Dask's, a local process pool's,
+    or this process's (``workers`` 0)."""
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
                           client.scheduler_info().get("workers", {}).values()) or 1
-            done = _execute(plan, out, manifest, chunk, threads,
-                            lambda: client.get_executor(pure=False), 2 * threads + 1, progress,
-                            sound)
+            yield (lambda: client.get_executor(pure=False)), threads
     elif workers == 0:
-        done = _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress, sound)
+        yield SequentialExecutor, 1
     else:
-        done = _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
-                        2 * workers + 1, progress, sound)
-    chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
-    if done >= set(range(chunks)):
-        compaction.compact(out, chunks)
+        yield (lambda: process_pool(workers)), workers
 
 
 def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
@@ -171,12 +178,12 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
             progress(counts[0], counts[1], plan.n_runs)
 
     todo = (i for i in range(manifest["chunks"]) if i not in done)
-    run_chunks(make_executor, _chunks(plan, out, manifest, todo), window, on_done,
+    run_chunks(make_executor, chunks_of(plan, out, manifest, todo), window, on_done,
                executor=executor)
     return finished
 
 
-def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
+def chunks_of(plan: Plan, out: Path, manifest: dict[str, Any],
             indices: Iterator[int]) -> Iterator[Chunk]:
     size = manifest["chunk"]
     blocks = storage.blocks_of(manifest)
