@@ -27,9 +27,11 @@ def add_sweep_parser(sub: Any) -> None:
         "sweep", help="seeded runs over varied parameters (resumable); report; export",
         description="Run a parameter sweep of a scenario (FILE or PLAN.yaml), or "
                     "`sweep report DIR` / `sweep export DIR --csv` on a finished one.")
-    p.add_argument("target", metavar="FILE|PLAN.yaml|report|discover|robust|rerun|export")
+    p.add_argument("target",
+                   metavar="FILE|PLAN.yaml|report|discover|robust|rerun|optimise|export")
     p.add_argument("folder", nargs="?", metavar="DIR",
-                   help="the sweep folder (report, discover, export)")
+                   help="the sweep folder (report, discover, robust, rerun, export); "
+                        "optimise: the scenario FILE")
     p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
                    help="a varied parameter: a path or a scenario parameter's name, with a "
                         "list of values or a range (repeatable)")
@@ -80,6 +82,19 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--threshold", type=float,
                    help="robust: what a scenario must meet (default: the outcome's threshold)")
     p.add_argument("--run", type=int, metavar="N", help="rerun: the run to replay")
+    p.add_argument("--objective", action="append", default=[], metavar="OUTCOME",
+                   help="optimise: an outcome to minimise or maximise (its direction; "
+                        "repeatable)")
+    p.add_argument("--statistic", default="mean",
+                   help="optimise: over the scenarios, mean (default), median, worst10 or "
+                        "satisficing")
+    p.add_argument("--scenarios", type=int, default=8,
+                   help="optimise: Latin-hypercube points of the --vary uncertainties "
+                        "(default 8)")
+    p.add_argument("--population", type=int, default=16,
+                   help="optimise: NSGA-II's population (default 16)")
+    p.add_argument("--generations", type=int, default=10,
+                   help="optimise: generations (default 10; more extend a finished run)")
     p.add_argument("--csv", action="store_true", help="export: write CSV files")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -92,7 +107,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     try:
         commands = {"report": _report, "export": _export, "discover": _discover,
-                    "robust": _robust, "rerun": _rerun}
+                    "robust": _robust, "rerun": _rerun, "optimise": _optimise}
         if args.target in commands:
             return commands[args.target](args)
         return _run(args)
@@ -211,6 +226,33 @@ def _robust(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(note)
         print(f"wrote {path}")
+    return 0
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    from sim.cli import UsageError
+    from sim.sweep.optimise import optimise, write_optimisation
+    from sim.sweep.outcomes import OutcomeError, parse_option
+    from sim.sweep.plan import parse_vary
+
+    if not args.folder or not args.out:
+        raise UsageError("sweep optimise FILE --lever NAME=LO:HI --objective OUTCOME --out DIR")
+    try:
+        outcomes = dict(parse_option(text) for text in args.outcome)
+    except OutcomeError as exc:
+        raise UsageError(str(exc)) from None
+    with _progress_bar(args.quiet) as progress:
+        result = optimise(args.folder, parse_vary(args.lever, "--lever"), args.objective,
+                          out=args.out, uncertainties=parse_vary(args.vary),
+                          outcomes=outcomes, scenarios=args.scenarios,
+                          statistic=args.statistic, replicates=args.replicates or 1,
+                          population=args.population, generations=args.generations,
+                          seed=args.seed, steps=args.steps, workers=args.workers,
+                          dask=args.dask, progress=progress)
+    page = write_optimisation(result)
+    if not args.quiet:
+        print(result.front.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"wrote {page}")
     return 0
 
 

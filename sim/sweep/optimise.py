@@ -81,7 +81,7 @@ class Optimisation:
         return fig
 
 
-def optimise(scenario: str | Path, levers: Mapping[str, str], objectives: list[str], *,
+def optimise(scenario: str | Path, levers: Mapping[str, Any], objectives: list[str], *,
              out: str | Path, uncertainties: Mapping[str, Any] | None = None,
              outcomes: Mapping[str, Any] | None = None, scenarios: int = 8,
              statistic: str = "mean", replicates: int = 1, population: int = 16,
