@@ -74,6 +74,7 @@ def write_report(out: Path, metrics: list[str] | None = None) -> Path:
     folder = out / "report"
     folder.mkdir(exist_ok=True)
     sens = sensitivity(manifest, df, chosen, factors)
+    sens.notes[:0] = [f"warning: {w}" for w in manifest.get("warnings", [])]
     write_file(folder / "sensitivity.csv", lambda tmp: sens.table.to_csv(tmp, index=False))
     base = baseline_summary(manifest)
     images = [_save(distribution_figure(manifest, df, chosen, base), folder / "distribution.png")]
