@@ -10,7 +10,8 @@ import pytest
 
 import sim.sweep
 from sim.sweep import SweepError
-from sim.sweep.optimise import optimise, write_optimisation
+from sim.sweep.optimise import optimise
+from sim.sweep.optimise_report import write_optimisation
 
 SCENARIO = str(Path(__file__).parents[1] / "scenarios" / "hikvision_2019.yaml")
 OUTCOMES = {"loss": {"expr": "output_lost_share(Hikvision)", "threshold": 0.1},

@@ -231,7 +231,8 @@ def _robust(args: argparse.Namespace) -> int:
 
 def _optimise(args: argparse.Namespace) -> int:
     from sim.cli import UsageError
-    from sim.sweep.optimise import optimise, write_optimisation
+    from sim.sweep.optimise import optimise
+    from sim.sweep.optimise_report import write_optimisation
     from sim.sweep.outcomes import OutcomeError, parse_option
     from sim.sweep.plan import parse_vary
 

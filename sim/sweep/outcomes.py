@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine.metrics import GROUPS
+from sim.sweep.builtin_outcomes import BUILTINS
 
 
 class OutcomeError(ValueError):
@@ -68,50 +69,6 @@ class Outcome:
     def from_json(cls, data: Mapping[str, Any]) -> Outcome:
         window = data.get("window")
         return cls(**{**data, "window": tuple(window) if window else None})
-
-
-@dataclass(frozen=True)
-class Builtin:
-    """A built-in outcome: an expression template over one entity of ``group``."""
-
-    group: str
-    expr: str
-    direction: str
-    unit: str
-    doc: str
-
-
-BUILTINS: dict[str, Builtin] = {
-    "output_lost_share": Builtin(
-        "firm", 'sum(series("{0}", "shortfall")) / sum(series("{0}", "output") + '
-                'series("{0}", "shortfall"))', "min", "share of potential output",
-        "output lost for lack of components as a share of the output the firm planned"),
-    "output_vs_baseline": Builtin(
-        "firm", 'sum(series("{0}", "output")) / sum(baseline_series("{0}", "output")) - 1',
-        "max", "fraction", "output over the window against the no-policy world's, − 1"),
-    "steps_short": Builtin(
-        "firm", 'count(series("{0}", "shortfall") > 0)', "min", "steps",
-        "steps in which the firm lost output for lack of components"),
-    "first_short_step": Builtin(
-        "firm", 'first_step(series("{0}", "shortfall") > 0)', "max", "step",
-        "steps from the window's start to the first shortfall (NaN if none): later is better"),
-    "share_price_low": Builtin(
-        "firm", 'min(series("{0}", "share_price")) / 100 - 1', "max", "fraction",
-        "the share price's lowest point against its start"),
-    "revenue_lost": Builtin(
-        "firm", 'sum(baseline_series("{0}", "revenue") - series("{0}", "revenue"))', "min",
-        "money", "revenue lost against the no-policy world"),
-    "supplier_revenue_lost": Builtin(
-        "supplier", 'sum(baseline_series("{0}", "revenue") - series("{0}", "revenue"))', "min",
-        "money", "a supplier's revenue lost against the no-policy world"),
-    "consumer_surplus_lost": Builtin(
-        "market", 'sum(baseline_series("{0}", "consumer_surplus") - '
-                  'series("{0}", "consumer_surplus"))', "min", "money",
-        "a market's (product/region) consumer surplus lost against the no-policy world"),
-    "mean_score": Builtin(
-        "country", 'mean(series("{0}", "score"))', "max", "index",
-        "a government's mean score over the window"),
-}
 
 
 def _first_step(cond: np.ndarray) -> float:

@@ -25,6 +25,10 @@ from sim.scenario.overrides import position
 VaryValues = Sequence[Any] | str  # a list of values, or "LO:HI"
 
 
+class SweepError(ValueError):
+    """A sweep cannot start or go on (bad ``--vary``, output folder, cluster address...)."""
+
+
 @dataclass
 class SweepPlan:
     """A sweep, as asked for (checked by :func:`sim.sweep.plan.make_plan` when it runs).
