@@ -61,3 +61,21 @@ def test_correlated_design_points_do_not_lend_one_factor_anothers_effect():
     assert high_minus_low > 15  # what the old swing reported for c
     assert effects.loc["c", "ci_low"] < 0 < effects.loc["c", "ci_high"]
     assert "b" not in effects.index  # constant: no effect to estimate
+
+
+def test_a_design_that_cannot_separate_its_factors_says_so():
+    """Levers crossed with fewer scenarios than uncertainties: the uncertainties' values
+    repeat scenario by scenario, so no regression can tell them apart."""
+    rng = np.random.default_rng(1)
+    scenarios = rng.uniform(0, 1, (4, 6))  # 4 scenarios of 6 uncertainties
+    rows = []
+    for setting in (0.0, 0.5, 1.0):
+        for u in scenarios:
+            rows.append({"run": len(rows), "point": len(rows), "replicate": 0, "status": "ok",
+                         "lever": setting, **{f"u{k}": u[k] for k in range(6)},
+                         "y": setting + u.sum()})
+    df = pd.DataFrame(rows)
+    manifest = {"design": "lhs", "seed": 0, "points": 12, "samples": 4, "factors": []}
+    sens = sensitivity(manifest, df, ["y"], ["lever", *(f"u{k}" for k in range(6))])
+    assert not len(sens.table)
+    assert any("cannot tell its 7 factors apart" in n for n in sens.notes)

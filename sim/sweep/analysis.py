@@ -113,11 +113,21 @@ def _effects(manifest: dict[str, Any], ok: Any, metrics: list[str], factors: lis
                          f"than {len(varied) + 1} needed")
             continue
         est = _ols(means[varied].to_numpy(), means[m].to_numpy())
+        if np.isnan(est).all():
+            notes.append(f"effects on {m}: the design cannot tell its {len(varied)} factors "
+                         f"apart (their values are confounded over its {len(means)} points, "
+                         f"e.g. fewer scenarios than uncertainties): add --samples")
+            continue
         if manifest["design"] == "grid" and points.size().min() > 1:
             boot = _within_points(data, varied, m, rng)
         else:
             boot = _over_points(means, varied, m, rng)
-        low, high = np.nanquantile(boot, [0.025, 0.975], axis=0)
+        boot = boot[~np.isnan(boot).any(axis=1)]  # resamples that cannot separate them
+        if len(boot) < BOOTSTRAP // 2:
+            notes.append(f"effects on {m}: most resamples of the design points cannot tell "
+                         f"the factors apart: no intervals; add --samples")
+            continue
+        low, high = np.quantile(boot, [0.025, 0.975], axis=0)
         rows += [{"metric": m, "factor": f, "measure": "effect", "estimate": est[j],
                   "ci_low": low[j], "ci_high": high[j]} for j, f in enumerate(varied)]
     return rows
