@@ -23,8 +23,9 @@ import solara
 
 FOLDER_ENV = "CHOKEPOINT_EXPLORE_DIR"
 APP = str(Path(__file__).resolve())
-GRID = {"display": "grid", "grid-template-columns": "repeat(auto-fill, minmax(560px, 1fr))",
-        "gap": "12px", "width": "100%"}
+# two charts a row in the main column at 1440 px, one on a narrow screen
+GRID = {"display": "grid", "grid-template-columns": "repeat(auto-fill, minmax(440px, 1fr))",
+        "gap": "12px", "width": "100%", "align-items": "start"}
 
 
 def serve_explorer(out: Path, *, host: str = "127.0.0.1", port: int = 8766,
@@ -100,12 +101,13 @@ def Filters(manifest: dict[str, Any], df: Any, limits: dict[str, tuple[float, fl
         def set_range(v: Any, name: str = f["name"]) -> None:
             on_limits({**limits, name: (float(v[0]), float(v[1]))})
 
-        solara.SliderRangeFloat(label=factor_label(manifest, f["name"]), min=lo, max=hi,
-                                step=step, value=value, on_value=set_range,
-                                thumb_label=False)
+        solara.Text(factor_label(manifest, f["name"]), style={"display": "block",
+                                                              "margin-top": "8px"})
+        solara.SliderRangeFloat(label="", min=lo, max=hi, step=step, value=value,
+                                on_value=set_range, thumb_label=False)
         solara.Text(f"{value_text(manifest, f, value[0])} to {value_text(manifest, f, value[1])}",
                     classes=["slider-value"], style={"display": "block",
-                                                     "margin": "-12px 0 10px 0",
+                                                     "margin": "-16px 0 6px 0",
                                                      "font-size": "0.85em"})
 
 
@@ -116,8 +118,9 @@ def Charts(folder: str, manifest: dict[str, Any], chosen: Any, outcome: str,
 
     base = solara.use_memo(lambda: report.baseline_summary(manifest), dependencies=[folder])
     with solara.Card(title="Distribution", subtitle="over the filtered runs"):
-        Img(report.distribution_figure(manifest, chosen, [outcome], base), "distribution",
-            f"distribution of {outcome}")
+        with solara.Div(style={"max-width": "900px"}):
+            Img(report.distribution_figure(manifest, chosen, [outcome], base), "distribution",
+                f"distribution of {outcome}")
     if "." in outcome and report.parts(Path(folder), "steps"):
         with solara.Card(title="Over time",
                          subtitle="median, 50% and 90% bands, one line per level or third"):
@@ -145,10 +148,10 @@ def Analyses(folder: str, manifest: dict[str, Any], df: Any, outcome: str,
         sens = solara.use_memo(lambda: sensitivity(manifest, df, [outcome], factors),
                                dependencies=[folder, outcome])
         with solara.Card(title="Sensitivity", subtitle="all runs; 95% intervals"):
-            with solara.Div(style=GRID):
-                if len(sens.table):
+            if len(sens.table):
+                with solara.Div(style={"max-width": "900px"}):
                     Img(sens.plot(), "sensitivity", f"sensitivity of {outcome}")
-                solara.DataFrame(sens.table.round(4), items_per_page=20)
+            solara.DataFrame(sens.table.round(4), items_per_page=20)
             for note in sens.notes:
                 solara.Text(note, style={"display": "block"})
     if manifest.get("levers"):
@@ -186,9 +189,9 @@ def Robust(folder: str, manifest: dict[str, Any], df: Any, outcome: str):
         if isinstance(result, str):
             solara.Text(result)
             return
-        with solara.Div(style=GRID):
+        with solara.Div(style={"max-width": "900px"}):
             Img(result.plot(), "robustness", f"robustness of {outcome}")
-            solara.DataFrame(result.table.round(4), items_per_page=20)
+        solara.DataFrame(result.table.round(4), items_per_page=20)
 
 
 @solara.component
@@ -238,6 +241,8 @@ def _scatter(manifest: dict[str, Any], ok: Any, outcome: str, factor: str) -> An
                       fontsize=7)
         ax.set_xlim(ok[factor].min() - 1, ok[factor].max() + 1)
     ax.set_xlabel(factor_label(manifest, factor), fontsize=8)
-    ax.set_ylabel(metric_label(outcome, manifest), fontsize=7)
+    unit = next((o["unit"] for o in manifest.get("outcomes", []) if o["name"] == outcome), None)
+    ax.set_ylabel(metric_label(outcome) if unit is None else  # an outcome: its name and unit
+                  f"{outcome}" + (f" ({unit})" if unit else ""), fontsize=7)
     fig.tight_layout()
     return fig

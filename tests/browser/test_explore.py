@@ -59,14 +59,19 @@ def test_explorer_shows_every_view_and_filters_runs(explorer, context):
     page.get_by_text("stockpile_cover").first.wait_for()  # the sensitivity/boxes tables
     shown = page.locator(".runs-shown").inner_text()
     assert shown == "24 of 24 ok runs shown"
-    # charts are full size at 1440 px: two per row, each at least 500 px wide
-    for key in ("fan-0", "fan-1", "scatter-0"):
-        box = page.locator(f"#chart-{key}").bounding_box()
-        assert box is not None and box["width"] >= 500, (key, box)
+    # charts are full size at 1440 px: two a row, each at least 420 px wide
+    boxes = {key: page.locator(f"#chart-{key}").bounding_box()
+             for key in ("fan-0", "fan-1", "scatter-0", "scatter-1")}
+    for key, box in boxes.items():
+        assert box is not None and box["width"] >= 420, (key, box)
+    assert boxes["fan-0"]["y"] == boxes["fan-1"]["y"]  # type: ignore[index]
     # each slider says its range
     values = page.locator(".slider-value").all_inner_texts()
     assert len(values) == 2 and all(" to " in v for v in values)
     page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 3200})  # the whole page, for a look
+    page.screenshot(path=str(ARTIFACTS / "explore-whole.png"))
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     before = page.locator("#chart-distribution").get_attribute("src")
     page.locator(".v-select").filter(has_text="Outcome").first.click()
