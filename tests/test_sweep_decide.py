@@ -117,3 +117,19 @@ def test_run_sweep_takes_a_plan_object_only_with_nothing_else(tmp_path):
 def test_sobol_with_levers_is_refused(tmp_path):
     with pytest.raises(SweepError, match="must be grid or lhs"):
         run_sweep(PLAN.replace(design="sobol", out=tmp_path / "x"), workers=0)
+
+
+def test_robust_and_discover_on_the_command_line(folder, capsys):
+    assert main(["sweep", "robust", str(folder), "--metric", "loss", "--threshold", "0.2"]) == 0
+    out = capsys.readouterr().out
+    assert "max_regret" in out and (folder / "robust" / "loss.csv").exists()
+    table = pd.read_csv(folder / "robust" / "loss.csv")
+    assert table["satisficing"].max() == 1.0
+    assert main(["sweep", "robust", str(folder), "--metric", "los"]) == 2
+    assert "los: not an outcome of this sweep" in capsys.readouterr().err
+    assert main(["sweep", "discover", str(folder), "--where", "loss > 0.1", "--inspect", "0",
+                 "-q"]) == 0
+    page = (folder / "discover" / "discover.html").read_text(encoding="utf-8")
+    assert "Box 1, step 0 of its trajectory" in page
+    assert (folder / "discover" / "condition.txt").read_text() == "loss > 0.1"
+    assert (folder / "discover" / "by_lever.csv").exists()

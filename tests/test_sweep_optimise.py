@@ -70,3 +70,17 @@ def test_bad_objectives_are_refused(tmp_path):
         optimise(SCENARIO, {"stockpile_cover": "0:52"}, ["lost"], out=tmp_path / "x", **ARGS)
     with pytest.raises(SweepError, match="a range LO:HI"):
         optimise(SCENARIO, {"stockpile_cover": [0, 26]}, ["loss"], out=tmp_path / "x", **ARGS)
+
+
+def test_optimise_on_the_command_line(tmp_path, capsys):
+    from sim.cli import main
+
+    out = tmp_path / "o"
+    assert main(["sweep", "optimise", SCENARIO, "--lever", "stockpile_cover=0:52",
+                 "--outcome", "top=max(Hikvision.output); direction=max", "--objective", "top",
+                 "--population", "2", "--generations", "1", "--steps", "20", "--workers", "0",
+                 "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out and (out / "optimise.html").exists()
+    assert main(["sweep", "optimise", SCENARIO, "--lever", "stockpile_cover=0:52",
+                 "--objective", "top", "--statistic", "best", "--out", str(out)]) == 2
+    assert "--statistic best: choose from" in capsys.readouterr().err

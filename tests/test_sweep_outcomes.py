@@ -147,3 +147,21 @@ def test_events_the_horizon_drops_are_warned_about(tmp_path, capsys):
 def test_vary_typos_get_a_suggestion(key, hint):
     with pytest.raises(SweepError, match=hint):
         make_plan(SCENARIO, {key: "1:2"})
+
+
+def test_outcome_options_and_plan_files_on_the_command_line(tmp_path, capsys):
+    argv = ["sweep", str(SCENARIO), "--steps", "20", "--workers", "0", "-q"]
+    assert main([*argv, "--outcome", "x=sum(Hikvison.output)", "--out", str(tmp_path / "a")]) == 2
+    assert "--outcome x: unknown entity 'Hikvison'; did you mean 'Hikvision'? (column 5)" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"scenario: {SCENARIO}\nsteps: 20\nreplicates: 2\nlevers:\n"
+                    f"  stockpile_cover: [0, 26]\noutcomes:\n"
+                    f"  loss: {{expr: \"output_lost_share(Hikvision)\", threshold: 0.1}}\n"
+                    f"  top: max(Hikvision.output)\nout: s\n", encoding="utf-8")
+    assert main(["sweep", str(plan), "--workers", "0", "-q",
+                 "--outcome", "low=min(Hikvision.output); direction=max"]) == 0
+    summary = pd.read_parquet(tmp_path / "s" / "summary")
+    assert {"loss", "top", "low"} <= set(summary.columns) and len(summary) == 4
+    assert (summary["top"] >= summary["low"]).all()

@@ -239,6 +239,9 @@ def write_discovery(out: Path, where: str, metrics: list[str] | None = None,
     scores = d.scores.pivot(index="factor", columns="outcome", values="score") \
         if len(d.scores) else d.scores
     chosen = d.inspect(1, inspect) if len(d.trajectory) else d.limits
+    t1 = d.trajectory[d.trajectory["box"] == 1]
+    step = inspect if inspect is not None else (
+        int(t1.loc[t1["chosen"], "step"].iloc[0]) if len(t1) else "-")
 
     def table(t: Any) -> str:
         return t.to_html(index=False, float_format=lambda v: f"{v:.4g}")
@@ -256,8 +259,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}<
 {len(d.interesting)} ok runs; searched: {html.escape(", ".join(d.x.columns))}.</p>
 <h2>PRIM boxes</h2>{flags}{table(d.boxes)}
 <p>qp: quasi-p-value of each restriction (above 0.05 it may be noise).</p>
-<h3>Box 1, step {int(chosen["step"].iloc[0]) if len(chosen) else "-"} of its trajectory</h3>
-{table(chosen)}
+<h3>Box 1, step {step} of its trajectory</h3>
+{table(chosen) if len(chosen) else "<p>No restriction at this step: the whole space.</p>"}
 <h3>Resampling stability</h3><p>Share of {RESAMPLES} PRIM runs on subsamples whose first box
 restricts each factor.</p>{table(d.stability)}
 {levers}
