@@ -107,6 +107,9 @@ def test_outcomes_are_computed_in_the_workers_from_each_runs_series(tmp_path):
     # listing costs output against it
     assert summary["gap"].notna().all() and summary.loc[0, "gap"] > 100
     assert "Hikvision.output_lost.baseline" not in summary.columns
+    with pytest.raises(SweepError, match="outcomes differ"):  # another sweep: not resumed
+        run_sweep(str(SCENARIO), {"stockpile_cover": [0, 26]}, out=out, replicates=2,
+                  steps=60, every=1, workers=0, outcomes={"loss": "sum(Hikvision.output)"})
 
 
 def test_a_declared_outcomes_problem_is_located_in_the_file(tmp_path):
