@@ -17,7 +17,7 @@ import base64
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -144,9 +144,9 @@ def Analyses(folder: str, manifest: dict[str, Any], df: Any, outcome: str,
 
     from sim.sweep.analysis import sensitivity
 
+    sens = solara.use_memo(lambda: sensitivity(manifest, df, [outcome], factors),
+                           dependencies=[folder, outcome])
     if factors:
-        sens = solara.use_memo(lambda: sensitivity(manifest, df, [outcome], factors),
-                               dependencies=[folder, outcome])
         with solara.Card(title="Sensitivity", subtitle="all runs; 95% intervals"):
             if len(sens.table):
                 with solara.Div(style={"max-width": "900px"}):
@@ -167,9 +167,53 @@ def Analyses(folder: str, manifest: dict[str, Any], df: Any, outcome: str,
                         "Boxes of the last discovery", classes=["boxes-condition"],
                         style={"display": "block", "font-weight": "bold"})
             solara.DataFrame(pd.read_csv(boxes, keep_default_na=False).round(4))
+            Peeling(folder)
         else:
             solara.Text(f"None yet: chokepoint sweep discover {folder} --where "
                         f"\"{outcome} > ...\"")
+
+
+@solara.component
+def Peeling(folder: str):
+    """Box 1's peeling trajectory, any step of it chosen with a slider and inspected: its
+    restrictions with quasi-p-values, coverage, density and flag (from ``sweep discover``'s
+    ``trajectory.csv`` and ``limits.csv``)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from sim.sweep.boxes import flag
+
+    picked, set_step = solara.use_state(cast(int | None, None))  # None: PRIM's choice
+    found = Path(folder) / "discover"
+    if not (found / "trajectory.csv").exists():
+        return
+    traj = pd.read_csv(found / "trajectory.csv")
+    traj = traj[traj["box"] == 1].reset_index(drop=True)
+    lims = pd.read_csv(found / "limits.csv")
+    chosen = int(traj.loc[traj["chosen"], "step"].iloc[0]) if traj["chosen"].any() else 0
+    step = chosen if picked is None else picked
+    row = traj[traj["step"] == step].iloc[0]
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    ax.plot(traj["coverage"], traj["density"], marker=".", color="tab:blue")
+    ax.scatter([row["coverage"]], [row["density"]], s=90, facecolors="none",
+               edgecolors="tab:red", lw=1.5, label=f"step {step}")
+    ax.set_xlabel("coverage", fontsize=8)
+    ax.set_ylabel("density", fontsize=8)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    solara.Text("Box 1's peeling trajectory: choose a step", style={"display": "block",
+                                                                    "margin-top": "12px"})
+    solara.SliderInt(label="", min=0, max=int(traj["step"].max()), value=step,
+                     on_value=set_step)
+    note = " (PRIM's choice)" if step == chosen else ""
+    solara.Text(f"step {step}{note}: "
+                f"coverage {row['coverage']:.2f}, density {row['density']:.2f}, mass "
+                f"{row['mass']:.2f}. {flag(float(row['density']))}", classes=["box-step"],
+                style={"display": "block"})
+    with solara.Div(style=GRID):
+        Img(fig, "peeling", "box 1's peeling trajectory")
+        sel = lims[(lims["box"] == 1) & (lims["step"] == step)]
+        solara.DataFrame(sel[["factor", "min", "max", "qp"]].round(4))
 
 
 @solara.component

@@ -57,6 +57,8 @@ def test_explorer_shows_every_view_and_filters_runs(explorer, context):
         page.wait_for_selector(f"#chart-{key}", timeout=60_000)
     page.get_by_text("Boxes of the runs where: Hikvision.min_cover < 7.5").wait_for()
     page.get_by_text("stockpile_cover").first.wait_for()  # the sensitivity/boxes tables
+    page.wait_for_selector("#chart-peeling", timeout=60_000)
+    assert "(PRIM's choice)" in page.locator(".box-step").inner_text()
     shown = page.locator(".runs-shown").inner_text()
     assert shown == "24 of 24 ok runs shown"
     # charts are full size at 1440 px: two a row, each at least 420 px wide
