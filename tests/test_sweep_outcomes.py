@@ -12,6 +12,7 @@ import pytest
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.sweep import SweepError, run_sweep
+from sim.sweep import open as sim_open
 from sim.sweep.outcomes import BUILTINS, OutcomeError, evaluate, parse_option
 from sim.sweep.plan import make_plan
 
@@ -137,6 +138,9 @@ def test_events_the_horizon_drops_are_warned_about(tmp_path, capsys):
     assert main(["run", str(SCENARIO), "--set", "events.listing.at=62", "--steps", "52"]) == 0
     assert "warning: --steps 52 drops event 'listing' (step 62, 2020-03-16)" in \
         capsys.readouterr().err
+    with pytest.warns(UserWarning, match="drops event 'listing_dahua'"):  # from Python too
+        run_sweep(str(SCENARIO), {}, steps=30, workers=0, out=tmp_path / "w")
+    assert any("listing_dahua" in w for w in sim_open(tmp_path / "w").warnings)
     plan = make_plan(SCENARIO, {"listing_week": "20:80"}, design="lhs", samples=20, steps=52)
     beyond = sum(p["events.listing.at"] > 51 for p in plan.points)
     assert 0 < beyond < 20

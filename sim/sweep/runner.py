@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,9 +90,11 @@ def run_sweep(plan: SweepPlan | str | Path, vary: Mapping[str, VaryValues] | Non
                         every=plan.every, baseline=plan.baseline,
                         uncertainties=plan.uncertainties, levers=plan.levers,
                         outcomes=plan.outcomes)
-    for warning in checked.warnings:
+    for warning in checked.warnings:  # never silent: a notebook gets a Python warning
         if notice:
             notice(f"warning: {warning}")
+        else:
+            warnings.warn(warning, UserWarning, stacklevel=2)
     out = Path(plan.out)
     storage.read_manifest(out)  # a file, or a folder of other things: refused, left alone
     with storage.locked(out):
