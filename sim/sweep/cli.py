@@ -242,7 +242,10 @@ def _optimise(args: argparse.Namespace) -> int:
         outcomes = dict(parse_option(text) for text in args.outcome)
     except OutcomeError as exc:
         raise UsageError(str(exc)) from None
-    with _progress_bar(args.quiet) as progress:
+    import warnings
+
+    with _progress_bar(args.quiet) as progress, warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", UserWarning)
         result = optimise(args.folder, parse_vary(args.lever, "--lever"), args.objective,
                           out=args.out, uncertainties=parse_vary(args.vary),
                           outcomes=outcomes, scenarios=args.scenarios,
@@ -250,6 +253,8 @@ def _optimise(args: argparse.Namespace) -> int:
                           population=args.population, generations=args.generations,
                           seed=args.seed, steps=args.steps, workers=args.workers,
                           dask=args.dask, progress=progress)
+    for warning in said:
+        _notice(f"warning: {warning.message}")
     page = write_optimisation(result)
     if not args.quiet:
         print(result.front.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,8 @@ def optimise(scenario: str | Path, levers: Mapping[str, Any], objectives: list[s
     base = make_plan(scenario, dict(uncertainties or {}), levers=levers, design="lhs",
                      samples=scenarios, replicates=replicates, seed=seed, steps=steps,
                      outcomes=outcomes)
+    for warning in base.warnings:  # events some candidates' horizon drops: never silent
+        warnings.warn(warning, UserWarning, stacklevel=2)
     specs = {o.name: o for o in base.outcomes}
     unknown = [o for o in objectives if o not in specs]
     if unknown:
