@@ -84,3 +84,10 @@ def test_optimise_on_the_command_line(tmp_path, capsys):
     assert main(["sweep", "optimise", SCENARIO, "--lever", "stockpile_cover=0:52",
                  "--objective", "top", "--statistic", "best", "--out", str(out)]) == 2
     assert "--statistic best: choose from" in capsys.readouterr().err
+
+
+def test_a_generations_run_replays_exactly(result):
+    from sim.sweep.rerun import rerun
+
+    replay = rerun(result.folder / "gen-0001", 7)
+    assert replay.stored and not replay.differences
