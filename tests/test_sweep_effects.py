@@ -79,3 +79,9 @@ def test_a_design_that_cannot_separate_its_factors_says_so():
     sens = sensitivity(manifest, df, ["y"], ["lever", *(f"u{k}" for k in range(6))])
     assert not len(sens.table)
     assert any("cannot tell its 7 factors apart" in n for n in sens.notes)
+    # told which factor is a lever, and the crossing: the lever's effect within scenarios
+    manifest.update(levers=["lever"], scenarios=4)
+    df["y"] += np.random.default_rng(2).normal(0, 0.05, len(df))
+    sens = sensitivity(manifest, df, ["y"], ["lever", *(f"u{k}" for k in range(6))])
+    (row,) = sens.table.itertuples()
+    assert row.factor == "lever" and row.ci_low <= 1.0 <= row.ci_high and row.ci_low > 0.8

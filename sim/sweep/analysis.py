@@ -114,9 +114,13 @@ def _effects(manifest: dict[str, Any], ok: Any, metrics: list[str], factors: lis
             continue
         est = _ols(means[varied].to_numpy(), means[m].to_numpy())
         if np.isnan(est).all():
+            levers = [f for f in manifest.get("levers", []) if f in varied]
             notes.append(f"effects on {m}: the design cannot tell its {len(varied)} factors "
                          f"apart (their values are confounded over its {len(means)} points, "
-                         f"e.g. fewer scenarios than uncertainties): add --samples")
+                         f"e.g. fewer scenarios than uncertainties): add --samples"
+                         + ("; the levers' effects are within scenarios" if levers else ""))
+            if levers and manifest.get("scenarios"):
+                rows += _lever_effects(means, levers, m, manifest["scenarios"], rng)
             continue
         if manifest["design"] == "grid" and points.size().min() > 1:
             boot = _within_points(data, varied, m, rng)
@@ -131,6 +135,34 @@ def _effects(manifest: dict[str, Any], ok: Any, metrics: list[str], factors: lis
         rows += [{"metric": m, "factor": f, "measure": "effect", "estimate": est[j],
                   "ci_low": low[j], "ci_high": high[j]} for j, f in enumerate(varied)]
     return rows
+
+
+def _lever_effects(means: Any, levers: list[str], m: str, scenarios: int,
+                   rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Levers crossed with scenarios: each lever's effect within scenarios (the outcome and
+    the levers taken relative to their scenario's mean, which holds every uncertainty fixed),
+    the interval from a bootstrap over scenarios, a scenario's settings kept together."""
+    case = np.asarray(means.index) % scenarios
+    x, y = means[levers].to_numpy(), means[m].to_numpy()
+
+    def fit(pick: np.ndarray) -> np.ndarray:
+        xs, ys = [], []
+        for c in pick:  # a scenario drawn twice counts twice
+            inside = case == c
+            xs.append(x[inside] - x[inside].mean(axis=0))
+            ys.append(y[inside] - y[inside].mean())
+        coef, _, rank, _ = np.linalg.lstsq(np.vstack(xs), np.concatenate(ys), rcond=None)
+        return coef if rank == len(levers) else np.full(len(levers), np.nan)
+
+    cases = np.unique(case)
+    est = fit(cases)
+    boot = np.array([fit(rng.choice(cases, len(cases))) for _ in range(BOOTSTRAP)])
+    boot = boot[~np.isnan(boot).any(axis=1)]
+    if np.isnan(est).any() or len(boot) < BOOTSTRAP // 2:
+        return []
+    low, high = np.quantile(boot, [0.025, 0.975], axis=0)
+    return [{"metric": m, "factor": f, "measure": "effect", "estimate": est[j],
+             "ci_low": low[j], "ci_high": high[j]} for j, f in enumerate(levers)]
 
 
 def _unit_factors(df: Any, factors: list[str], specs: dict[str, dict[str, Any]]) -> Any:
