@@ -133,3 +133,9 @@ def test_robust_and_discover_on_the_command_line(folder, capsys):
     assert "Box 1, step 0 of its trajectory" in page
     assert (folder / "discover" / "condition.txt").read_text() == "loss > 0.1"
     assert (folder / "discover" / "by_lever.csv").exists()
+    assert main(["sweep", "report", str(folder), "-q"]) == 0  # robustness in the report
+    report = (folder / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Robustness of each lever setting" in report and "max_regret" in report
+    assert (folder / "report" / "robust-loss.png").exists()
+    effects = pd.read_csv(folder / "report" / "sensitivity.csv")
+    assert {"stockpile_cover", "license_rate", "listing_week"} <= set(effects["factor"])

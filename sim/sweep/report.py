@@ -87,7 +87,27 @@ def write_report(out: Path, metrics: list[str] | None = None) -> Path:
         for m in [m for m in chosen if "." in m]:  # headlines: outcomes have no one series
             images.append(_save(fan_figure(out, manifest, ok, m, factors),
                                 folder / f"fan-{m}.png"))
-    return _write_html(folder / "report.html", manifest, df, sens, images)
+    robust = _robustness(manifest, df, chosen, folder, images)
+    return _write_html(folder / "report.html", manifest, df, sens, images, robust)
+
+
+def _robustness(manifest: dict[str, Any], df: Any, chosen: list[str], folder: Path,
+                images: list[Path]) -> str:
+    """With levers: each chosen outcome's robustness table (HTML) and chart (outcomes only:
+    they say which direction is better; a headline's is unknown)."""
+    from sim.sweep.robust import robustness
+
+    if not manifest.get("levers") or not df["status"].eq("ok").any():
+        return ""
+    parts_html = []
+    for m in [m for m in chosen if "." not in m]:
+        r = robustness(manifest, df, m)
+        images.append(_save(r.plot(), folder / f"robust-{m}.png"))
+        threshold = "" if r.threshold is None else f", threshold {r.threshold:g}"
+        parts_html.append(f"<h3>{html.escape(metric_label(m, manifest))} ({r.direction} is "
+                          f"better{threshold})</h3>" + r.table.to_html(
+                              index=False, float_format=lambda x: f"{x:.4g}"))
+    return "<h2>Robustness of each lever setting</h2>" + "".join(parts_html)
 
 
 def counts(df: Any) -> dict[str, int]:
@@ -98,7 +118,7 @@ def counts(df: Any) -> dict[str, int]:
 
 
 def _write_html(path: Path, manifest: dict[str, Any], df: Any, sens: Sensitivity,
-                images: list[Path]) -> Path:
+                images: list[Path], robust: str = "") -> Path:
     n = counts(df)
     failed = df[df["status"] == "failed"]
     design = ", ".join(f"{html.escape(factor_label(manifest, f['name']))} "
@@ -129,6 +149,7 @@ replicates = {manifest['n_runs']} runs of {manifest['steps']} steps (root seed
 {"<ul>" + notes + "</ul>" if notes else ""}
 <h2>Sensitivity (95% intervals)</h2>
 {sens.table.to_html(index=False, float_format=lambda x: f"{x:.4g}")}
+{robust}
 <h2>Charts</h2>{imgs}
 {"<h2>Failed runs</h2><ul>" + errors + "</ul>" if len(failed) else ""}
 </body></html>"""
