@@ -36,8 +36,8 @@ from itertools import count
 from typing import Any
 
 from dashboards.echarts import chart_option
-from sim import MoveCall
-from sim.classroom import Classroom, View
+from sim import MoveCall, MoveError
+from sim.classroom import Classroom, ClassroomError, View
 from sim.play.session import OBSERVE, Game
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
@@ -67,7 +67,10 @@ class ClassroomGame(Game):
         """Record the move for the seat's team (refused moves raise, as on the play page)."""
         if self.seat is None:
             raise PermissionError("read-only view")
-        self.hub.room.submit(self.seat, move, target, **params)
+        try:
+            self.hub.room.submit(self.seat, move, target, **params)
+        except ClassroomError as exc:  # not started, locked in, seat freed: said on the form
+            raise MoveError(str(exc)) from None
         return MoveCall(self.role, move, target, dict(params))
 
 
