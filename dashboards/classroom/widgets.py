@@ -18,7 +18,7 @@ from dashboards.prose import Prose
 from sim.classroom import View
 from sim.play.charts import CHARTS
 
-LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
+LESSONS = Path(__file__).resolve().parents[2] / "scenarios" / "classroom"
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
 SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns
