@@ -20,6 +20,7 @@ from dashboards.classroom.widgets import (
     Leaderboard,
     Lobby,
     News,
+    Panel,
     Status,
     query,
     turn_text,
@@ -61,23 +62,39 @@ def Projector(game_id: int):
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code, scale=8))
     with solara.Div():  # always there: what follows keeps its place
         if view.message:
-            solara.Warning(view.message, classes=["broadcast"],
-                           style={"font-size": "2em"})
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(view.message),
+                        classes=["broadcast"], style=BROADCAST_STYLE)
     Status(view, heading=view.name, line=turn_text(view), size="2em")
     if not view.started:
         Lobby(view, size="2em")
         return
-    with solara.Div(style=SPLIT + "; font-size: 1.4em"):
-        with solara.Div(style="flex: 3 1 900px; display: flex; flex-wrap: wrap; "
-                       "justify-content: space-between"):
+    with solara.Div(style=SPLIT):
+        # the charts' own type is sized for a laptop: the projector shows them 1.5 times
+        # larger (CSS zoom scales the text with the plot)
+        with solara.Div(style="flex: 3 1 900px; zoom: 1.5"):
             for key in PROJECTOR_CHARTS:
-                Chart(game_id, key, tick, width="100%" if key == PROJECTOR_CHARTS[0]
-                      else "49%", height="420px")
-        with solara.Div(style="flex: 1 1 420px"):
-            Leaderboard(view, hide)
+                Chart(game_id, key, tick, width="100%", height="300px")
+        with solara.Div(style="flex: 1 1 420px; font-size: 1.6em"):
+            Standings(view, hide)
             News(view, limit=4)
     if view.finished:
         Debrief(game_id, tick)
+
+
+BROADCAST_STYLE = ("font-size: 2.4em; padding: 12px 20px; margin: 8px 0; border-radius: 4px; "
+                   "background: #fff3e0; border-left: 8px solid #fb8c00")
+
+
+@solara.component
+def Standings(view, hide_ranks: bool = False):
+    """The leaderboard in the projector's large type (one widget)."""
+    rows = sorted(view.scores.items(), key=lambda kv: -kv[1])
+    body = "".join(
+        f"<tr><td style='padding-right:1em'>{'' if hide_ranks else i}</td>"
+        f"<td style='padding-right:1em'><b>{html.escape(r)}</b></td>"
+        f"<td style='text-align:right'>{s:+.1f}</td></tr>" for i, (r, s) in enumerate(rows, 1))
+    Panel("Leaderboard", "against the same game with nobody moving",
+          f"<table style='font-size: 1.2em'>{body}</table>", classes=["leaderboard"])
 
 
 def join_address() -> str:

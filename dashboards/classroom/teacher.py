@@ -23,9 +23,10 @@ from dashboards.classroom.widgets import (
     use_game_tick,
 )
 from dashboards.prose import Prose
-from sim import MOVES, MoveError, ScenarioError
+from sim import MOVES, MoveCall, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
 from sim.play.session import shipped_scenarios
+from sim.rules.moves import feasibility
 from sim.scenario import load_scenario
 from sim.scenario.yamlio import MAX_BYTES
 
@@ -244,10 +245,13 @@ def InjectForm(game_id: int, role: str, act: Callable[..., None]):
     move, set_move = solara.use_state(moves[0])
     no_target: str | None = None
     target, set_target = solara.use_state(no_target)
-    w = room.live(game_id).model.world
+    model = room.live(game_id).model
+    w = model.world
     kinds = {"firm": w.firms, "supplier": w.suppliers, "country": w.countries,
              "component": w.components}
-    targets = [n for k in MOVES[move].targets for n in kinds[k] if n != role]
+    # only targets the move accepts now (the rules the turn's resolution applies)
+    targets = [n for k in MOVES[move].targets for n in kinds[k] if n != role and
+               feasibility(model, MoveCall(role, move, n, {})) is None]
     solara.Select(label="Move", values=moves, value=move, on_value=set_move)
     if targets:
         solara.Select(label="Target", values=targets, value=target, on_value=set_target)
