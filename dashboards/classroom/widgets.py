@@ -119,6 +119,8 @@ def timer_text(view: View) -> str:
 
 
 def turn_text(view: View) -> str:
+    if view.ended and view.turn <= view.turns:
+        return f"ended by the teacher in turn {view.turn} of {view.turns}"
     if view.finished:
         return f"finished after {view.turns} turns"
     if not view.started:
