@@ -133,6 +133,12 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                        classes=["seat-freed"])
         JoinForm(view.code)
         return
+    moved = next((s.role for s in view.seats if s.id == seat_id and s.role != role), None)
+    if not read_only and moved is not None:
+        solara.Info(f"Your teacher moved you to team {moved}.", classes=["seat-moved"])
+        solara.Button(f"Go to team {moved}", color="primary", classes=["seat-moved-go"],
+                      href=f"/join?code={view.code}&seat={quote(seat or '')}")
+        return
     if not read_only and seat:
         SeatCookie(name=SEAT_COOKIE + view.code, value=seat, max_age=SEAT_COOKIE_AGE)
         solara.Info(f"You are team {role} in game {view.code}. This browser keeps your seat "

@@ -152,12 +152,42 @@ def test_every_teacher_and_team_control_does_what_it_says(server, browser):
         us.locator(".join-button").click()
         expect(us.locator(".seat-banner")).to_contain_text("team US", timeout=TIMEOUT)
 
+        # the teacher moves the late student to the US: their page says so and goes there
+        teacher.locator(".seat-map button", has_text="→ US").click()
+        expect(teacher.locator(".seat-row").filter(has_text="US: 2 student(s)")).to_be_visible(
+            timeout=TIMEOUT)
+        expect(late.locator(".seat-moved")).to_contain_text("team US", timeout=TIMEOUT)
+        late.locator(".seat-moved-go").click()
+        expect(late.locator(".seat-banner")).to_contain_text("team US", timeout=TIMEOUT)
+
+        # Inject a move for the US, Resolve now, Undo last turn
+        choose(teacher, "Move", "announce")
+        choose(teacher, "Target", "ZTE")
+        teacher.get_by_role("button", name="Inject", exact=True).click()
+        expect(us.locator(".pending-move")).to_have_count(1, timeout=TIMEOUT)
+        teacher.locator(".resolve-button").click()
+        wait_step(projector, 4)
+        expect(projector.locator(".news")).to_contain_text("ZTE", timeout=TIMEOUT)
+        expect(teacher.locator(".undo-button")).to_be_enabled(timeout=TIMEOUT)
+        teacher.locator(".undo-button").click()
+        wait_step(projector, 0)
+        wait_step(us, 0)
+
+        # a team's view, read-only, and the debrief in the middle of the game
+        teacher.locator(".v-card").filter(has_text="A team's view").locator(".v-select").click()
+        teacher.get_by_role("option", name="US", exact=True).click()
+        expect(teacher.get_by_text("Read-only view of the team")).to_be_visible(timeout=TIMEOUT)
+        debrief = new_page(browser, guards)
+        debrief.goto(base + teacher.get_by_role("link", name="Debrief").get_attribute("href"))
+        expect(debrief.get_by_text("Debrief —")).to_be_visible(timeout=TIMEOUT)
+
         # End game: every page shows it is over
         shot(teacher, "teacher-game")
         teacher.locator(".end-button").click()
         for page in (us, projector):
             expect(page.locator(".countdown").first).to_have_text("game over",
                                                                  timeout=TIMEOUT)
+        expect(projector.locator(".team-status")).to_contain_text("ended by the teacher")
         expect(teacher.locator(".end-button")).to_be_disabled(timeout=TIMEOUT)
         shot(projector, "projector-ended", full=False)
     finally:
