@@ -88,6 +88,11 @@ def StatusWidget(heading: str, line: str, left: float, stamp: float, idle: str, 
     """The page's status in one widget (see the .vue file)."""
 
 
+@solara.component_vue("reconnect.vue")
+def Reconnect():
+    """Reload the page as soon as its restarted server answers (see the .vue file)."""
+
+
 @solara.component
 def Status(view: View, heading: str = "", line: str = "", teams: bool = True,
            size: str = "1em"):
@@ -102,6 +107,7 @@ def Status(view: View, heading: str = "", line: str = "", teams: bool = True,
         if teams and view.started and not view.finished else []
     StatusWidget(heading=heading, line=line, left=left, stamp=time.time(),
                  idle=timer_text(view), teams=shown, size=size)
+    Reconnect()
 
 
 def timer_text(view: View) -> str:
