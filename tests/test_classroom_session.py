@@ -241,3 +241,14 @@ def test_the_export_has_seats_a_timestamped_log_and_scores(room, tmp_path):
     assert scores["US"]["unit"] == "points" and scores["CN"]["played_by"] == "bot"
     assert float(scores["US"]["score"]) == pytest.approx(room.view(game.id).scores["US"],
                                                          abs=1e-4)
+
+
+def test_students_get_an_address_their_phones_can_open():
+    from sim.classroom.cli import lan_address, public_url
+
+    assert public_url("127.0.0.1", 8766, None) == "http://127.0.0.1:8766"
+    assert public_url("0.0.0.0", 8766, "http://class.school.local:8766/") == \
+        "http://class.school.local:8766"
+    lan = lan_address()
+    assert public_url("0.0.0.0", 8766, None) == f"http://{lan}:8766"
+    assert lan != "0.0.0.0" and lan.count(".") == 3
