@@ -115,6 +115,18 @@ class Hub:
         self._ids = count(1)
         self.connected: Counter[tuple[int, str]] = Counter()
 
+    def warm(self, games: int = 10) -> int:
+        """Replay the newest running games (their models and no-policy baselines) before the
+        server serves: after a restart, the pages that reload at once find them ready
+        (docs/classroom/README.md, "Restarting the server"). Returns how many it loaded."""
+        loaded = 0
+        for ref in self.room.games()[:games]:
+            view = self.room.view(ref.id)  # replays the game's log
+            if not view.finished:
+                self.room.live(ref.id).baseline()
+                loaded += 1
+        return loaded
+
     def run(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Run a game action off the page's thread (a lock may resolve the turn)."""
         return self.pool.submit(fn, *args)

@@ -11,6 +11,7 @@ chokepoint classroom export CODE --out game.zip [--db URL]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -82,11 +83,13 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     token = room.new_teacher_token()
     room.close()
     import dashboards  # the only path from the CLI to web code
+    from dashboards.classroom.hub import hub
     from dashboards.server import serve
 
-    app = Path(dashboards.__file__).parent / "classroom" / "app.py"
-    import os
+    os.environ[DB_ENV] = args.db
+    hub().warm()  # the running games replayed before any page asks (imports no Solara)
 
+    app = Path(dashboards.__file__).parent / "classroom" / "app.py"
     env = {DB_ENV: args.db, PUBLIC_ENV: public,
            # a page whose server restarted reloads itself (its address keeps its seat)
            "SOLARA_THEME_FORCE_REFRESH": "true",
@@ -138,7 +141,6 @@ def lan_address() -> str:
 def _lost() -> None:
     """Another server took the database over (this one stalled past the lease's expiry): stop
     at once rather than resolve turns twice."""
-    import os
     import sys
 
     print("error: another classroom server took this database over; stopping",
