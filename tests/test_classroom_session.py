@@ -178,7 +178,7 @@ def test_the_turn_does_not_wait_for_a_team_nobody_sits_in(room):
     assert room.view(game.id).turn == 3
 
 
-def test_after_a_restart_an_undone_turn_played_again_keeps_its_move(room, url):
+def test_after_a_restart_an_undone_turn_played_again_keeps_its_move(room, url, tmp_path):
     game = room.create_game(DENIAL, seed=3, humans=["US", "ZTE"])
     us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
     room.submit(us, "entity_list", "ZTE")
@@ -199,7 +199,7 @@ def test_after_a_restart_an_undone_turn_played_again_keeps_its_move(room, url):
                                                                          .model)
         finally:
             fresh.close()
-        path = restarted.export(game.id, ROOT / "tests" / "artifacts" / "undo-resubmit.zip")
+        path = restarted.export(game.id, tmp_path / "undo-resubmit.zip")
         z = zipfile.ZipFile(path)
         rows = list(csv.DictReader(io.StringIO(z.read("log.csv").decode())))
         us_moves = [(r["turn"], r["status"]) for r in rows
