@@ -133,8 +133,10 @@ def test_escalate_then_negotiate_opens_against_its_rival():
 
 
 def test_escalate_then_negotiate_fines_a_listed_firm_then_delists_it():
-    model = play({"name": "escalate_then_negotiate", "patience": 5, "opening": 1000},
-                 [at(2, **LIST)], who="US")
+    # a fine the listed firm's cash covers at once (a firm pays a fine only from its cash,
+    # docs/model.md "6. Finance"; 13 steps of revenue is more than a listed firm holds)
+    model = play({"name": "escalate_then_negotiate", "patience": 5, "opening": 1000,
+                  "fine": 1.0}, [at(2, **LIST)], who="US")
     settling = [(row[0], row[1]) for row in moves_by(model, "US") if row[1] in ("fine", "delist")]
     assert settling == [(7, "fine")]
     assert not model.policy.listed[0, 1]  # paid, and the listing lifted

@@ -150,7 +150,7 @@ def test_consumers_lose_surplus_when_their_regions_prices_rise():
     # both firms 10% dearer: the inclusive price rises 10%, and with ε = 1 the surplus falls
     # by ln(1.1) of each region's steady spending (1,000)
     m = tiny()
-    m.state.markets.price[:] = 110.0
+    m.state.markets.price_by_region[:] = 110.0  # in every region
     phases.clear_markets(m.state, m.world, m.policy, m.spec.model, np.ones(2))
     loss = -math.log(1.1) * 1000
     assert_allclose(scores(m)[CONSUMERS], np.tanh([loss / STAKE_US, loss / STAKE_CN,

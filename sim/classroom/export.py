@@ -161,7 +161,7 @@ def scores_csv(live: LiveGame) -> bytes:
     """Every role's final score (:func:`sim.classroom.views.scores`), its unit, and who
     played it (students or its strategy)."""
     return table_csv(SCORE_COLUMNS, (
-        (role, f"{value:.4f}",
+        (role, round(value, 4),  # a number: safe_cell leaves it as is (a "-" string is not)
          "points" if role in live.scenario.countries else "% of do-nothing profit",
          "students" if role in live.humans else "bot")
         for role, value in sorted(scores(live).items(), key=lambda kv: -kv[1])))

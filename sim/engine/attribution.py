@@ -83,5 +83,8 @@ def causes(model: TradeModel, entity: str, start: int = 0,
     """The moves logged in steps ``start`` to ``end`` (exclusive; default: all) that touched
     ``entity`` (:func:`touches`), those naming it first, each group in the order made."""
     end = model.step_index + 1 if end is None else end
-    hit = [e for e in model.log if start <= e.step < end and touches(model, e, entity)]
+    # what the entity did for itself by its own strategy (a firm qualifying a new source when
+    # short, docs/model.md "2. Plan") answers a change; it does not cause it
+    hit = [e for e in model.log if start <= e.step < end and touches(model, e, entity)
+           and not (e.call.actor == entity and e.call.source == "strategy")]
     return sorted(hit, key=lambda e: e.call.target != entity)

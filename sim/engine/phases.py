@@ -53,7 +53,7 @@ def apply_policy(model: TradeModel) -> None:
 
 
 def qualify_when_short(model: TradeModel) -> None:
-    """A firm nobody plays qualifies a new source of a critical component its sources have
+    """A firm nobody plays (and not ``scripted``) qualifies a new source of a critical component its sources have
     left short for a sustained period (docs/model.md, section 2): its perceived shortage, a
     smoothing over the build lag of "more than ``ramp_trigger`` of last step's order unfilled",
     reaches one half, and no qualification of that component is under way. It picks, among
@@ -73,8 +73,10 @@ def qualify_when_short(model: TradeModel) -> None:
         return
     spare = s.suppliers.capacity - s.suppliers.shipments
     for firm, c in zip(*np.nonzero(due), strict=True):
-        name = w.firms[firm]
-        if name in model.players or s.finance.out[firm] or any(
+        name, strategy = w.firms[firm], model.firms[firm].strategy
+        # a player's firm, or one the scenario leaves to its timeline (`scripted`), decides
+        # its own sources (docs/model.md, "Strategies")
+        if strategy is None or strategy.name == "scripted" or s.finance.out[firm] or any(
                 g == firm and w.supplier_component[x] == c
                 for _, g, x in policy.pending_sources):
             continue

@@ -76,7 +76,8 @@ class Scripted(Strategy):
 
 @STRATEGIES.register
 class Passive(Strategy):
-    """A firm that keeps its normal stock cover and never changes suppliers by itself."""
+    """A firm that keeps its normal stock cover and qualifies a new source only when its
+    sources leave it short (docs/model.md, section 2)."""
 
     name = "passive"
     actors = ("firm",)
