@@ -153,7 +153,8 @@ class ErrorCard:
     @staticmethod
     def format_exception(exc: Any, value: Any = None, tb: Any = None, **_: Any) -> list[str]:
         error = value if isinstance(value, BaseException) else exc
-        print("".join(traceback.format_exception(error)), file=sys.stderr, flush=True)
+        lines = "".join(traceback.format_exception(error)).split("\n")
+        print("\n".join(escape(line) for line in lines), file=sys.stderr, flush=True)
         text = escape(f"{type(error).__name__}: {error}")
         text = text if len(text) <= 300 else text[:297] + "..."
         return [f"Something went wrong, and this page cannot go on.\n{text}\n"

@@ -199,6 +199,9 @@ print("ok")
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
     assert "refused name lookup of 'cdn.jsdelivr.net'" in proc.stderr
+    # the server's log keeps the traceback, escaped for the terminal (docs/security.md)
+    assert "\x1b" not in proc.stderr
+    assert "ValueError: bad\\x1b[2J" in proc.stderr
 
 
 def _environ(pid: int) -> dict[str, str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.classroom.db import DEFAULT_URL
+from sim.errors import escape
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
 KERNEL_CULL = "5m"  # a closed tab's kernel is freed after 5 minutes (Solara's default: 24 h)
@@ -54,7 +55,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         finally:
             room.close()
-        print(f"wrote {path}")
+        print(f"wrote {escape(str(path))}")
         return 0
     from dashboards.server import restart_for_memory  # (imports no web code)
 

@@ -17,6 +17,7 @@ import argparse
 import sys
 from typing import Any
 
+from sim.errors import escape
 from sim.sweep.design import DESIGNS
 
 DEFAULTS = {"design": "grid", "samples": 8, "replicates": 1}
@@ -113,14 +114,12 @@ def _run(args: argparse.Namespace) -> int:
         out = run_sweep(scenario, vary, workers=args.workers, dask=args.dask, chunk=args.chunk,
                         progress=progress, notice=_notice, **options)
     if not args.quiet:
-        print(f"wrote {out}")
+        print(f"wrote {escape(str(out))}")
     return 0
 
 
 def _notice(message: str) -> None:
     """What resuming found damaged (its chunk runs again): always shown, on stderr."""
-    from sim.errors import escape
-
     print(f"chokepoint sweep: damaged: {escape(message)}", file=sys.stderr)
 
 
@@ -178,7 +177,7 @@ def _report(args: argparse.Namespace) -> int:
 
     html = write_report(_folder(args), metrics=args.metric or None)
     if not args.quiet:
-        print(f"wrote {html}")
+        print(f"wrote {escape(str(html))}")
     return 0
 
 
@@ -190,7 +189,7 @@ def _discover(args: argparse.Namespace) -> int:
         raise UsageError('sweep discover DIR --where "EXPR": the condition is missing')
     path = write_discovery(_folder(args), args.where, metrics=args.metric or None)
     if not args.quiet:
-        print(f"wrote {path}")
+        print(f"wrote {escape(str(path))}")
     return 0
 
 
@@ -232,5 +231,5 @@ def _export(args: argparse.Namespace) -> int:
         raise UsageError("sweep export: choose a format (--csv)")
     for path in export_csv(_folder(args)):
         if not args.quiet:
-            print(f"wrote {path}")
+            print(f"wrote {escape(str(path))}")
     return 0
