@@ -258,7 +258,7 @@ def main() -> None:
     args = ap.parse_args()
     n = args.students
     sys.path.insert(0, str(ROOT))
-    from sim.classroom import Classroom
+    from sim.classroom import Classroom, Client
 
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
@@ -266,7 +266,8 @@ def main() -> None:
 
         def game(students: int) -> list[str]:
             g = room.create_game(SCENARIO, seed=1, humans=["US", "ZTE"])
-            return [room.join(g.code, "US" if i % 2 == 0 else "ZTE", client=str(i))
+            return [room.join(g.code, "US" if i % 2 == 0 else "ZTE",
+                              client=Client(f"10.0.{i // 250}.{i % 250}", str(i)))
                     for i in range(students)]
 
         one = game(n)
