@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.server import Guard, _no_outbound, allowed_hosts
+from dashboards.server import Guard, _no_outbound, allowed_hosts, with_client_header
 from tests.servers import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +134,15 @@ def test_audit_hook_refuses_outbound_and_allows_loopback() -> None:
         _no_outbound("socket.getaddrinfo", ("cdn.jsdelivr.net", 443, 0, 0, 0))
     _no_outbound("socket.connect", (None, ("127.0.0.1", 8765)))
     _no_outbound("socket.getaddrinfo", ("localhost", 8765, 0, 0, 0))
+
+
+def test_pages_learn_the_peer_address_and_no_visitor_can_forge_it() -> None:
+    """The classroom limits join attempts per address: the address is the connection's."""
+    scope = {"type": "websocket", "client": ("10.1.2.3", 5555),
+             "headers": [(b"host", b"x"), (b"X-Chokepoint-Client", b"6.6.6.6")]}
+    out = with_client_header(scope)
+    assert [v for k, v in out["headers"] if k.lower() == b"x-chokepoint-client"] == [b"10.1.2.3"]
+    assert (b"host", b"x") in out["headers"] and scope["headers"][1][1] == b"6.6.6.6"
 
 
 def test_allowed_hosts() -> None:
