@@ -170,3 +170,20 @@ def test_guessing_a_code_takes_longer_than_a_school_year(open_games):
     assert minutes > 10 * SCHOOL_YEAR_MINUTES
     # the six-character codes of before, at the same rate: 51 days with 100 open games
     assert expected_guessing_minutes(100, length=6) < SCHOOL_YEAR_MINUTES / 7
+
+
+def test_the_projector_finds_closed_games_through_the_same_limits(room, game):
+    """The projector and the debrief show a locked or ended game too, and count against the
+    same limits: the guessing time then counts every game of the database, not only the open
+    ones."""
+    room.set_room(game.id, locked=True)
+    me = Client("10.0.0.1", "projector")
+    assert room.find_game(game.code, me, closed=True).ref == game
+    with pytest.raises(ClassroomError, match="no open game"):
+        room.find_game(game.code, me)
+    with pytest.raises(ClassroomError, match="no open game"):
+        room.find_game(wrong_code(game.code), me, closed=True)
+    for _ in range(PER_BROWSER - 3):
+        room.find_game(game.code, me, closed=True)
+    with pytest.raises(RateLimited):
+        room.find_game(game.code, me, closed=True)

@@ -34,7 +34,7 @@ from sim.classroom.limits import CODE_ALPHABET, CODE_LENGTH, Client
 from sim.classroom.replay import LiveGame, Move
 from sim.classroom.store import CachedGame, ClassroomError, GameRef, NotAllowed, RateLimited
 from sim.classroom.timers import Timers
-from sim.classroom.tokens import OpenGame, Tokens, hash_token
+from sim.classroom.tokens import FoundGame, Tokens, hash_token
 from sim.classroom.views import SeatInfo, View, Views, scores
 from sim.errors import MoveError
 from sim.scenario import load_scenario
@@ -276,5 +276,5 @@ def _scenario_text(scenario: str | Path) -> tuple[str, str]:
 
 
 # the names that lived here before the split stay importable from here
-__all__ = ["Classroom", "ClassroomError", "Client", "GameRef", "NotAllowed", "OpenGame",
+__all__ = ["Classroom", "ClassroomError", "Client", "FoundGame", "GameRef", "NotAllowed",
            "RateLimited", "SeatInfo", "View", "hash_token", "scores"]

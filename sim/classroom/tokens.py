@@ -34,8 +34,8 @@ def hash_token(token: str) -> str:
 
 
 @dataclass(frozen=True)
-class OpenGame:
-    """A game students may join: its reference and its teams."""
+class FoundGame:
+    """A game found by its join code: its reference and its teams."""
 
     ref: GameRef
     teams: tuple[str, ...]
@@ -73,16 +73,19 @@ class Tokens(GameStore):
         return any(hmac.compare_digest(wanted, h) for h in hashes)
 
     # -- seats -----------------------------------------------------------------------------
-    def find_game(self, code: str, client: Client = UNKNOWN) -> OpenGame:
-        """The open game of a join code and its teams (what the join form shows).
+    def find_game(self, code: str, client: Client = UNKNOWN, *,
+                  closed: bool = False) -> FoundGame:
+        """The open game of a join code and its teams (what the join form shows); with
+        ``closed``, also an ended game or a locked room (what the projector and the debrief
+        show).
 
         Raises:
             RateLimited: too many look-ups and joins from ``client``'s browser or address.
             ClassroomError: no open game has this code: the same answer for a wrong code, an
-                ended game and a locked room.
+                ended game and a locked room (without ``closed``).
         """
         self.join_limits.take(client)
-        return self._open_game(code)
+        return self._game_of_code(code, closed)
 
     def join(self, code: str, role: str, nickname: str = "", client: Client = UNKNOWN) -> str:
         """Take a seat in ``role``'s team (several students may share a team).
@@ -96,7 +99,7 @@ class Tokens(GameStore):
                 not one of its teams.
         """
         self.join_limits.take(client)
-        game = self._open_game(code)
+        game = self._game_of_code(code, closed=False)
         ref = game.ref
         if role not in game.teams:
             raise ClassroomError(f"{role!r} is not a team of this game "
@@ -148,19 +151,21 @@ class Tokens(GameStore):
         self._notify(game_id)
 
     # -- internals ---------------------------------------------------------------------------
-    def _open_game(self, code: str) -> OpenGame:
-        """The open game whose code is ``code``, found without telling by the time taken
-        whether, or where, it failed: one query for every open game (the code is not in it),
-        and every code compared in constant time."""
+    def _game_of_code(self, code: str, closed: bool) -> FoundGame:
+        """The open (or any, with ``closed``) game whose code is ``code``, found without
+        telling by the time taken whether, or where, it failed: one query for every such game
+        (the code is not in it), and every code compared in constant time."""
         wanted = normal_code(code).encode()
+        query = select(db.games.c.id, db.games.c.code, db.games.c.settings)
+        if not closed:
+            query = query.where(~db.games.c.ended, ~db.games.c.locked)
         with self.engine.begin() as conn:
-            rows = conn.execute(select(db.games.c.id, db.games.c.code, db.games.c.settings)
-                                .where(~db.games.c.ended, ~db.games.c.locked)).all()
+            rows = conn.execute(query).all()
         found = None
         for row in rows:  # no early exit
             if hmac.compare_digest(row.code.encode(), wanted):
                 found = row
         if found is None:
             raise ClassroomError(NO_GAME)
-        return OpenGame(GameRef(found.id, found.code),
+        return FoundGame(GameRef(found.id, found.code),
                         tuple(json.loads(found.settings)["humans"]))
