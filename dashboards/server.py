@@ -48,7 +48,7 @@ from typing import Any
 
 from sim.errors import escape
 
-APP = str(Path(__file__).with_name("play.py"))
+APP = str(Path(__file__).parent / "play" / "page.py")
 NEEDED_ASSETS = ("requirejs@2.3.6", "font-awesome@4.5.0")
 CULL_TIMEOUT = "3m"
 HIDDEN_ROUTES = ("/resourcez", "/_solara/api/evict")

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError, Problem, ScenarioError, escape
+from sim.play.setup import MAX_SEED
 
 EXIT_USAGE = 2
 EXIT_PIPE = 141  # as a shell reports a process stopped by SIGPIPE
 EXIT_TERM = 143  # as a shell reports a process stopped by SIGTERM
-MAX_SEED = 2**63 - 1
 MAX_STEPS = 100_000  # the scenario format's own bound (sim.scenario.models.MAX_STEPS)
 
 
@@ -134,7 +134,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     if args.file:
         load_scenario(args.file)  # refuse a bad file before the server starts
     from dashboards.server import APP, serve  # the only path from the CLI to web code
-    from dashboards.setup import SCENARIO_ENV
+    from sim.play.setup import SCENARIO_ENV
 
     env = {SCENARIO_ENV: str(Path(args.file).resolve())} if args.file else {}
     serve(APP, host=args.host, port=args.port, open_browser=not args.no_browser, env=env)

@@ -68,7 +68,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     import dashboards  # the only path from the CLI to web code
     from dashboards.server import serve
 
-    app = Path(dashboards.__file__).with_name("classroom.py")
+    app = Path(dashboards.__file__).parent / "classroom" / "app.py"
     import os
 
     env = {DB_ENV: args.db,

@@ -215,7 +215,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     try:
-        from dashboards.explore import serve_explorer
+        from dashboards.explore.page import serve_explorer
     except ImportError as exc:
         raise UsageError(f"explore needs the web app: pip install 'chokepoint[app]' "
                          f"({exc})") from None
