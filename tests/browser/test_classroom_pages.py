@@ -92,7 +92,7 @@ def create_game(teacher: Page, seconds: int) -> str:
     field.press("Enter")
     teacher.locator(".create-game").click()
     code_el = teacher.locator(".join-code")
-    expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+    expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{8}$"), timeout=TIMEOUT)
     return code_el.inner_text()
 
 
