@@ -237,3 +237,35 @@ def test_a_hostile_lesson_runs_nothing_in_the_classroom(hostile_classroom, conte
     expect(projector.locator(".news")).to_contain_text(FIRM, timeout=TIMEOUT)
     assert_nothing_ran(projector, watch, "hostile_6_projector.png")
     assert not MARKER.search(projector.url)
+
+
+def test_the_join_form_shows_teams_only_for_a_found_code_and_limits_guessing(
+        hostile_classroom, context):
+    """A partial or wrong code shows no team; the right one does; a browser typing codes one
+    after another is stopped after ten (docs/security.md)."""
+    base, code = hostile_classroom
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{base}/join")
+    field = page.get_by_label("Join code")
+    field.fill(code[:-1])
+    page.wait_for_timeout(1000)
+    expect(page.locator(".v-select").filter(has_text="Your team")).to_have_count(0)
+    wrong = code[:-1] + next(c for c in "ABCDEFGH" if c != code[-1])
+    field.fill(wrong)
+    expect(page.locator(".join-error")).to_contain_text("no open game with this code",
+                                                        timeout=TIMEOUT)
+    expect(page.locator(".v-select").filter(has_text="Your team")).to_have_count(0)
+    field.fill(f"{code[:4].lower()}-{code[4:]}")  # as a student might type it
+    expect(page.locator(".v-select").filter(has_text="Your team")).to_be_visible(timeout=TIMEOUT)
+    page.screenshot(path=ARTIFACTS / "hostile_7_join_found.png", full_page=True)
+    for i in range(10):
+        field.fill(wrong[:-2] + "23456789"[i % 8] + "ABCDEFGHJK"[i])
+        page.wait_for_timeout(200)
+    expect(page.locator(".join-error")).to_contain_text("too many attempts", timeout=TIMEOUT)
+    field.fill(code)  # the right code, too late: the same refusal, no team shown
+    page.get_by_role("button", name="Find the game").click()
+    expect(page.locator(".join-error")).to_contain_text("too many attempts", timeout=TIMEOUT)
+    expect(page.locator(".v-select").filter(has_text="Your team")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "hostile_8_join_limited.png", full_page=True)
+    assert not watch.dialogs and not watch.errors
