@@ -187,3 +187,16 @@ def test_the_projector_finds_closed_games_through_the_same_limits(room, game):
         room.find_game(game.code, me, closed=True)
     with pytest.raises(RateLimited):
         room.find_game(game.code, me, closed=True)
+
+
+def test_clients_that_went_quiet_are_forgotten(clock):
+    """A visitor changing its browser id at every try does not grow the server's memory."""
+    from sim.classroom.limits import PRUNE_AT, JoinLimits
+
+    limits = JoinLimits(clock)
+    for i in range(PRUNE_AT + 10):
+        limits.take(Client(f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", f"browser {i}"))
+        clock.now += 0.01
+    clock.now += WINDOW + 1
+    limits.take(Client("10.9.9.9", "a newcomer"))
+    assert len(limits._seen) == 2  # the newcomer's browser and address

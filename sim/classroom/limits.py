@@ -10,8 +10,8 @@ Why that is enough (docs/security.md): a code is :data:`CODE_LENGTH` characters 
 31-letter alphabet, 31^8 ≈ 8.5e11 codes. With N open games, one guess succeeds with chance
 N / 31^8; at R guesses a minute the expected time to the first success is 31^8 / (N·R) minutes.
 At R = 120 (one address) and N = 1,000 open games on one server, that is 7.1e6 minutes, about
-13.5 years; with N = 100, 135 years. A school year is under one. The six-character codes of
-before gave, at N = 100 and no limit per address, 31^6 / (100·120) ≈ 74,000 minutes: 51 days.
+13.5 years; with N = 100, 135 years. A school year is under one. Six-character codes would
+give, at N = 100 and the same rate, 31^6 / (100·120) ≈ 74,000 minutes: 51 days.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class JoinLimits:
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self.clock = clock
         self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._pruned = -WINDOW  # when the quiet clients were last forgotten
         self._lock = threading.Lock()
 
     def take(self, client: Client) -> None:
@@ -78,9 +79,12 @@ class JoinLimits:
         keys = ((("browser", client.browser), PER_BROWSER),
                 (("address", client.address), PER_ADDRESS))
         with self._lock:
-            if len(self._seen) > PRUNE_AT:  # browsers come and go: forget the quiet ones
+            if len(self._seen) > PRUNE_AT and now - self._pruned >= WINDOW:
+                # browsers come and go: forget the quiet ones (at most once a minute, so
+                # that a stream of new browsers does not make every attempt walk them all)
                 self._seen = defaultdict(deque, {k: q for k, q in self._seen.items()
                                                  if q and q[-1] > now - WINDOW})
+                self._pruned = now
             for key, limit in keys:
                 seen = self._seen[key]
                 while seen and seen[0] <= now - WINDOW:
