@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,20 +182,19 @@ def test_a_pasted_hostile_scenario_runs_nothing_on_the_play_page(server, context
 
 
 # -- the classroom: a hostile lesson ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def hostile_classroom(tmp_path_factory):
+def serve_hostile(tmp_path_factory, name: str):
     """``chokepoint classroom`` on a database holding one game of the hostile lesson (US the
     one team; the hostile firm played by its bot); yields (base URL, join code)."""
     require_chromium()
     from sim.classroom import Classroom
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    folder = tmp_path_factory.mktemp("hostile")
+    folder = tmp_path_factory.mktemp(name)
     db = f"sqlite:///{folder / 'class.db'}"
     room = Classroom(db)
     code = room.create_game(hostile_lesson(folder), seed=1, humans=["US"]).code
     room.close()
-    log = ARTIFACTS / "hostile-classroom-server.log"
+    log = ARTIFACTS / f"{name}-server.log"
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sim", "classroom", "--no-browser",
                              "--port", str(port), "--db", db], cwd=ROOT,
@@ -208,6 +208,17 @@ def hostile_classroom(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def hostile_classroom(tmp_path_factory):
+    yield from serve_hostile(tmp_path_factory, "hostile-classroom")
+
+
+@pytest.fixture
+def guessed_classroom(tmp_path_factory):
+    """A server of its own: the guessing test uses its address's attempts up."""
+    yield from serve_hostile(tmp_path_factory, "guessed-classroom")
 
 
 def test_a_hostile_lesson_runs_nothing_in_the_classroom(hostile_classroom, context):
@@ -269,3 +280,37 @@ def test_the_join_form_shows_teams_only_for_a_found_code_and_limits_guessing(
     expect(page.locator(".v-select").filter(has_text="Your team")).to_have_count(0)
     page.screenshot(path=ARTIFACTS / "hostile_8_join_limited.png", full_page=True)
     assert not watch.dialogs and not watch.errors
+
+
+def test_a_new_session_cookie_does_not_reset_the_address(guessed_classroom, browser):
+    """Browsers that are new to the server (a new session cookie each) but share an address:
+    each types codes until it is stopped (10 counted); after 12 of them, 120 codes within a
+    minute from 127.0.0.1, a thirteenth browser is refused at once, the right code too."""
+    from sim.classroom.limits import PER_ADDRESS, PER_BROWSER, WINDOW
+
+    base, code = guessed_classroom
+    pages = []
+    for _ in range(PER_ADDRESS // PER_BROWSER + 1):  # loaded first: a page load is no attempt
+        page = browser.new_context().new_page()
+        page.goto(f"{base}/join")
+        expect(page.get_by_label("Join code")).to_be_visible(timeout=TIMEOUT)
+        pages.append(page)
+    start = time.monotonic()
+    tried = 0
+    for page in pages[:-1]:
+        for _ in range(4 * PER_BROWSER):  # a code typed too fast may be overtaken: go on
+            tried += 1
+            page.get_by_label("Join code").fill(
+                f"{tried:08d}".translate(str.maketrans("01", "AB")))
+            page.wait_for_timeout(100)
+            if "too many" in " ".join(page.locator(".join-error").all_inner_texts()):
+                break
+        expect(page.locator(".join-error")).to_contain_text("too many attempts")
+    last = pages[-1]
+    last.get_by_label("Join code").fill(code)
+    expect(last.locator(".join-error")).to_contain_text("too many attempts", timeout=TIMEOUT)
+    assert time.monotonic() - start < WINDOW, "too slow to test the limit of a minute"
+    expect(last.locator(".v-select").filter(has_text="Your team")).to_have_count(0)
+    last.screenshot(path=ARTIFACTS / "hostile_9_address_limited.png", full_page=True)
+    for page in pages:
+        page.context.close()
