@@ -252,6 +252,8 @@ def test_export_matches_chokepoint_run_with_the_moves_as_events(room, tmp_path):
     doc["events"] = [{"at": int(m["step"]), "by": m["actor"], "move": m["move"],
                       **({"target": m["target"]} if m["target"] else {}),
                       **yaml.safe_load(m["parameters"])} for m in moves]
+    # a human's country has no strategy: in the replay its moves are its whole timeline
+    doc["countries"]["US"]["strategy"] = {"name": "scripted"}
     events_file = tmp_path / "with_events.yaml"
     events_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     run_csv = tmp_path / "run.csv"

@@ -76,7 +76,9 @@ def test_a_fine_lowers_cash_by_the_amount_and_changes_nothing_else():
     after = arrays(m)
     assert after.pop("finance.cash")[HUAWEI] == pytest.approx(10_400.0 - 1_234.0)
     assert_allclose(after.pop("governments.fines"), [1_234.0, 0.0, 0.0])
-    before.pop("finance.cash"), before.pop("governments.fines")
+    assert_allclose(after.pop("governments.fines_by"), [[0.0, 1_234.0], [0, 0], [0, 0]])
+    for key in ("finance.cash", "governments.fines", "governments.fines_by"):
+        before.pop(key)
     for key, value in before.items():
         np.testing.assert_array_equal(after[key], value, err_msg=key)
     assert m.policy.fine_due.sum() == 0.0

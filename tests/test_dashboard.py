@@ -76,11 +76,14 @@ def test_score_card_compares_with_doing_nothing_and_baseline(scenario):
     game = Game(scenario, "US")
     game.step(scenario.steps)
     card = {m: (a, r, b) for m, a, r, b in game.score_card()}
+    # the scenario's 0.5, 0.3, 0.2, with treasury at the consumers' 0.2 and escalation at a
+    # tenth of their sum (sim/engine/objectives.py), normalised
     assert set(card) == {"US score (mean)"} | {
-        f"US {m} (mean, weight {w:.2f})" for m, w in
-        (("security", 0.5), ("industry", 0.3), ("consumers", 0.2), ("escalation", 0.0))}
+        f"US {m} (mean, weight {w / 1.32:.2f})" for m, w in
+        (("security", 0.5), ("industry", 0.3), ("consumers", 0.2), ("treasury", 0.2),
+         ("escalation", 0.12))}
     assert all(a == r for a, r, _ in card.values())  # no move: the same as doing nothing
-    assert game.weights()["escalation"] == 0.0
+    assert game.weights()["escalation"] > 0.0
     assert game.result()[0].startswith("US did the same as doing nothing")
 
 

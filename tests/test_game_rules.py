@@ -1,5 +1,5 @@
-"""Rules that make a game's decisions real (issue 11): chance events, a limit on moves per
-turn, and the firms' redesign move."""
+"""Rules that make a game's decisions real (docs/model.md, "Game rules"): chance events, a limit
+on moves per turn, and the firms' redesign move."""
 
 from __future__ import annotations
 

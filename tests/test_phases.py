@@ -19,7 +19,6 @@ from numpy.testing import assert_allclose
 
 from sim.engine import phases
 from sim.engine.model import TradeModel
-from sim.engine.objectives import OBJECTIVES
 from sim.engine.output import tidy_table
 from sim.rules.moves import MoveCall, apply_move
 from sim.scenario import validate_document
@@ -45,8 +44,6 @@ SALES_BY_REGION_BUG = (
     "(5 per firm and region), so a strategy reading it in the policy phase of step 0 sees no "
     "sales: tit_for_tat answers a step-0 procurement ban on a firm with a ban on a supplier")
 WEEK = 7 / 365.25  # a step, in years
-SECURITY, INDUSTRY, CONSUMERS, ESCALATION = (OBJECTIVES.index(k) for k in
-                                             ("security", "industry", "consumers", "escalation"))
 
 
 def tiny(**options) -> TradeModel:
@@ -454,73 +451,7 @@ def test_the_hazard_scales_with_exposure_to_the_threatening_country():
     assert price[HUAWEI] == pytest.approx(100 * (1 - 0.9 * 2 / 9 * 0.22 * 26 / 30))
 
 
-# -- 7. scores -----------------------------------------------------------------------------
-def scores(m: TradeModel) -> np.ndarray:
-    phases.score(m.state, m.world, m.policy)
-    return m.state.governments.objectives
-
-
-def test_security_rises_when_the_targeted_firms_output_falls(model):
-    move(model, "US", "entity_list", "huawei")
-    model.state.firms.output[HUAWEI] = 5.0
-    obj = scores(model)
-    assert_allclose(obj[SECURITY], [0.5, 0.0, 0.0])
-    assert_allclose(obj[ESCALATION], [-0.1, -0.1, 0.0])  # one measure: made by US, hit CN
-    assert_allclose(model.state.governments.score, [0.25 * (0.5 - 0.1), -0.025, 0.0])
-
-
-def test_a_threat_alone_targets_the_firm(model):
-    move(model, "US", "announce", "huawei", risk=0.3)
-    model.state.firms.output[HUAWEI] = 8.0
-    obj = scores(model)
-    assert_allclose(obj[SECURITY], [0.2, 0.0, 0.0])
-    assert_allclose(obj[ESCALATION], [0.0, 0.0, 0.0])  # an announcement is no measure
-
-
-def test_industry_falls_with_own_firms_revenue(model):
-    model.state.markets.revenue[HUAWEI] = 500.0
-    # CN's firm (1,000) and suppliers (s_cn 100/3 · 10, k_cn 20 · 5) lose 500 of 1,133.33
-    assert_allclose(scores(model)[INDUSTRY], [0.0, -500 / (1000 + 100 / 3 + 100), 0.0])
-
-
-def test_consumers_lose_surplus_when_their_regions_prices_rise(model):
-    # both firms 10% dearer: every buyer's logit weight falls by e^(−0.4), the inclusive
-    # price rises 10%, and with ε = 1 the surplus falls by ln(1.1) of steady spending
-    model.state.markets.price[:] = 110.0
-    clear(model)
-    assert_allclose(model.state.markets.consumer_surplus, [-math.log(1.1)] * 2)
-    assert_allclose(scores(model)[CONSUMERS], [-math.log(1.1)] * 3)
-
-
-def test_escalation_counts_measures_made_and_received(model):
-    move(model, "US", "entity_list", "huawei")
-    move(model, "US", "export_control", "soc", license_rate=0.0)
-    move(model, "CN", "tariff", "US", rate=0.1)
-    move(model, "TW", "procurement_ban", "s_cn", share=0.5)
-    # US: made 2, received 1; CN: made 1, received 3; TW: made 1
-    assert_allclose(scores(model)[ESCALATION], [-0.3, -0.4, -0.1])
-
-
-def test_escalation_is_capped_at_minus_one(model):
-    for _ in range(6):
-        move(model, "US", "tariff", "CN", rate=0.1)
-    for name in ("entity_list", "procurement_ban"):
-        move(model, "US", name, "huawei")
-    move(model, "US", "export_control", "soc")
-    move(model, "US", "export_control", "soc", license_rate=0.0)  # the same control again
-    for target in ("s_cn", "k_cn"):
-        move(model, "US", "procurement_ban", target)
-    move(model, "CN", "tariff", "US", rate=0.1)
-    move(model, "TW", "tariff", "US", rate=0.1)
-    move(model, "TW", "tariff", "CN", rate=0.1)
-    # US: made 6 (a repeated tariff and control count once), received 2 → −0.8;
-    # CN: made 1, received 7 → −0.8; TW: made 2, received 0 → −0.2
-    assert_allclose(scores(model)[ESCALATION], [-0.8, -0.8, -0.2])
-    for country in ("CN", "TW"):
-        for target in ("apple", "s_us"):
-            move(model, country, "procurement_ban", target)
-    # US: 6 + 6 = 12 measures, CN: 3 + 7 = 10, both capped at −1; TW: made 4 → −0.4
-    assert_allclose(scores(model)[ESCALATION], [-1.0, -1.0, -0.4])
+# -- 7. scores: tests/test_objectives.py ----------------------------------------------------
 
 
 # -- determinism ---------------------------------------------------------------------------
@@ -542,8 +473,9 @@ def test_a_seeded_run_is_identical_byte_for_byte():
 
 
 def test_a_firm_that_stops_producing_loses_money_and_value(model):
-    """Stopping hurts (DESIGN.md): fixed costs go on, goods sold from stock carry their cost,
-    so a firm cut off from a critical component loses profit and share value — never gains."""
+    """Stopping hurts (docs/model.md, "6. Finance"): fixed costs go on, goods sold from stock
+    carry their cost, so a firm cut off from a critical component loses profit and share value
+    — never gains."""
     base_profit = float(model.state.ref.profit[HUAWEI])
     move(model, "US", "entity_list", "huawei")  # s_us cut; huawei's other socs cannot cover
     model.state.suppliers.capacity[:] = np.where(

@@ -224,38 +224,3 @@ def test_due_sources_returns_and_removes_what_is_due(model):
     assert model.policy.due_sources(5) == [(APPLE, S_CN)]
     assert not model.policy.qualifying(APPLE, S_CN)
     assert model.policy.pending_sources == [(9, HUAWEI, K_CN)]
-
-
-# -- measures in force ----------------------------------------------------------------------
-@pytest.mark.parametrize(("actor", "name", "target", "params", "made", "received"), [
-    ("US", "entity_list", "huawei", {}, [1, 0, 0], [0, 1, 0]),
-    ("US", "tariff", "CN", {"rate": 0.1}, [1, 0, 0], [0, 1, 0]),
-    ("TW", "procurement_ban", "apple", {"share": 0.5}, [0, 0, 1], [1, 0, 0]),
-    ("CN", "procurement_ban", "s_us", {"share": 0.5}, [0, 1, 0], [1, 0, 0]),
-    # received by CN, whose firm uses socs; TW is covered but has no firms; US is the controller
-    ("US", "export_control", "soc", {"license_rate": 0.2}, [1, 0, 0], [0, 1, 0]),
-    ("US", "export_control", "soc", {"to": ["TW"]}, [1, 0, 0], [0, 0, 0]),
-    ("CN", "export_control", "case", {"to": ["US"]}, [0, 1, 0], [1, 0, 0]),
-    ("US", "announce", "huawei", {"risk": 0.9}, [0, 0, 0], [0, 0, 0]),
-    ("apple", "stockpile", None, {"cover": 20}, [0, 0, 0], [0, 0, 0]),
-])
-def test_active_measures_count_each_kind_once(model, actor, name, target, params, made,
-                                              received):
-    move(model, actor, name, target, **params)
-    got_made, got_received = model.policy.active_measures()
-    assert got_made.tolist() == made
-    assert got_received.tolist() == received
-
-
-def test_active_measures_add_up_and_lifted_ones_drop_out(model):
-    move(model, "US", "entity_list", "huawei")
-    move(model, "US", "tariff", "CN", rate=0.1)
-    move(model, "US", "export_control", "soc", license_rate=0.0)
-    move(model, "CN", "tariff", "US", rate=0.1)
-    made, received = model.policy.active_measures()
-    assert (made.tolist(), received.tolist()) == ([3, 1, 0], [1, 3, 0])
-    move(model, "US", "delist", "huawei")
-    move(model, "US", "tariff", "CN", rate=0.0)
-    move(model, "US", "export_control", "soc", license_rate=1.0)
-    made, received = model.policy.active_measures()
-    assert (made.tolist(), received.tolist()) == ([0, 1, 0], [1, 0, 0])

@@ -180,18 +180,6 @@ def test_tariff_revenue_is_what_the_taxed_sales_paid():
         assert m.state.governments.tariff_revenue[1:].sum() == 0.0
 
 
-def test_tariff_revenue_counts_in_the_setters_industry_objective():
-    m = tiny()
-    phases.score(m.state, m.world, m.policy)
-    before = m.state.governments.objectives[1].copy()  # industry
-    m.state.markets.duty[US] = 50.0
-    phases.score(m.state, m.world, m.policy)
-    ref = m.state.ref
-    own = (m.world.firm_country == US) @ ref.revenue + (m.world.supplier_country == US) @ \
-        ref.supplier_revenue
-    assert m.state.governments.objectives[1, US] == pytest.approx(before[US] + 50.0 / own)
-
-
 # -- monotone responses to a tariff ------------------------------------------------------------
 def tariff_grid(sc: Scenario, setter: str, origin: str, rates=RATES, seed: int = 1):
     """Per rate: each firm's total sales over the run and each country's mean consumers'

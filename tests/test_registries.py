@@ -284,7 +284,8 @@ def test_strategy_rejects_unknown_and_out_of_range_params(name):
 def test_retaliation_strategy_answers_a_listing():
     """tit_for_tat answers the US listing of Hikvision in kind, after its delay."""
     sc = load_scenario(SCENARIO, overrides={"countries.CN.strategy":
-                                            {"name": "tit_for_tat", "delay": 2}})
+                                            {"name": "tit_for_tat", "delay": 2,
+                                             "deterrent": True}})
     model = TradeModel(scenario=sc, rng=3)
     model.run()
     listing = sc.step_of(next(e.at for e in sc.events if e.id == "listing"))

@@ -1,15 +1,16 @@
-"""Retaliation hurts the sender (DESIGN.md: "Retaliation aims at the sender"; docs/model.md,
-"Strategies"): `tit_for_tat`, `proportional` and `lagged` pick the answer that costs the
-sender's firms and suppliers most per unit of cost to the retaliator's own, judged on last
-period's flows. Measured on every shipped scenario (a retaliation strategy added by override
-where the scenario has none, a hostile event added where a classroom scenario's timeline is
-empty): over the year after its first answer, against the same run without the retaliator's
-strategy, the sender's firms and suppliers lose more revenue than the retaliator's. (A year, not
-the whole run: in chip_controls_2022 China's own later gallium licensing lands on a Japanese
-supply that the early answer had made grow, which the answer did not choose.)"""
+"""Retaliation that counts its own costs (docs/model.md, "Stylized facts and rules" and
+"Strategies"): `tit_for_tat`, `proportional` and `lagged` weigh each answer by
+what it would cost the sender and themselves, each a change of the whole score (consumers
+included), judged on last period's flows; they answer with the best ratio when it costs the
+sender more, and otherwise decline (saying so in the news) unless they are a `deterrent`.
+Checked on every shipped scenario (a retaliation strategy added by override where the scenario
+has none, a hostile event added where a classroom scenario's timeline is empty), and measured
+in a coalition-listing world: the answer a deterrent makes lowers its own score more than either
+sender's, which is why the default declines it."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,11 @@ import numpy as np
 import pytest
 
 from sim import TradeModel
-from sim.rules.strategies import best_answer, retaliation_cost
+from sim.rules import strategies
+from sim.rules.strategies import answer_effects, best_answer, retaliation_cost
 from sim.scenario import validate_document
 from sim.scenario.yamlio import load_file
-from tests.worlds import CN, H_CASE, H_US, HUAWEI, US, tiny_world
+from tests.worlds import APPLE, CN, H_CASE, H_CN, H_US, HUAWEI, K_CN, US, tiny_world
 
 ROOT = Path(__file__).parents[1] / "scenarios"
 
@@ -57,35 +59,91 @@ def world(name: str, retaliator: str, strategy: dict[str, Any] | None,
     return TradeModel(scenario=validate_document(doc, {}, name)).run()
 
 
-def side_revenue(m: TradeModel, country: str, start: int = 0) -> float:
-    """Revenue of ``country``'s firms and suppliers over the year from ``start``."""
-    w, g = m.world, m.world.countries.index(country)
-    year = slice(start, start + 52)
-    firms = m.recorder.metric("firm", "revenue")[year].sum(axis=0)
-    sups = m.recorder.metric("supplier", "revenue")[year].sum(axis=0)
-    return float(firms[w.firm_country == g].sum() + sups[w.supplier_country == g].sum())
+def decisions(monkeypatch, name: str, retaliator: str, strategy: dict[str, Any] | None,
+              events: list[dict[str, Any]], deterrent: bool) -> tuple[TradeModel, list]:
+    """The run with the retaliator's strategy (``deterrent`` set), and each decision it
+    weighed: (step, chosen move or None, [(move, cost to the sender, cost to itself)])."""
+    seen: list[tuple[int, Any, list]] = []
+
+    def spy(model, actor, sender, share, deterrent=False):
+        measures = np.zeros((len(model.world.countries),) * 2)
+        measures[actor, sender] = 1.0
+        weighed = []
+        for call, cut, closed in strategies.answers(model, actor, sender, share):
+            cost = retaliation_cost(model, cut, closed, measures)
+            weighed.append((call, float(cost[sender]), float(cost[actor])))
+        chosen = best_answer(model, actor, sender, share, deterrent)
+        seen.append((model.step_index, chosen, weighed))
+        return chosen
+
+    monkeypatch.setattr(strategies, "best_answer", spy)
+    doc, _, _ = load_file(ROOT / name)
+    strategy = dict(strategy or doc["countries"][retaliator]["strategy"], deterrent=deterrent)
+    return world(name, retaliator, strategy, events, answer=True), seen
 
 
 @pytest.mark.parametrize("name,retaliator,sender,strategy,events", CASES,
                          ids=lambda v: v if isinstance(v, str) else None)
-def test_retaliation_costs_the_sender_more_than_the_retaliator(name, retaliator, sender,
-                                                               strategy, events):
-    run = world(name, retaliator, strategy, events, answer=True)
-    base = world(name, retaliator, strategy, events, answer=False)
+def test_an_answer_costs_the_sender_more_than_the_retaliator_or_is_declined(
+        monkeypatch, name, retaliator, sender, strategy, events):
+    run, seen = decisions(monkeypatch, name, retaliator, strategy, events, deterrent=False)
+    declined = {t for t, line in run.news if f"{retaliator} does not answer" in line}
+    for step, chosen, weighed in seen:
+        if chosen is None:
+            assert all(harm <= own + 1e-12 for _, harm, own in weighed)
+            assert step in declined
+            continue
+        harm, own = next((h, o) for c, h, o in weighed if c == chosen)
+        assert harm > max(own, 0.0)
+        # the best ratio of the answers that cost the sender more
+        better = [h / o for _, h, o in weighed if h > max(o, 0.0) and o > 1e-12]
+        assert own <= 1e-12 or harm / own >= max(better) - 1e-9
+
+
+@pytest.mark.parametrize("name,retaliator,sender,strategy,events", CASES,
+                         ids=lambda v: v if isinstance(v, str) else None)
+def test_a_deterrent_answers_every_hostile_move(monkeypatch, name, retaliator, sender,
+                                                strategy, events):
+    run, seen = decisions(monkeypatch, name, retaliator, strategy, events, deterrent=True)
     answers = [e for e in run.log if e.call.source == "strategy" and e.call.actor == retaliator]
-    assert answers, "the retaliator never answered"
-    t = answers[0].step
-    sender_loss = side_revenue(base, sender, t) - side_revenue(run, sender, t)
-    own_loss = side_revenue(base, retaliator, t) - side_revenue(run, retaliator, t)
-    w = run.world
-    if not (w.firm_country == w.countries.index(sender)).any() and all(
-            e.call.move == "tariff" for e in answers):
-        # hikvision_2019: once both Chinese firms are listed nothing flows between the two
-        # sides and the US has no firm: the answer is a tariff that touches no flow
-        assert sender_loss == own_loss == 0.0
-    else:
-        assert sender_loss > 0.0
-        assert sender_loss > own_loss
+    assert answers, "the deterrent never answered"
+    assert not any(f"{retaliator} does not answer" in line for _, line in run.news)
+    assert len(answers) >= len(seen)
+
+
+# -- a coalition lists the retaliator's firm ------------------------------------------------
+def coalition(strategy: dict[str, Any] | None) -> TradeModel:
+    """tests/data/fictional_magnets.yaml with Lumen joining Ostmark's listing of Kestrel
+    (Lumen's Lumtron sells it controllers); Calder answers with ``strategy`` (None: never)."""
+    doc, _, _ = load_file(Path(__file__).parent / "data" / "fictional_magnets.yaml")
+    doc["countries"]["Lumen"]["objectives"] = {"security": 0.5, "industry": 0.3,
+                                               "consumers": 0.2}
+    doc["events"].append({"at": 20, "by": "Lumen", "move": "entity_list", "target": "Kestrel"})
+    doc["countries"]["Calder"]["strategy"] = strategy or {"name": "scripted"}
+    for product in doc["products"].values():
+        product["noise"] = 0
+    return TradeModel(scenario=validate_document(doc, {}, "coalition")).run()
+
+
+def mean_score(m: TradeModel, country: str) -> float:
+    return float(m.recorder.series("country", "score", country).mean())
+
+
+def test_in_a_coalition_listing_the_answer_costs_the_retaliator_more_so_it_declines():
+    answer = {"name": "tit_for_tat", "delay": 2, "share": 0.4}
+    silent, declines = coalition(None), coalition(answer)
+    deterred = coalition({**answer, "deterrent": True})
+    made = [e for e in deterred.log if e.call.source == "strategy" and e.call.actor == "Calder"]
+    assert {e.call.move for e in made} == {"procurement_ban"}  # its market closed to both
+    assert not [e for e in declines.log if e.call.source == "strategy"
+                and e.call.actor == "Calder"]
+    assert sum("Calder does not answer" in line for _, line in declines.news) == 2
+    own = mean_score(deterred, "Calder") - mean_score(silent, "Calder")
+    assert own < 0.0
+    for sender in ("Ostmark", "Lumen"):
+        hurt = mean_score(deterred, sender) - mean_score(silent, sender)
+        assert own < hurt < 0.0
+    assert mean_score(declines, "Calder") == pytest.approx(mean_score(silent, "Calder"))
 
 
 def test_zte_denial_is_answered_by_cutting_qualcomm_which_china_replaces_at_home():
@@ -95,7 +153,7 @@ def test_zte_denial_is_answered_by_cutting_qualcomm_which_china_replaces_at_home
 
 
 def test_chip_controls_are_answered_by_an_export_control_on_gallium_to_the_us():
-    run = world("chip_controls_2022.yaml", "CN", {"name": "tit_for_tat"}, [], answer=True)
+    run = world("chip_controls_2022.yaml", "CN", {"name": "proportional"}, [], answer=True)
     first = next(e for e in run.log if e.call.source == "strategy")
     assert (first.call.move, first.call.target) == ("export_control", "gallium")
     assert list(first.params["to"]) == ["US"]
@@ -115,21 +173,49 @@ def test_cutting_the_senders_supplier_costs_the_retaliators_firm_its_output():
     cut = np.zeros(len(m.links))
     cut[H_US] = 1.0  # China's huawei stops buying from s_us and cannot re-source
     F, R = m.state.markets.sales_by_region.shape
-    cost = retaliation_cost(m, cut, np.zeros((F, R)))
-    ship = m.state.pipeline.shipped
+    fx = answer_effects(m, cut, np.zeros((F, R)))
+    ship, st = m.state.pipeline.shipped, m.state
     lost_share = ship[H_US] / ship[H_US:H_US + 3].sum()  # of huawei's socs
     # huawei loses that share of its phones, and k_cn the cases for them; s_cn still sells it
-    # all its socs (the component that binds)
-    assert cost[CN] == pytest.approx(lost_share * (m.state.markets.revenue[HUAWEI]
-                                                   + ship[H_CASE] * m.world.supplier_price[3]))
-    # s_us loses its sales to huawei, but apple sells the phones huawei cannot make: the
-    # sender's side comes out ahead
+    # all its socs (the component that binds); apple sells the phones huawei cannot make
+    assert fx.firm_units[HUAWEI] == pytest.approx(-lost_share * st.markets.sales[HUAWEI])
+    assert fx.firm_units[APPLE] == pytest.approx(lost_share * st.markets.sales[HUAWEI])
+    assert fx.link_units[H_CASE] == pytest.approx(-lost_share * ship[H_CASE])
+    assert fx.link_units[H_US] == pytest.approx(-ship[H_US])
+    assert fx.link_units[H_CN] == pytest.approx(0.0)
+    # CN weighs its industry 1/5 (no weights given): its producers' lost margin, in its stake
+    margin = st.markets.price[HUAWEI] - st.firms.unit_cost[HUAWEI] - st.ref.other_cost[HUAWEI]
+    case_margin = st.suppliers.price[K_CN] - st.ref.supplier_unit_cost[K_CN]
+    lost = lost_share * (st.markets.sales[HUAWEI] * margin + ship[H_CASE] * case_margin)
+    cost = retaliation_cost(m, cut, np.zeros((F, R)))
+    assert cost[CN] == pytest.approx(0.2 * lost / st.ref.stake[CN])
+    # s_us loses its sales to huawei, but apple's margin on the phones huawei cannot make is
+    # larger: the sender comes out ahead
     assert cost[US] < 0.0
+
+
+def test_a_closed_market_costs_the_retaliators_consumers():
+    m = tiny_short()
+    F, R = m.state.markets.sales_by_region.shape
+    closed = np.zeros((F, R))
+    closed[APPLE, 1] = 1.0  # CN closes Asia to apple: huawei sells what apple sold there
+    none = np.zeros(len(m.links))
+    fx = answer_effects(m, none, closed)
+    assert fx.firm_units[APPLE] == pytest.approx(-5.0)
+    assert fx.firm_units[HUAWEI] == pytest.approx(5.0)
+    cost = retaliation_cost(m, none, closed)
+    m.state.ref.weights[2, CN] = 0.0  # the same without its consumers
+    without = retaliation_cost(m, none, closed)
+    # half the weight of Asia's sellers is gone: the inclusive price rises by ln 2 / λ and,
+    # with ε = 1, buyers lose ln(1 + ln 2 / 4) of the market's spending (1,000)
+    lost = math.log(1.0 + math.log(2.0) / 4.0) * 1000
+    assert cost[CN] - without[CN] == pytest.approx(0.2 * lost / m.state.ref.stake[CN])
+    assert cost[US] > 0.0
 
 
 def test_the_answer_is_never_one_that_costs_the_retaliator_more():
     m = tiny_short()
     call = best_answer(m, CN, US, 1.0)
-    assert call is not None
-    assert call.target != "s_us"  # the old tit-for-tat: ban the sender's top supplier
-    assert (call.move, call.target) == ("procurement_ban", "apple")
+    assert call is None  # every answer costs China more than the US
+    deterrent = best_answer(m, CN, US, 1.0, deterrent=True)
+    assert deterrent is not None and deterrent.target != "s_us"

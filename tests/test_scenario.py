@@ -284,7 +284,8 @@ def test_role_for_unknown_actor_and_unknown_move(tmp_path):
      "8:31: countries.CN.strategy.name: strategy 'stockpile_on_risk' is for a firm, "
      "not a government"),
     ("delay: 2}", "delai: 2}",
-     "8:50: countries.CN.strategy.delai: unknown parameter (known: delay, probability, share)"),
+     "8:50: countries.CN.strategy.delai: unknown parameter (known: delay, probability, share, "
+     "deterrent)"),
 ])
 def test_strategies_checked(tmp_path, old, new, expected):
     assert only(tmp_path, edit(old, new)) == expected

@@ -55,7 +55,7 @@ def test_a_hostile_move_costs_the_government_escalation(scenario):
     cost = whatif.move_cost(game, "entity_list", "Hikvision", {})
     rows = dict(cost.rows)
     assert cost.steps == scenario.turn_steps
-    assert rows["escalation (weight 0.00)"] < 0  # a restriction raises the conflict's cost
+    assert rows["escalation (weight 0.09)"] < 0  # a restriction raises the conflict's cost
     assert "your score" in rows
     assert csv_bytes(game.model) == before and game.step_index == 1  # the game is untouched
     assert whatif.move_cost(game, "delist", "Hikvision", {}) is None  # refused: no cost

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import solara
@@ -19,8 +18,9 @@ from dashboards.server import CLIENT_HEADER
 from sim.classroom import ClassroomError, Client, GameRef, View
 from sim.markup import clean_html
 from sim.play.charts import CHARTS
+from sim.scenario import shipped
 
-LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
+LESSONS = shipped.folder("classroom")
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
 SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns

@@ -43,7 +43,7 @@ def add_classroom_parser(sub: Any) -> None:
 
 def cmd_classroom(args: argparse.Namespace) -> int:
     from sim.classroom import Classroom, ClassroomError
-    from sim.cli import UsageError
+    from sim.errors import UsageError
 
     if args.action == "export":
         if not args.code or not args.out:

@@ -1,4 +1,4 @@
-"""The eight phases of a step, in step order (DESIGN.md, "Model mechanics").
+"""The eight phases of a step, in step order (docs/model.md, one section per phase).
 
 Each phase reads the world (constant), the restriction state (:class:`PolicyState`, written by
 moves) and the :class:`~sim.engine.state.State`, and writes the parts of the state it owns; the
@@ -254,7 +254,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     res = market.clear_markets(weight, paid, ref.market, w.base_demand.ravel(),
                                np.repeat(w.product_price, R),
                                np.repeat(w.product_elasticity, R), shock, f.finished)
-    m.sales_by_region = res["sales"]
+    m.sales_by_region, m.spill = res["sales"], res["spill"]
     m.sales = res["sales"].sum(axis=1)
     m.revenue = m.sales * m.price
     m.paid = res["sales"] * paid
@@ -360,6 +360,7 @@ def collect_fines(model: TradeModel) -> None:
     path, in the news and the log). A firm that has exited pays nothing."""
     s, p, w = model.state, model.policy, model.world
     s.governments.fines = np.zeros(len(w.countries))
+    s.governments.fines_by = np.zeros_like(s.governments.fines_by)
     due = ((p.fine_due > 0) | p.fine_delist) & ~s.finance.out[None, :]
     for g, f in zip(*np.nonzero(due), strict=True):
         amount = float(p.fine_due[g, f])
@@ -367,6 +368,7 @@ def collect_fines(model: TradeModel) -> None:
             continue
         s.finance.cash[f] -= amount
         s.governments.fines[g] += amount
+        s.governments.fines_by[g, f] += amount
         p.fine_due[g, f] = 0.0
         model.news.append((model.step_index, f"{w.firms[f]} pays {w.countries[g]} its fine "
                                              f"of {amount:,.0f}."))
@@ -378,26 +380,12 @@ def collect_fines(model: TradeModel) -> None:
 
 # -- phase 7 -------------------------------------------------------------------------------
 def score(s: State, w: World, policy: PolicyState) -> None:
-    """Scores: each government's tariff revenue, four objectives and weighted score."""
-    G = len(w.countries)
-    govs = np.arange(G)[:, None]
-    targeted = policy.listed | (policy.risk_source[None, :] == govs)
-    made, received = policy.active_measures()
-    s.governments.tariff_revenue = s.pipeline.duty + s.markets.duty
-    raw = np.vstack([
-        obj.security(targeted, s.firms.output, s.ref.output),
-        obj.industry(w.firm_country[None, :] == govs, w.supplier_country[None, :] == govs,
-                     s.markets.revenue, s.ref.revenue, s.suppliers.revenue,
-                     s.ref.supplier_revenue, s.governments.tariff_revenue),
-        obj.consumers(s.markets.consumer_surplus.reshape(w.base_demand.shape),
-                      w.product_price, w.base_demand, w.country_region),
-        obj.escalation(made, received),
-    ])
-    s.governments.objectives, s.governments.score = obj.score(raw, s.ref.weights)
+    """Scores: each government's tariff revenue, objectives and weighted score
+    (:func:`sim.engine.objectives.evaluate`)."""
+    obj.evaluate(s, w, policy)
 
 
 # -- phase 8 -------------------------------------------------------------------------------
 def record(model: TradeModel) -> None:
-    """Record: every metric into the recorder; headline figures into Mesa's DataCollector."""
+    """Record: every metric of every entity into the recorder."""
     model.recorder.record(model.step_index)
-    model.datacollector.collect(model)

@@ -8,10 +8,23 @@ indexed like :class:`sim.engine.world.World`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from sim.engine.links import InputLinks, Links
 from sim.engine.world import World
+
+
+def happened(log: Sequence[Any], move: str, by: str | None = None,
+             target: str | None = None) -> bool:
+    """Whether a ``move`` (made by ``by``, on ``target``; None: anyone, anything) is among the
+    moves that took effect (``log``: :class:`~sim.engine.model.LoggedMove`, whoever made them:
+    the timeline, a strategy or a player). An event's ``when:`` asks this before it is made
+    (docs/scenarios.md, "Event")."""
+    return any(e.call.move == move and by in (None, e.call.actor)
+               and target in (None, e.call.target) for e in log)
 
 
 class PolicyState:
@@ -52,7 +65,7 @@ class PolicyState:
         # -- fines (docs/model.md, "6. Finance") --
         self.fine_due = np.zeros((G, F))  # fines a government has imposed, not yet paid
         self.fine_delist = np.zeros((G, F), bool)  # paying lifts that government's listing
-        # -- redesigns (issue 11): (due step, firm, component, cut, capacity diverted) -------
+        # -- redesigns (docs/model.md, "Game rules"): (due step, firm, component, cut, diverted)
         self.redesigns: list[tuple[int, int, int, float, float]] = []
 
     def decay_risk(self, kept: float, step: int = 0, threat_steps: int = 0) -> None:
@@ -206,30 +219,3 @@ class PolicyState:
         base = np.where(np.isnan(floor), self.world.cover[:, None], floor)
         return np.where(np.isnan(own), base, np.where(np.isnan(floor), own,
                                                        np.maximum(own, floor)))
-
-    def active_measures(self) -> tuple[np.ndarray, np.ndarray]:
-        """Hostile measures in force, counted per country: (made by it, aimed at it), [G] each.
-
-        A listing, a tariff on a country, a procurement ban on a firm or a supplier and an
-        export control of a component each count once for the country that made it and once
-        for each country it hits: the listed or banned entity's country, the taxed country, and
-        every country covered by an export control whose firms (or suppliers, as an input) use
-        the component.
-        """
-        w = self.world
-        G = len(w.countries)
-        tariffs = ((self.tariff > 0).any(axis=2)
-                   | (self.component_tariff > 0).any(axis=2))  # [setter, origin]
-        controls = self.export_rate < 1  # [setter, component]
-        uses = np.zeros((G, len(w.components)), bool)  # [country, component]
-        np.logical_or.at(uses, w.firm_country, w.bom > 0)
-        # tier 2: a control also hits the countries whose suppliers use the component
-        np.logical_or.at(uses, w.supplier_country, (w.supplier_use + w.supplier_tools) > 0)
-        hit = controls[:, :, None] & self.export_to & uses.T[None, :, :]  # [setter, C, hit]
-        made = (self.listed.sum(1) + tariffs.sum(1) + (self.firm_ban > 0).sum(1)
-                + (self.supplier_ban > 0).sum(1) + controls.sum(1))
-        received = (np.bincount(w.firm_country, self.listed.sum(0), G) + tariffs.sum(0)
-                    + np.bincount(w.firm_country, (self.firm_ban > 0).sum(0), G)
-                    + np.bincount(w.supplier_country, (self.supplier_ban > 0).sum(0), G)
-                    + hit.sum(axis=(0, 1)))
-        return made.astype(float), received.astype(float)

@@ -25,7 +25,8 @@ import numpy as np
 from sim.engine import market
 from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
-from sim.engine.objectives import objective_weights
+from sim.engine.objectives import objective_weights, stake
+from sim.engine.relations import relations
 from sim.engine.world import World
 from sim.scenario.calendar import STEP_DAYS
 from sim.scenario.models import Scenario
@@ -55,6 +56,8 @@ class Reference:
     revenue: Array  # [F] steady-state revenue
     supplier_revenue: Array  # [S] steady-state revenue
     weights: Array  # [K, G] objective weights, each column summing to 1
+    stake: Array  # [G] unit of the money objectives: region's spending + producers' revenue
+    relation: Array  # [G, G] closeness of country h to g (sim/engine/relations.py)
     # prices and welfare (docs/model.md, sections 3, 5 and 7)
     supplier_price: Array  # [S] reference component prices
     component_price: Array  # [C] mean reference price of each component's suppliers
@@ -136,6 +139,7 @@ class Markets:
     price_index: Array  # [P·R] share-weighted price paid in each market
     demand: Array  # [P·R] units demanded in each market
     paid: Array  # [F, R] what buyers paid, tariffs included
+    spill: Array  # [F, R] of the sales, those to buyers whose choice had no goods left
     consumer_surplus: Array  # [P·R] change against the steady state, share of its spending
     duty: Array  # [G] tariffs each government collected on this step's sales
 
@@ -160,6 +164,8 @@ class Governments:
     score: Array  # [G]
     tariff_revenue: Array  # [G] tariffs collected this step (final goods and components)
     fines: Array  # [G] fines collected this step (paid by firms out of their cash)
+    fines_by: Array  # [G, F] of which paid by each firm
+    fined: Array  # [G, F] bool: the government has collected a fine from the firm
 
 
 @dataclass
@@ -210,7 +216,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     holding_rate = o.holding_cost_per_year / per_year
     obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
 
-    # The steady state's flows are feasible (DESIGN.md: "initial orders are feasible"): what
+    # The steady state's flows are feasible (docs/model.md, intro: "feasible flows"): what
     # each source can deliver of the preferred split, unfilled orders re-placed with sources
     # that have room. A firm whose suppliers cannot feed its plan produces what they can feed,
     # and that is its capacity (fixed point, a few rounds: a smaller plan frees components
@@ -303,6 +309,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
         supplier_revenue=supplier_revenue, weights=objective_weights(spec, w.countries),
+        stake=stake(w, revenue, supplier_revenue), relation=relations(spec),
         supplier_price=w.supplier_price.astype(float).copy(),
         component_price=(np.bincount(w.supplier_component, w.supplier_price.astype(float),
                                      len(w.components))
@@ -344,10 +351,11 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         market_share=market.group_shares(planned, w.firm_product, len(w.products)),
         price_index=np.repeat(w.product_price, R), demand=w.base_demand.ravel().copy(),
         paid=wanted_by_region * served[:, None] * ref_price[:, None],
-        consumer_surplus=np.zeros(M), duty=np.zeros(G))
+        spill=np.zeros((F, R)), consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F),
                       cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),
-                              tariff_revenue=np.zeros(G), fines=np.zeros(G))
+                              tariff_revenue=np.zeros(G), fines=np.zeros(G),
+                              fines_by=np.zeros((G, F)), fined=np.zeros((G, F), bool))
     return State(ref, firms, pipeline, suppliers, markets, finance, governments, inputs)

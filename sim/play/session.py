@@ -23,13 +23,14 @@ from typing import Any
 import yaml
 
 from sim import MoveCall, Scenario, TradeModel
-from sim.engine.objectives import OBJECTIVES
+from sim.engine.objectives import OBJECTIVES, weights_of
 from sim.engine.output import csv_bytes
 from sim.play import roles, scoring
 from sim.play.news import News, NewsItem
 from sim.play.roles import OBSERVE
 from sim.play.scoring import mean_of
 from sim.rules.moves import feasibility
+from sim.scenario import shipped
 
 
 def no_policy(scenario: Scenario, seed: int, steps: int = 0) -> TradeModel:
@@ -174,13 +175,8 @@ class Game(News):
     def weights(self) -> dict[str, float]:
         """What the role's score weighs: a government's objective weights (normalised to sum
         1, as the engine scores them), or a firm's profit."""
-        countries = self.scenario.countries
-        if self.role in countries:
-            given: dict[str, float] = {k: v for k, v in countries[self.role].objectives.items()}
-            total = sum(given.values())
-            if total <= 0:
-                return {k: 1.0 / len(OBJECTIVES) for k in OBJECTIVES}
-            return {k: given.get(k, 0.0) / total for k in OBJECTIVES}
+        if self.role in self.scenario.countries:
+            return weights_of(self.scenario, self.role)
         if self.role in self.scenario.firms:
             return {"profit": 1.0}
         return {}
@@ -355,7 +351,6 @@ def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:
     return [], None
 
 
-def shipped_scenarios(root: Path | None = None) -> dict[str, Path]:
-    """The YAML scenarios shipped in ``scenarios/`` (name → path)."""
-    root = root or Path(__file__).resolve().parents[2] / "scenarios"
-    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with Chokepoint (name → path; :mod:`sim.scenario.shipped`)."""
+    return shipped.paths()

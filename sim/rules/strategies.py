@@ -10,20 +10,24 @@ Retaliation (Bown 2020; Reuters, May 2019: China's "unreliable entity list") is 
 vocabulary made by the other government: it is lagged (``delay``) and targeted: of the answers
 open to it (export controls on inputs the sender's firms buy from its suppliers, listings of the
 sender's firms that buy from them, procurement bans on the sender's firms selling in its market
-or on the sender's suppliers selling to its firms) it picks the one that costs the sender's side
-most per unit of cost to its own side, both estimated from last period's flows
-(:func:`retaliation_cost`).
+or on the sender's suppliers selling to its firms) it picks the one that costs the sender most
+per unit of cost to itself, each a change of its whole score (consumers included) estimated
+from last period's flows (:func:`retaliation_cost`), and declines when every answer costs it
+more than the sender, unless it answers as a deterrent.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from sim.engine import market
+from sim.engine import objectives as obj
+from sim.engine.relations import RIVAL
 from sim.rules.moves import MoveCall
 from sim.rules.params import Param, Registry, check_params
 
@@ -113,13 +117,15 @@ class TitForTat(Strategy):
     """A government that answers each hostile move against it, after `delay` steps.
 
     A tariff is answered by the same tariff. Any other hostile move is answered by the move
-    that costs the sender's firms and suppliers most per unit of cost to its own, judged on
-    last period's flows: an export control of a component its suppliers sell to the sender's
-    firms, a listing of a sender's firm that buys from its suppliers, a procurement ban of
-    `share` on a sender's firm selling in its market or on a sender's supplier selling to its
-    firms. When no answer costs the sender more than itself, it answers with a 25% tariff on the
-    sender's goods. With `probability` below 1 some moves go unanswered (drawn from the model's
-    generator).
+    that costs the sender most per unit of what it costs itself, each judged on last period's
+    flows as a change of its whole score (its producers' profit, its buyers' surplus, its
+    tariff revenue, its security and the answer's diplomatic cost): an export control of a
+    component its suppliers sell to the sender's firms, a listing of a sender's firm that buys
+    from its suppliers, a procurement ban of `share` on a sender's firm selling in its market
+    or on a sender's supplier selling to its firms. When every answer costs it more than it
+    costs the sender, it does not answer (the news says so), unless it is a `deterrent`: then
+    it makes the least bad answer, or a 25% tariff on the sender's goods when it has none. With
+    `probability` below 1 some moves go unanswered (drawn from the model's generator).
     """
 
     name = "tit_for_tat"
@@ -128,6 +134,8 @@ class TitForTat(Strategy):
         Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
         Param("probability", "float", 1.0, "chance of answering a hostile move", 0.0, 1.0),
         Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
 
     def __init__(self, **values: Any):
@@ -163,32 +171,46 @@ class TitForTat(Strategy):
             rate = entry.params["rate"]
             return MoveCall(me, "tariff", them, {"rate": rate}, source="strategy")
         share = float(np.clip(self.intensity(model, actor, entry), 0.0, 1.0))
-        best = best_answer(model, actor, sender, share)
+        best = best_answer(model, actor, sender, share, self.values["deterrent"])
         if best is not None:
             return best
-        return MoveCall(me, "tariff", them, {"rate": 0.25}, source="strategy")
+        if self.values["deterrent"]:
+            return MoveCall(me, "tariff", them, {"rate": 0.25}, source="strategy")
+        model.news.append((model.step_index, f"{me} does not answer {them}'s "
+                           f"{entry.call.move.replace('_', ' ')}: every answer would cost it "
+                           f"more than it costs {them}."))
+        return None
 
 
 # -- choosing the answer -------------------------------------------------------------------
-def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> np.ndarray:
-    """Revenue each country's firms and suppliers would lose per step, estimated from last
-    period's flows, if ``cut`` [L] (share of each link's shipments stopped) and ``closed``
-    [F, R] (share of each firm's sales in each region barred) were imposed; [G].
+@dataclass
+class AnswerEffects:
+    """An answer's effect on one step's flows, estimated from last period's (the sign: a
+    change, negative when lost)."""
+
+    firm_units: np.ndarray  # [F] change in each firm's sales
+    region_units: np.ndarray  # [F, R] the same by region
+    link_units: np.ndarray  # [L] change in each link's shipments
+    supply_loss: np.ndarray  # [F] share of each firm's output lost for lack of components
+    weight: np.ndarray  # [F, R] buyers' logit weights before the answer
+    closed: np.ndarray  # [F, R] share of each firm's buyers the answer closes
+
+
+def answer_effects(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> AnswerEffects:
+    """What ``cut`` [L] (share of each link's shipments stopped) and ``closed`` [F, R] (share
+    of each firm's sales in each region barred) would change in last period's flows.
 
     A cut shipment is re-placed with the firm's other open sources up to their spare capacity
     (phase 3); what cannot be re-placed of a critical component stops that share of the firm's
-    output (phase 4: fixed proportions), and a closed market that share of its sales. The firm
-    loses that share of its revenue and its suppliers that share of their sales to it; the cut
-    suppliers lose what they shipped; the re-placing suppliers gain; rivals of the same product
-    in the same region gain the sales lost, up to their spare capacity. Gains count as negative
-    costs.
+    output (phase 4: fixed proportions), and a closed market lowers the firm's logit weight
+    there (phase 5). The firm loses those sales, its other sources what it no longer needs and
+    the cut suppliers what they shipped; re-placing suppliers and rivals of the same product in
+    the same region (up to their spare capacity, by their logit weights) gain.
     """
     w, links, st = model.world, model.links, model.state
     F, C = w.bom.shape
-    G, R = len(w.countries), len(w.regions)
-    L = len(links)
+    R, L = len(w.regions), len(links)
     shipped = st.pipeline.shipped[:L]
-    price = w.supplier_price[links.supplier]
     lost = cut * shipped
     lost_fc = np.bincount(links.fc, lost, F * C)
     # re-placement with open sources that have spare capacity, shared among the links asking
@@ -229,9 +251,9 @@ def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> 
     spill_to = market.group_shares(pull.ravel(), flat, M).reshape(F, R) * spill[st.ref.market]
     headroom = np.maximum(0.0, st.ref.capacity - st.firms.output)
     gain = (wanted_more + spill_to).sum(axis=1)
-    rivals_gain = np.minimum(gain, headroom) * m.price
+    fill = np.divide(np.minimum(gain, headroom), gain, out=np.zeros(F), where=gain > 0)
+    region_units = (wanted_more + spill_to) * fill[:, None] - lost_sales
     loss_share = np.divide(lost_sales.sum(axis=1), sales, out=np.zeros(F), where=sales > 0)
-    firm_loss = loss_share * m.revenue
     # a firm making less needs less of each component: what still arrives beyond its need is
     # cut from its sources in proportion to what they still ship (none for the component that
     # binds)
@@ -240,10 +262,53 @@ def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> 
     need_fc = (1.0 - np.repeat(loss_share, C)) * used
     excess = np.divide(np.maximum(0.0, still_fc - need_fc), still_fc, out=np.zeros(F * C),
                        where=still_fc > 0)
-    link_loss = (lost - gained + excess[links.fc] * still) * price
-    supplier_loss = np.bincount(links.supplier, link_loss, len(w.suppliers))
-    return (np.bincount(w.firm_country, firm_loss - rivals_gain, G)
-            + np.bincount(w.supplier_country, supplier_loss, G))
+    return AnswerEffects(region_units.sum(axis=1), region_units,
+                         gained - lost - excess[links.fc] * still, supply_loss, weight, closed)
+
+
+def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray,
+                     measures: np.ndarray | None = None) -> np.ndarray:
+    """What ``cut`` and ``closed`` (:func:`answer_effects`) would cost each government per
+    step, in points of its own score (a gain is negative), [G]: the change of every objective
+    (:mod:`sim.engine.objectives`), weighted as its score weighs them, at the slope of the
+    bound where it stands.
+
+    Industry: its firms' sales at their margin over variable cost and its suppliers' shipments
+    at theirs; consumers: the logit log-sum of its region's markets with the closed sellers'
+    weights lowered (supply losses show in prices only later, and are not counted); treasury:
+    the tariffs on the sales its region loses or gains; security: its rivals' output lost for
+    lack of components; escalation: ``measures`` [G, G], the hostile measures the answer puts
+    in force (none when omitted).
+    """
+    w, st, links = model.world, model.state, model.links
+    ref, m, G = st.ref, st.markets, len(w.countries)
+    fx = answer_effects(model, cut, closed)
+    margin = m.price - st.firms.unit_cost - ref.other_cost
+    firm_profit = fx.firm_units * margin
+    sup = links.supplier[:len(fx.link_units)]
+    sup_profit = np.bincount(sup, fx.link_units * (st.suppliers.price[sup]
+                                                    - ref.supplier_unit_cost[sup]),
+                             len(w.suppliers))
+    money = (np.bincount(w.firm_country, firm_profit, G)
+             + np.bincount(w.supplier_country, sup_profit, G))
+    # consumers: the log-sum with and without the closure, each against the steady state
+    M, R = len(w.products) * len(w.regions), len(w.regions)
+    flat, lam = ref.market.ravel(), model.spec.model.choice_sensitivity
+    eps = np.repeat(w.product_elasticity, R)
+    cs = [market.consumer_surplus(np.bincount(flat, x.ravel(), M), ref.choice_weight, lam, eps)
+          for x in (fx.weight, fx.weight * (1.0 - fx.closed))]
+    spend = (w.product_price[:, None] * w.base_demand).ravel()
+    surplus = np.bincount(np.tile(np.arange(R), len(w.products)), (cs[1] - cs[0]) * spend, R)
+    rate = model.policy.tariff[:, w.firm_country, w.firm_product]  # [G, F]
+    duty = (rate * (fx.region_units * m.price[:, None])[:, w.country_region].T).sum(axis=1)
+    rivals = ref.relation[:, w.firm_country] == RIVAL
+    denied = rivals @ (fx.supply_loss * st.firms.output)
+    change = np.vstack([
+        np.divide(denied, rivals @ ref.output, out=np.zeros(G), where=rivals @ ref.output > 0),
+        money / ref.stake, surplus[w.country_region] / ref.stake, duty / ref.stake,
+        obj.escalation(measures, ref.relation) if measures is not None else np.zeros(G)])
+    slope = 1.0 - st.governments.objectives ** 2  # d tanh at the bounded value
+    return -(ref.weights * slope * change).sum(axis=0)
 
 
 MAX_CANDIDATES = 10
@@ -302,21 +367,29 @@ def answers(model: TradeModel, actor: int, sender: int, share: float) -> Iterato
                         source="strategy"), share * link, none)
 
 
-def best_answer(model: TradeModel, actor: int, sender: int, share: float) -> MoveCall | None:
-    """The answer that costs ``sender``'s side most per unit of cost to ``actor``'s own
-    (``retaliation_cost``), among those that cost the sender more than the actor; None if
-    there is none. An answer that costs the actor nothing (or gains it) ranks above any that
-    costs it something; ties go to the larger cost to the sender."""
+def best_answer(model: TradeModel, actor: int, sender: int, share: float,
+                deterrent: bool = False) -> MoveCall | None:
+    """The answer that costs ``sender`` most per unit of cost to ``actor``, each in points of
+    its own score (:func:`retaliation_cost`, one hostile measure of ``actor`` against
+    ``sender`` included), among those that cost the sender more than the actor; an answer that
+    costs the actor nothing (or gains it) ranks above any that costs it something; ties go to
+    the larger cost to the sender. When none costs the sender more: None (the actor declines),
+    or with ``deterrent`` the one with the best ratio that hurts the sender at all."""
     best, key = None, (0.0, 0.0)
+    fallback, fallback_key = None, (0.0, 0.0)
+    measures = np.zeros((len(model.world.countries),) * 2)
+    measures[actor, sender] = 1.0
     for call, cut, closed in answers(model, actor, sender, share):
-        cost = retaliation_cost(model, cut, closed)
+        cost = retaliation_cost(model, cut, closed, measures)
         harm, own = float(cost[sender]), float(cost[actor])
-        if harm <= max(own, 0.0) + 1e-12:
+        if harm <= 1e-12:
             continue
         ratio = harm / own if own > 1e-12 else np.inf
-        if (ratio, harm) > key:
+        if harm > max(own, 0.0) + 1e-12 and (ratio, harm) > key:
             best, key = call, (ratio, harm)
-    return best
+        if (ratio, harm) > fallback_key:
+            fallback, fallback_key = call, (ratio, harm)
+    return best if best is not None or not deterrent else fallback
 
 
 @STRATEGIES.register
@@ -333,6 +406,8 @@ class Proportional(TitForTat):
         Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
         Param("probability", "float", 1.0, "chance of answering a hostile move", 0.0, 1.0),
         Param("scale", "float", 1.0, "answer per unit of harm", 0.0, 10.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
 
     def intensity(self, model, actor, entry):
@@ -359,4 +434,13 @@ class Lagged(TitForTat):
         Param("delay", "int", 13, "steps between the hostile move and the answer", 0, 520),
         Param("probability", "float", 0.5, "chance of answering a hostile move", 0.0, 1.0),
         Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
+
+
+# -- more strategies, in modules of their own (registered when imported) -------------------
+from sim.rules import negotiation, responsive  # noqa: E402,F401
+
+DEFAULT_GOVERNMENT = "responsive"
+"""The strategy of a government whose scenario gives none (docs/scenarios.md, "Strategies")."""
