@@ -151,3 +151,19 @@ def test_classroom_export_prints_its_path_escaped(hostile, capsys, tmp_path):
                          "--db", url)
     assert code == 2
     assert_safe(out + err)
+
+
+@pytest.mark.filterwarnings("ignore:Glyph")  # the report's charts draw the names as they are
+def test_tournament_prints_its_paths_and_names_escaped(hostile, capsys):
+    folder = hostile.with_name(f"cup{CLEAR}")
+    roles = "US,CN"  # (the hostile names are in the runs, and in the refusal below)
+    code, out, err = run(capsys, "tournament", str(hostile), "--roles", roles, "--strategies",
+                         "scripted,tit_for_tat", "--seeds", "2", "--steps", "4", "--workers",
+                         "0", "--out", str(folder))
+    assert code == 0 and (folder / "report.html").exists() and "cup\\x1b[2J" in out
+    assert_safe(out)
+    assert_safe(err.replace("\r", ""))  # the progress bar redraws its line
+    code, out, err = run(capsys, "tournament", str(hostile), "--roles", "US,Nobody",
+                         "--out", str(folder))
+    assert code == 2 and SHOWN in err  # the refusal lists the hostile country
+    assert_safe(out + err)
