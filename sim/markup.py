@@ -4,11 +4,11 @@ A scenario's author writes its description, names, events' news and moves' texts
 teacher may upload a scenario written by anyone. Everything a page shows as HTML from such text
 passes :func:`clean_html`, nh3 (the Python binding of the Rust sanitizer *ammonia*, which
 parses the fragment as a browser would) with an allowlist: the tags Markdown makes, no
-attribute but links' ``href`` and ``title``, table cells' ``align`` and a few classes of our
-own, and links only to ``http``, ``https``, ``mailto`` and relative addresses. No
-``javascript:``, ``data:`` or ``vbscript:`` address, event attribute, ``style``, script,
-frame, SVG, image or form survives, whatever the spelling (docs/security.md).
-:func:`markdown_html` converts Markdown first, with any raw HTML shown as text.
+attribute but links' ``href`` and ``title`` and table cells' ``align``, and links only to
+``http``, ``https``, ``mailto`` and relative addresses. No ``javascript:``, ``data:`` or
+``vbscript:`` address, event attribute, class, ``style``, script, frame, SVG, image or form
+survives, whatever the spelling (docs/security.md). :func:`markdown_html` converts Markdown
+first, with any raw HTML shown as text.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ TAGS = frozenset({
     "table", "tbody", "td", "th", "thead", "tr", "ul",
 })
 ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
-# classes our own pages put on fragments that pass here (their style sheets draw them)
-CLASSES = {"div": {"news-item"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _CLEANER = nh3.Cleaner(
     tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()},
-    allowed_classes={k: set(v) for k, v in CLASSES.items()}, url_schemes=set(URL_SCHEMES),
+    url_schemes=set(URL_SCHEMES),
     strip_comments=True, link_rel="noopener noreferrer",
     # a link opens beside the game, which keeps its place
     set_tag_attribute_values={"a": {"target": "_blank"}},

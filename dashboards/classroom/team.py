@@ -8,6 +8,7 @@ from urllib.parse import quote, unquote
 import solara
 
 from dashboards.classroom.hub import ClassroomGame, hub
+from dashboards.classroom.overview import ClassJoin, class_code
 from dashboards.classroom.widgets import (
     SPLIT,
     TEAM_CHARTS,
@@ -21,7 +22,7 @@ from dashboards.classroom.widgets import (
     use_game_tick,
 )
 from dashboards.forms import MovePanel
-from sim.classroom import ClassroomError
+from sim.classroom import ClassroomError, RateLimited
 from sim.classroom.limits import CODE_LENGTH, normal_code
 from sim.classroom.tokens import FoundGame
 from sim.markup import markdown_html
@@ -87,12 +88,19 @@ def JoinForm(code0: str):
     role, set_role = solara.use_state(no_role)
     error, set_error = solara.use_state("")
 
+    is_class, set_is_class = solara.use_state(False)
+
     def find(typed: str) -> None:
         try:
             set_found(hub().room.find_game(typed, this_client()))
             set_error("")
-        except ClassroomError as exc:
+        except RateLimited as exc:
             set_error(str(exc))
+        except ClassroomError as exc:  # no game's: a class's? (asked after a limited look-up)
+            if class_code(typed):
+                set_is_class(True)
+            else:
+                set_error(str(exc))
 
     def type_code(value: str) -> None:
         typed = normal_code(value)
@@ -100,11 +108,15 @@ def JoinForm(code0: str):
             return
         set_code(typed)
         set_found(None)
+        set_is_class(False)
         set_error("")
         if len(typed) == CODE_LENGTH:
             find(typed)
 
     solara.use_effect(lambda: find(code) if len(code) == CODE_LENGTH else None, [])
+    if is_class:  # a class in groups: its own join
+        ClassJoin(code, nickname)
+        return
 
     def join():
         try:

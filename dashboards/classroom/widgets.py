@@ -16,7 +16,6 @@ from dashboards.panels import NARROW, LiveEcharts
 from dashboards.prose import Prose
 from dashboards.server import CLIENT_HEADER
 from sim.classroom import ClassroomError, Client, GameRef, View
-from sim.markup import clean_html
 from sim.play.charts import CHARTS
 from sim.scenario import shipped
 
@@ -188,13 +187,13 @@ def news_html(news, limit: int) -> str:
 @solara.component
 def Panel(title: str, subtitle: str, body: str, classes: list[str] | None = None):
     """A card drawn as one HTML widget: what a class's pages show and redraw after every turn
-    stays a few widgets. ``body`` is HTML made from a scenario's text: it passes the one
-    sanitizer (docs/security.md), which keeps no style (``PANEL_CSS`` draws ours)."""
+    stays a few widgets. ``body`` is HTML made by the caller: a scenario's text in it is
+    escaped, or Markdown made by ``sim.markup.markdown_html`` (docs/security.md)."""
     head = (f"<div class='panel-title' style='font-size: 1.25rem; font-weight: 500; "
             f"margin-bottom: 4px'>{html.escape(title)}</div>")
     if subtitle:
         head += (f"<div class='panel-subtitle' style='color: #666; font-size: .875rem; "
                  f"margin-bottom: 8px'>{html.escape(subtitle)}</div>")
     solara.Style(PANEL_CSS)
-    solara.HTML(tag="div", unsafe_innerHTML=head + clean_html(body),
+    solara.HTML(tag="div", unsafe_innerHTML=head + body,
                 classes=["classroom-panel", *(classes or [])], style=PANEL_STYLE)

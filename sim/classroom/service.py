@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from sim.classroom import db
+from sim.classroom.groups import Groups
 from sim.classroom.limits import CODE_ALPHABET, CODE_LENGTH, Client
 from sim.classroom.replay import LiveGame, Move
 from sim.classroom.store import CachedGame, ClassroomError, GameRef, NotAllowed, RateLimited
@@ -43,7 +44,7 @@ from sim.scenario.load import source_hash
 ADVANCE = ("all", "timer", "teacher")
 
 
-class Classroom(Tokens, Timers, Views):
+class Classroom(Tokens, Timers, Views, Groups):
     """Games stored in one database (any SQLAlchemy URL; SQLite file by default).
 
     Args:
