@@ -200,3 +200,18 @@ def test_clients_that_went_quiet_are_forgotten(clock):
     clock.now += WINDOW + 1
     limits.take(Client("10.9.9.9", "a newcomer"))
     assert len(limits._seen) == 2  # the newcomer's browser and address
+
+
+def test_a_class_code_is_limited_like_a_game_code(room):
+    """A class in groups is joined with its session's code: look-ups and joins count too."""
+    session = room.create_session(DENIAL, groups=1, humans=["US"])
+    assert len(session.code) == CODE_LENGTH
+    me = Client("10.0.0.1", "b")
+    for _ in range(PER_BROWSER - 2):
+        with pytest.raises(ClassroomError, match="no class session"):
+            room.find_session(wrong_code(session.code), me)
+    room.join_session(session.code, client=me)  # two attempts: the class's, its game's
+    with pytest.raises(RateLimited):
+        room.find_session(session.code, me)
+    with pytest.raises(RateLimited):
+        room.join_session(session.code, client=me)

@@ -178,8 +178,7 @@ class Groups(GameStore):
             ClassroomError: no such session, or every group's room is locked or its game over
                 (and as :meth:`~sim.classroom.Classroom.join`).
         """
-        self.join_limits.take(client)  # a session's code is a join code (docs/security.md)
-        ref = self.session_by_code(code)
+        ref = self.find_session(code, client)
         if seat:
             try:
                 game_id: int | None = self.seat(seat)[0]
@@ -222,6 +221,17 @@ class Groups(GameStore):
             rows = conn.execute(select(db.class_sessions.c.id, db.class_sessions.c.code)
                                 .order_by(db.class_sessions.c.id.desc())).all()
         return [SessionRef(r.id, r.code) for r in rows]
+
+    def find_session(self, code: str, client: Client = UNKNOWN) -> SessionRef:
+        """:meth:`session_by_code` for a visitor: a session's code is a join code, so each
+        look-up counts against ``client``'s join limits (docs/security.md).
+
+        Raises:
+            RateLimited: too many look-ups and joins from ``client``'s browser or address.
+            ClassroomError: no such session.
+        """
+        self.join_limits.take(client)
+        return self.session_by_code(code)
 
     def session_by_code(self, code: str) -> SessionRef:
         """The session whose code is ``code`` (case and spaces ignored).
