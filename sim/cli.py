@@ -97,6 +97,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             problems += exc.problems
             continue
+        for warning in sc.warnings:  # a world that starts short, a firm losing money
+            print(f"{warning.file}:{warning.line}:{warning.col}: warning: "
+                  f"{str(warning).split(': ', 1)[1]}", file=sys.stderr)
         if not args.quiet:
             print(f"{escape(file)}: ok — '{escape(sc.name)}', {sc.steps} steps, "
                   f"{len(sc.firms)} firms, "
@@ -107,7 +110,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.engine.metrics import summary
+    from sim.engine.metrics import against_baseline
     from sim.engine.model import TradeModel
     from sim.engine.output import FORMATS, write_run
     from sim.scenario import load_scenario
@@ -121,12 +124,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     too_big = size_problem(sc, args.steps)
     if too_big:
         raise UsageError(f"--steps {args.steps}: {too_big}" if args.steps else too_big)
+    from sim.sweep.plan_checks import dropped_events  # no silent truncation (docs/sweeps.md)
+
+    for warning in dropped_events(sc, args.steps or sc.steps):
+        print(f"chokepoint run: warning: {escape(warning)}", file=sys.stderr)
     model = TradeModel(scenario=sc, rng=args.seed if args.seed is not None else sc.seed,
                        steps=args.steps)
     model.run()
     if args.out:
         write_run(model, args.out)
-    print(format_summary(model, summary(model), args.seed if args.seed is not None else sc.seed))
+    seed = args.seed if args.seed is not None else sc.seed
+    # the headline compares the run with the no-policy run of the same seed
+    base = TradeModel(scenario=sc.without_policy(), rng=seed, steps=args.steps).run()
+    print(format_summary(model, against_baseline(model, base), seed))
     if args.out:
         print(f"\nwrote {escape(args.out)}")
     return 0
@@ -147,8 +157,9 @@ def format_summary(model: Any, row: dict[str, float], seed: int) -> str:
     lines += [f"{escape(s):<16}{row[s + '.revenue_change']:>+10.1%}" for s in w.suppliers]
     lines += ["", f"{'government':<16}{'score':>10}"]
     lines += [f"{escape(g):<16}{row[g + '.score']:>+10.3f}" for g in w.countries]
-    lines += ["", "revenue: last turn vs first turn; min cover: steps of use; "
-                  "score: mean over the run"]
+    lines += ["", "against the no-policy run of the same seed: output lost, revenue (over the "
+                  "run) and share price (at the end); min cover: steps of use; score: mean over "
+                  "the run"]
     return "\n".join(lines)
 
 
