@@ -295,13 +295,15 @@ def groups_main(clients_kind: str, groups: int, size: int) -> None:
     """A class in ``groups`` groups of ``size`` students (one session), with the teacher's
     overview open: every group's last lock-in at once → all pages of the class show the
     turn; then one group's last lock-in → its pages show the turn; memory per student."""
-    from sim.classroom import Classroom
+    from sim.classroom import Classroom, Client
 
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
         room = Classroom(db)
         session = room.create_session(SCENARIO, groups=groups, seed=1, humans=["US", "ZTE"])
-        seats = [room.join_session(session.code, client=str(i)) for i in range(groups * size)]
+        seats = [room.join_session(session.code,
+                                   client=Client(f"10.0.{i // 250}.{i % 250}", str(i)))
+                 for i in range(groups * size)]
         number = {s: room.session_of(room.seat(s)[0])[1] for s in seats}  # type: ignore[index]
         teacher = room.new_teacher_token()
         room.close()
@@ -365,7 +367,7 @@ def main() -> None:
         groups_main(args.clients, args.groups, 10)
         return
     n = args.students
-    from sim.classroom import Classroom
+    from sim.classroom import Classroom, Client
 
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
@@ -373,7 +375,8 @@ def main() -> None:
 
         def game(students: int) -> list[str]:
             g = room.create_game(SCENARIO, seed=1, humans=["US", "ZTE"])
-            return [room.join(g.code, "US" if i % 2 == 0 else "ZTE", client=str(i))
+            return [room.join(g.code, "US" if i % 2 == 0 else "ZTE",
+                              client=Client(f"10.0.{i // 250}.{i % 250}", str(i)))
                     for i in range(students)]
 
         if args.restart:

@@ -16,8 +16,9 @@ from typing import Any, cast
 
 import solara
 
-from dashboards.prose import Prose, to_html
+from dashboards.prose import Prose
 from sim import MOVES, MoveError
+from sim.markup import markdown_html
 from sim.play.session import Game
 from sim.play.whatif import Cost, move_cost
 from sim.rules.params import Param
@@ -87,8 +88,8 @@ def MoveDoc(doc: str):
     plain, _, rest = doc.partition("\n\n")
     Prose(plain)
     if rest.strip():
-        solara.HTML(tag="details", unsafe_innerHTML="<summary>details</summary>" + to_html(rest),
-                    classes=["move-details"])
+        solara.HTML(tag="details", classes=["move-details"],
+                    unsafe_innerHTML="<summary>details</summary>" + markdown_html(rest))
 
 
 @solara.component

@@ -61,6 +61,9 @@ TRIM_DELAY = 2.0  # seconds after a kernel closes (its objects are freed by then
 # the programs whose page commands restart themselves (never a test runner or a notebook)
 OUR_MAINS = ("sim/__main__.py", "sim/cli.py", "bin/chokepoint")
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+# the address a request came from, as this server saw it, for the pages (set by Guard; a
+# visitor's own header of that name is dropped): the classroom limits join attempts by it
+CLIENT_HEADER = "x-chokepoint-client"
 WILDCARD = ("0.0.0.0", "::", "")
 TEXT_BROWSERS = ("www-browser", "links", "elinks", "lynx", "w3m")  # webbrowser's console ones
 
@@ -85,7 +88,8 @@ def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
 
 class Guard:
     """ASGI middleware: wrong ``Host`` → 421; foreign websocket ``Origin`` → refused (403)
-    unless ``same_origin`` is off; hidden diagnostic routes → 404."""
+    unless ``same_origin`` is off; hidden diagnostic routes → 404; the peer's address passed
+    on in :data:`CLIENT_HEADER`."""
 
     def __init__(self, app: ASGI, hosts: frozenset[str] | None, same_origin: bool = True):
         self.app, self.hosts, self.same_origin = app, hosts, same_origin
@@ -111,7 +115,16 @@ class Guard:
                  for p in HIDDEN_ROUTES):
             await _plain(send, 404, "not found")
             return
-        await self.app(scope, receive, send)
+        await self.app(with_client_header(scope), receive, send)
+
+
+def with_client_header(scope: Scope) -> Scope:
+    """``scope`` whose headers end with :data:`CLIENT_HEADER`, the peer's address (none sent
+    by the visitor is kept)."""
+    name = CLIENT_HEADER.encode()
+    peer = scope.get("client") or ("",)
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != name]
+    return {**scope, "headers": [*headers, (name, str(peer[0]).encode("latin-1"))]}
 
 
 async def _plain(send: Any, status: int, text: str) -> None:
@@ -157,7 +170,8 @@ class ErrorCard:
     @staticmethod
     def format_exception(exc: Any, value: Any = None, tb: Any = None, **_: Any) -> list[str]:
         error = value if isinstance(value, BaseException) else exc
-        print("".join(traceback.format_exception(error)), file=sys.stderr, flush=True)
+        lines = "".join(traceback.format_exception(error)).split("\n")
+        print("\n".join(escape(line) for line in lines), file=sys.stderr, flush=True)
         text = escape(f"{type(error).__name__}: {error}")
         text = text if len(text) <= 300 else text[:297] + "..."
         return [f"Something went wrong, and this page cannot go on.\n{text}\n"

@@ -101,7 +101,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{warning.file}:{warning.line}:{warning.col}: warning: "
                   f"{str(warning).split(': ', 1)[1]}", file=sys.stderr)
         if not args.quiet:
-            print(f"{file}: ok — {sc.name!r}, {sc.steps} steps, {len(sc.firms)} firms, "
+            print(f"{escape(file)}: ok — '{escape(sc.name)}', {sc.steps} steps, "
+                  f"{len(sc.firms)} firms, "
                   f"{len(sc.suppliers)} suppliers, {len(sc.events)} events")
     if problems:
         raise ScenarioError(problems)
@@ -137,24 +138,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     base = TradeModel(scenario=sc.without_policy(), rng=seed, steps=args.steps).run()
     print(format_summary(model, against_baseline(model, base), seed))
     if args.out:
-        print(f"\nwrote {args.out}")
+        print(f"\nwrote {escape(args.out)}")
     return 0
 
 
 def format_summary(model: Any, row: dict[str, float], seed: int) -> str:
-    """The headline table ``run`` prints."""
+    """The headline table ``run`` prints (every name from the scenario escaped)."""
     w, n = model.world, model.recorder.steps
-    lines = [f"{model.spec.name} — {n} steps from {model.spec.calendar.start}, seed {seed}", ""]
+    lines = [f"{escape(model.spec.name)} — {n} steps from {model.spec.calendar.start}, "
+             f"seed {seed}", ""]
     lines.append(f"{'firm':<16}{'output lost':>12}{'revenue':>10}{'min cover':>11}"
                  f"{'share price':>13}")
     for f in w.firms:
-        lines.append(f"{f:<16}{row[f + '.output_lost']:>12,.0f}"
+        lines.append(f"{escape(f):<16}{row[f + '.output_lost']:>12,.0f}"
                      f"{row[f + '.revenue_change']:>+10.1%}{row[f + '.min_cover']:>11.1f}"
                      f"{row[f + '.share_price_change']:>+13.1%}")
     lines += ["", f"{'supplier':<16}{'revenue':>10}"]
-    lines += [f"{s:<16}{row[s + '.revenue_change']:>+10.1%}" for s in w.suppliers]
+    lines += [f"{escape(s):<16}{row[s + '.revenue_change']:>+10.1%}" for s in w.suppliers]
     lines += ["", f"{'government':<16}{'score':>10}"]
-    lines += [f"{g:<16}{row[g + '.score']:>+10.3f}" for g in w.countries]
+    lines += [f"{escape(g):<16}{row[g + '.score']:>+10.3f}" for g in w.countries]
     lines += ["", "against the no-policy run of the same seed: output lost, revenue (over the "
                   "run) and share price (at the end); min cover: steps of use; score: mean over "
                   "the run"]

@@ -9,16 +9,25 @@ classroom commands) and reported there.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 
-# C0 and C1 controls, DEL, and the bidirectional overrides that reorder a terminal line
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# what a terminal acts on instead of showing (docs/security.md): controls (C0, C1, DEL: ESC
+# sequences, carriage returns, bells), format characters (the bidirectional overrides and
+# isolates U+202A-202E and U+2066-2069, zero-width characters), line and paragraph separators,
+# and lone surrogates (which cannot even be encoded)
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 def escape(text: str) -> str:
-    """``text`` with control characters shown as escapes, safe to print on a terminal."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """``text`` safe to print on a terminal: every character a terminal would act on instead of
+    showing (see ``_UNSAFE``) is written as its Python escape (``\\x1b``, ``\\n``,
+    ``\\u202e``); everything else is kept. Everything the command line prints from a file
+    (names, paths, messages) goes through here."""
+    if text.isprintable():
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in _UNSAFE else ch for ch in text)
 
 
 @dataclass(frozen=True, order=True)

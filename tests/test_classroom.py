@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.classroom import Classroom, ClassroomError, NotAllowed, RateLimited
+from sim.classroom import Classroom, ClassroomError, Client, NotAllowed, RateLimited
 from sim.classroom.export import safe_cell
 from sim.engine.metrics import FIRM
 from sim.engine.output import csv_bytes
@@ -163,8 +163,8 @@ def test_forged_and_cross_team_submissions_are_refused_and_not_recorded(room):
         room.submit(us, "entity_list", "ZTE", license_rate=7)
     with pytest.raises(ClassroomError, match="not a team"):
         room.join(game.code, "CN")  # a bot's role
-    with pytest.raises(ClassroomError, match="no game"):
-        room.join("ZZZZZZ", "US")
+    with pytest.raises(ClassroomError, match="no open game"):
+        room.join("ZZZZZZZZ", "US")
     assert log_count(room, game.id) == n
     room.lock(us)
     with pytest.raises(ClassroomError, match="locked"):
@@ -174,7 +174,7 @@ def test_forged_and_cross_team_submissions_are_refused_and_not_recorded(room):
     with pytest.raises(NotAllowed):
         room.submit(us, "announce", "ZTE")
     room.set_room(game.id, locked=True)
-    with pytest.raises(ClassroomError, match="locked"):
+    with pytest.raises(ClassroomError, match="no open game"):
         room.join(game.code, "US")
 
 
@@ -185,8 +185,8 @@ def test_teacher_tokens_and_join_rate_limit(room):
     game = room.create_game(DENIAL, seed=1, humans=["US"])
     with pytest.raises(RateLimited):
         for _ in range(50):
-            room.join(game.code, "US", client="10.0.0.9")
-    room.join(game.code, "US", client="10.0.0.10")  # another client is not affected
+            room.join(game.code, "US", client=Client("10.0.0.9", "browser a"))
+    room.join(game.code, "US", client=Client("10.0.0.10", "browser b"))  # another client
 
 
 def test_timer_resolves_with_bots_and_survives_a_restart(room, url):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.classroom import Classroom, ClassroomError
+from sim.classroom import Classroom, ClassroomError, Client
 from sim.classroom.compare import COMPARE_CHARTS, participant_rows, role_rows, shared_limits
 from sim.play.charts import CHARTS, values
 from tests.classroom_db import postgres_cluster
@@ -57,7 +57,8 @@ def seated(room: Classroom, tokens: list[str]) -> Counter:
 
 def test_students_are_seated_balanced_over_groups_and_teams(room):
     s = room.create_session(DENIAL, groups=3, humans=TEAMS)
-    tokens = [room.join_session(s.code, nickname=f"s{i}", client=str(i)) for i in range(10)]
+    tokens = [room.join_session(s.code, nickname=f"s{i}", client=Client(f"10.0.0.{i}", str(i)))
+              for i in range(10)]
     per = seated(room, tokens)
     groups = Counter()
     for (number, _), n in per.items():
@@ -79,7 +80,7 @@ def test_students_are_seated_balanced_over_groups_and_teams(room):
 def test_group_size_opens_groups_as_students_arrive(room):
     s = room.create_session(DENIAL, group_size=4, humans=TEAMS)
     assert len(room.session_info(s.id).groups) == 1
-    tokens = [room.join_session(s.code, client=str(i)) for i in range(9)]
+    tokens = [room.join_session(s.code, client=Client(f"10.0.0.{i}", str(i))) for i in range(9)]
     info = room.session_info(s.id)
     assert len(info.groups) == 3
     sizes = Counter(room.session_of(room.seat(t)[0])[1] for t in tokens)  # type: ignore[index]
@@ -91,7 +92,7 @@ def test_concurrent_joins_stay_balanced(room):
     tokens: list[str] = []
 
     def one(i: int) -> None:
-        tokens.append(room.join_session(s.code, client=f"c{i}"))
+        tokens.append(room.join_session(s.code, client=Client(f"10.0.1.{i}", f"c{i}")))
     threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
     for t in threads:
         t.start()
@@ -103,20 +104,21 @@ def test_concurrent_joins_stay_balanced(room):
 def test_a_student_keeps_group_and_seat_across_reconnects_and_restarts(room, url):
     s = room.create_session(DENIAL, groups=2, humans=TEAMS)
     other = room.create_session(DENIAL, groups=1, humans=TEAMS)
-    token = room.join_session(s.code, nickname="ana", client="a")
+    token = room.join_session(s.code, nickname="ana", client=Client("10.0.2.1", "a"))
     where = room.seat(token)
-    assert room.join_session(s.code, client="a", seat=token) == token
+    assert room.join_session(s.code, client=Client("10.0.2.1", "a"), seat=token) == token
     restarted = Classroom(url)
     try:
-        assert restarted.join_session(s.code.lower(), client="a", seat=token) == token
+        assert restarted.join_session(s.code.lower(), client=Client("10.0.2.1", "a"),
+                                      seat=token) == token
         assert restarted.seat(token) == where
         # a seat of another session, or a freed one, is not this student's seat here
-        elsewhere = restarted.join_session(other.code, client="b")
-        fresh = restarted.join_session(s.code, client="b", seat=elsewhere)
+        elsewhere = restarted.join_session(other.code, client=Client("10.0.2.2", "b"))
+        fresh = restarted.join_session(s.code, client=Client("10.0.2.2", "b"), seat=elsewhere)
         assert fresh != elsewhere
         assert restarted.session_of(restarted.seat(fresh)[0])[0] == s.id  # type: ignore[index]
         restarted.free_seat(where[0], where[2])
-        again = restarted.join_session(s.code, client="a", seat=token)
+        again = restarted.join_session(s.code, client=Client("10.0.2.1", "a"), seat=token)
         assert again != token
     finally:
         restarted.close()
@@ -135,7 +137,7 @@ def test_groups_are_independent_games_and_survive_a_restart(room, url):
     s = room.create_session(DENIAL, groups=3, humans=TEAMS, advance="teacher")
     seats = {}
     for i in range(6):
-        token = room.join_session(s.code, client=str(i))
+        token = room.join_session(s.code, client=Client(f"10.0.0.{i}", str(i)))
         game_id, role, _ = room.seat(token)
         seats[(game_id, role)] = token
     g1, g2, g3 = room.session_info(s.id).groups
@@ -161,7 +163,7 @@ def test_groups_are_independent_games_and_survive_a_restart(room, url):
 def test_totals_over_the_groups(room):
     s = room.create_session(DENIAL, groups=2, humans=TEAMS, advance="teacher")
     for i in range(3):
-        room.join_session(s.code, nickname=f"p{i}", client=str(i))
+        room.join_session(s.code, nickname=f"p{i}", client=Client(f"10.0.0.{i}", str(i)))
     g1, g2 = room.session_info(s.id).groups
     room.inject(g1.game_id, "US", "entity_list", "ZTE")
     room.resolve(g1.game_id)
@@ -199,11 +201,11 @@ def test_refused_sessions_and_joins(room):
     s = room.create_session(DENIAL, groups=2, humans=TEAMS)
     g1, g2 = room.session_info(s.id).groups
     room.set_room(g1.game_id, locked=True)
-    token = room.join_session(s.code, client="x")
+    token = room.join_session(s.code, client=Client("10.0.2.3", "x"))
     assert room.seat(token)[0] == g2.game_id  # a locked group takes nobody
     room.set_room(g2.game_id, ended=True)
     with pytest.raises(ClassroomError, match="locked or over"):
-        room.join_session(s.code, client="y")
+        room.join_session(s.code, client=Client("10.0.2.4", "y"))
 
 
 def test_the_session_zip_has_the_groups_side_by_side(tmp_path):
@@ -211,7 +213,7 @@ def test_the_session_zip_has_the_groups_side_by_side(tmp_path):
     try:
         s = room.create_session(DENIAL, groups=2, humans=TEAMS, advance="teacher")
         for i in range(2):
-            room.join_session(s.code, nickname=f"=cmd{i}", client=str(i))
+            room.join_session(s.code, nickname=f"=cmd{i}", client=Client(f"10.0.0.{i}", str(i)))
         g1, g2 = room.session_info(s.id).groups
         room.inject(g1.game_id, "US", "entity_list", "ZTE")
         room.resolve(g1.game_id)

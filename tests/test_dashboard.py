@@ -11,7 +11,6 @@ import pytest
 import solara
 
 from dashboards.forms import NO_TARGET, MovePanel, target_choices
-from dashboards.prose import to_html
 from sim import MoveError, TradeModel, load_scenario
 from sim.engine.output import csv_bytes
 from sim.play.charts import CHARTS
@@ -164,11 +163,6 @@ def test_sliders_read_the_scenario_and_override_only_moved_values(scenario):
     assert overrides_from(list(sliders.values()), values) == {"events.listing.at": 60}
     sc = load_scenario(SCENARIO, overrides_from(list(sliders.values()), values))
     assert sc.step_of(next(e for e in sc.events if e.id == "listing").at) == 60
-
-
-def test_prose_escapes_raw_html():
-    assert "<script>" not in to_html("**hi** <script>alert(1)</script>")
-    assert "<strong>hi</strong>" in to_html("**hi**")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.server import Guard, _no_outbound, allowed_hosts
+from dashboards.server import Guard, _no_outbound, allowed_hosts, with_client_header
 from tests.servers import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +137,15 @@ def test_audit_hook_refuses_outbound_and_allows_loopback() -> None:
     _no_outbound("socket.getaddrinfo", ("localhost", 8765, 0, 0, 0))
 
 
+def test_pages_learn_the_peer_address_and_no_visitor_can_forge_it() -> None:
+    """The classroom limits join attempts per address: the address is the connection's."""
+    scope = {"type": "websocket", "client": ("10.1.2.3", 5555),
+             "headers": [(b"host", b"x"), (b"X-Chokepoint-Client", b"6.6.6.6")]}
+    out = with_client_header(scope)
+    assert [v for k, v in out["headers"] if k.lower() == b"x-chokepoint-client"] == [b"10.1.2.3"]
+    assert (b"host", b"x") in out["headers"] and scope["headers"][1][1] == b"6.6.6.6"
+
+
 def test_allowed_hosts() -> None:
     assert allowed_hosts("127.0.0.1", 8765) == {"127.0.0.1:8765", "localhost:8765",
                                                 "[::1]:8765"}
@@ -200,6 +209,9 @@ print("ok")
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
     assert "refused name lookup of 'cdn.jsdelivr.net'" in proc.stderr
+    # the server's log keeps the traceback, escaped for the terminal (docs/security.md)
+    assert "\x1b" not in proc.stderr
+    assert "ValueError: bad\\x1b[2J" in proc.stderr
 
 
 def _environ(pid: int) -> dict[str, str]:

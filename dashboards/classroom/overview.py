@@ -28,11 +28,18 @@ import solara
 
 from dashboards.classroom.hub import hub
 from dashboards.classroom.projector import qr_svg
-from dashboards.classroom.widgets import Panel, query, timer_text, turn_text, use_game_tick
+from dashboards.classroom.widgets import (
+    Panel,
+    query,
+    this_client,
+    timer_text,
+    turn_text,
+    use_game_tick,
+)
 from dashboards.prose import Prose
 from sim.classroom import ClassroomError, View
 from sim.classroom.compare import COMPARE_CHARTS, group_charts, participant_rows, role_rows
-from sim.classroom.groups import Group, SessionInfo
+from sim.classroom.groups import Group, SessionInfo, SessionRef
 
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?( … [+-]?\d+(\.\d+)?)?")  # a score or a range
 MODES = {"one game": "", "a number of groups": "groups", "students per group": "group_size"}
@@ -120,12 +127,22 @@ def OverviewPage():
         solara.Error("This teacher's token is not valid: use the address `chokepoint "
                      "classroom` printed.")
         return
-    try:
-        ref = room.session_by_code(q.get("code", ""))
-    except ClassroomError as exc:
-        solara.Error(str(exc))
+    ref, why = use_session_of_code(q.get("code", ""))
+    if ref is None:
+        solara.Error(why)
         return
     Overview(ref.id, token if teacher else None)
+
+
+def use_session_of_code(code: str) -> tuple[SessionRef | None, str]:
+    """The class of a code in the address, looked up once per code through the join limits
+    (docs/security.md): (the session, "") or (None, why not)."""
+    def find() -> tuple[SessionRef | None, str]:
+        try:
+            return hub().room.find_session(code, this_client()), ""
+        except ClassroomError as exc:
+            return None, str(exc)
+    return solara.use_memo(find, [code])
 
 
 @solara.component
@@ -254,7 +271,7 @@ def ClassJoin(code: str, nickname0: str = ""):
 
     def join() -> None:
         try:
-            go(room.join_session(code, nickname=nickname, client=nickname or "anon"))
+            go(room.join_session(code, nickname=nickname, client=this_client()))
         except ClassroomError as exc:
             set_error(str(exc))
 
@@ -295,10 +312,9 @@ def _kept_seat(code: str, prefix: str) -> str | None:
 def ComparePage():
     q = query()
     room = hub().room
-    try:
-        ref = room.session_by_code(q.get("code", ""))
-    except ClassroomError as exc:
-        solara.Error(str(exc))
+    ref, why = use_session_of_code(q.get("code", ""))
+    if ref is None:
+        solara.Error(why)
         return
     info = room.session_info(ref.id)
     if not (room.is_teacher(q.get("token")) or

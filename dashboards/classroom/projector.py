@@ -24,10 +24,10 @@ from dashboards.classroom.widgets import (
     Status,
     query,
     turn_text,
+    use_game_of_code,
     use_game_tick,
 )
 from dashboards.prose import Prose
-from sim.classroom import ClassroomError
 from sim.classroom.cli import PUBLIC_ENV
 from sim.classroom.export import chart_pngs, moves_rows
 
@@ -38,11 +38,9 @@ DEBRIEF_CHARTS = ("firm-sales", "share-price", "supplier-revenue", "score")
 # -- projector ------------------------------------------------------------------------------
 @solara.component
 def ProjectorPage():
-    code = query().get("code", "")
-    try:
-        ref = hub().room.game_by_code(code)
-    except ClassroomError as exc:
-        solara.Error(str(exc))
+    ref, why = use_game_of_code(query().get("code", ""))
+    if ref is None:
+        solara.Error(why)
         return
     Projector(ref.id)
 
@@ -115,10 +113,9 @@ def qr_svg(code: str, scale: int = 4) -> str:
 def DebriefPage():
     q = query()
     room = hub().room
-    try:
-        ref = room.game_by_code(q.get("code", ""))
-    except ClassroomError as exc:
-        solara.Error(str(exc))
+    ref, why = use_game_of_code(q.get("code", ""))
+    if ref is None:
+        solara.Error(why)
         return
     if not (room.view(ref.id).finished or room.is_teacher(q.get("token"))):
         solara.Warning("The debrief opens when the game is over (or from the teacher's page).")

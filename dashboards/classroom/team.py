@@ -18,12 +18,15 @@ from dashboards.classroom.widgets import (
     Panel,
     Status,
     query,
+    this_client,
     turn_text,
     use_game_tick,
 )
 from dashboards.forms import MovePanel
-from dashboards.prose import to_html
-from sim.classroom import ClassroomError
+from sim.classroom import ClassroomError, RateLimited
+from sim.classroom.limits import CODE_LENGTH, normal_code
+from sim.classroom.tokens import FoundGame
+from sim.markup import markdown_html
 
 SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this browser
 SEAT_COOKIE_AGE = 12 * 3600  # seconds (a school day)
@@ -40,7 +43,7 @@ def cookie_seat(room, code: str) -> str | None:
     from solara.lab import cookies
 
     jar = cookies.value or {}  # type: ignore[attr-defined]  # a reactive value, not a module
-    names = ([SEAT_COOKIE + code.strip().upper()] if code else
+    names = ([SEAT_COOKIE + normal_code(code)] if code else
              sorted((k for k in jar if k.startswith(SEAT_COOKIE)), reverse=True))
     for name in names:
         token = unquote(jar.get(name, ""))
@@ -59,9 +62,6 @@ def cookie_seat(room, code: str) -> str | None:
 def JoinPage():
     q = query()
     room = hub().room
-    if not q.get("seat") and class_code(q.get("code", "")):  # a class in groups
-        ClassJoin(q["code"])
-        return
     seat = q.get("seat") or cookie_seat(room, q.get("code", ""))
     if seat:
         try:
@@ -77,45 +77,68 @@ def JoinPage():
 
 @solara.component
 def JoinForm(code0: str):
+    """The code, a nickname, a team. A code is looked up (through the join limits,
+    docs/security.md) once it is complete, or when asked; its game's teams show only after
+    that look-up has found it open."""
     router = solara.use_router()
-    code, set_code = solara.use_state(code0.upper())
+    code, set_code = solara.use_state(normal_code(code0))
     nickname, set_nickname = solara.use_state("")
+    no_game: FoundGame | None = None
+    found, set_found = solara.use_state(no_game)
     no_role: str | None = None
     role, set_role = solara.use_state(no_role)
     error, set_error = solara.use_state("")
-    teams: list[str] = []
+
+    is_class, set_is_class = solara.use_state(False)
+
+    def find(typed: str) -> None:
+        try:
+            set_found(hub().room.find_game(typed, this_client()))
+            set_error("")
+        except RateLimited as exc:
+            set_error(str(exc))
+        except ClassroomError as exc:  # no game's: a class's? (asked after a limited look-up)
+            if class_code(typed):
+                set_is_class(True)
+            else:
+                set_error(str(exc))
 
     def type_code(value: str) -> None:
-        set_code(value.upper())
+        typed = normal_code(value)
+        if typed == code:
+            return
+        set_code(typed)
+        set_found(None)
+        set_is_class(False)
         set_error("")
+        if len(typed) == CODE_LENGTH:
+            find(typed)
 
-    if len(code.strip()) >= 6 and class_code(code):  # a class in groups: its own join
+    solara.use_effect(lambda: find(code) if len(code) == CODE_LENGTH else None, [])
+    if is_class:  # a class in groups: its own join
         ClassJoin(code, nickname)
         return
-    if len(code.strip()) >= 6:
-        try:
-            ref = hub().room.game_by_code(code)
-            teams = list(hub().room.view(ref.id).humans)
-        except ClassroomError as exc:
-            if not error:
-                set_error(str(exc))
 
     def join():
         try:
-            token = hub().room.join(code, role, nickname=nickname, client=nickname or "anon")
+            token = hub().room.join(code, role or "", nickname=nickname, client=this_client())
         except ClassroomError as exc:
             set_error(str(exc))
             return
-        router.push(f"/join?code={quote(code.strip().upper())}&seat={quote(token)}")
+        router.push(f"/join?code={quote(code)}&seat={quote(token)}")
 
     with solara.Card(title="Join a game", style={"max-width": "480px"}):
         solara.InputText("Join code", value=code, on_value=type_code, continuous_update=True)
+        if found is None:
+            solara.Button("Find the game", on_click=lambda: find(code), disabled=not code,
+                          classes=["find-button"], outlined=True)
         solara.InputText("Nickname (optional, no real names needed)", value=nickname,
                          on_value=set_nickname, continuous_update=True)
-        if teams:
-            solara.Select(label="Your team", values=teams, value=role, on_value=set_role)
-        solara.Button("Join", on_click=join, color="primary", disabled=not (teams and role),
-                      classes=["join-button"])
+        if found is not None:
+            solara.Select(label="Your team", values=list(found.teams), value=role,
+                          on_value=set_role)
+        solara.Button("Join", on_click=join, color="primary",
+                      disabled=not (found and role in found.teams), classes=["join-button"])
         if error:
             solara.Error(error, classes=["join-error"])
 
@@ -233,4 +256,5 @@ def Brief(game_id: int, role: str):
     obj = getattr(spec.countries.get(role), "objectives", None)
     goal = ("**Your objectives:** " + ", ".join(f"{k} {v:g}" for k, v in obj.items())
             if obj else "**Your objective:** your profit, against nobody moving.")
-    Panel("Your brief", "", to_html(spec.description) + to_html(goal), classes=["brief"])
+    Panel("Your brief", "", markdown_html(spec.description) + markdown_html(goal),
+          classes=["brief"])

@@ -14,7 +14,8 @@ from dashboards.classroom.hub import _running_loop, hub
 from dashboards.echarts import PHONE_WIDTH
 from dashboards.panels import NARROW, LiveEcharts
 from dashboards.prose import Prose
-from sim.classroom import View
+from dashboards.server import CLIENT_HEADER
+from sim.classroom import ClassroomError, Client, GameRef, View
 from sim.play.charts import CHARTS
 from sim.scenario import shipped
 
@@ -24,6 +25,7 @@ PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
 SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns
 PANEL_STYLE = ("display: block; padding: 12px 16px; margin: 8px 0; border-radius: 4px; "
                "background: white; box-shadow: 0 1px 3px rgba(0,0,0,.2);")
+PANEL_CSS = ".classroom-panel .news-item { margin-bottom: 4px; }"
 NO_OPTION: dict = {}  # the charts' options go as JSON text (Hub.chart)
 ADVANCE_LABELS = {"all": "when every team has locked in", "timer": "on the timer",
                   "teacher": "when the teacher resolves it"}
@@ -33,6 +35,27 @@ def query() -> dict[str, str]:
     """The page's query parameters (first value of each)."""
     router = solara.use_router()
     return {k: v[0] for k, v in parse_qs(router.search or "").items()}
+
+
+def this_client() -> Client:
+    """Who is asking, as the server saw it: the connection's address (set by
+    ``dashboards.server.Guard``) and the browser's session; never what the visitor typed."""
+    from solara.lab import headers
+
+    address = ((headers.value or {}).get(CLIENT_HEADER) or [""])[0]  # type: ignore[attr-defined]
+    return Client(address=address, browser=solara.get_session_id())
+
+
+def use_game_of_code(code: str) -> tuple[GameRef | None, str]:
+    """The game of a code in the address (the projector's, the debrief's), open or not, looked
+    up once per code through the join limits (docs/security.md): (the game, "") or (None,
+    why not)."""
+    def find() -> tuple[GameRef | None, str]:
+        try:
+            return hub().room.find_game(code, this_client(), closed=True).ref, ""
+        except ClassroomError as exc:
+            return None, str(exc)
+    return solara.use_memo(find, [code])
 
 
 def use_game_tick(game_id: int | None, role: str = "") -> int:
@@ -184,19 +207,21 @@ def News(view: View, limit: int = 8):
 def news_html(news, limit: int) -> str:
     """The latest ``limit`` of ``news`` ((step, text) pairs, oldest first) as HTML, latest
     first; the text is escaped (a scenario's events name what its author wrote)."""
-    items = "".join(f"<div class='news-item' style='margin-bottom: 4px'>Step {step}: "
-                    f"{html.escape(text)}</div>" for step, text in list(news)[::-1][:limit])
+    items = "".join(f"<div class='news-item'>Step {step}: {html.escape(text)}</div>"
+                    for step, text in list(news)[::-1][:limit])
     return items or "<div>No news yet.</div>"
 
 
 @solara.component
 def Panel(title: str, subtitle: str, body: str, classes: list[str] | None = None):
-    """A card drawn as one HTML widget (``body`` is HTML, escaped by the caller): what a
-    class's pages show and redraw after every turn stays a few widgets."""
+    """A card drawn as one HTML widget: what a class's pages show and redraw after every turn
+    stays a few widgets. ``body`` is HTML made by the caller: a scenario's text in it is
+    escaped, or Markdown made by ``sim.markup.markdown_html`` (docs/security.md)."""
     head = (f"<div class='panel-title' style='font-size: 1.25rem; font-weight: 500; "
             f"margin-bottom: 4px'>{html.escape(title)}</div>")
     if subtitle:
         head += (f"<div class='panel-subtitle' style='color: #666; font-size: .875rem; "
                  f"margin-bottom: 8px'>{html.escape(subtitle)}</div>")
+    solara.Style(PANEL_CSS)
     solara.HTML(tag="div", unsafe_innerHTML=head + body,
                 classes=["classroom-panel", *(classes or [])], style=PANEL_STYLE)

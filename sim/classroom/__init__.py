@@ -6,10 +6,11 @@ The database (SQLAlchemy) is the truth, and a game's state is the replay of its 
 from sim.classroom.service import (
     Classroom,
     ClassroomError,
+    Client,
     GameRef,
     NotAllowed,
     RateLimited,
     View,
 )
 
-__all__ = ["Classroom", "ClassroomError", "GameRef", "NotAllowed", "RateLimited", "View"]
+__all__ = ["Classroom", "ClassroomError", "Client", "GameRef", "NotAllowed", "RateLimited", "View"]

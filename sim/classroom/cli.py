@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.classroom.db import DEFAULT_URL
+from sim.errors import escape
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
 PUBLIC_ENV = "CHOKEPOINT_CLASSROOM_URL"  # the address students open (QR code, join line)
@@ -67,7 +68,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         finally:
             room.close()
-        print(f"wrote {path}")
+        print(f"wrote {escape(str(path))}")
         return 0
     from dashboards.server import restart_for_memory  # (imports no web code)
 

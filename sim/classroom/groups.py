@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select
 
 from sim.classroom import db
+from sim.classroom.limits import UNKNOWN, Client, JoinLimits
 from sim.classroom.store import ClassroomError, GameRef, GameStore, NotAllowed
 from sim.classroom.views import View
 
@@ -83,7 +84,10 @@ class Groups(GameStore):
                         source: str | None = None) -> GameRef:
             """A game (:meth:`sim.classroom.Classroom.create_game`)."""
 
-        def join(self, code: str, role: str, nickname: str = "", client: str = "") -> str:
+        join_limits: JoinLimits  # (set by Tokens)
+
+        def join(self, code: str, role: str, nickname: str = "", client: Client = UNKNOWN
+                 ) -> str:
             """A seat (:meth:`sim.classroom.Classroom.join`)."""
 
         def seat(self, token: str) -> tuple[int, str, int]:
@@ -161,7 +165,7 @@ class Groups(GameStore):
         return ref.id
 
     # -- joining -----------------------------------------------------------------------------
-    def join_session(self, code: str, nickname: str = "", client: str = "",
+    def join_session(self, code: str, nickname: str = "", client: Client = UNKNOWN,
                      seat: str | None = None) -> str:
         """A seat for a student: in the group with the fewest students, the team with the
         fewest; ``seat``, a token this student already holds in one of the session's games,
@@ -174,7 +178,7 @@ class Groups(GameStore):
             ClassroomError: no such session, or every group's room is locked or its game over
                 (and as :meth:`~sim.classroom.Classroom.join`).
         """
-        ref = self.session_by_code(code)
+        ref = self.find_session(code, client)
         if seat:
             try:
                 game_id: int | None = self.seat(seat)[0]
@@ -217,6 +221,17 @@ class Groups(GameStore):
             rows = conn.execute(select(db.class_sessions.c.id, db.class_sessions.c.code)
                                 .order_by(db.class_sessions.c.id.desc())).all()
         return [SessionRef(r.id, r.code) for r in rows]
+
+    def find_session(self, code: str, client: Client = UNKNOWN) -> SessionRef:
+        """:meth:`session_by_code` for a visitor: a session's code is a join code, so each
+        look-up counts against ``client``'s join limits (docs/security.md).
+
+        Raises:
+            RateLimited: too many look-ups and joins from ``client``'s browser or address.
+            ClassroomError: no such session.
+        """
+        self.join_limits.take(client)
+        return self.session_by_code(code)
 
     def session_by_code(self, code: str) -> SessionRef:
         """The session whose code is ``code`` (case and spaces ignored).
@@ -289,7 +304,7 @@ def _seed(settings: dict[str, Any], number: int) -> int | None:
 
 def _insert_session(conn: Any, name: str, settings: dict[str, Any]) -> int:
     """Insert a session with a fresh code (unused by any game or session); return its id."""
-    from sim.classroom.service import CODE_ALPHABET, CODE_LENGTH
+    from sim.classroom.limits import CODE_ALPHABET, CODE_LENGTH
 
     for _ in range(20):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -31,18 +31,17 @@ from sqlalchemy import insert, select, update
 
 from sim.classroom import db
 from sim.classroom.groups import Groups
+from sim.classroom.limits import CODE_ALPHABET, CODE_LENGTH, Client
 from sim.classroom.replay import LiveGame, Move
 from sim.classroom.store import CachedGame, ClassroomError, GameRef, NotAllowed, RateLimited
 from sim.classroom.timers import Timers
-from sim.classroom.tokens import JOIN_LIMIT, JOIN_WINDOW, Tokens, hash_token
+from sim.classroom.tokens import FoundGame, Tokens, hash_token
 from sim.classroom.views import SeatInfo, View, Views, scores
 from sim.errors import MoveError
 from sim.scenario import load_scenario
 from sim.scenario.load import source_hash
 
 ADVANCE = ("all", "timer", "teacher")
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
-CODE_LENGTH = 6
 
 
 class Classroom(Tokens, Timers, Views, Groups):
@@ -51,6 +50,7 @@ class Classroom(Tokens, Timers, Views, Groups):
     Args:
         url: e.g. ``sqlite:///chokepoint-classroom.db`` (the default) or
             ``postgresql://user@host/db``.
+        clock: the join limits' clock (monotonic seconds; tests pass a fake one).
     """
 
     # -- games -----------------------------------------------------------------------------
@@ -302,5 +302,5 @@ def _scenario_text(scenario: str | Path) -> tuple[str, str]:
 
 
 # the names that lived here before the split stay importable from here
-__all__ = ["JOIN_LIMIT", "JOIN_WINDOW", "Classroom", "ClassroomError", "GameRef", "NotAllowed",
+__all__ = ["Classroom", "ClassroomError", "Client", "FoundGame", "GameRef", "NotAllowed",
            "RateLimited", "SeatInfo", "View", "hash_token", "scores"]

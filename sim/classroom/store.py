@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +76,6 @@ class GameStore:
         self._games: dict[int, CachedGame] = {}
         self._games_lock = threading.Lock()
         self._listeners: dict[int, list[Callable[[], None]]] = defaultdict(list)
-        self._joins: dict[str, deque[float]] = defaultdict(deque)
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
 

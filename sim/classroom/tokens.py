@@ -1,24 +1,31 @@
-"""Tokens and seats: teacher tokens, joining a team, seat tokens, the join rate limit.
+"""Tokens and seats: teacher tokens, finding a game by its join code, joining a team, seat
+tokens.
 
 Tokens come from :mod:`secrets`, are stored as SHA-256 hashes (never in clear) and compared
-in constant time; join attempts are limited per client (``JOIN_LIMIT`` per ``JOIN_WINDOW``
-seconds).
+in constant time. Look-ups of a join code and join attempts are limited per client (address and
+browser, :mod:`sim.classroom.limits`), and a wrong code, an ended game and a locked room get
+the same answer by the same path: the same queries, every open game's code compared in
+constant time (docs/security.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
 from sim.classroom import db
-from sim.classroom.store import ClassroomError, GameStore, NotAllowed, RateLimited
+from sim.classroom.limits import UNKNOWN, Client, JoinLimits, normal_code
+from sim.classroom.store import ClassroomError, GameRef, GameStore, NotAllowed
 
-JOIN_LIMIT = 20          # join attempts per client per JOIN_WINDOW seconds
-JOIN_WINDOW = 60.0
+# one answer for a wrong code, an ended game and a locked room
+NO_GAME = "no open game with this code: check it with your teacher (the room may be locked)"
 
 
 def hash_token(token: str) -> str:
@@ -26,8 +33,26 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class FoundGame:
+    """A game found by its join code: its reference and its teams."""
+
+    ref: GameRef
+    teams: tuple[str, ...]
+
+
 class Tokens(GameStore):
-    """The teacher's and the seats' tokens (a mixin of :class:`~sim.classroom.Classroom`)."""
+    """The teacher's and the seats' tokens (a mixin of :class:`~sim.classroom.Classroom`).
+
+    Args:
+        url: the database (see :class:`~sim.classroom.store.GameStore`).
+        clock: the join limits' clock (monotonic seconds; tests pass a fake one).
+    """
+
+    def __init__(self, url: str | None = None, *,
+                 clock: Callable[[], float] = time.monotonic):
+        super().__init__(url)
+        self.join_limits = JoinLimits(clock)
 
     # -- teacher ---------------------------------------------------------------------------
     def new_teacher_token(self) -> str:
@@ -48,27 +73,43 @@ class Tokens(GameStore):
         return any(hmac.compare_digest(wanted, h) for h in hashes)
 
     # -- seats -----------------------------------------------------------------------------
-    def join(self, code: str, role: str, nickname: str = "", client: str = "") -> str:
+    def find_game(self, code: str, client: Client = UNKNOWN, *,
+                  closed: bool = False) -> FoundGame:
+        """The open game of a join code and its teams (what the join form shows); with
+        ``closed``, also an ended game or a locked room (what the projector and the debrief
+        show).
+
+        Raises:
+            RateLimited: too many look-ups and joins from ``client``'s browser or address.
+            ClassroomError: no open game has this code: the same answer for a wrong code, an
+                ended game and a locked room (without ``closed``).
+        """
+        self.join_limits.take(client)
+        return self._game_of_code(code, closed)
+
+    def join(self, code: str, role: str, nickname: str = "", client: Client = UNKNOWN) -> str:
         """Take a seat in ``role``'s team (several students may share a team).
 
         Returns:
             The seat token: keep it (in the URL or a cookie) to act for the team.
 
         Raises:
-            RateLimited: too many attempts from ``client``.
-            ClassroomError: no such game, the room is locked, or not a team of this game.
+            RateLimited: too many look-ups and joins from ``client``'s browser or address.
+            ClassroomError: no open game has this code (as :meth:`find_game`), or ``role`` is
+                not one of its teams.
         """
-        self._rate_limit(client)
-        ref = self.game_by_code(code)
-        cached = self._cached(ref.id)
+        self.join_limits.take(client)
+        game = self._game_of_code(code, closed=False)
+        ref = game.ref
+        if role not in game.teams:
+            raise ClassroomError(f"{role!r} is not a team of this game "
+                                 f"(teams: {', '.join(game.teams)})")
         nickname = " ".join((nickname or "").split())[:40]
         with self.engine.begin() as conn:
-            game = conn.execute(select(db.games).where(db.games.c.id == ref.id)).one()
-            if game.locked:
-                raise ClassroomError("the room is locked: ask your teacher")
-            if role not in cached.settings["humans"]:
-                raise ClassroomError(f"{role!r} is not a team of this game "
-                                     f"(teams: {', '.join(cached.settings['humans'])})")
+            row = conn.execute(select(db.games.c.locked, db.games.c.ended)
+                               .where(db.games.c.id == ref.id)).one()
+            if row.locked or row.ended:  # closed since the look-up
+                raise ClassroomError(NO_GAME)
             token = secrets.token_urlsafe(24)
             conn.execute(insert(db.seats).values(game_id=ref.id, role=role, nickname=nickname,
                                                  token_hash=hash_token(token),
@@ -110,12 +151,21 @@ class Tokens(GameStore):
         self._notify(game_id)
 
     # -- internals ---------------------------------------------------------------------------
-    def _rate_limit(self, client: str) -> None:
-        """Count a join attempt from ``client``; raise RateLimited past the limit."""
-        now = time.monotonic()
-        q = self._joins[client]
-        while q and q[0] < now - JOIN_WINDOW:
-            q.popleft()
-        if len(q) >= JOIN_LIMIT:
-            raise RateLimited("too many join attempts: wait a minute")
-        q.append(now)
+    def _game_of_code(self, code: str, closed: bool) -> FoundGame:
+        """The open (or any, with ``closed``) game whose code is ``code``, found without
+        telling by the time taken whether, or where, it failed: one query for every such game
+        (the code is not in it), and every code compared in constant time."""
+        wanted = normal_code(code).encode()
+        query = select(db.games.c.id, db.games.c.code, db.games.c.settings)
+        if not closed:
+            query = query.where(~db.games.c.ended, ~db.games.c.locked)
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+        found = None
+        for row in rows:  # no early exit
+            if hmac.compare_digest(row.code.encode(), wanted):
+                found = row
+        if found is None:
+            raise ClassroomError(NO_GAME)
+        return FoundGame(GameRef(found.id, found.code),
+                        tuple(json.loads(found.settings)["humans"]))

@@ -185,7 +185,9 @@ refused with `FILE:LINE:COL: key.path: message` and exit code 2, never half-run,
   `--steps`. A scenario pasted or uploaded into a page (play, classroom) may record at most
   {MAX_UPLOAD_CELLS:,} values, so that many browser sessions fit one server.
 
-Messages show control characters as escapes (`\\x1b`), so a key cannot rewrite the terminal.
+Messages show control characters and bidirectional overrides as escapes (`\\x1b`, `\\u202e`), so a
+key cannot rewrite the terminal; so does everything else the command line prints from a file
+(docs/security.md).
 """
 
 

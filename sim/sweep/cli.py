@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.errors import escape
 from sim.sweep.design import DESIGNS
 
 
@@ -142,15 +143,13 @@ def _run(args: argparse.Namespace) -> int:
         out = run_sweep(plan.replace(**changes), workers=args.workers, dask=args.dask,
                         chunk=args.chunk, progress=progress, notice=_notice)
     if not args.quiet:
-        print(f"wrote {out}")
+        print(f"wrote {escape(str(out))}")
     return 0
 
 
 def _notice(message: str) -> None:
     """What resuming found damaged (its chunk runs again), and the plan's warnings (events
     the horizon drops): always shown, on stderr."""
-    from sim.errors import escape
-
     print(f"chokepoint sweep: {escape(message)}", file=sys.stderr)
 
 
@@ -195,7 +194,7 @@ def _report(args: argparse.Namespace) -> int:
 
     html = write_report(_folder(args), metrics=args.metric or None)
     if not args.quiet:
-        print(f"wrote {html}")
+        print(f"wrote {escape(str(html))}")
     return 0
 
 
@@ -208,7 +207,7 @@ def _discover(args: argparse.Namespace) -> int:
     path = write_discovery(_folder(args), args.where, metrics=args.metric or None,
                            inspect=args.inspect)
     if not args.quiet:
-        print(f"wrote {path}")
+        print(f"wrote {escape(str(path))}")
     return 0
 
 
@@ -328,5 +327,5 @@ def _export(args: argparse.Namespace) -> int:
         raise UsageError("sweep export: choose a format (--csv)")
     for path in export_csv(_folder(args)):
         if not args.quiet:
-            print(f"wrote {path}")
+            print(f"wrote {escape(str(path))}")
     return 0

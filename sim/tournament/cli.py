@@ -14,6 +14,8 @@ import argparse
 import sys
 from typing import Any
 
+from sim.errors import escape
+
 
 def add_tournament_parser(sub: Any) -> None:
     """Register ``tournament`` on the ``chokepoint`` command's subparsers."""
@@ -64,13 +66,11 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if not args.quiet:
         for path in written:
-            print(f"wrote {path}")
+            print(f"wrote {escape(str(path))}")
     return 0
 
 
 def _notice(message: str) -> None:
-    from sim.errors import escape
-
     print(f"chokepoint tournament: damaged: {escape(message)}", file=sys.stderr)
 
 

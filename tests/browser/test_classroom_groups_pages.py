@@ -80,7 +80,7 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         overview.goto(base + link.get_attribute("href"))
         expect(overview.locator(".group-card")).to_have_count(2, timeout=TIMEOUT)
         code = overview.locator(".class-code").inner_text()
-        assert re.fullmatch(r"[A-Z2-9]{6}", code)
+        assert re.fullmatch(r"[A-Z2-9]{8}", code)
 
         students = {}
         for i in range(4):

@@ -93,7 +93,7 @@ def create_game(teacher: Page, seconds: int, start: bool = True) -> str:
     field.press("Enter")
     teacher.locator(".create-game").click()
     code_el = teacher.locator(".join-code")
-    expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+    expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{8}$"), timeout=TIMEOUT)
     if start:
         teacher.locator(".start-button").click()
         expect(teacher.locator(".start-button")).to_have_count(0, timeout=TIMEOUT)
