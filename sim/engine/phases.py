@@ -53,8 +53,8 @@ def apply_policy(model: TradeModel) -> None:
 
 
 def qualify_when_short(model: TradeModel) -> None:
-    """A firm nobody plays (and not ``scripted``) qualifies a new source of a critical component its sources have
-    left short for a sustained period (docs/model.md, section 2): its perceived shortage, a
+    """A firm nobody plays (and not ``scripted``) qualifies a new source of a critical
+    component its sources have left short for a sustained period (docs/model.md, section 2): its perceived shortage, a
     smoothing over the build lag of "more than ``ramp_trigger`` of last step's order unfilled",
     reaches one half, and no qualification of that component is under way. It picks, among
     the component's suppliers it does not buy from, one that has spare capacity and whose
