@@ -116,3 +116,20 @@ def test_extending_names_only_files_that_exist():
     paths = {p for p in paths if "NAME" not in p}  # a placeholder for the new file
     assert len(paths) > 15
     assert sorted(p for p in paths if not (ROOT / p).exists()) == []
+
+
+def test_the_news_names_the_move_that_hit_the_firm_not_the_latest_move():
+    """Playing the US in hikvision_2019, the player lists Hanwha then bans Sony from US
+    procurement: Hanwha's loss is reported "since US entity list Hanwha", never "since US
+    procurement ban Sony" (sim/engine/attribution.py)."""
+    game = Game(load_scenario(ROOT / "scenarios" / "hikvision_2019.yaml"), "US", seed=1)
+    game.step(5)
+    game.submit("entity_list", "Hanwha", {})
+    game.step(1)
+    game.submit("procurement_ban", "Sony", {})
+    game.step(3 * game.turn_steps)
+    hanwha = [i.text for i in game.news() if i.kind == "effect" and i.text.startswith("Hanwha")]
+    assert hanwha, "Hanwha's loss made the news"
+    assert all("since US entity list Hanwha" in t and "Sony" not in t for t in hanwha)
+    sony = [i.text for i in game.news() if i.kind == "effect" and i.text.startswith("Sony")]
+    assert all("since US procurement ban Sony" in t and "Hanwha" not in t for t in sony)
