@@ -22,6 +22,7 @@ from dashboards.classroom.widgets import (
     turn_text,
     use_game_tick,
 )
+from dashboards.goal import GoalPanel
 from dashboards.prose import Prose
 from sim.classroom import ClassroomError
 from sim.classroom.export import chart_pngs, moves_rows
@@ -133,6 +134,9 @@ def Debrief(game_id: int, tick: int):
     with solara.Card(title="Every team's decisions", classes=["decisions"]):
         Prose(table)
     Leaderboard(view)
+    # what each team was trying to do, its target and its score (dashboards/goal.py)
+    for role, score in view.scores.items():
+        GoalPanel(live.scenario, role, live.seed, title=f"{role}'s goal", score=score)
 
     def zip_bytes() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

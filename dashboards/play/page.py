@@ -19,6 +19,7 @@ from typing import Any
 import solara
 
 from dashboards.forms import MovePanel
+from dashboards.goal import GoalPanel
 from dashboards.panels import Chart, Debrief, Hints, NewsFeed, Position, ScoreCard, Timeline
 from dashboards.prose import Prose
 from sim import ScenarioError
@@ -308,6 +309,8 @@ def GameView(game: Game, on_reset, on_quit):
     with solara.Div(classes=["game-columns"]):
         with solara.Div(classes=["side"]):
             if game.role != OBSERVE:
+                GoalPanel(game.scenario, game.role, game.seed,
+                          title=f"Your goal as {game.role}")
                 with solara.Card(title=f"Your move as {game.role}"):
                     MovePanel(game, lambda text: set_notice((game.step_index, text)), tick)
                     with solara.Div(attributes={"aria-live": "polite"}):
