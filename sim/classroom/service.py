@@ -36,6 +36,7 @@ from sim.classroom.timers import Timers
 from sim.classroom.tokens import JOIN_LIMIT, JOIN_WINDOW, Tokens, hash_token
 from sim.classroom.views import SeatInfo, View, Views, scores
 from sim.errors import MoveError
+from sim.play.difficulty import resolve
 from sim.scenario import load_scenario
 from sim.scenario.load import source_hash
 
@@ -56,7 +57,7 @@ class Classroom(Tokens, Timers, Views):
     def create_game(self, scenario: str | Path, *, seed: int | None = None,
                     humans: Iterable[str] = (), advance: str = "all",
                     turn_seconds: float | None = None, hide_ranks: bool = False,
-                    source: str | None = None) -> GameRef:
+                    source: str | None = None, difficulty: str = "medium") -> GameRef:
         """Create a game from a scenario (YAML text or a path), stored as text with its hash.
 
         Args:
@@ -69,6 +70,9 @@ class Classroom(Tokens, Timers, Views):
             hide_ranks: hide the leaderboard's ranks on the projector.
             source: the name messages give the scenario when it is text (an uploaded
                 file's name); a path names itself.
+            difficulty: how the governments no team plays answer: "easy", "medium" or
+                "hard" (:mod:`sim.play.difficulty`; hard needs the scenario's hard file
+                and otherwise plays medium). Its strategies are stored with the settings.
 
         Raises:
             ScenarioError: the scenario is invalid.
@@ -86,8 +90,13 @@ class Classroom(Tokens, Timers, Views):
             raise ClassroomError(f"advance must be one of {', '.join(ADVANCE)}")
         if advance == "timer" and not turn_seconds:
             raise ClassroomError("advance='timer' needs turn_seconds")
+        try:
+            chosen = resolve(difficulty, spec, humans, None if source else name)
+        except ValueError as exc:
+            raise ClassroomError(str(exc)) from None
         settings = {"humans": list(humans), "advance": advance, "turn_seconds": turn_seconds,
-                    "hide_ranks": hide_ranks}
+                    "hide_ranks": hide_ranks, "difficulty": chosen.level,
+                    "difficulty_note": chosen.note, "overrides": chosen.overrides}
         now = time.time()
         with self.engine.begin() as conn:
             for _ in range(20):

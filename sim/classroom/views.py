@@ -53,6 +53,8 @@ class View:
     news: tuple[tuple[int, str], ...]
     pending: tuple[Move, ...] = ()
     history: tuple[Move, ...] = field(default=())
+    difficulty: str = "medium"  # the level played (sim/play/difficulty.py)
+    difficulty_note: str | None = None  # why it is not the level asked for
 
 
 class Views(GameStore):
@@ -81,7 +83,9 @@ class Views(GameStore):
                             for s in seat_rows),
                 news=tuple(live.model.news),
                 pending=tuple(m for m in cached.pending if role is not None and m.role == role),
-                history=history)
+                history=history,
+                difficulty=cached.settings.get("difficulty", "medium"),
+                difficulty_note=cached.settings.get("difficulty_note"))
 
     def pending(self, game_id: int, role: str) -> tuple[Move, ...]:
         """The moves ``role``'s team has made this turn (what :meth:`view` puts in
