@@ -32,16 +32,19 @@ def target_text(spec: Scenario, role: str, value: float | None | object) -> str:
 
 def goal_html(spec: Scenario, role: str, value: float | None | object,
               score: float | None = None) -> str:
-    """The goal as HTML (escaped): the sentence, the score's parts, the target, and with a
-    ``score`` (the debrief) the score set against the target."""
+    """The goal as HTML (escaped): the sentence, the target, the score's parts (folded,
+    one click away; open on the debrief), and with a ``score`` (the debrief) the score set
+    against the target."""
     g = goal_words(spec, role)
     body = f"<div class='goal-text' style='font-weight: 500'>{html.escape(g.text)}</div>"
+    body += (f"<div class='goal-target' style='font-weight: 500; margin-top: 6px'>"
+             f"{html.escape(target_text(spec, role, value))}</div>")
     rows = "".join(f"<li><b>{html.escape(k)}</b> (weight {w:.2f}): {html.escape(m)}</li>"
                    for k, w, m in g.parts)
-    body += ("<div style='margin-top: 6px'>The score is made of:</div>"
-             f"<ul class='goal-parts' style='margin: 2px 0 6px 0'>{rows}</ul>"
-             f"<div class='goal-target' style='font-weight: 500'>"
-             f"{html.escape(target_text(spec, role, value))}</div>")
+    body += (f"<details class='goal-details'{' open' if score is not None else ''}>"
+             "<summary style='cursor: pointer; margin-top: 6px'>What the score is made of"
+             f"</summary><ul class='goal-parts' style='margin: 2px 0 6px 0'>{rows}</ul>"
+             "</details>")
     if score is not None and value is not MEASURING:
         mark = 0.0 if value is None else float(value)  # type: ignore[arg-type]
         verdict = "above" if score > mark else "below" if score < mark else "level with"

@@ -88,3 +88,33 @@ def test_a_saved_game_keeps_its_level_and_its_opponents():
     assert back.difficulty == "easy" and back.overrides == game.overrides
     assert back.scenario.countries["CN"].strategy.name == "scripted"
     assert back.step_index == game.step_index
+
+
+def test_the_hard_file_is_each_roles_best_response_to_the_others_top_strategy(tmp_path):
+    """sim/play/hardfile.py reads a real (small) tournament: for the player's role, the
+    opponent plays its best response (best_responses.csv) to the player's top-ranked
+    strategy (ranks.csv)."""
+    import csv
+
+    from sim.play.hardfile import hard_table
+    from sim.tournament import make_tournament, run_tournament, write_results
+
+    t = make_tournament(str(HIK), ["US", "CN"], ["scripted", "escalate_then_negotiate"], 2,
+                        steps="30")
+    out = tmp_path / "t"
+    run_tournament(t, out, workers=0)
+    write_results(out)
+    table = hard_table(out)
+    ranks = list(csv.DictReader((out / "ranks.csv").open()))
+    responses = list(csv.DictReader((out / "best_responses.csv").open()))
+    first = {role: next(r["strategy"] for r in ranks if r["role"] == role)
+             for role in ("US", "CN")}
+    assert table["top_ranked"] == first
+
+    def best(role: str, other: str) -> str:
+        return next(r["best"].split(" | ")[0] for r in responses
+                    if r["role"] == role and r["against"] == f"{other}={first[other]}")
+
+    assert table["best_response"] == {"US": {"CN": best("CN", "US")},
+                                      "CN": {"US": best("US", "CN")}}
+    assert table["seeds"] == 2 and table["scenario"] == "Hikvision 2019"
