@@ -86,5 +86,6 @@ def resolve(level: str, scenario: Scenario, humans: tuple[str, ...],
         where = (f"{Path(str(source)).name} has no hard file" if path is None else
                  f"its hard file has no entry for {', '.join(humans) or 'an observer'}")
         return Difficulty("medium", {}, f"Hard is not available here ({where}): playing "
-                          "medium, every government answering with the responsive default.")
+                          "medium, the scenario as written (a government without a strategy "
+                          "answers with the responsive default).")
     return Difficulty(level, out)
