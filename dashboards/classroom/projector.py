@@ -134,9 +134,10 @@ def Debrief(game_id: int, tick: int):
     with solara.Card(title="Every team's decisions", classes=["decisions"]):
         Prose(table)
     Leaderboard(view)
-    # what each team was trying to do, its target and its score (dashboards/goal.py)
-    for role, score in view.scores.items():
-        GoalPanel(live.scenario, role, live.seed, title=f"{role}'s goal", score=score)
+    # what each students' team was trying to do, its target and its score (dashboards/goal.py)
+    for role in view.humans:
+        GoalPanel(live.scenario, role, live.seed, title=f"{role}'s goal",
+                  score=view.scores.get(role))
 
     def zip_bytes() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

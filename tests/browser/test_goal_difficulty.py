@@ -97,7 +97,7 @@ def test_classroom_difficulty_goal_on_team_page_and_debrief(classroom, browser):
         teacher.screenshot(path=ARTIFACTS / "24_classroom_create_difficulty.png",
                            full_page=True)
         code = create_game(teacher, 0)
-        expect(teacher.get_by_text(re.compile(r"· easy$"))).to_be_visible(timeout=TIMEOUT)
+        expect(teacher.get_by_text(re.compile(r"· easy"))).to_be_visible(timeout=TIMEOUT)
         us = new_page(browser, guards)
         join(us, base, code, "US", "ana")
         goal = us.locator(".goal-panel")
