@@ -19,11 +19,15 @@ Prints:
   (kernels culled after 2 s here; the share of their memory returned), after the 4 games'
   sessions closed (those games stay loaded), and after a second class of N opened and closed.
 
-Targets (docs/classroom/README.md, "How big a class"): under 1 s to all 40; a class of 40 in
-under 1 GB; memory returns after the sessions close. Bounded: at most N sessions open at once,
-every wait has a timeout.
+With ``--groups G`` instead: a class of G groups of 10 in one session (the teacher's overview
+open), every group resolving at once, then one group (its 10 pages), and memory per student.
+
+Targets (docs/classroom/README.md, "How big a class" and "A class in groups"): under 1 s to
+all 40 (and to a group's pages); a class of 40 in under 1 GB; memory returns after the sessions
+close. Bounded: at most N sessions open at once, every wait has a timeout.
 
     .venv/bin/python benchmarks/classroom.py [--students 40] [--clients raw|chromium]
+    .venv/bin/python benchmarks/classroom.py --groups 3
 """
 
 from __future__ import annotations
@@ -252,13 +256,78 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def groups_main(clients_kind: str, groups: int, size: int) -> None:
+    """A class in ``groups`` groups of ``size`` students (one session), with the teacher's
+    overview open: every group's last lock-in at once → all pages of the class show the
+    turn; then one group's last lock-in → its pages show the turn; memory per student."""
+    from sim.classroom import Classroom
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{tmp}/bench.db"
+        room = Classroom(db)
+        session = room.create_session(SCENARIO, groups=groups, seed=1, humans=["US", "ZTE"])
+        seats = [room.join_session(session.code, client=str(i)) for i in range(groups * size)]
+        number = {s: room.session_of(room.seat(s)[0])[1] for s in seats}  # type: ignore[index]
+        teacher = room.new_teacher_token()
+        room.close()
+        proc, base = start(db)
+        clients = Raw(base) if clients_kind == "raw" else Chromium(base)
+        n = groups * size
+        print(f"a class of {n} in {groups} groups of {size} as {clients_kind} clients; "
+              f"{os.cpu_count()} cores; {load()}")
+        try:
+            time.sleep(1)
+            # one page per group opened and closed: the groups' games and charts loaded
+            clients.close(clients.open([next(s for s in seats if number[s] == g)
+                                        for g in range(1, groups + 1)]))
+            time.sleep(CULL + 6)
+            warm = rss_mb(proc.pid)
+            overview = RawPage(base, f"/overview?code={session.code}&token={teacher}")
+            t0 = time.monotonic()
+            while sum("group-card" in str(w.get("attributes", ""))
+                      for w in list(overview.widgets.values())) < groups:
+                if time.monotonic() - t0 > TIMEOUT / 1000:
+                    raise TimeoutError("the overview did not show the groups")
+                time.sleep(0.05)
+            pages = clients.open(seats)
+            full = rss_mb(proc.pid)
+            by_group = {g: [p for p, s in zip(pages, seats, strict=True) if number[s] == g]
+                        for g in range(1, groups + 1)}
+            firsts = [by_group[g][0] for g in by_group]  # the first two seats: US, ZTE
+            lasts = [by_group[g][1] for g in by_group]
+            secs, cpu, msgs = resolve_and_wait(clients, firsts, lasts, pages, 4, proc.pid)
+            print(f"every group's last lock-in at once → all {n} pages updated in {secs:.2f} s; "
+                  f"server CPU {cpu:.2f} s" + (f", {msgs} messages" if msgs else "")
+                  + f"; {load()}")
+            mine = by_group[1]
+            secs, cpu, msgs = resolve_and_wait(clients, [mine[0]], [mine[1]], mine, 8,
+                                               proc.pid)
+            print(f"one group's last lock-in → its {len(mine)} pages updated in {secs:.2f} s "
+                  f"(target < 1 s), the other {n - len(mine)} students and the overview "
+                  f"connected; server CPU {cpu:.2f} s; {load()}")
+            print(f"server memory: {warm:.0f} MB warm ({groups} games loaded), {full:.0f} MB "
+                  f"with {n} students and the overview ({(full - warm) / n:.1f} MB per "
+                  f"student)")
+            overview.close()
+            clients.close(pages)
+        finally:
+            clients.stop()
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, default=40)
     ap.add_argument("--clients", choices=["raw", "chromium"], default="raw")
+    ap.add_argument("--groups", type=int, default=0, metavar="G",
+                    help="instead: a class of G groups of 10 students in one session")
     args = ap.parse_args()
-    n = args.students
     sys.path.insert(0, str(ROOT))
+    if args.groups:
+        groups_main(args.clients, args.groups, 10)
+        return
+    n = args.students
     from sim.classroom import Classroom
 
     with tempfile.TemporaryDirectory() as tmp:

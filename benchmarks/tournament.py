@@ -53,24 +53,35 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 strategies, 4 seeds")
     parser.add_argument("--seeds", type=int, help="seeds per profile (default 20; quick 4)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, choices=(1, 2), default=1,
+                        help="2: run each twice, tournament-sweep-sweep-tournament")
     args = parser.parse_args()
     strategies = STRATEGIES[:3] if args.quick else STRATEGIES
     seeds = args.seeds or (4 if args.quick else 20)
     names = ",".join(strategies)
+    tournament_runs = (len(strategies) ** 2 + 2) * seeds
+    sweep_runs = len(strategies) ** 2 * seeds
+    t_tour = t_sweep = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        tournament_runs = (len(strategies) ** 2 + 2) * seeds
-        t_tour = timed(["tournament", str(SCENARIO), "--roles", "US,CN", "--strategies", names,
-                        "--seeds", str(seeds), "--workers", str(args.workers), "-q",
-                        "--out", str(folder / "tournament")])
-        sweep_runs = len(strategies) ** 2 * seeds
-        t_sweep = timed(["sweep", str(sweep_scenario(folder)),
-                         "--vary", f"countries.US.strategy.name={names}",
-                         "--vary", f"countries.CN.strategy.name={names}",
-                         "--replicates", str(seeds), "--workers", str(args.workers), "-q",
-                         "--out", str(folder / "sweep")])
+        scenario = sweep_scenario(folder)
+        order = ["tournament", "sweep", "sweep", "tournament"][:2 * args.repeat]
+        for i, kind in enumerate(order):
+            out = str(folder / f"{kind}{i}")
+            if kind == "tournament":
+                t_tour += timed(["tournament", str(SCENARIO), "--roles", "US,CN",
+                                 "--strategies", names, "--seeds", str(seeds), "--workers",
+                                 str(args.workers), "-q", "--out", out])
+            else:
+                t_sweep += timed(["sweep", str(scenario),
+                                  "--vary", f"countries.US.strategy.name={names}",
+                                  "--vary", f"countries.CN.strategy.name={names}",
+                                  "--replicates", str(seeds), "--workers", str(args.workers),
+                                  "-q", "--out", out])
+    tournament_runs *= args.repeat
+    sweep_runs *= args.repeat
     print(f"hikvision_2019, roles US,CN, {len(strategies)} strategies, {seeds} seeds, "
-          f"{args.workers} workers")
+          f"{args.workers} workers, each run {args.repeat}x")
     print(f"tournament: {tournament_runs} runs in {t_tour:.1f} s = "
           f"{tournament_runs / t_tour:.1f} runs/s (tables and report included)")
     print(f"sweep:      {sweep_runs} runs in {t_sweep:.1f} s = {sweep_runs / t_sweep:.1f} runs/s")

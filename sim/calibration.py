@@ -50,12 +50,15 @@ def _event(m: TradeModel, event_id: str) -> int:
 
 
 def _stock_value(m: TradeModel, firm: str) -> np.ndarray:
-    """Component stock at book cost per step, [steps] (units × the firm's average cost)."""
+    """Component stock per step valued at the reference prices, [steps]: the recorded stock
+    of each component a player sees (``stock`` per firm/component, whose ``cover`` shows the
+    stockpile component by component) × its reference price, so the measure moves with units
+    held, not with the prices paid at the end of the run."""
     f = m.world.firms.index(firm)
     comps = [c for c in range(len(m.world.components)) if m.world.bom[f, c] > 0]
-    cost = m.state.firms.avg_cost[f]
-    return sum(m.recorder.series("stock", "stock", f"{firm}/{m.world.components[c]}") * cost[c]
-               for c in comps)
+    price = m.state.ref.component_price
+    return sum(m.recorder.series("stock", "stock", f"{firm}/{m.world.components[c]}")
+               * price[c] for c in comps)
 
 
 def _pct(x: float) -> float:
@@ -112,11 +115,13 @@ def _huawei_revenue_vs_base(r: dict[str, TradeModel]) -> float:
 
 
 _HUAWEI_STOCK_WHY = (
-    "the model holds components only, so both inventory rows measure the same stock: with the "
-    "78-week CPU and FPGA targets kept under the strategy's 26 weeks (Nikkei: 1.5–2 years) it "
-    "grows +90% over 2019, inside the total's range (+73%) and above raw materials' (+65%); "
-    "Huawei's total also holds finished goods and work in progress, which the model's "
-    "component stock cannot separate")
+    "the model holds components only, so both inventory rows measure the same stock, the "
+    "units of each component a player sees (whose cover shows the stockpile: CPUs from 11 to "
+    "80 weeks of use, FPGAs 39 to 71) at reference prices: with the 78-week CPU and FPGA "
+    "targets kept under the strategy's 26 weeks (Nikkei: 1.5–2 years) it grows about +97% over "
+    "2019, above the total's +73% and raw materials' +65%; Huawei's total also holds finished "
+    "goods and work in progress, which the model's component stock cannot separate, and its "
+    "book values are at cost, which the recorded units do not carry")
 
 
 @functools.cache
@@ -309,12 +314,7 @@ ROWS = (
             "weeks in transit run out; ZTE halted at once, its suppliers stopping shipments "
             "in transit too"),
     Row("ZTE's share price when trading resumed (2018-06-13) against before the denial",
-        "HKEX, 2018-06-13: −41%", "zte_2018", -51.25, -30.75, _zte_resumed,
-        why="the model's share price prices expected (smoothed) operating profit, which a stop "
-            "with fixed costs turns negative, so the index reaches 0 while ZTE is stopped: it "
-            "has no term for the value of profits after the ban, which the market expected to "
-            "be lifted (the fine and escrow were agreed on 2018-06-07), while the scenario's "
-            "firm expects the order's seven-year term"),
+        "HKEX, 2018-06-13: −41%", "zte_2018", -51.25, -30.75, _zte_resumed),
     Row("ZTE operating again after the 2018-07-13 lift: days until output is 90% of its "
         "pre-denial level", "ZTE chairman at the AGM, Reuters 2018-08-28: production normal "
         "in August (within 49 days)", "zte_2018", 0.0, 61.25, _zte_operating, unit=" days",

@@ -97,6 +97,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             problems += exc.problems
             continue
+        for warning in sc.warnings:  # a world that starts short, a firm losing money
+            print(f"{warning.file}:{warning.line}:{warning.col}: warning: "
+                  f"{str(warning).split(': ', 1)[1]}", file=sys.stderr)
         if not args.quiet:
             print(f"{file}: ok — {sc.name!r}, {sc.steps} steps, {len(sc.firms)} firms, "
                   f"{len(sc.suppliers)} suppliers, {len(sc.events)} events")
@@ -106,7 +109,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.engine.metrics import summary
+    from sim.engine.metrics import against_baseline
     from sim.engine.model import TradeModel
     from sim.engine.output import FORMATS, write_run
     from sim.scenario import load_scenario
@@ -125,7 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     model.run()
     if args.out:
         write_run(model, args.out)
-    print(format_summary(model, summary(model), args.seed if args.seed is not None else sc.seed))
+    seed = args.seed if args.seed is not None else sc.seed
+    # the headline compares the run with the no-policy run of the same seed
+    base = TradeModel(scenario=sc.without_policy(), rng=seed, steps=args.steps).run()
+    print(format_summary(model, against_baseline(model, base), seed))
     if args.out:
         print(f"\nwrote {args.out}")
     return 0
@@ -145,8 +151,9 @@ def format_summary(model: Any, row: dict[str, float], seed: int) -> str:
     lines += [f"{s:<16}{row[s + '.revenue_change']:>+10.1%}" for s in w.suppliers]
     lines += ["", f"{'government':<16}{'score':>10}"]
     lines += [f"{g:<16}{row[g + '.score']:>+10.3f}" for g in w.countries]
-    lines += ["", "revenue: last turn vs first turn; min cover: steps of use; "
-                  "score: mean over the run"]
+    lines += ["", "against the no-policy run of the same seed: output lost, revenue (over the "
+                  "run) and share price (at the end); min cover: steps of use; score: mean over "
+                  "the run"]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ reset contract (re-running ``__init__`` gives a fresh strategy) and who gets the
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,3 +190,19 @@ def test_every_shipped_scenario_runs_with_the_default():
         defaults = [g for g, name in zip(model.governments, sc.countries, strict=True)
                     if sc.countries[name].strategy is None]
         assert all(type(g.strategy).name == "responsive" for g in defaults)
+
+
+def test_a_player_who_tariffs_the_bystanders_is_answered_by_them():
+    """hikvision_2019, the US played by a human putting 1000% tariffs on the EU and Korea:
+    both answer (neither writes a strategy), within their delay."""
+    from sim import MoveCall
+
+    root = Path(__file__).parents[1] / "scenarios"
+    model = TradeModel(scenario=root / "hikvision_2019.yaml", players=("US",))
+    for target in ("EU", "KR"):
+        model.submit(MoveCall("US", "tariff", target, {"rate": 10.0}))
+    for _ in range(8):
+        model.step()
+    answers = {(e.call.actor, e.call.move, e.step) for e in model.log
+               if e.call.source == "strategy" and e.call.actor in ("EU", "KR")}
+    assert answers == {("EU", "tariff", 4), ("KR", "tariff", 4)}

@@ -393,7 +393,7 @@ def test_a_procurement_ban_closes_the_region_to_the_firm(model):
 
 # -- 6. finance ----------------------------------------------------------------------------
 def settle(m: TradeModel) -> None:
-    phases.settle_finance(m.state, m.world, m.policy, m.spec.model)
+    phases.settle_finance(m.state, m.world, m.links, m.policy, m.spec.model)
 
 
 def test_settle_finance_charges_holding_cost_and_writes_stock_down():

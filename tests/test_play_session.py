@@ -103,8 +103,10 @@ def test_every_registered_chart_is_in_a_tab_and_in_the_classroom_export(room, tm
 def test_every_chart_the_classroom_pages_name_is_registered():
     from dashboards.classroom.projector import DEBRIEF_CHARTS
     from dashboards.classroom.widgets import PROJECTOR_CHARTS, TEAM_CHARTS
+    from sim.classroom.compare import COMPARE_CHARTS
 
-    assert set(TEAM_CHARTS) | set(PROJECTOR_CHARTS) | set(DEBRIEF_CHARTS) <= set(CHARTS)
+    assert set(TEAM_CHARTS) | set(PROJECTOR_CHARTS) | set(DEBRIEF_CHARTS) \
+        | set(COMPARE_CHARTS) <= set(CHARTS)
 
 
 def test_extending_names_only_files_that_exist():

@@ -57,12 +57,12 @@ def test_demand_elasticity_is_the_logit_term_plus_the_firms_part_in_the_market()
     index = np.array([0.25 * 125 + 0.75 * 100])
     eta = market.demand_elasticity(share, paid, np.array([100.0]), index, np.array([1.2]),
                                    np.array([10.0]), np.array([[0], [0]]), 4.0)
-    assert_allclose(eta, [4 * 1.25 * 0.75 + 1.2 * 0.25 * 125 / index[0],
-                          4 * 1.0 * 0.25 + 1.2 * 0.75 * 100 / index[0]])
+    assert_allclose(eta, [[4 * 1.25 * 0.75 + 1.2 * 0.25 * 125 / index[0]],
+                          [4 * 1.0 * 0.25 + 1.2 * 0.75 * 100 / index[0]]])
     # a firm without demand anywhere: 0, and margin_ratio keeps its margin
     none = market.demand_elasticity(np.zeros((1, 1)), paid[:1], np.array([100.0]), index,
                                     np.array([1.2]), np.array([0.0]), np.array([[0]]), 4.0)
-    assert none[0] == 0.0
+    assert none[0, 0] == 0.0
     assert_allclose(market.margin_ratio(np.array([0.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])),
                     [1.0, 1.0, 0.5])
 
@@ -172,11 +172,11 @@ def test_tariff_revenue_is_what_the_taxed_sales_paid():
     m = tiny(steps=10)
     move(m, "US", "tariff", "CN", rate=0.25)
     for _ in range(10):
-        price = m.state.markets.price.copy()  # the price this step's sales pay
+        price = m.state.markets.price_by_region.copy()  # what this step's sales pay
         m.step()
         sold_in_us = m.state.markets.sales_by_region[HUAWEI, 0]
         assert m.state.governments.tariff_revenue[US] == pytest.approx(
-            sold_in_us * price[HUAWEI] * 0.25)
+            sold_in_us * price[HUAWEI, 0] * 0.25)
         assert m.state.governments.tariff_revenue[1:].sum() == 0.0
 
 
@@ -295,3 +295,29 @@ def test_a_timeline_tariff_naming_an_unknown_component_is_refused_where_it_is(tm
     # CN taxes the US chips its firm buys from step 5: its treasury collects from then on
     revenue = m.recorder.metric("country", "tariff_revenue")[:, 1]
     assert (revenue[:5] == 0).all() and (revenue[5:] > 0).all()
+
+
+def test_the_scarcity_premium_follows_own_scarcity_not_the_inputs_price():
+    """A firm that sells out earns the same premium over its cost whatever its inputs cost:
+    dearer inputs pass through one for one (docs/model.md, section 5)."""
+    ref = np.array([100.0])
+    cheap = market.adjust_price(ref, ref, np.array([30.0]), np.array([30.0]), np.array([0.4]),
+                                1.0, 0.5)
+    dear = market.adjust_price(ref, ref, np.array([60.0]), np.array([30.0]), np.array([0.4]),
+                               1.0, 0.5)
+    assert dear - cheap == pytest.approx(30.0)
+    assert cheap == pytest.approx(120.0)
+
+
+@pytest.mark.parametrize("rate", [0.5, 1.0])
+def test_a_foreign_tariff_leaves_the_taxed_firms_home_price_alone(rate):
+    """Prices are set market by market (docs/model.md, section 5): a US tariff on China's
+    firms lowers huawei's price in the US, where its demand became more elastic, and leaves
+    its price to its own consumers in Asia where it was (one price for all regions raised it)."""
+    m = tiny(steps=40)
+    move(m, "US", "tariff", "CN", rate=rate)
+    m.run()
+    by_region = m.state.markets.price_by_region
+    assert by_region[HUAWEI, 0] < 99.0  # US
+    assert by_region[HUAWEI, 1] == pytest.approx(100.0, rel=0.01)  # ASIA
+    assert by_region[APPLE, 0] > 100.0  # the untaxed rival gains margin where it gains share

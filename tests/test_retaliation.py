@@ -120,6 +120,10 @@ def coalition(strategy: dict[str, Any] | None) -> TradeModel:
                                                "consumers": 0.2}
     doc["events"].append({"at": 20, "by": "Lumen", "move": "entity_list", "target": "Kestrel"})
     doc["countries"]["Calder"]["strategy"] = strategy or {"name": "scripted"}
+    # the senders keep to their timeline (governments answer by default, docs/model.md
+    # "Strategies"): the test weighs the answer's own cost, not the trade war that follows it
+    for sender in ("Ostmark", "Lumen"):
+        doc["countries"][sender]["strategy"] = {"name": "scripted"}
     for product in doc["products"].values():
         product["noise"] = 0
     return TradeModel(scenario=validate_document(doc, {}, "coalition")).run()

@@ -37,11 +37,9 @@ def drift(x: np.ndarray) -> float:
 def test_without_noise_nothing_moves(path):
     model = baseline(path, noise=False)
     rec = model.recorder
-    # Where firms compete for a component their suppliers cannot make enough of, the step-0
-    # plans come from a few rounds of a fixed point (sim/engine/state.py) and the run settles
-    # within a few percent of them (chip_controls_2022: Supermicro, 4%); elsewhere exactly.
-    short = bool((model.state.ref.capacity < model.world.firm_capacity).any())
-    tol = 0.05 if short else 1e-6
+    # exactly, also where firms compete for a component their suppliers cannot make enough
+    # of: the step-0 plans are the fixed point of the step's rules (sim/engine/steady.py)
+    tol = 1e-6
     assert drift(rec.metric("firm", "output")) < tol
     assert drift(rec.metric("firm", "share_price")) < tol
     assert drift(rec.metric("firm", "price")) < tol

@@ -5,7 +5,9 @@
 - ``/join?code=C`` (then ``&seat=S``, kept across refreshes): a team's brief, moves and charts;
 - ``/projector?code=C``: the code large, the turn and timer, who has submitted, charts, news,
   the leaderboard;
-- ``/debrief?code=C&token=T`` (the teacher, or anyone once the game is over).
+- ``/debrief?code=C&token=T`` (the teacher, or anyone once the game is over);
+- ``/overview?code=S&token=T`` and ``/compare?code=S&token=T``: a class in groups
+  (:mod:`dashboards.classroom.overview`).
 
 Every page reads the game from the server's hub (:mod:`dashboards.classroom.hub`) and redraws
 when the hub says the game changed; actions that may resolve a turn run on the hub's threads.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import solara
 
+from dashboards.classroom.overview import ComparePage, OverviewPage
 from dashboards.classroom.projector import DebriefPage, ProjectorPage
 from dashboards.classroom.teacher import TeacherPage
 from dashboards.classroom.team import JoinPage
@@ -46,4 +49,6 @@ routes = [
     solara.Route(path="projector", component=ProjectorPage, label="Projector"),
     solara.Route(path="teacher", component=TeacherPage, label="Teacher"),
     solara.Route(path="debrief", component=DebriefPage, label="Debrief"),
+    solara.Route(path="overview", component=OverviewPage, label="Overview"),
+    solara.Route(path="compare", component=ComparePage, label="Compare"),
 ]

@@ -11,6 +11,12 @@ from typing import Any
 import solara
 
 from dashboards.classroom.hub import hub
+from dashboards.classroom.overview import (
+    ClassLink,
+    GroupChoice,
+    GroupsOption,
+    create_game_or_class,
+)
 from dashboards.classroom.projector import qr_svg
 from dashboards.classroom.team import TeamPage
 from dashboards.classroom.widgets import (
@@ -90,6 +96,7 @@ def NewGame(on_created: Callable[[int], None]):
     seconds, set_seconds = solara.use_state(240)
     hide, set_hide = solara.use_state(False)
     level, set_level = solara.use_state(DEFAULT_LEVEL)  # difficulty (sim/play/difficulty.py)
+    groups, set_groups = solara.use_state(GroupChoice())
     error, set_error = solara.use_state("")
     no_errors: list[str] = []
     upload_errors, set_upload_errors = solara.use_state(no_errors)
@@ -123,17 +130,17 @@ def NewGame(on_created: Callable[[int], None]):
 
     def create():
         try:
-            ref = hub().room.create_game(choices[name], seed=seed, humans=humans,
-                                         advance=advance,
-                                         turn_seconds=seconds if advance != "teacher" and
-                                         seconds else None, hide_ranks=hide,
-                                         source=name[len(UPLOAD):] if name in uploads
-                                         else None, difficulty=level)
+            game_id, _ = create_game_or_class(groups, choices[name], seed=seed,
+                                              humans=humans, advance=advance,
+                                              turn_seconds=seconds if advance != "teacher"
+                                              and seconds else None, hide_ranks=hide,
+                                              source=name[len(UPLOAD):] if name in uploads
+                                              else None, difficulty=level)
         except (ClassroomError, ScenarioError) as exc:
             set_error(str(exc))
             return
         set_error("")
-        on_created(ref.id)
+        on_created(game_id)
 
     def choose(value: str) -> None:
         set_name(value)
@@ -163,6 +170,7 @@ def NewGame(on_created: Callable[[int], None]):
         solara.Text(LABELS[level].replace("your role", "the teams' roles"),
                     classes=["difficulty-help"], style={"display": "block",
                                                          "font-size": "0.85em"})
+        GroupsOption(groups, set_groups)
         solara.Button("Create game", on_click=create, color="primary", classes=["create-game"])
         if error:
             solara.Error(error)
@@ -201,6 +209,7 @@ def GameControl(game_id: int, token: str):
                           outlined=True)
             solara.Button("Debrief", href=f"/debrief?code={view.code}&token={token}",
                           target="_blank", outlined=True)
+            ClassLink(game_id, token)
     done = view.finished
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.Button("Resolve now", on_click=lambda: act(room.resolve, game_id),

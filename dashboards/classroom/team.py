@@ -8,6 +8,7 @@ from urllib.parse import quote, unquote
 import solara
 
 from dashboards.classroom.hub import ClassroomGame, hub
+from dashboards.classroom.overview import ClassJoin, class_code
 from dashboards.classroom.widgets import (
     SPLIT,
     TEAM_CHARTS,
@@ -58,6 +59,9 @@ def cookie_seat(room, code: str) -> str | None:
 def JoinPage():
     q = query()
     room = hub().room
+    if not q.get("seat") and class_code(q.get("code", "")):  # a class in groups
+        ClassJoin(q["code"])
+        return
     seat = q.get("seat") or cookie_seat(room, q.get("code", ""))
     if seat:
         try:
@@ -85,6 +89,9 @@ def JoinForm(code0: str):
         set_code(value.upper())
         set_error("")
 
+    if len(code.strip()) >= 6 and class_code(code):  # a class in groups: its own join
+        ClassJoin(code, nickname)
+        return
     if len(code.strip()) >= 6:
         try:
             ref = hub().room.game_by_code(code)

@@ -4,7 +4,7 @@ sim.cli).
 ```
 chokepoint classroom [--db URL] [--host H] [--port P] [--no-browser]   # serve; print the
                                                                        # teacher's URL
-chokepoint classroom export CODE --out game.zip [--db URL]
+chokepoint classroom export CODE --out game.zip [--db URL]   # a game's, or a class's
 ```
 """
 
@@ -27,7 +27,8 @@ def add_classroom_parser(sub: Any) -> None:
         description="Serve the classroom (teacher, team, projector and debrief pages), or "
                     "`classroom export CODE --out F.zip` a game's debrief.")
     p.add_argument("action", nargs="?", choices=["export"], help="export a game")
-    p.add_argument("code", nargs="?", metavar="CODE", help="export: the game's join code")
+    p.add_argument("code", nargs="?", metavar="CODE",
+                   help="export: the join code of a game, or of a class in groups")
     p.add_argument("--db", default=DEFAULT_URL, metavar="URL",
                    help="SQLAlchemy URL (default: chokepoint-classroom.db in this folder; "
                         "e.g. postgresql://user@host/db)")
@@ -49,7 +50,12 @@ def cmd_classroom(args: argparse.Namespace) -> int:
             raise UsageError("export needs CODE and --out F.zip")
         room = Classroom(args.db)
         try:
-            path = room.export(room.game_by_code(args.code).id, Path(args.out))
+            try:
+                session = room.session_by_code(args.code)
+            except ClassroomError:  # not a class: a game
+                path = room.export(room.game_by_code(args.code).id, Path(args.out))
+            else:
+                path = room.export_session(session.id, Path(args.out))
         except ClassroomError as exc:
             raise UsageError(str(exc)) from None
         finally:

@@ -82,6 +82,24 @@ teachers = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# a class in groups (sim/classroom/groups.py): one session, one game per group of students;
+# a student's group is the game of their seat (docs/classroom/README.md, "A class in groups")
+class_sessions = Table(
+    "class_sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("settings", Text, nullable=False),        # JSON: groups or group_size, seeds, game's
+    Column("created_at", Float, nullable=False),
+)
+
+session_groups = Table(
+    "session_groups", metadata,
+    Column("session_id", Integer, ForeignKey("class_sessions.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),     # 1, 2, ... in the order they opened
+    Column("game_id", Integer, ForeignKey("games.id"), nullable=False, unique=True),
+)
+
 
 def open_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: ``chokepoint-classroom.db`` in the working folder), with

@@ -75,7 +75,9 @@ def series_csv(model: TradeModel) -> bytes:
 
 
 def chart_pngs(live: LiveGame, upto: int | None = None,
-               keys: Iterable[str] | None = None) -> dict[str, bytes]:
+               keys: Iterable[str] | None = None,
+               limits: dict[str, tuple[float, float, float, float]] | None = None
+               ) -> dict[str, bytes]:
     """Charts of the registry (:data:`sim.play.charts.CHARTS`; all of them unless ``keys``)
     as PNG bytes (matplotlib's Agg backend, no display), named ``KEY.png``: per series of the
     chart the played line (solid), "nobody moved" (dashed) and the no-policy baseline
@@ -85,6 +87,8 @@ def chart_pngs(live: LiveGame, upto: int | None = None,
         upto: a turn (the debrief's scrubber): the played lines and the moves stop at the end
             of that turn, marked by a solid line; the "nobody moved" and no-policy lines stay
             whole for comparison, and the x axis keeps the whole game.
+        limits: per chart key, the axes' (x0, x1, y0, y1) (charts of several games drawn on
+            the same scales); without, each chart fits its own lines.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -115,6 +119,10 @@ def chart_pngs(live: LiveGame, upto: int | None = None,
                         xycoords=("data", "axes fraction"), textcoords="offset points",
                         fontsize=7)
         ax.set_xlim(0, max(n - 1, 1))
+        if limits and key in limits:
+            x0, x1, y0, y1 = limits[key]
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
         ax.set_title(f"{spec.title} — solid: played, dashed: nobody moved, dotted: no policy",
                      fontsize=8.5)
         ax.set_xlabel(live.scenario.calendar.step, fontsize=8)

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from sim.classroom import db
+from sim.classroom.groups import Groups
 from sim.classroom.replay import LiveGame, Move
 from sim.classroom.store import CachedGame, ClassroomError, GameRef, NotAllowed, RateLimited
 from sim.classroom.timers import Timers
@@ -45,7 +46,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
 
 
-class Classroom(Tokens, Timers, Views):
+class Classroom(Tokens, Timers, Views, Groups):
     """Games stored in one database (any SQLAlchemy URL; SQLite file by default).
 
     Args:

@@ -175,7 +175,8 @@ def clear_markets(weight: np.ndarray, price: np.ndarray, market: np.ndarray,
 
     Returns:
         ``price_index`` and ``demand`` per market [M]; ``wanted`` (demand for each firm before
-        capacity limits), ``sales`` per [F, R]; ``spill`` received per [F, R].
+        capacity limits), ``sales`` per [F, R]; ``spill`` received per [F, R]; ``seen`` per
+        [F, R]: ``wanted`` plus a share (by weight) of all unmet demand, goods left or not.
     """
     M = len(base_demand)
     flat_w, flat_m = weight.ravel(), market.ravel()
@@ -190,7 +191,10 @@ def clear_markets(weight: np.ndarray, price: np.ndarray, market: np.ndarray,
     weight2 = weight * (left > 1e-12)[:, None]
     offered = group_shares(weight2.ravel(), flat_m, M).reshape(weight.shape) * unmet[market]
     spill = _cap_rows(offered, left)
-    return {"price_index": index, "demand": demand, "wanted": wanted,
+    # the demand each firm saw: its buyers and, by weight, those turned away by rivals, whether
+    # or not it had goods left for them (the signal a firm at capacity expands on)
+    seen = wanted + group_shares(flat_w, flat_m, M).reshape(weight.shape) * unmet[market]
+    return {"price_index": index, "demand": demand, "wanted": wanted, "seen": seen,
             "sales": sales + spill, "spill": spill}
 
 
@@ -210,16 +214,18 @@ def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray
                  margin_ratio: np.ndarray | float = 1.0) -> np.ndarray:
     """Partial adjustment toward a cost-plus-scarcity target.
 
-    ``target = (p_ref + (c − c0) + M0·(r − 1))·(1 + μ·scarcity)``: component cost changes pass
+    ``target = p_ref·(1 + μ·scarcity) + (c − c0) + M0·(r − 1)``: component cost changes pass
     through one for one; the steady-state margin over marginal cost ``M0`` is scaled by
     ``r`` (:func:`margin_ratio`: the Bertrand–logit markup moves with the firm's demand
     elasticity); and a seller that cannot serve a share ``scarcity`` of what is asked of it
-    raises its price by up to μ of it. The price moves a fraction ``speed`` of the way each
-    step (partial adjustment). With ``c = c0``, ``r = 1`` and no scarcity the target is the
-    reference price exactly, so the steady state stays put.
+    raises its price by up to μ of its reference price. The scarcity premium follows the
+    seller's own scarcity only: it does not scale with its inputs' cost, so a firm that sells
+    out does not gain margin when its inputs get dearer. The price moves a fraction ``speed``
+    of the way each step (partial adjustment). With ``c = c0``, ``r = 1`` and no scarcity the
+    target is the reference price exactly, so the steady state stays put.
     """
-    target = ((reference + unit_cost - base_unit_cost + margin * (margin_ratio - 1.0))
-              * (1.0 + markup * scarcity))
+    target = (reference * (1.0 + markup * scarcity) + unit_cost - base_unit_cost
+              + margin * (margin_ratio - 1.0))
     return np.maximum(1e-9, price + speed * (target - price))
 
 
@@ -227,15 +233,14 @@ def adjust_price(price: np.ndarray, reference: np.ndarray, unit_cost: np.ndarray
 def demand_elasticity(share: np.ndarray, paid: np.ndarray, reference: np.ndarray,
                       index: np.ndarray, elasticity: np.ndarray, base_demand: np.ndarray,
                       market: np.ndarray, sensitivity: float) -> np.ndarray:
-    """Each firm's own-price elasticity of demand, averaged over its markets, [F].
+    """Each firm's own-price elasticity of demand in each of its markets, [F, R].
 
     In market m the firm's demand is ``s·D_m(PI)`` with a logit share on ``q / p_ref``
     (q the tariff-inclusive price): ``η = λ·(q / p_ref)·(1 − s) + ε_m·s·q / PI_m``, the logit
     term (Anderson, de Palma & Thisse 1992) plus the firm's part in the market's own
     elasticity. A tariff is ad valorem, so the elasticity with respect to the firm's own
-    price equals the one with respect to q. Markets are weighted by ``s·D0_m`` (steady
-    demand, not the noisy one, so that noise does not move markups); a firm without demand
-    gets 0.
+    price equals the one with respect to q. A market where the firm has no steady demand
+    (``s·D0_m = 0``; steady demand, not the noisy one) gets 0.
 
     Args:
         share: logit share [F, R]; paid: tariff-inclusive price [F, R];
@@ -245,14 +250,12 @@ def demand_elasticity(share: np.ndarray, paid: np.ndarray, reference: np.ndarray
     q = paid / ref
     eta = sensitivity * q * (1.0 - share) + elasticity[market] * share * np.divide(
         paid, pi, out=np.ones_like(paid), where=pi > 0)
-    weight = share * base_demand[market]
-    total = weight.sum(axis=1)
-    return np.divide((weight * eta).sum(axis=1), total, out=np.zeros(len(total)),
-                     where=total > 0)
+    return np.where(share * base_demand[market] > 0, eta, 0.0)
 
 
 def margin_ratio(elasticity: np.ndarray, base_elasticity: np.ndarray) -> np.ndarray:
-    """How a Bertrand–logit firm scales its margin: ``η0 / η`` (Lerner: margin ∝ 1/η), [F].
+    """How a Bertrand–logit firm scales its margin: ``η0 / η`` (Lerner: margin ∝ 1/η), per
+    market [F, R] (or per firm).
 
     A rival gaining share when its competitor is taxed faces less elastic demand and raises
     its margin; the taxed firm faces more elastic demand and absorbs part of the tariff. A
@@ -306,6 +309,57 @@ def share_value(expected_profit: np.ndarray, base_profit: np.ndarray, hazard: np
     ratio = np.divide(expected_profit, base_profit, out=np.ones_like(expected_profit),
                       where=base_profit > 0)
     return np.maximum(0.0, 100.0 * ratio * (1.0 - net))
+
+
+def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray,
+                 persistence: float, discount: float,
+                 cash: np.ndarray | float) -> np.ndarray:
+    """What a firm is worth: expected discounted profit plus its cash, [F].
+
+    Investors expect the firm's normal profit ``E`` (its expected profit when no restriction
+    holds it down) to last, and today's run rate ``R`` to return to it with persistence ``ρ``
+    per step (``ρ = 1 − 1/T`` for a restriction expected to last ``T`` more steps from any
+    step: a constant chance of a lift), discounting by ``δ`` per step:
+    ``Σ_k δ^k (E + (R − E) ρ^k) = E / (1 − δ) + (R − E) / (1 − δρ)``. Cash is counted once, so
+    a loss or a fine paid out of cash lowers the value, and a firm whose starting profit is
+    small is valued mostly at its cash (its index moves little with a small profit's swings).
+    Owners may stop a business expected to lose money for good rather than run it (limited
+    liability and the option to abandon): its operating value is never below 0, so the firm
+    is worth at least its cash.
+    """
+    operating = (normal_profit / (1.0 - discount)
+                 + (run_rate - normal_profit) / (1.0 - discount * persistence))
+    return np.maximum(operating, 0.0) + cash
+
+
+def learn_normal(normal: np.ndarray, profit: np.ndarray, run_rate: np.ndarray,
+                 disturbed: np.ndarray, smoothing: float, lift_steps: float) -> np.ndarray:
+    """Investors' normal profit: smoothed profit while the firm is undisturbed; while a
+    restriction (or a customer's threat) disturbs it, the run rate becomes the norm only as the
+    lift fails to come, ``1/T`` a step (``T`` the expected time to a lift), [F] or [S]."""
+    return np.where(disturbed, smooth(normal, run_rate, 1.0 / max(lift_steps, 1.0)),
+                    smooth(normal, profit, smoothing))
+
+
+def supplier_hazard(risk: np.ndarray, risk_source: np.ndarray, subject: np.ndarray,
+                    firm: np.ndarray, supplier: np.ndarray, flow_value: np.ndarray,
+                    n_suppliers: int, loss_given_listing: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The share of a supplier's value investors discount for its customers' threatened
+    listings, [S], and whether any of its customers is threatened (by anyone), [S] bool.
+
+    ``h = LGD · Σ_f risk_f · subject_{g(f), s} · share of s's sales to f``, where ``g(f)`` is
+    the country threatening f and ``subject`` whether s's goods are subject to its rules (the
+    listing would stop them). ``firm``, ``supplier``, ``flow_value`` are per link (steady-state
+    sales on each link). The sender's suppliers fall on the news, not over the months their
+    orders take to stop (Crosignani et al. 2024, docs/model.md section 6).
+    """
+    src = risk_source[firm]
+    hit = (src >= 0) & subject[np.maximum(src, 0), supplier] & (risk[firm] > 0)
+    at_risk = np.bincount(supplier, risk[firm] * hit * flow_value, n_suppliers)
+    total = np.bincount(supplier, flow_value, n_suppliers)
+    share = np.divide(at_risk, total, out=np.zeros(n_suppliers), where=total > 0)
+    return loss_given_listing * share, np.bincount(supplier, risk[firm] > 0, n_suppliers) > 0
 
 
 def hazard(risk: np.ndarray, exposure: np.ndarray, loss_given_listing: float,

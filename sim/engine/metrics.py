@@ -153,3 +153,41 @@ def summary(model: TradeModel) -> dict[str, float]:
     for j, name in enumerate(rec.entities["country"]):
         out[f"{name}.fines"] = float(fines[:, j].sum())
     return out
+
+
+def against_baseline(model: TradeModel, base: TradeModel) -> dict[str, float]:
+    """Headline figures of a finished run against its no-policy run of the same seed (``run``'s
+    table; docs/model.md, "Outputs").
+
+    Per firm: output lost (its output over the run below the no-policy run's), revenue over the
+    run against the no-policy run's (− 1), lowest stock cover, share price at the end against
+    the no-policy run's (− 1, points of the index when the no-policy index is 0). Per
+    supplier: revenue over the run against the no-policy run's (− 1). Per country: mean score
+    over the run. A drift of the no-policy world would cancel out; the policy remains.
+    """
+    rec, ref, n = model.recorder, base.recorder, model.recorder.steps
+    out: dict[str, float] = {}
+
+    def ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        a, b = x[:n].sum(axis=0), y[:n].sum(axis=0)
+        return np.divide(a - b, b, out=np.zeros_like(a), where=b != 0)
+
+    output, base_output = rec.metric("firm", "output"), ref.metric("firm", "output")
+    revenue = ratio(rec.metric("firm", "revenue"), ref.metric("firm", "revenue"))
+    price, base_price = rec.metric("firm", "share_price")[-1], ref.metric("firm",
+                                                                        "share_price")[-1]
+    cover = rec.metric("firm", "inventory_cover")
+    for j, name in enumerate(rec.entities["firm"]):
+        out[f"{name}.output_lost"] = float((base_output[:n, j] - output[:, j]).sum())
+        out[f"{name}.revenue_change"] = float(revenue[j])
+        out[f"{name}.min_cover"] = float(cover[:, j].min())
+        out[f"{name}.share_price_change"] = float(
+            price[j] / base_price[j] - 1 if base_price[j] > 0 else (price[j] - base_price[j])
+            / 100)
+    sup = ratio(rec.metric("supplier", "revenue"), ref.metric("supplier", "revenue"))
+    for j, name in enumerate(rec.entities["supplier"]):
+        out[f"{name}.revenue_change"] = float(sup[j])
+    score = rec.metric("country", "score")
+    for j, name in enumerate(rec.entities["country"]):
+        out[f"{name}.score"] = float(score[:, j].mean())
+    return out

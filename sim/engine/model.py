@@ -270,7 +270,7 @@ class TradeModel(mesa.Model):
         phases.supply(s, w, links, policy, o, self.step_index)
         phases.produce(s, w)
         phases.clear_markets(s, w, policy, o, self._demand_shock())
-        phases.settle_finance(s, w, policy, o)
+        phases.settle_finance(s, w, links, policy, o)
         phases.score(s, w, policy)
         phases.record(self)
         self.step_index += 1

@@ -76,7 +76,8 @@ class Layout:
         n, per = len(steps), len(self.entity)
         # [steps, metrics, entities] → [steps, entities, metrics], groups side by side
         values = np.concatenate(
-            [rec.data[g][steps].transpose(0, 2, 1).reshape(n, -1) for g in self.groups],
+            [rec.data[g][steps].transpose(0, 2, 1).reshape(n, -1 if n else 0)  # 0 steps: 0 columns
+             for g in self.groups],
             axis=1) if self.groups else np.zeros((n, 0))
         return pa.table([
             pa.array(np.repeat(steps.astype(np.int32), per), pa.int32()),

@@ -47,8 +47,45 @@ def apply_policy(model: TradeModel) -> None:
     for call in pending:
         model.make_move(call)
     model.acting.do("act")
+    qualify_when_short(model)
     collect_fines(model)
     s.pipeline.allowed = model.policy.allowed(model.links, t)
+
+
+def qualify_when_short(model: TradeModel) -> None:
+    """A firm nobody plays qualifies a new source of a critical component its sources have
+    left short for a sustained period (docs/model.md, section 2): its perceived shortage, a
+    smoothing over the build lag of "more than ``ramp_trigger`` of last step's order unfilled",
+    reaches one half, and no qualification of that component is under way. It picks, among
+    the component's suppliers it does not buy from, one that has spare capacity and whose
+    goods no country listing the firm, and no ban of its own country, would stop (the most
+    spare capacity first), through the ``qualify`` move (default lag)."""
+    s, w, links, policy = model.state, model.world, model.links, model.policy
+    f, p, o = s.firms, s.pipeline, model.spec.model
+    F, C = w.bom.shape
+    got = np.bincount(links.fc, p.shipped[: len(links)], F * C).reshape(F, C)
+    unfilled = np.divide(f.order - got, f.order, out=np.zeros((F, C)), where=f.order > 1e-12)
+    short = (unfilled > o.ramp_trigger) & (w.bom > 0) & w.critical[None, :]
+    f.source_pressure = market.smooth(f.source_pressure, short.astype(float),
+                                      1.0 / max(float(s.ref.build_lag), 1.0))
+    due = short & (f.source_pressure >= market.DECISION)
+    if not due.any():
+        return
+    spare = s.suppliers.capacity - s.suppliers.shipments
+    for firm, c in zip(*np.nonzero(due), strict=True):
+        name = w.firms[firm]
+        if name in model.players or s.finance.out[firm] or any(
+                g == firm and w.supplier_component[x] == c
+                for _, g, x in policy.pending_sources):
+            continue
+        listers = policy.listed[:, firm]
+        ok = [x for x in np.nonzero(w.supplier_component == c)[0]
+              if not links.has(firm, int(x)) and spare[x] > 1e-9
+              and not (policy.subject[:, x] & listers).any()
+              and policy.supplier_ban[w.firm_country[firm], x] < 1.0]
+        if ok:
+            best = max(ok, key=lambda x: spare[x])
+            model.make_move(MoveCall(name, "qualify", w.suppliers[best], source="strategy"))
 
 
 # -- phase 2 -------------------------------------------------------------------------------
@@ -59,12 +96,13 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
     ``outage_steps`` (``firms.sustainable``, :func:`sustainable_output`; 0: no rationing)."""
     f, p = s.firms, s.pipeline
     F, C = w.bom.shape
+    expand_firms(s, o)
     expected = np.minimum(s.ref.capacity, f.forecast)
     f.planned = np.clip(expected + o.stock_adjustment * (expected - f.finished),
                         0.0, s.ref.capacity)
     f.sustainable = (sustainable_output(s, w, links, policy, t, outage_steps)
                      if outage_steps > 0 else np.full(F, np.inf))
-    f.expected_use = expected[:, None] * w.bom
+    f.expected_use = expected[:, None] * w.bom * s.ref.use_share
     target = policy.effective_cover() * f.expected_use
     # replace expected use and what obsolescence will write off the target stock
     o_ = s.ref.obsolescence
@@ -80,6 +118,26 @@ def plan(s: State, w: World, links: Links, policy: PolicyState, o: ModelOptions,
     f.order = market.order_quantity(need, target, f.stock, p.supply_line,
                                     need * lead.reshape(F, C),
                                     o.stock_adjustment, o.supply_line_weight)
+
+
+# -- phase 2: rivals that can take the market ---------------------------------------------
+def expand_firms(s: State, o: ModelOptions) -> None:
+    """Firms grow their capacity on sustained demand, like emerging suppliers (docs/model.md,
+    section 2): perceived excess demand is a first-order smoothing, over the build lag, of
+    "demand buyers brought (turned-away ones included) above capacity by more than
+    ``ramp_trigger``, beyond the steady state's excess, and
+    no output lost for want of components last step" (a firm its suppliers cannot feed more
+    has no use for capacity); from ``DECISION`` on, capacity closes ``1/build lag`` of its gap
+    to that demand a step. A rival at its capacity when the listed firm's buyers come to it can
+    so take them, as far as its suppliers can feed it."""
+    f, ref = s.firms, s.ref
+    gap = f.demand_seen - ref.excess - ref.capacity
+    fed = f.shortfall <= 1e-9 * np.maximum(f.planned, 1.0)
+    over = (gap > o.ramp_trigger * ref.capacity) & fed
+    lag = max(float(ref.build_lag), 1.0)
+    f.pressure = market.smooth(f.pressure, over.astype(float), 1.0 / lag)
+    grow = over & (f.pressure >= market.DECISION)
+    ref.capacity[grow] += gap[grow] / lag
 
 
 # -- phase 2: rationing scarce stock ---------------------------------------------------------
@@ -223,13 +281,14 @@ def produce(s: State, w: World) -> None:
     f.output = np.minimum(np.minimum(f.planned, f.sustainable),
                           market.producible(f.stock, w.bom, w.critical))
     f.shortfall = f.planned - f.output
-    used = np.minimum(f.output[:, None] * w.bom, f.stock)
+    bom = w.bom * s.ref.use_share  # a non-critical part short at step 0 goes in a share
+    used = np.minimum(f.output[:, None] * bom, f.stock)
     f.avg_cost = np.divide(f.stock_value, f.stock, out=f.avg_cost.copy(),
                            where=f.stock > 1e-12)
     f.consumed_value = (used * f.avg_cost).sum(axis=1)
     f.stock = f.stock - used
     f.stock_value = np.maximum(0.0, f.stock_value - used * f.avg_cost)
-    f.unit_cost = (w.bom * f.avg_cost).sum(axis=1)
+    f.unit_cost = (bom * f.avg_cost).sum(axis=1)
     f.finished = f.finished + f.output
     f.finished_value = f.finished_value + f.consumed_value + s.ref.other_cost * f.output
 
@@ -243,7 +302,7 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     f, m, ref = s.firms, s.markets, s.ref
     P, R = w.base_demand.shape
     M = P * R
-    paid = m.price[:, None] * (1.0 + policy.tariff_on())
+    paid = m.price_by_region * (1.0 + policy.tariff_on())
     weight = market.logit_weights(paid, ref.price[:, None], policy.access() * w.appeal,
                                   o.choice_sensitivity)
     weight = weight * ~s.finance.out[:, None]  # a firm that has exited has no buyers
@@ -256,9 +315,10 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
                                np.repeat(w.product_elasticity, R), shock, f.finished)
     m.sales_by_region, m.spill = res["sales"], res["spill"]
     m.sales = res["sales"].sum(axis=1)
-    m.revenue = m.sales * m.price
+    value = res["sales"] * m.price_by_region  # at the sellers' prices in each region
+    m.revenue = value.sum(axis=1)
     m.paid = res["sales"] * paid
-    m.duty = policy.goods_duty(res["sales"], m.price)
+    m.duty = policy.goods_duty(value)
     # cost of goods is booked when they sell, at the average cost of the goods in hand
     f.cogs = np.divide(f.finished_value * m.sales, f.finished, out=np.zeros(len(m.sales)),
                        where=f.finished > 1e-12)
@@ -267,25 +327,29 @@ def clear_markets(s: State, w: World, policy: PolicyState, o: ModelOptions,
     wanted = res["wanted"].sum(axis=1)
     spill = res["spill"].sum(axis=1)
     f.forecast = market.smooth(f.forecast, wanted + spill, o.forecast_smoothing)
+    f.demand_seen = market.smooth(f.demand_seen, res["seen"].sum(axis=1), o.forecast_smoothing)
     served = m.sales - spill
     scarcity = np.divide(wanted - served, wanted, out=np.zeros_like(wanted), where=wanted > 0)
     m.price_index, m.demand = res["price_index"], res["demand"]
     m.market_share = market.group_shares(m.sales, w.firm_product, P)
-    # Bertrand–logit markups: the margin scales with the inverse of the firm's demand
-    # elasticity, so rivals reprice when a tariff or a ban moves buyers between them
+    # Bertrand–logit markups, market by market: the margin scales with the inverse of the
+    # firm's demand elasticity there, so rivals reprice when a tariff or a ban moves buyers
+    # between them, and a tariff abroad leaves the taxed firm's home price alone
     share = market.group_shares(weight.ravel(), ref.market.ravel(), M).reshape(weight.shape)
     eta = market.demand_elasticity(share, paid, np.repeat(w.product_price, R),
                                    res["price_index"], np.repeat(w.product_elasticity, R),
                                    w.base_demand.ravel(), ref.market, o.choice_sensitivity)
     # the reference price already clears the steady state: only scarcity beyond it marks up
-    m.price = market.adjust_price(m.price, ref.price, f.unit_cost, ref.unit_cost,
-                                  np.clip(scarcity - ref.scarcity, 0, 1), o.price_adjustment,
-                                  o.scarcity_markup, ref.margin,
-                                  market.margin_ratio(eta, ref.elasticity))
+    m.price_by_region = market.adjust_price(
+        m.price_by_region, ref.price[:, None], f.unit_cost[:, None], ref.unit_cost[:, None],
+        np.clip(scarcity - ref.scarcity, 0, 1)[:, None], o.price_adjustment,
+        o.scarcity_markup, ref.margin[:, None], market.margin_ratio(eta, ref.elasticity))
+    m.price = (m.price_by_region * ref.region_weight).sum(axis=1)
 
 
 # -- phase 6 -------------------------------------------------------------------------------
-def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> None:
+def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
+                   o: ModelOptions) -> None:
     """Finance: profit (revenue − costs − holding − write-downs), expected profit, cover and
     share prices (risk priced in once: hazard net of the loss already in profit)."""
     f, fin, ref = s.firms, s.finance, s.ref
@@ -296,18 +360,30 @@ def settle_finance(s: State, w: World, policy: PolicyState, o: ModelOptions) -> 
     f.stock_value = f.stock_value * (1 - ref.obsolescence)
     fin.profit = (s.markets.revenue - f.cogs - ref.fixed_cost - holding - fin.write_down)
     fin.profit[fin.out] = 0.0  # a firm that has exited books nothing
-    fin.expected_profit = market.smooth(fin.expected_profit, fin.profit, o.profit_smoothing)
+    # investors' normal profit follows profit while no restriction holds the firm down, and
+    # the run rate at the chance of no lift while one does (docs/model.md, "6. Finance")
+    restricted = np.bincount(links.firm, (s.pipeline.allowed < 1.0) & (links.base_flow > 0),
+                             len(w.firms)) > 0
+    restricted |= (policy.access() < 1.0).any(axis=1)
+    fin.run_rate = market.smooth(fin.run_rate, fin.profit, o.profit_smoothing)
+    fin.expected_profit = market.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
+                                              restricted, o.profit_smoothing, ref.lift_steps)
     settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)
+    fin.exposure = np.where(restricted[:, None], fin.exposure, f.exposure)
     src = policy.risk_source
-    exposure = np.where(src >= 0, f.exposure[np.arange(len(src)), np.maximum(src, 0)], 0.0)
+    exposure = np.where(src >= 0, fin.exposure[np.arange(len(src)), np.maximum(src, 0)], 0.0)
     h = market.hazard(policy.risk, exposure, o.loss_given_listing, f.inventory_cover,
                       ref.shield_steps)
-    fin.share_price = market.share_value(fin.expected_profit, ref.profit, h,
-                                         market.realised_loss(fin.expected_profit, ref.profit))
+    # forward-looking value: the run rate returns to the normal profit as a restriction is
+    # expected to be lifted (a constant chance of a lift, 1/T a step)
+    value = market.equity_value(fin.expected_profit, fin.run_rate,
+                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, fin.cash)
+    fin.share_price = market.share_value(value, ref.value, h,
+                                         market.realised_loss(value, ref.value))
     fin.share_price[fin.out] = 0.0
-    settle_suppliers(s, o)
+    settle_suppliers(s, links, policy, o)
 
 
 # -- costs, cash, exit and fines (docs/model.md, "6. Finance") ------------------------------
@@ -321,6 +397,9 @@ def settle_cash(s: State, policy: PolicyState) -> None:
     keep = s.ref.cash + policy.fine_due.sum(axis=0)
     fin.cash = np.where(fin.out, fin.cash, np.minimum(cash, np.maximum(fin.cash, keep)))
     fin.out = fin.out | (fin.cash < 0)
+    # limited liability: a firm that exits loses its cash; what it owed beyond it is its
+    # creditors' loss, not negative cash of its own
+    fin.cash = np.maximum(fin.cash, 0.0, out=fin.cash, where=fin.out)
     exit_firms(s)
 
 
@@ -343,14 +422,29 @@ def exit_firms(s: State) -> None:
     p.arrival_value[:, cols] = 0.0
 
 
-def settle_suppliers(s: State, o: ModelOptions) -> None:
-    """Suppliers' profit (revenue − variable cost of shipments − fixed cost), expected profit
-    and share price, valued like firms' (expected over steady-state profit; no hazard)."""
+def settle_suppliers(s: State, links: Links, policy: PolicyState, o: ModelOptions) -> None:
+    """Suppliers' profit (revenue − variable cost of shipments − fixed cost) and share price,
+    valued like firms' (discounted expected profit plus cash, risk priced once): a supplier's
+    normal profit is learnt only while none of its customers is threatened or restricted (their
+    orders are in flux: a stockpile pulls demand forward, a listing stops it), and the hazard
+    is its customers' threatened listings."""
     sup, ref = s.suppliers, s.ref
     sup.profit = sup.revenue - ref.supplier_unit_cost * sup.shipments - ref.supplier_fixed_cost
-    sup.expected_profit = market.smooth(sup.expected_profit, sup.profit, o.profit_smoothing)
-    none = np.zeros_like(sup.profit)
-    sup.share_price = market.share_value(sup.expected_profit, ref.supplier_profit, none, none)
+    n = len(ref.flow_value)  # links qualified at step 0 (later ones have no steady flow)
+    h, threatened = market.supplier_hazard(policy.risk, policy.risk_source, policy.subject,
+                                           links.firm[:n], links.supplier[:n],
+                                           ref.flow_value[:n], len(sup.profit),
+                                           o.loss_given_listing)
+    threatened |= np.bincount(links.supplier[:n], s.pipeline.allowed[:n] < 1.0,
+                              len(sup.profit)) > 0
+    sup.run_rate = market.smooth(sup.run_rate, sup.profit, o.profit_smoothing)
+    sup.expected_profit = market.learn_normal(sup.expected_profit, sup.profit, sup.run_rate,
+                                              threatened, o.profit_smoothing, ref.lift_steps)
+    value = market.equity_value(sup.expected_profit, sup.run_rate,
+                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount,
+                                ref.supplier_cash)
+    sup.share_price = market.share_value(value, ref.supplier_value, h,
+                                         market.realised_loss(value, ref.supplier_value))
 
 
 def collect_fines(model: TradeModel) -> None:

@@ -187,13 +187,14 @@ class PolicyState:
         return self.component_tariff[w.firm_country[links.firm],
                                      w.supplier_country[links.supplier], links.component]
 
-    def goods_duty(self, sales_by_region: np.ndarray, price: np.ndarray) -> np.ndarray:
+    def goods_duty(self, value_by_region: np.ndarray) -> np.ndarray:
         """Tariffs each government collects on final goods sold in its region, [G]:
-        ``Σ sales × price × rate`` (``sales_by_region`` [F, R], ``price`` [F] pre-tariff)."""
+        ``Σ sales × price × rate`` (``value_by_region`` [F, R]: sales at the sellers'
+        pre-tariff prices in each region)."""
         w = self.world
         rate = self.tariff[:, w.firm_country, w.firm_product]  # [G, F]
-        sold = sales_by_region[:, w.country_region].T  # [G, F]: sold in each setter's region
-        return (rate * sold * price[None, :]).sum(axis=1)
+        sold = value_by_region[:, w.country_region].T  # [G, F]: sold in each setter's region
+        return (rate * sold).sum(axis=1)
 
     def component_duty(self, links: Links, value: np.ndarray) -> np.ndarray:
         """Tariffs each government collects on the components its firms import, [G]:

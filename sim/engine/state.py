@@ -27,12 +27,12 @@ from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
 from sim.engine.objectives import objective_weights, stake
 from sim.engine.relations import relations
+from sim.engine.steady import steady_plans
 from sim.engine.world import World
 from sim.scenario.calendar import STEP_DAYS
 from sim.scenario.models import Scenario
 
 Array = np.ndarray
-SETTLE_ROUNDS = 8  # rounds of the step-0 fixed point between firms' plans and supply
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,12 @@ class Reference:
     risk_decay: float  # perceived risk kept per step when nothing follows
     build_lag: int  # steps orders must exceed an emerging supplier's capacity before it grows
     shield_steps: float  # stock cover (steps) that halves the hazard priced into share prices
-    capacity: Array  # [F] output capacity: the scenario's, or less if suppliers cannot feed it
+    capacity: Array  # [F] output capacity: the scenario's, or less if suppliers cannot feed it;
+    # it grows on sustained demand (phases.expand_firms) and with redesigns' return
+    excess: Array  # [F] demand above capacity in the steady state (a short firm's): growth
+    # answers only demand beyond it
+    use_share: Array  # [F, C] share of the bill used: < 1 for a non-critical component short
+    # at step 0 (the firm makes the rest of its output without it; sim/engine/steady.py)
     scarcity: Array  # [F] share of demand the firm cannot serve in the steady state
     market: Array  # [F, R] index of each firm's (product, region) market
     price: Array  # [F] reference price of each firm's product
@@ -62,13 +67,22 @@ class Reference:
     supplier_price: Array  # [S] reference component prices
     component_price: Array  # [C] mean reference price of each component's suppliers
     margin: Array  # [F] steady-state margin over marginal cost, p_ref − c0 − variable cost
-    elasticity: Array  # [F] own-price elasticity of demand in the steady state
+    elasticity: Array  # [F, R] own-price elasticity of demand in each market, steady state
+    region_weight: Array  # [F, R] share of each region in the firm's steady demand (the
+    # weights of its mean price)
     choice_weight: Array  # [P·R] sum of buyers' logit weights in the steady state
     # -- costs, cash and suppliers' value (docs/model.md, "6. Finance") --
     cash: Array  # [F] the cash a firm keeps (its cash at step 0); profit beyond it is paid out
     supplier_unit_cost: Array  # [S] variable cost per unit shipped
     supplier_fixed_cost: Array  # [S] cost per step whether it ships or not
     supplier_profit: Array  # [S] steady-state profit per step
+    # -- forward-looking share prices (docs/model.md, "6. Finance") --
+    discount: float  # investors' discount factor per step
+    lift_steps: float  # steps investors expect a restriction in force to last from any step
+    value: Array  # [F] steady-state equity value: discounted profit plus cash
+    supplier_cash: Array  # [S] cash a supplier holds (cash_days of its steady costs)
+    supplier_value: Array  # [S] steady-state equity value
+    flow_value: Array  # [L] steady-state sales on each firm link (base flow × price)
 
 
 @dataclass
@@ -94,6 +108,9 @@ class Firms:
     exposure: Array  # [F, G] share of intended purchases (by value) from each country
     # rationing scarce stock (phase 2): the most the stock sustains over the expected outage
     sustainable: Array  # [F] output per step; inf where the firm faces no cut-off
+    pressure: Array  # [F] perceived excess demand, 0–1 (smoothed over the build lag)
+    demand_seen: Array  # [F] demand buyers brought, turned-away ones included (smoothed)
+    source_pressure: Array  # [F, C] perceived shortage of a component from its sources, 0–1
 
 
 @dataclass
@@ -123,7 +140,8 @@ class Suppliers:
     share: Array  # [S] share of its component's shipments
     price: Array  # [S] current component price (rises with unfilled orders, falls back)
     profit: Array  # [S] per step: revenue − variable cost of shipments − fixed cost
-    expected_profit: Array  # [S] smoothed profit
+    expected_profit: Array  # [S] normal profit: smoothed while no customer is threatened
+    run_rate: Array  # [S] smoothed profit, every step
     share_price: Array  # [S] 100 at step 0
 
 
@@ -131,7 +149,8 @@ class Suppliers:
 class Markets:
     """Final goods: firms' prices and sales, and each (product, region) market."""
 
-    price: Array  # [F] each firm's price
+    price: Array  # [F] each firm's mean price over its regions (steady-demand weights)
+    price_by_region: Array  # [F, R] its price in each region (before tariffs)
     sales: Array  # [F]
     sales_by_region: Array  # [F, R]
     revenue: Array  # [F]
@@ -149,7 +168,10 @@ class Finance:
     """Firms' profit, expectations and market value."""
 
     profit: Array  # [F] per step
-    expected_profit: Array  # [F] smoothed profit
+    expected_profit: Array  # [F] normal profit: smoothed while no restriction holds it down
+    run_rate: Array  # [F] smoothed profit, every step
+    exposure: Array  # [F, G] investors' view of the firm's purchases by country: the firms'
+    # exposure, learnt only while no restriction distorts its orders
     share_price: Array  # [F] 100 at step 0
     write_down: Array  # [F] value of stock written off this step
     cash: Array  # [F] cash held: profit and fines change it
@@ -194,53 +216,30 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
 
     # demand each firm faces at reference prices: the logit split of each market by appeal
     flat = mkt.ravel()
-    share = market.group_shares(w.appeal.ravel(), flat, len(w.products) * R)
-    wanted_by_region = (share * w.base_demand.ravel()[flat]).reshape(-1, R)
-    forecast = wanted_by_region.sum(axis=1)
-    # demand a firm at capacity cannot serve spills to its rivals: their steady demand
-    # includes it (the market clearing of phase 5 at reference prices)
     M = len(w.products) * R
-    cleared = market.clear_markets(
-        w.appeal, np.repeat(ref_price[:, None], R, axis=1), mkt, w.base_demand.ravel(),
-        np.repeat(w.product_price, R), np.repeat(w.product_elasticity, R), np.ones(M),
-        w.firm_capacity.astype(float))
-    wanted_by_region = cleared["wanted"] + cleared["spill"]
+    share = market.group_shares(w.appeal.ravel(), flat, M)
+    holding_rate = o.holding_cost_per_year / per_year
+    obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
+    # The steady state's plans and flows are the fixed point of the step's own rules
+    # (sim/engine/steady.py): feasible orders rationed and re-placed, a firm its suppliers
+    # cannot feed producing what they can (that is then its capacity), and the demand a short
+    # firm cannot serve spilling to its rivals. Firms then order in those proportions, so no
+    # supplier starts oversubscribed and emerging ones grow only when a policy sends them
+    # demand.
+    fixed = steady_plans(w, links, mkt, ref_price, obsolescence)
+    planned, capacity, forecast = fixed.planned, fixed.capacity, fixed.forecast
+    wanted_by_region, expected_use, stock = fixed.by_region, fixed.expected_use, fixed.stock
+    need, flow = fixed.need, fixed.flow
     # the steady state's demand elasticities and logit weights, the reference of markups
     # and of consumer surplus (phase 5 computes the same at reference prices)
     elasticity0 = market.demand_elasticity(
         share.reshape(-1, R), np.repeat(ref_price[:, None], R, axis=1),
-        np.repeat(w.product_price, R), cleared["price_index"],
+        np.repeat(w.product_price, R), fixed.price_index,
         np.repeat(w.product_elasticity, R), w.base_demand.ravel(), mkt, o.choice_sensitivity)
     choice_weight = np.bincount(flat, w.appeal.ravel(), M)
-    forecast = wanted_by_region.sum(axis=1)
-    holding_rate = o.holding_cost_per_year / per_year
-    obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
-
-    # The steady state's flows are feasible (docs/model.md, intro: "feasible flows"): what
-    # each source can deliver of the preferred split, unfilled orders re-placed with sources
-    # that have room. A firm whose suppliers cannot feed its plan produces what they can feed,
-    # and that is its capacity (fixed point, a few rounds: a smaller plan frees components
-    # for others). Firms then order in those proportions, so no supplier starts oversubscribed
-    # and emerging ones grow only when a policy sends them demand.
-    planned = np.minimum(w.firm_capacity, forecast)
-    critical = (w.bom > 0) & w.critical[None, :]
-    for _ in range(SETTLE_ROUNDS):
-        expected_use = planned[:, None] * w.bom
-        stock = w.cover[:, None] * expected_use
-        # what must arrive each step to keep stock at target: use, plus what obsolescence
-        # writes off (stock S after the write-off needs S·o/(1 − o) more before it)
-        need = expected_use + stock * obsolescence / (1.0 - obsolescence)
-        flow, _ = market.place_orders(need.ravel(), links.fc, links.preference,
-                                      np.full(len(links), np.inf), links.supplier,
-                                      w.supplier_capacity)
-        got = np.bincount(links.fc, flow, F * C).reshape(F, C)
-        fed = np.where(critical, np.divide(got, need, out=np.ones_like(need),
-                                           where=need > 1e-12), 1.0).min(axis=1)
-        if (fed >= 1.0 - 1e-9).all():
-            break
-        planned = planned * np.minimum(1.0, fed)
-    capacity = np.where(planned < np.minimum(w.firm_capacity, forecast) * (1 - 1e-9),
-                        planned, w.firm_capacity)
+    total = wanted_by_region.sum(axis=1, keepdims=True)
+    region_weight = np.divide(wanted_by_region, total, out=np.full((F, R), 1.0 / R),
+                              where=total > 0)
     # a firm that cannot serve all its demand sells all it makes and holds no finished goods;
     # one that can keeps one step of output in hand
     served = np.divide(planned, forecast, out=np.ones(F), where=forecast > 0)
@@ -250,7 +249,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     split = market.group_shares(links.weight, links.fc, F * C)
     price = w.supplier_price[links.supplier]
     avg_cost = np.bincount(links.fc, split * price, F * C).reshape(F, C)
-    unit_cost = (w.bom * avg_cost).sum(axis=1)
+    unit_cost = (w.bom * fixed.use_share * avg_cost).sum(axis=1)
     margin = w.product_margin[w.firm_product]
     # non-component costs: a share is fixed (paid whether the firm produces or not), so that
     # stopping production loses money rather than saving it
@@ -263,7 +262,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     other_cost = np.where(np.isnan(given), other * (1.0 - o.fixed_cost_share),
                           np.divide(np.maximum(0.0, other * planned - given), planned,
                                     out=np.zeros(F), where=planned > 0))
-    finished = np.where(served < 1.0 - 1e-9, 0.0, planned)
+    finished = np.where(fixed.short, 0.0, planned)
 
     stock_value = stock * avg_cost
     H = int(w.lead_time.max(initial=1)) + 1
@@ -298,13 +297,16 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     sup_unit_cost = sup_cost * (1.0 - o.fixed_cost_share)
     sup_fixed_cost = sup_cost * o.fixed_cost_share * shipments
     sup_profit = supplier_revenue - sup_unit_cost * shipments - sup_fixed_cost
+    sup_cash = (supplier_revenue - sup_profit) * o.cash_days / step_days
+    discount = (1.0 + o.discount_per_year) ** (-step_days / 365.25)
 
     ref = Reference(
         holding_rate=holding_rate, obsolescence=obsolescence,
         risk_decay=0.5 ** (step_days / o.risk_half_life_days),
         build_lag=spec.steps_of_days(o.build_lag_days),
         shield_steps=o.risk_shield_days / step_days,
-        capacity=capacity, scarcity=np.clip(1.0 - served, 0.0, 1.0),
+        capacity=capacity, excess=np.maximum(0.0, fixed.seen - capacity),
+        use_share=fixed.use_share, scarcity=np.clip(1.0 - served, 0.0, 1.0),
         market=mkt, price=ref_price, unit_cost=unit_cost, other_cost=other_cost,
         fixed_cost=fixed_cost,
         profit=base_profit, output=planned.copy(), revenue=revenue,
@@ -316,9 +318,15 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                          / np.maximum(np.bincount(w.supplier_component,
                                                   minlength=len(w.components)), 1)),
         margin=ref_price - unit_cost - other_cost, elasticity=elasticity0,
+        region_weight=region_weight,
         choice_weight=choice_weight,
         cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
-        supplier_profit=sup_profit)
+        supplier_profit=sup_profit,
+        discount=discount, lift_steps=spec.model.lift_expected_days / step_days,
+        value=market.equity_value(base_profit, base_profit, 0.0, discount, cash),
+        supplier_cash=sup_cash,
+        supplier_value=market.equity_value(sup_profit, sup_profit, 0.0, discount, sup_cash),
+        flow_value=flow * w.supplier_price[links.supplier])
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
         order=need, stock=stock, stock_value=stock_value, avg_cost=avg_cost,
@@ -329,7 +337,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         cover=np.where(w.bom > 0, w.cover[:, None], 0.0),
         inventory_cover=w.cover.astype(float).copy(),
         exposure=links.exposure(expected_use),
-        sustainable=np.full(F, np.inf))
+        sustainable=np.full(F, np.inf), pressure=np.zeros(F), demand_seen=fixed.seen.copy(),
+        source_pressure=np.zeros((F, C)))
     pipeline = Pipeline(arrivals=arrivals, arrival_value=arrival_value,
                         supply_line=arrivals.sum(axis=0).reshape(F, C),
                         allowed=np.ones(len(links)), shipped=flow.copy(),
@@ -342,10 +351,11 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
                               where=w.supplier_capacity > 0),
         share=market.group_shares(shipments, w.supplier_component, C),
         price=w.supplier_price.astype(float).copy(),
-        profit=sup_profit.copy(), expected_profit=sup_profit.copy(),
+        profit=sup_profit.copy(), expected_profit=sup_profit.copy(), run_rate=sup_profit.copy(),
         share_price=np.full(S, 100.0))
     markets = Markets(
-        price=ref_price.copy(), sales=planned.copy(),
+        price=ref_price.copy(), price_by_region=np.repeat(ref_price[:, None], R, axis=1),
+        sales=planned.copy(),
         sales_by_region=wanted_by_region * served[:, None],
         revenue=revenue.copy(),
         market_share=market.group_shares(planned, w.firm_product, len(w.products)),
@@ -353,6 +363,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         paid=wanted_by_region * served[:, None] * ref_price[:, None],
         spill=np.zeros((F, R)), consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
+                      run_rate=base_profit.copy(), exposure=links.exposure(expected_use),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F),
                       cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),

@@ -5,11 +5,12 @@ hostile move against it after ``delay`` steps, in proportion to the harm done
 (:func:`sim.rules.measures.harm`), escalates when the same country hits it again while an answer
 is in force, and scales its answer down or lifts it when the cause is softened or lifted (a
 licence, a delisting, a lifted tariff or ban). Its answer is the same vocabulary the other
-government used: a tariff in kind, otherwise the move that costs the sender's side most per
-unit of cost to its own (:func:`sim.rules.strategies.best_answer`), or a tariff when no such
-move exists. A hit that the government's own timeline already answers (an event of its with a
-``when:`` naming that move) is left to the timeline, so a scripted reply and the default never
-answer the same move twice.
+government used: a tariff in kind, otherwise the move that costs the sender's side most per unit
+of cost to its own (:func:`sim.rules.strategies.best_answer`); when every answer would cost it
+more than it costs the sender it declines (the news says so), unless it is a ``deterrent``: then
+it answers anyway, with the best ratio or a tariff. A hit that the government's own timeline
+already answers (an event of its with a ``when:`` naming that move) is left to the timeline, so
+a scripted reply and the default never answer the same move twice.
 
 The relatives, after Axelrod's tournaments (Axelrod 1984; Nowak & Sigmund 1992):
 ``grim_trigger`` (answers in full, never lifts), ``generous_tit_for_tat`` (answers each hit in
@@ -193,10 +194,18 @@ class Answering(Strategy):
         share = self.strength(h, strikes)
         if share < TOLERANCE:  # too small a hit to answer
             return None
-        best = best_answer(model, actor, sender, share)
+        deterrent = bool(self.values.get("deterrent", False))
+        best = best_answer(model, actor, sender, share, deterrent)
         if best is not None:
             return best
-        return MoveCall(me, "tariff", them, {"rate": share}, source="strategy")
+        if deterrent:
+            return MoveCall(me, "tariff", them, {"rate": share}, source="strategy")
+        # every answer would cost it more than the sender: it declines (docs/model.md,
+        # "Strategies"), as tit_for_tat does
+        model.news.append((model.step_index, f"{me} does not answer {them}'s "
+                           f"{entry.call.move.replace('_', ' ')}: every answer would cost it "
+                           f"more than it costs {them}."))
+        return None
 
 
 def instrument(call: MoveCall) -> tuple[str, str | None]:
@@ -236,6 +245,8 @@ class Responsive(Answering):
         Param("escalation", "float", 1.5, "factor applied for each further hit while in "
                                           "conflict", 1.0, 10.0),
         Param("cap", "float", 1.0, "largest share closed or tariff rate", 0.0, 10.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
 
     def _factor(self, strikes: int) -> float:
@@ -262,6 +273,8 @@ class ProportionalCap(Answering):
         Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
         Param("scale", "float", 1.0, "answer per unit of harm", 0.0, 10.0),
         Param("cap", "float", 0.5, "largest share closed or tariff rate", 0.0, 10.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
 
     def strength(self, harm, strikes):
@@ -285,6 +298,8 @@ class GrimTrigger(Answering):
     params = (
         Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
         Param("share", "float", 1.0, "share of orders or market closed in answer", 0.0, 1.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
 
     def strength(self, harm, strikes):
@@ -310,6 +325,8 @@ class GenerousTitForTat(Answering):
         Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
         Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
         Param("generosity", "float", 0.3, "chance of letting a hostile move pass", 0.0, 1.0),
+        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                          "it costs the sender (to deter)"),
     )
 
     def take(self, model, actor, entry):

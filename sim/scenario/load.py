@@ -123,6 +123,16 @@ def validate_document(doc: Any, positions: yamlio.Positions, file: str,
             problems.append(Problem(*position(positions, ("steps",)), "steps", size, file))
     if problems or scenario is None:
         raise ScenarioError(problems)
+    # every check a run makes: the step-0 state is built (sim/engine/diagnose.py)
+    from sim.engine.diagnose import world_problems
+
+    errors, warnings = world_problems(scenario)
+    located = [Problem(*position(positions, loc), display_loc(loc), msg, file)
+               for loc, msg in errors]
+    if located:
+        raise ScenarioError(located)
+    scenario._warnings = [Problem(*position(positions, loc), display_loc(loc), msg, file)
+                          for loc, msg in warnings]
     return scenario
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from sim.errors import Problem
 from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of
 
 SCHEMA_ID = "chokepoint/1"
@@ -290,6 +291,12 @@ class ModelOptions(Frozen):
         0.1, description="weight of the latest profit in expected profit")
     cash_days: LongDays = Field(
         91.0, description="a firm's default cash, in days of its steady-state costs")
+    # -- forward-looking share prices (docs/model.md, section 6) --
+    discount_per_year: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.08, description="investors' discount rate (cost of equity) per year")
+    lift_expected_days: LongDays = Field(
+        91.0, description="how long investors expect a restriction in force on a firm to "
+                          "last from any step: profit lost to it is priced as temporary")
     # -- learning-curve ramps (docs/model.md, section 3) --
     ramp_learning: Annotated[float, Field(ge=0, le=1000)] = Field(
         12.7, description="an emerging supplier's learning over its own start (Bass q/p): "
@@ -338,6 +345,13 @@ class Scenario(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, strict=True,
                               allow_inf_nan=False)
     _text: str = PrivateAttr("")
+    _warnings: list[Problem] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """What validation found suspect but not wrong (a world that starts short, a firm
+        that loses money at its steady output), located in the file."""
+        return self._warnings
 
     @property
     def text(self) -> str:

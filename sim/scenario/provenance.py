@@ -91,6 +91,13 @@ MODEL_CONSTANTS: dict[str, Provenance] = {
         "judgement", "a quarter of steady-state costs held as cash: US firms held about 23% "
         "of assets as cash in 2006 (Bates, Kahl & Stulz 2009), and scenarios set `cash` from "
         "filings where they know it", True, 30.0, 365.0),
+    "discount_per_year": Provenance(
+        "source", "the cost of equity: a risk-free rate of about 3% plus an equity risk premium "
+        "of about 5% (Damodaran's implied premium for the S&P 500, 2010s)", True, 0.05, 0.12),
+    "lift_expected_days": Provenance(
+        "judgement", "investors expect a restriction to be lifted or licensed within a quarter "
+        "from any step: ZTE's denial was lifted after 88 days and Huawei's temporary general "
+        "licences were renewed 90 days at a time", True, 30.0, 730.0),
     "profit_smoothing": Provenance(
         "judgement", "investors weigh the latest period's profit a tenth: earnings news "
         "reaches prices over about a quarter of weekly steps", True, 0.05, 0.3),

@@ -165,15 +165,20 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
     breaks = 0
     try:
         while True:
+            broken = False
             while len(inflight) < window:
                 chunk = retry.pop(0) if retry else next(chunks, None)
                 if chunk is None:
                     break
-                inflight[executor.submit(run_chunk, chunk)] = chunk
-            if not inflight:
+                try:
+                    inflight[executor.submit(run_chunk, chunk)] = chunk
+                except BrokenProcessPool:  # a worker died while the window was filling
+                    retry.append(chunk)
+                    broken = True
+                    break
+            if not inflight and not broken:
                 return
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            broken = False
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED) if inflight else (set(), None)
             for future in sorted(done, key=lambda f: inflight[f].index):
                 chunk = inflight.pop(future)
                 try:

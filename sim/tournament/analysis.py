@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 TIE = 1e-9  # payoffs closer than this are equal
 BOOTSTRAP = 400  # resamples of the seeds for rank intervals
@@ -64,7 +64,7 @@ def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarr
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(x, axis=-1)
         sd = np.nanstd(x, axis=-1, ddof=1)
-        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2) * sd / np.sqrt(n)
     half = np.where(n >= 2, half, np.nan)
     return mean - half, mean + half
 
