@@ -682,5 +682,10 @@ def test_a_games_difficulty_is_stored_with_its_settings_and_applied_on_reload(tm
         view = again.view(hard.id)
         assert view.difficulty == "medium" and "has no hard file" in view.difficulty_note
         assert again.view(easy.id).difficulty == "easy"
+        # a class in groups: every group's game plays the level
+        session = again.create_session(DENIAL, groups=2, humans=["US"], difficulty="easy")
+        for group in again.session_info(session.id).groups:
+            assert again.live(group.game_id).scenario.countries["CN"].strategy.name == \
+                "scripted"
     finally:
         again.close()
