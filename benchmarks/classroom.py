@@ -26,8 +26,13 @@ Targets (docs/classroom/README.md, "How big a class" and "A class in groups"): u
 all 40 (and to a group's pages); a class of 40 in under 1 GB; memory returns after the sessions
 close. Bounded: at most N sessions open at once, every wait has a timeout.
 
+A server restart (``--restart N``, alone): N students' Chromium pages open, the server killed
+with SIGKILL and started again on the same port and database; how long until it answers,
+then until every page has reloaded by itself to its seat (target: under 10 s).
+
     .venv/bin/python benchmarks/classroom.py [--students 40] [--clients raw|chromium]
     .venv/bin/python benchmarks/classroom.py --groups 3
+    .venv/bin/python benchmarks/classroom.py --restart 10
 """
 
 from __future__ import annotations
@@ -76,10 +81,12 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(db: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def start(db: str, port: int = 0) -> tuple[subprocess.Popen, str]:
+    """``chokepoint classroom`` on ``db`` (on ``port``, or a free one)."""
+    if not port:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     env = {**os.environ, "SOLARA_KERNEL_CULL_TIMEOUT": f"{CULL:g}s", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "sim", "classroom", "--no-browser", "--port",
                              str(port), "--db", db], cwd=ROOT, env=env,
@@ -252,6 +259,34 @@ def resolve_and_wait(clients, first: list, last: list, pages: list, step: int,
     return secs, cpu_s(pid) - cpu0, sum(getattr(p, "messages", 0) for p in pages) - before
 
 
+def restart_back(db: str, seats: list[str]) -> tuple[float, float]:
+    """Students' Chromium pages open, the server killed (SIGKILL) and started again on the same
+    port and database: (seconds until the server answers again, then seconds until every page
+    has reloaded by itself and shows its seat and its turn)."""
+    proc, base = start(db)
+    port = int(base.rsplit(":", 1)[1])
+    clients = Chromium(base)
+    try:
+        pages = clients.open(seats)
+        for page in pages:
+            page.evaluate("window.beforeRestart = true")
+        proc.kill()
+        proc.wait(timeout=30)
+        t0 = time.perf_counter()
+        proc, _ = start(db, port)
+        up = time.perf_counter()
+        for page in pages:  # reloaded (the marker is gone), its seat and its form shown
+            page.wait_for_function("!window.beforeRestart && "
+                                   "document.querySelector('.seat-banner') && "
+                                   "document.querySelector('.lock-button')",
+                                   timeout=TIMEOUT, polling=50)
+        return up - t0, time.perf_counter() - up
+    finally:
+        clients.stop()
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -322,6 +357,8 @@ def main() -> None:
     ap.add_argument("--clients", choices=["raw", "chromium"], default="raw")
     ap.add_argument("--groups", type=int, default=0, metavar="G",
                     help="instead: a class of G groups of 10 students in one session")
+    ap.add_argument("--restart", type=int, metavar="N", default=0,
+                    help="only measure a server restart with N students' Chromium pages")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.groups:
@@ -339,6 +376,14 @@ def main() -> None:
             return [room.join(g.code, "US" if i % 2 == 0 else "ZTE", client=str(i))
                     for i in range(students)]
 
+        if args.restart:
+            seats = game(args.restart)
+            room.close()
+            up, back = restart_back(db, seats)
+            print(f"server restart (kill -9), {args.restart} Chromium pages: the server "
+                  f"answered {up:.1f} s after it was started again, every page was back on "
+                  f"its seat {back:.1f} s later (target < 10 s), by itself; {load()}")
+            return
         one = game(n)
         four = [game(n // 4) for _ in range(4)]
         again = game(n)

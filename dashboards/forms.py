@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import solara
 
-from dashboards.prose import Prose
+from dashboards.prose import Prose, to_html
 from sim import MOVES, MoveError
 from sim.play.session import Game
 from sim.play.whatif import SEEDS, Cost, move_cost
@@ -82,6 +82,17 @@ def ParamField(p: Param, value: Any, on_value: Callable[[Any], None], game: Game
 
 
 @solara.component
+def MoveDoc(doc: str):
+    """A move's explanation: its first paragraph, in plain words, and the rule's full text
+    behind a "details" link (docs/classroom/README.md: a phone shows the form first)."""
+    plain, _, rest = doc.partition("\n\n")
+    Prose(plain)
+    if rest.strip():
+        solara.HTML(tag="details", unsafe_innerHTML="<summary>details</summary>" + to_html(rest),
+                    classes=["move-details"])
+
+
+@solara.component
 def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: int = 0):
     """The form for one move; ``on_submitted`` gets a confirmation sentence."""
     spec = MOVES[move]
@@ -105,7 +116,7 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
         on_submitted(f"Queued for {game.label(game.step_index)}: {call.move.replace('_', ' ')}"
                      + (f" {call.target}" if call.target else ""))
 
-    Prose(spec.doc())
+    MoveDoc(spec.doc())
     no_target = not targets and not spec.target_optional and bool(spec.targets)
     limit = game.scenario.roles[game.role].moves_per_turn if game.role in game.scenario.roles \
         else None

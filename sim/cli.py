@@ -123,6 +123,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     too_big = size_problem(sc, args.steps)
     if too_big:
         raise UsageError(f"--steps {args.steps}: {too_big}" if args.steps else too_big)
+    from sim.sweep.plan_checks import dropped_events  # no silent truncation (docs/sweeps.md)
+
+    for warning in dropped_events(sc, args.steps or sc.steps):
+        print(f"chokepoint run: warning: {escape(warning)}", file=sys.stderr)
     model = TradeModel(scenario=sc, rng=args.seed if args.seed is not None else sc.seed,
                        steps=args.steps)
     model.run()

@@ -149,6 +149,7 @@ def test_undo_then_the_same_moves_equals_never_undoing(room):
 def test_forged_and_cross_team_submissions_are_refused_and_not_recorded(room):
     game = room.create_game(DENIAL, seed=1, humans=["US", "ZTE"])
     us = room.join(game.code, "US")
+    room.join(game.code, "ZTE")  # a seated team the turn waits for
     n = log_count(room, game.id)
     with pytest.raises(NotAllowed):
         room.submit(us[:-2] + "xx", "entity_list", "ZTE")

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.sweep import SweepError, run_sweep, storage
+from sim.sweep import SweepError, ledger, run_sweep
 from sim.sweep.analysis import COLUMNS, load
 from sim.sweep.design import Factor, make_design
 from sim.sweep.plan import make_plan, parse_vary
@@ -150,7 +150,7 @@ def test_files_honour_the_umask_and_parts_are_compacted(tmp_path):
     assert len(pd.read_parquet(out / "summary")) == 6
     again = run_sweep(SCENARIO, {"stockpile_cover": [0, 26]}, replicates=3, steps=10,
                       every=5, chunk=2, workers=0, out=out, progress=lambda *a: None)
-    assert len(storage.done_chunks(again)) == 3  # resuming a compacted sweep runs nothing
+    assert len(ledger.done_chunks(again)) == 3  # resuming a compacted sweep runs nothing
     assert list(load(out)[1]["run"]) == list(range(6))
 
 
@@ -183,8 +183,8 @@ def test_a_partial_sobol_sweep_reports_what_is_done(tmp_path):
 
 
 @pytest.mark.parametrize("design, samples, measures", [
-    ("morris", 4, {"swing", "mu_star", "sigma"}),
-    ("fast", 65, {"swing", "S1", "ST"}),
+    ("morris", 4, {"effect", "mu_star", "sigma"}),
+    ("fast", 65, {"effect", "S1", "ST"}),
 ])
 def test_morris_and_fast(tmp_path, design, samples, measures):
     from sim.sweep.report import write_report
@@ -242,7 +242,7 @@ def test_replicates_and_points_are_added_in_place(tmp_path):
     pd.testing.assert_frame_equal(grown.sort_values(key)[cols].reset_index(drop=True),
                                   fresh.sort_values(key)[cols].reset_index(drop=True))
     assert [p.name for p in (out / "summary").iterdir()] == ["part-all.parquet"]
-    assert len(storage.done_chunks(out)) == json.loads(
+    assert len(ledger.done_chunks(out)) == json.loads(
         (out / "manifest.json").read_text())["chunks"]
     with pytest.raises(SweepError, match="can gain replicates in place but not lose them"):
         run_sweep(SCENARIO, vary, samples=8, replicates=1, out=out, **opts)

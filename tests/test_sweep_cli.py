@@ -119,7 +119,7 @@ def test_plan_file_report_and_export(tmp_path, capsys):
     table = pd.read_csv(out / "report" / "sensitivity.csv")
     assert list(table.columns) == ["metric", "factor", "measure", "estimate", "ci_low",
                                    "ci_high"]
-    assert {"S1", "ST", "swing"} == set(table["measure"])
+    assert {"S1", "ST", "effect"} == set(table["measure"])
     assert set(table["factor"]) == {"stockpile_cover", "license_rate"}
     assert sweep("export", str(out), "--csv") == 0
     csv = pd.read_csv(out / "summary.csv")

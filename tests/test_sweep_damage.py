@@ -32,6 +32,12 @@ def sweep(*argv: str) -> int:
     return main(["sweep", *argv])
 
 
+def problems(err: str) -> str:
+    """stderr without the plan's warnings (at 26 steps, the Dahua listing never happens)."""
+    return "".join(line for line in err.splitlines(True)
+                   if not line.startswith("chokepoint sweep: warning: "))
+
+
 def raw(folder: Path) -> pd.DataFrame:
     """What a colleague's ``pandas.read_parquet(folder)`` sees."""
     return pd.read_parquet(folder).sort_values("run").reset_index(drop=True)
@@ -148,7 +154,7 @@ def test_damage_is_named_and_repaired_by_resuming(parts, tmp_path, capsys, damag
         assert message in err and "run the sweep again to repair it" in err
         assert "Traceback" not in err
     assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 0
-    err = capsys.readouterr().err
+    err = problems(capsys.readouterr().err)
     assert "Traceback" not in err
     if message:
         assert f"chokepoint sweep: damaged: {out}" in err and message in err
@@ -164,7 +170,7 @@ def test_damage_is_named_and_repaired_by_resuming(parts, tmp_path, capsys, damag
     # repaired: a second resume finds nothing wrong and runs nothing
     before = (out / "summary" / "part-all.parquet").stat().st_mtime_ns
     assert sweep(SCENARIO, *ARGS, "--out", str(out)) == 0
-    assert capsys.readouterr().err == ""
+    assert problems(capsys.readouterr().err) == ""
     assert (out / "summary" / "part-all.parquet").stat().st_mtime_ns == before
     assert sweep("report", str(out)) == 0
 

@@ -36,8 +36,8 @@ from itertools import count
 from typing import Any
 
 from dashboards.echarts import chart_option
-from sim import MoveCall
-from sim.classroom import Classroom, View
+from sim import MoveCall, MoveError
+from sim.classroom import Classroom, ClassroomError, View
 from sim.play.session import OBSERVE, Game
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
@@ -67,7 +67,10 @@ class ClassroomGame(Game):
         """Record the move for the seat's team (refused moves raise, as on the play page)."""
         if self.seat is None:
             raise PermissionError("read-only view")
-        self.hub.room.submit(self.seat, move, target, **params)
+        try:
+            self.hub.room.submit(self.seat, move, target, **params)
+        except ClassroomError as exc:  # not started, locked in, seat freed: said on the form
+            raise MoveError(str(exc)) from None
         return MoveCall(self.role, move, target, dict(params))
 
 
@@ -111,6 +114,18 @@ class Hub:
         self._room_listeners: dict[int, Callable[[], None]] = {}
         self._ids = count(1)
         self.connected: Counter[tuple[int, str]] = Counter()
+
+    def warm(self, games: int = 10) -> int:
+        """Replay the newest running games (their models and no-policy baselines) before the
+        server serves: after a restart, the pages that reload at once find them ready
+        (docs/classroom/README.md, "Restarting the server"). Returns how many it loaded."""
+        loaded = 0
+        for ref in self.room.games()[:games]:
+            view = self.room.view(ref.id)  # replays the game's log
+            if not view.finished:
+                self.room.live(ref.id).baseline()
+                loaded += 1
+        return loaded
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Run a game action off the page's thread (a lock may resolve the turn)."""

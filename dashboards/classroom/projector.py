@@ -5,6 +5,8 @@ large, the turn and timer, who has submitted, charts, news, the leaderboard; aft
 from __future__ import annotations
 
 import base64
+import html
+import os
 import tempfile
 from pathlib import Path
 
@@ -16,7 +18,9 @@ from dashboards.classroom.widgets import (
     SPLIT,
     Chart,
     Leaderboard,
+    Lobby,
     News,
+    Panel,
     Status,
     query,
     turn_text,
@@ -25,6 +29,7 @@ from dashboards.classroom.widgets import (
 from dashboards.goal import GoalPanel
 from dashboards.prose import Prose
 from sim.classroom import ClassroomError
+from sim.classroom.cli import PUBLIC_ENV
 from sim.classroom.export import chart_pngs, moves_rows
 
 # the debrief page's charts (keys of sim.play.charts.CHARTS; the export has them all)
@@ -48,37 +53,62 @@ def Projector(game_id: int):
     tick = use_game_tick(game_id, "projector")
     view = hub().frame(game_id).view
     hide = hub().room.settings(game_id).get("hide_ranks", False)
+    # read from the back of a room at 1920×1080: large type, large charts, one idea per panel
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.HTML(tag="div", unsafe_innerHTML=f"Join at <b>/join</b> with code "
-                    f"<span class='join-code' style='font-size:4em;font-weight:bold;"
-                    f"letter-spacing:.1em'>{view.code}</span>")
-        solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
-    if view.message:
-        solara.Warning(view.message, classes=["broadcast"])
-    Status(view, heading=view.name, line=turn_text(view), size="1.5em")
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<div style='font-size:1.8em'>Join at <b class='join-address'>"
+            f"{html.escape(join_address())}/join</b></div><div style='font-size:1.8em'>"
+            f"with code <span class='join-code' style='font-size:2.4em;font-weight:bold;"
+            f"letter-spacing:.1em'>{view.code}</span></div>"))
+        solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code, scale=8))
+    with solara.Div():  # always there: what follows keeps its place
+        if view.message:
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(view.message),
+                        classes=["broadcast"], style=BROADCAST_STYLE)
+    Status(view, heading=view.name, line=turn_text(view), size="2em")
+    if not view.started:
+        Lobby(view, size="2em")
+        return
     with solara.Div(style=SPLIT):
-        with solara.Div(style="flex: 2 1 640px; display: flex; flex-wrap: wrap; "
-                       "justify-content: space-between"):
+        # the charts' own type is sized for a laptop: the projector shows them 1.5 times
+        # larger (CSS zoom scales the text with the plot)
+        with solara.Div(style="flex: 3 1 900px; zoom: 1.5"):
             for key in PROJECTOR_CHARTS:
-                Chart(game_id, key, tick)
-        with solara.Div(style="flex: 1 1 300px"):
-            Leaderboard(view, hide)
-            News(view, limit=5)
+                Chart(game_id, key, tick, width="100%", height="300px")
+        with solara.Div(style="flex: 1 1 420px; font-size: 1.6em"):
+            Standings(view, hide)
+            News(view, limit=4)
     if view.finished:
         Debrief(game_id, tick)
 
 
-def qr_svg(code: str) -> str:
-    """The join page's address for ``code`` as an inline SVG QR code (offline)."""
+BROADCAST_STYLE = ("font-size: 2.4em; padding: 12px 20px; margin: 8px 0; border-radius: 4px; "
+                   "background: #fff3e0; border-left: 8px solid #fb8c00")
+
+
+@solara.component
+def Standings(view, hide_ranks: bool = False):
+    """The leaderboard in the projector's large type (one widget)."""
+    rows = sorted(view.scores.items(), key=lambda kv: -kv[1])
+    body = "".join(
+        f"<tr><td style='padding-right:1em'>{'' if hide_ranks else i}</td>"
+        f"<td style='padding-right:1em'><b>{html.escape(r)}</b></td>"
+        f"<td style='text-align:right'>{s:+.1f}</td></tr>" for i, (r, s) in enumerate(rows, 1))
+    Panel("Leaderboard", "against the same game with nobody moving",
+          f"<table style='font-size: 1.2em'>{body}</table>", classes=["leaderboard"])
+
+
+def join_address() -> str:
+    """The address students' phones open: ``chokepoint classroom``'s ``--public-url``, or
+    this machine's network address with ``--host 0.0.0.0`` (docs/classroom/README.md)."""
+    return os.environ.get(PUBLIC_ENV, "").rstrip("/")
+
+
+def qr_svg(code: str, scale: int = 4) -> str:
+    """The join page's full address for ``code`` as an inline SVG QR code (offline)."""
     import segno
 
-    try:
-        from solara.server import settings
-
-        host = settings.main.base_url or ""
-    except Exception:  # noqa: BLE001
-        host = ""
-    return segno.make(f"{host.rstrip('/')}/join?code={code}", error="m").svg_inline(scale=4)
+    return segno.make(f"{join_address()}/join?code={code}", error="m").svg_inline(scale=scale)
 
 
 # -- debrief --------------------------------------------------------------------------------

@@ -29,11 +29,12 @@ from dashboards.classroom.widgets import (
     use_game_tick,
 )
 from dashboards.prose import Prose
-from sim import MOVES, MoveError, ScenarioError
+from sim import MOVES, MoveCall, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
 from sim.play.difficulty import DEFAULT as DEFAULT_LEVEL
 from sim.play.difficulty import LABELS, LEVELS
 from sim.play.session import shipped_scenarios
+from sim.rules.moves import feasibility
 from sim.scenario import load_scenario
 from sim.scenario.yamlio import MAX_BYTES
 
@@ -135,7 +136,8 @@ def NewGame(on_created: Callable[[int], None]):
                                               turn_seconds=seconds if advance != "teacher"
                                               and seconds else None, hide_ranks=hide,
                                               source=name[len(UPLOAD):] if name in uploads
-                                              else None, difficulty=level)
+                                              else None, difficulty=level,
+                                              lobby=groups.session_args() is None)
         except (ClassroomError, ScenarioError) as exc:
             set_error(str(exc))
             return
@@ -211,9 +213,16 @@ def GameControl(game_id: int, token: str):
                           target="_blank", outlined=True)
             ClassLink(game_id, token)
     done = view.finished
+    if not view.started:
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Text("In the lobby: students join and see who else has; nothing is played "
+                        "and no timer runs until you press Start.", classes=["lobby-note"])
+            solara.Button("Start the game", on_click=lambda: act(room.start, game_id),
+                          color="success", classes=["start-button"])
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.Button("Resolve now", on_click=lambda: act(room.resolve, game_id),
-                      disabled=done, color="primary", classes=["resolve-button"])
+                      disabled=done or not view.started, color="primary",
+                      classes=["resolve-button"])
         solara.Button("Undo last turn", on_click=lambda: act(room.undo, game_id),
                       disabled=view.turn == 1, classes=["undo-button"])
         solara.Button("Pause timer", on_click=lambda: act(room.pause, game_id),
@@ -223,16 +232,18 @@ def GameControl(game_id: int, token: str):
         solara.Button("+1 minute", on_click=lambda: act(room.extend, game_id, 60),
                       disabled=view.deadline is None and view.paused_left is None)
         solara.Button("Unlock room" if view.room_locked else "Lock room",
-                      on_click=lambda: act(room.set_room, game_id, locked=not view.room_locked))
+                      on_click=lambda: act(room.set_room, game_id, locked=not view.room_locked),
+                      classes=["room-lock-button"])
         solara.Button("End game", on_click=lambda: act(room.set_room, game_id, ended=True),
-                      disabled=done, color="error", outlined=True)
+                      disabled=done, color="error", outlined=True, classes=["end-button"])
     if error:
         solara.Error(error)
     with solara.Row(style={"align-items": "center"}):
         solara.InputText("Message to every page", value=message, on_value=set_message,
                          continuous_update=True)
         solara.Button("Broadcast", on_click=lambda: act(room.set_room, game_id,
-                                                          message=message))
+                                                          message=message),
+                      classes=["broadcast-button"])
     SeatMap(view, game_id)
     if view.humans and not done:
         with solara.Card(title="Inject a move (takes effect when the turn resolves)"):
@@ -255,10 +266,13 @@ def InjectForm(game_id: int, role: str, act: Callable[..., None]):
     move, set_move = solara.use_state(moves[0])
     no_target: str | None = None
     target, set_target = solara.use_state(no_target)
-    w = room.live(game_id).model.world
+    model = room.live(game_id).model
+    w = model.world
     kinds = {"firm": w.firms, "supplier": w.suppliers, "country": w.countries,
              "component": w.components}
-    targets = [n for k in MOVES[move].targets for n in kinds[k] if n != role]
+    # only targets the move accepts now (the rules the turn's resolution applies)
+    targets = [n for k in MOVES[move].targets for n in kinds[k] if n != role and
+               feasibility(model, MoveCall(role, move, n, {})) is None]
     solara.Select(label="Move", values=moves, value=move, on_value=set_move)
     if targets:
         solara.Select(label="Target", values=targets, value=target, on_value=set_target)
@@ -277,7 +291,9 @@ def SeatMap(view: View, game_id: int):
         for role in view.humans:
             seats = [s for s in view.seats if s.role == role and not s.freed]
             state = ("locked in" if role in view.locked_in else
-                     "moved" if role in view.moved else "thinking")
+                     "moved" if role in view.moved else
+                     "no student: its bot plays, the turn does not wait for it" if not seats
+                     else "thinking")
             online = h.connected[(game_id, role)]
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
                 solara.Text(f"{role}: {len(seats)} student(s), {online} connected, {state}",

@@ -13,6 +13,7 @@ from dashboards.classroom.widgets import (
     SPLIT,
     TEAM_CHARTS,
     Chart,
+    Lobby,
     News,
     Panel,
     Status,
@@ -131,7 +132,21 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
     game = solara.use_memo(lambda: ClassroomGame(h, game_id, role, None if read_only else seat),
                            [game_id, role, seat, read_only, id(model)])
     notice, set_notice = solara.use_state("")
+    seat_id = solara.use_memo(lambda: _seat_id(room, seat), [seat])
     spec = game.scenario
+    if not read_only and (seat_id is None or any(s.id == seat_id and s.freed
+                                                 for s in view.seats)):
+        # the teacher freed this seat (or it never was one): say so, offer to join again
+        solara.Warning("Your teacher freed this seat: join the game again below.",
+                       classes=["seat-freed"])
+        JoinForm(view.code)
+        return
+    moved = next((s.role for s in view.seats if s.id == seat_id and s.role != role), None)
+    if not read_only and moved is not None:
+        solara.Info(f"Your teacher moved you to team {moved}.", classes=["seat-moved"])
+        solara.Button(f"Go to team {moved}", color="primary", classes=["seat-moved-go"],
+                      href=f"/join?code={view.code}&seat={quote(seat or '')}")
+        return
     if not read_only and seat:
         SeatCookie(name=SEAT_COOKIE + view.code, value=seat, max_age=SEAT_COOKIE_AGE)
         solara.Info(f"You are team {role} in game {view.code}. This browser keeps your seat "
@@ -149,7 +164,12 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
     with solara.Div(style=SPLIT):
         with solara.Div(style="flex: 5 1 380px; min-width: 0"):
             Brief(game_id, role)
-            if not view.finished and not read_only:
+            if not view.started:
+                solara.Info("The game has not started yet: your teacher starts it when "
+                            "everyone has joined. Read your brief meanwhile.",
+                            classes=["lobby-wait"])
+                Lobby(view)
+            elif not view.finished and not read_only:
                 locked = role in view.locked_in
                 with solara.Card(title="Your moves this turn"):
                     # kept mounted while locked in (hidden), first so that nothing before it
@@ -172,7 +192,7 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                             room.withdraw(seat)
                         set_notice("")
 
-                    with solara.Row():
+                    with solara.Row(style={"flex-wrap": "wrap"}):  # both on a phone's screen
                         solara.Button("Lock in my moves", color="success", disabled=locked,
                                       on_click=lambda: hub().run(room.lock, seat),
                                       classes=["lock-button"])
@@ -189,6 +209,16 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                 Chart(game_id, key, tick, width="100%")
     if view.finished:
         solara.Button("Open the debrief", href=f"/debrief?code={view.code}", color="primary")
+
+
+def _seat_id(room, seat: str | None) -> int | None:
+    """The seat's id, or None for a token that is not (or no longer) a seat."""
+    if not seat:
+        return None
+    try:
+        return room.seat(seat)[2]
+    except ClassroomError:
+        return None
 
 
 def pending_text(m) -> str:

@@ -88,6 +88,11 @@ def StatusWidget(heading: str, line: str, left: float, stamp: float, idle: str, 
     """The page's status in one widget (see the .vue file)."""
 
 
+@solara.component_vue("reconnect.vue")
+def Reconnect():
+    """Reload the page as soon as its restarted server answers (see the .vue file)."""
+
+
 @solara.component
 def Status(view: View, heading: str = "", line: str = "", teams: bool = True,
            size: str = "1em"):
@@ -96,15 +101,20 @@ def Status(view: View, heading: str = "", line: str = "", teams: bool = True,
     by one widget: after a turn, a class's 40 pages each get one message for all of it."""
     running = view.deadline is not None and not view.finished
     left = max(0.0, view.deadline - time.time()) if running and view.deadline else -1.0
-    shown = [[role, role in view.locked_in] for role in view.humans] \
-        if teams and not view.finished else []
+    seated = view.seated()
+    shown = [[role, "done" if role in view.locked_in else
+              "waiting" if role in seated else "bot"] for role in view.humans] \
+        if teams and view.started and not view.finished else []
     StatusWidget(heading=heading, line=line, left=left, stamp=time.time(),
                  idle=timer_text(view), teams=shown, size=size)
+    Reconnect()
 
 
 def timer_text(view: View) -> str:
     if view.finished:
         return "game over"
+    if not view.started:
+        return "waiting for the teacher to start the game"
     if view.deadline is not None:
         left = max(0, int(view.deadline - time.time()))
         return f"{left // 60}:{left % 60:02d} left"
@@ -115,13 +125,31 @@ def timer_text(view: View) -> str:
 
 
 def turn_text(view: View) -> str:
+    if view.ended and view.turn <= view.turns:
+        return f"ended by the teacher in turn {view.turn} of {view.turns}"
     if view.finished:
         return f"finished after {view.turns} turns"
+    if not view.started:
+        return f"lobby · {view.turns} turns"
     return f"turn {view.turn} of {view.turns}"
 
 
 @solara.component
-def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
+def Lobby(view: View, size: str = "1em"):
+    """Who has joined which team, while the game waits for the teacher's Start (teams with
+    no student are played by their bots)."""
+    rows = "".join(
+        f"<div class='lobby-team' style='margin: 4px 0'><b>{html.escape(role)}</b>: "
+        + (", ".join(html.escape(s.nickname or f"seat {s.id}") for s in view.seats
+                     if s.role == role and not s.freed)
+           or "<i>nobody yet (a bot plays it)</i>") + "</div>"
+        for role in view.humans)
+    solara.HTML(tag="div", unsafe_innerHTML=rows, classes=["classroom-panel", "lobby"],
+                style=PANEL_STYLE + f"font-size: {size};")
+
+
+@solara.component
+def Chart(game_id: int, key: str, tick: int, width: str = "49%", height: str = "340px"):
     """The play page's interactive chart (ECharts, with the no-policy baseline and a marker
     per move): the option is built once per state of the game for every page that shows it;
     ``data-step`` says how many steps the server sent, ``data-drawn`` how many the browser
@@ -130,7 +158,7 @@ def Chart(game_id: int, key: str, tick: int, width: str = "49%"):
     label = f"{CHARTS[key].title}, {n} steps, with the no-policy baseline"
     with solara.Div(classes=["chart-box"], style={"width": width, "min-width": "320px"}):
         attributes = {"id": f"chart-{key}", "class": "chart", "data-step": str(n), "role": "img",
-                      "aria-label": label, "style": "width: 100%; height: 340px;"}
+                      "aria-label": label, "style": f"width: 100%; height: {height};"}
         LiveEcharts(option=NO_OPTION, option_text=text, narrow=NARROW, narrow_width=PHONE_WIDTH,
                     attributes=attributes)
 

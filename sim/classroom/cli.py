@@ -2,8 +2,8 @@
 sim.cli).
 
 ```
-chokepoint classroom [--db URL] [--host H] [--port P] [--no-browser]   # serve; print the
-                                                                       # teacher's URL
+chokepoint classroom [--db URL] [--host H] [--port P] [--public-url URL] [--no-browser]
+                                          # serve; print the teacher's and the students' URLs
 chokepoint classroom export CODE --out game.zip [--db URL]   # a game's, or a class's
 ```
 """
@@ -11,12 +11,15 @@ chokepoint classroom export CODE --out game.zip [--db URL]   # a game's, or a cl
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sim.classroom.db import DEFAULT_URL
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
+PUBLIC_ENV = "CHOKEPOINT_CLASSROOM_URL"  # the address students open (QR code, join line)
 KERNEL_CULL = "5m"  # a closed tab's kernel is freed after 5 minutes (Solara's default: 24 h)
 
 
@@ -37,6 +40,10 @@ def add_classroom_parser(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="interface to listen on (default: 127.0.0.1; 0.0.0.0 for a class "
                         "network)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address students' phones open (e.g. http://192.168.1.20:8766), put "
+                        "in the QR code and the projector's join line (default: with --host "
+                        "0.0.0.0, this machine's address on its network)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=cmd_classroom)
 
@@ -67,16 +74,31 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     restart_for_memory()  # before the teacher's token is made
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
+    from sim.classroom.db import open_engine
+    from sim.classroom.lease import Lease, LeaseHeld
+
+    public = public_url(args.host, args.port, args.public_url)
     room = Classroom(args.db)  # refuse a bad URL before the server starts; tables created
+    lease = Lease(open_engine(args.db), on_lost=_lost)
+    try:
+        last = lease.acquire()
+    except LeaseHeld as exc:
+        room.close()
+        raise UsageError(f"--db {args.db}: {exc}") from None
+    held = room.hold_timers(since=time.time() if last is None else last)
     token = room.new_teacher_token()
     room.close()
     import dashboards  # the only path from the CLI to web code
+    from dashboards.classroom.hub import hub
     from dashboards.server import serve
 
-    app = Path(dashboards.__file__).parent / "classroom" / "app.py"
-    import os
+    os.environ[DB_ENV] = args.db
+    hub().warm()  # the running games replayed before any page asks (imports no Solara)
 
-    env = {DB_ENV: args.db,
+    app = Path(dashboards.__file__).parent / "classroom" / "app.py"
+    env = {DB_ENV: args.db, PUBLIC_ENV: public,
+           # a page whose server restarted reloads itself (its address keeps its seat)
+           "SOLARA_THEME_FORCE_REFRESH": "true",
            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL),
            "SOLARA_SESSION_HTTP_ONLY": "true",
            # reacton's fast renderer (opt-in in reacton 1.11, fuzz-tested there against the
@@ -86,8 +108,47 @@ def cmd_classroom(args: argparse.Namespace) -> int:
            "REACTON_FAST": os.environ.get("REACTON_FAST", "1")}
     # seats and the teacher's token live in the pages' sessions: no other site's page may
     # open one (dashboards.server's one Origin check)
-    serve(app, host=args.host, port=args.port, open_browser=not args.no_browser, env=env,
-          banner="Classroom teacher's page (keep its token secret): {url}\n"
-                 f"Students join at http://{args.host}:{args.port}/join",
-          path=f"/teacher?token={token}", same_origin=True)
+    if held:
+        print(f"{len(held)} game(s) had a turn timer running: it is paused with the time it "
+              "had left; resume it from the teacher's page once the class is back", flush=True)
+    try:
+        serve(app, host=args.host, port=args.port, open_browser=not args.no_browser, env=env,
+              banner="Classroom teacher's page (keep its token secret): {url}\n"
+                     f"Students join at {public}/join",
+              path=f"/teacher?token={token}", same_origin=True)
+    finally:
+        lease.release()
     return 0
+
+
+def public_url(host: str, port: int, given: str | None) -> str:
+    """The address students open: ``given``, else this machine's address on its network when
+    the server listens on every interface (``0.0.0.0``), else ``host`` itself."""
+    if given:
+        return given.rstrip("/")
+    if host in ("0.0.0.0", "::", ""):
+        host = lan_address()
+    return f"http://{host}:{port}"
+
+
+def lan_address() -> str:
+    """This machine's address on its local network: the one its route to the outside
+    leaves from (a UDP socket's connect sends nothing), 127.0.0.1 without a network."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.254.254.254", 1))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def _lost() -> None:
+    """Another server took the database over (this one stalled past the lease's expiry): stop
+    at once rather than resolve turns twice."""
+    import sys
+
+    print("error: another classroom server took this database over; stopping",
+          file=sys.stderr, flush=True)
+    os._exit(3)

@@ -75,6 +75,17 @@ log = Table(
     Column("at", Float, nullable=False),
 )
 
+# the one server that runs this database's games (sim/classroom/lease.py): one row, id 1
+leases = Table(
+    "leases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("holder", String(64), nullable=False),    # "" once released
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),      # the holder's last sign of life
+)
+
 teachers = Table(
     "teachers", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -1,8 +1,14 @@
 """A game's debrief as one ZIP: the scenario, every move, the series, charts and an HTML page.
 
 - ``scenario.yaml``: the text the game was created from;
-- ``moves.csv``: turn, step, actor, move, target, parameters, made_by (human, teacher, bot,
-  scenario);
+- ``moves.csv``: every move that took effect: turn, step, actor, move, target, parameters,
+  made_by (human, teacher, bot, scenario);
+- ``log.csv``: everything the game's log holds, timestamped: every start, submit, withdraw,
+  lock, resolution and undo, with the team, seat and nickname, each move's status (made,
+  refused when the turn resolved, withdrawn, undone, or pending);
+- ``seats.csv``: per seat its team, nickname, when it joined, whether it was freed, and how
+  many moves, withdrawals and lock-ins it made;
+- ``scores.csv``: every role's final score, its unit, and who played it;
 - ``series.csv``: step, date, entity, metric, value (the columns of ``chokepoint run``);
 - ``charts/KEY.png``: every chart of the registry (:data:`sim.play.charts.CHARTS`), played
   (solid), nobody moved (dashed), no-policy (dotted), a vertical line at every move;
@@ -20,7 +26,9 @@ import html
 import io
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,11 @@ from sim.play.charts import CHARTS, COLORS, values
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MOVE_COLUMNS = ("turn", "step", "actor", "move", "target", "parameters", "made_by")
+LOG_COLUMNS = ("seq", "time_utc", "kind", "turn", "team", "seat", "nickname", "move", "target",
+               "parameters", "made_by", "status")
+SEAT_COLUMNS = ("seat", "team", "nickname", "joined_utc", "freed", "moves", "withdrawals",
+                "lock_ins")
+SCORE_COLUMNS = ("role", "score", "unit", "played_by")
 
 
 def safe_cell(value: Any) -> Any:
@@ -49,8 +62,10 @@ def moves_rows(live: LiveGame) -> list[tuple[Any, ...]]:
     are those of resolved turns; moves of roles nobody plays (``bot``) and of the scenario's
     timeline (``scenario``) are those the engine made."""
     t = live.scenario.turn_steps
+    refused = refused_seqs(live)
     rows = [(k + 1, k * t, m.role, m.move, m.target or "", json.dumps(m.params, sort_keys=True),
-             m.made_by) for k, moves in enumerate(live.turns) for m in moves]
+             m.made_by) for k, moves in enumerate(live.turns) for m in moves
+            if m.seq not in refused]
     for e in live.model.log:
         if e.call.source == "player":
             continue
@@ -60,13 +75,96 @@ def moves_rows(live: LiveGame) -> list[tuple[Any, ...]]:
     return sorted(rows, key=lambda r: r[1])
 
 
-def moves_csv(live: LiveGame) -> bytes:
+def refused_seqs(live: LiveGame) -> set[int]:
+    """Log sequence numbers of the teams' moves the engine refused when their turn resolved
+    (e.g. a second move the first one made impossible): recorded, never made."""
+    t = live.scenario.turn_steps
+    out: set[int] = set()
+    for k, moves in enumerate(live.turns):
+        made = [e.call for e in live.model.log if e.call.source == "player" and e.step == k * t]
+        for m in moves:
+            if m.call() in made:
+                made.remove(m.call())
+            else:
+                out.add(m.seq)
+    return out
+
+
+def statuses(live: LiveGame, log_rows: Iterable[Any]) -> dict[int, str]:
+    """Each move row's status (by ``seq``): made, refused, withdrawn, undone or pending; the
+    log folded as :func:`sim.classroom.replay.fold` folds it."""
+    status: dict[int, str] = {}
+    pending: list[Any] = []
+    turns: list[list[Any]] = []
+    for r in log_rows:
+        if r.kind == "move":
+            pending.append(r)
+        elif r.kind == "withdraw":
+            for m in pending:
+                if m.role == r.role:
+                    status[m.seq] = "withdrawn"
+            pending = [m for m in pending if m.role != r.role]
+        elif r.kind == "resolve":
+            turns.append(pending)
+            pending = []
+        elif r.kind == "undo":
+            for m in (turns.pop() if turns else []) + pending:
+                status[m.seq] = "undone"
+            pending = []
+    refused = refused_seqs(live)
+    for m in (m for turn in turns for m in turn):
+        status[m.seq] = "refused" if m.seq in refused else "made"
+    for m in pending:
+        status[m.seq] = "pending"
+    return status
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def table_csv(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """CSV text of ``rows`` under ``columns``, every cell made safe (:func:`safe_cell`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(MOVE_COLUMNS)
-    for row in moves_rows(live):
+    w.writerow(columns)
+    for row in rows:
         w.writerow([safe_cell(c) for c in row])
     return buf.getvalue().encode()
+
+
+def moves_csv(live: LiveGame) -> bytes:
+    return table_csv(MOVE_COLUMNS, moves_rows(live))
+
+
+def log_csv(live: LiveGame, log_rows: list[Any], seat_rows: list[Any]) -> bytes:
+    """Every row of the game's log, timestamped, with its seat's nickname and, for a move,
+    its status (:func:`statuses`)."""
+    names = {s.id: s.nickname for s in seat_rows}
+    status = statuses(live, log_rows)
+    return table_csv(LOG_COLUMNS, (
+        (r.seq, _utc(r.at), r.kind, r.turn, r.role or "", r.seat_id or "",
+         names.get(r.seat_id, ""), r.move or "", r.target or "",
+         r.params if r.kind == "move" else "", r.made_by if r.kind == "move" else "",
+         status.get(r.seq, "")) for r in log_rows))
+
+
+def seats_csv(log_rows: list[Any], seat_rows: list[Any]) -> bytes:
+    """Per seat: team, nickname, when it joined, freed, and what it did."""
+    did = Counter((r.seat_id, r.kind) for r in log_rows if r.seat_id is not None)
+    return table_csv(SEAT_COLUMNS, (
+        (s.id, s.role, s.nickname, _utc(s.created_at), bool(s.freed), did[(s.id, "move")],
+         did[(s.id, "withdraw")], did[(s.id, "lock")]) for s in seat_rows))
+
+
+def scores_csv(live: LiveGame) -> bytes:
+    """Every role's final score (:func:`sim.classroom.views.scores`), its unit, and who
+    played it (students or its strategy)."""
+    return table_csv(SCORE_COLUMNS, (
+        (role, f"{value:.4f}",
+         "points" if role in live.scenario.countries else "% of do-nothing profit",
+         "students" if role in live.humans else "bot")
+        for role, value in sorted(scores(live).items(), key=lambda kv: -kv[1])))
 
 
 def series_csv(model: TradeModel) -> bytes:
@@ -168,13 +266,17 @@ mean score; firms: % of profit).</p><table><tr><th>role</th><th>score</th></tr>
 <h2>News</h2><ul>{news}</ul></body></html>"""
 
 
-def write_zip(live: LiveGame, code: str, path: Path) -> Path:
-    """Write the debrief ZIP of a game (``code``: its join code) atomically; return its
-    path."""
+def write_zip(live: LiveGame, code: str, path: Path, log_rows: list[Any],
+              seat_rows: list[Any]) -> Path:
+    """Write the debrief ZIP of a game (``code``: its join code; ``log_rows`` and
+    ``seat_rows``: its log and seats from the database) atomically; return its path."""
     charts = chart_pngs(live)
     files = {
         "scenario.yaml": live.scenario.text.encode(),
         "moves.csv": moves_csv(live),
+        "log.csv": log_csv(live, log_rows, seat_rows),
+        "seats.csv": seats_csv(log_rows, seat_rows),
+        "scores.csv": scores_csv(live),
         "series.csv": series_csv(live.model),
         **{f"charts/{k}": v for k, v in charts.items()},
         "debrief.html": debrief_html(live, live.scenario.name, code, scores(live),

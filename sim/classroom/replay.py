@@ -25,7 +25,7 @@ from sim.engine.model import TradeModel
 from sim.errors import MoveError
 from sim.play import roles
 from sim.play.session import OBSERVE, Game, Live, no_policy
-from sim.rules.moves import MoveCall, check_move
+from sim.rules.moves import MoveCall, feasibility
 from sim.rules.strategies import Strategy
 from sim.scenario import Scenario
 
@@ -48,18 +48,22 @@ class Move:
 
 @dataclass
 class Folded:
-    """The log folded: resolved turns' moves, and the current turn's pending moves and locks."""
+    """The log folded: resolved turns' moves, the current turn's pending moves and locks, and
+    whether the teacher has started the game (a game opens in its lobby)."""
 
     turns: list[list[Move]] = field(default_factory=list)
     pending: list[Move] = field(default_factory=list)
     locked: set[str] = field(default_factory=set)
+    started: bool = False
 
 
 def fold(rows: list[Any]) -> Folded:
     """Fold log rows (ordered by ``seq``) into turns; an undo withdraws the last turn."""
     out = Folded()
     for r in rows:
-        if r.kind == "move":
+        if r.kind == "start":
+            out.started = True
+        elif r.kind == "move":
             out.pending.append(Move(r.seq, r.turn, r.role, r.move, r.target,
                                     json.loads(r.params), r.made_by))
         elif r.kind == "withdraw":
@@ -128,16 +132,19 @@ class LiveGame:
         self.turns.append(list(moves))
 
     def check(self, role: str, move: str, target: str | None, params: dict[str, Any]) -> None:
-        """Refuse a move the role may not make, or a bad target or parameter (the engine's
-        checks of :meth:`TradeModel.submit`, without queuing it).
+        """Refuse a move the role may not make, a bad target or parameter, or one the game's
+        current state refuses (delisting a firm that is not listed, subsidizing a foreign
+        supplier): the checks of :meth:`TradeModel.submit` and of the move's ``feasible``,
+        without queuing it, so a refused move never enters the log.
 
         Raises:
             MoveError: with the reason.
         """
         reason = roles.refusal(self.scenario, role, move)
+        if reason is None:  # the rules the engine applies when the turn resolves
+            reason = feasibility(self.model, MoveCall(role, move, target, dict(params)))
         if reason is not None:
             raise MoveError(reason)
-        check_move(self.model.world, MoveCall(role, move, target, dict(params)))
 
     def bot_moves(self, role: str) -> list[MoveCall]:
         """What the role's own strategy would do now, for a team that did not move."""

@@ -58,7 +58,8 @@ class Classroom(Tokens, Timers, Views, Groups):
     def create_game(self, scenario: str | Path, *, seed: int | None = None,
                     humans: Iterable[str] = (), advance: str = "all",
                     turn_seconds: float | None = None, hide_ranks: bool = False,
-                    source: str | None = None, difficulty: str = "medium") -> GameRef:
+                    source: str | None = None, lobby: bool = False,
+                    difficulty: str = "medium") -> GameRef:
         """Create a game from a scenario (YAML text or a path), stored as text with its hash.
 
         Args:
@@ -71,6 +72,9 @@ class Classroom(Tokens, Timers, Views, Groups):
             hide_ranks: hide the leaderboard's ranks on the projector.
             source: the name messages give the scenario when it is text (an uploaded
                 file's name); a path names itself.
+            lobby: open the game in its lobby (the teacher's page does): students join and
+                see who else has, but nothing is played and no timer runs until
+                :meth:`start`; without it the game starts at once (scripts, tests).
             difficulty: how the governments no team plays answer: "easy", "medium" or
                 "hard" (:mod:`sim.play.difficulty`; hard needs the scenario's hard file
                 and otherwise plays medium). Its strategies are stored with the settings.
@@ -96,7 +100,7 @@ class Classroom(Tokens, Timers, Views, Groups):
         except ValueError as exc:
             raise ClassroomError(str(exc)) from None
         settings = {"humans": list(humans), "advance": advance, "turn_seconds": turn_seconds,
-                    "hide_ranks": hide_ranks, "difficulty": chosen.level,
+                    "hide_ranks": hide_ranks, "lobby": lobby, "difficulty": chosen.level,
                     "difficulty_note": chosen.note, "overrides": chosen.overrides}
         now = time.time()
         with self.engine.begin() as conn:
@@ -108,11 +112,24 @@ class Classroom(Tokens, Timers, Views, Groups):
             key = conn.execute(insert(db.games).values(
                 code=code, name=spec.name, scenario_text=text, scenario_hash=source_hash(text),
                 seed=spec.seed if seed is None else int(seed), settings=json.dumps(settings),
-                created_at=now, deadline=now + turn_seconds if turn_seconds else None,
+                created_at=now,
+                deadline=now + turn_seconds if turn_seconds and not lobby else None,
                 locked=False, ended=False, message="")).inserted_primary_key
             assert key is not None  # an INSERT always returns its key
             gid = key[0]
         return GameRef(int(gid), code)
+
+    def start(self, game_id: int) -> None:
+        """The teacher starts a game waiting in its lobby: turn 1 begins, and its timer with
+        it (a game already started is left as it is)."""
+        cached = self._cached(game_id)
+        with cached.lock:
+            if cached.started:
+                return
+            self._append_many(game_id, [dict(kind="start", turn=cached.live.turn)],
+                              deadline=True)
+            cached.started = True
+        self._notify(game_id)
 
     # -- moves -----------------------------------------------------------------------------
     def submit(self, seat: str, move: str, target: str | None = None, **params: Any) -> int:
@@ -156,7 +173,8 @@ class Classroom(Tokens, Timers, Views, Groups):
             self._check_open(cached, role)
             self._append(game_id, "lock", cached.live.turn, role=role, seat_id=seat_id)
             cached.locked.add(role)
-            everyone = set(cached.settings["humans"]) <= cached.locked
+            # a team nobody sits in is its bot's: the turn does not wait for it
+            everyone = self.seated(game_id) <= cached.locked
             turn = cached.live.turn
         # resolve (and notify) without holding the game's lock: pages redraw in listeners'
         # threads and read the game under that lock
@@ -166,6 +184,8 @@ class Classroom(Tokens, Timers, Views, Groups):
         self._notify(game_id)
 
     def _check_open(self, cached: CachedGame, role: str) -> None:
+        if not cached.started:
+            raise ClassroomError("the game has not started yet: wait for your teacher")
         if cached.live.finished:
             raise ClassroomError("the game is over")
         if role in cached.locked:
@@ -191,6 +211,8 @@ class Classroom(Tokens, Timers, Views, Groups):
                 return
             if live.finished:
                 raise ClassroomError("the game is over")
+            if not cached.started:
+                raise ClassroomError("the game is still in its lobby: press Start first")
             turn = live.turn
             bots: list[Move] = []
             rows: list[dict[str, Any]] = []
@@ -272,8 +294,12 @@ class Classroom(Tokens, Timers, Views, Groups):
         from sim.classroom.export import write_zip
 
         cached = self._cached(game_id)
+        with self.engine.begin() as conn:
+            seat_rows = list(conn.execute(select(db.seats).where(db.seats.c.game_id == game_id)
+                                          .order_by(db.seats.c.id)).all())
         with cached.lock:
-            return write_zip(cached.live, self.view(game_id).code, Path(path))
+            return write_zip(cached.live, self.view(game_id).code, Path(path),
+                             self.log_rows(game_id), seat_rows)
 
 
 def _scenario_text(scenario: str | Path) -> tuple[str, str]:

@@ -51,12 +51,13 @@ class GameRef:
 @dataclass
 class CachedGame:
     """A game in memory: its models, this turn's pending moves and lock-ins, its settings,
-    and the lock that guards them."""
+    whether it has left its lobby, and the lock that guards them."""
 
     live: LiveGame
     pending: list[Move]
     locked: set[str]
     settings: dict[str, Any]
+    started: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -160,8 +161,11 @@ class GameStore:
                                  text=g.scenario_text)
             folded = fold(self.log_rows(game_id))
             live = LiveGame.replay(spec, g.seed, tuple(settings["humans"]), folded.turns)
+            # a game opened in its lobby starts with the teacher's "start" (games of older
+            # databases, and games made without a lobby, start when created)
+            started = folded.started or not settings.get("lobby", False)
             cached = self._games[game_id] = CachedGame(live, folded.pending, folded.locked,
-                                                       settings)
+                                                       settings, started)
             return cached
 
     def _append(self, game_id: int, kind: str, turn: int, *, role: str | None = None,

@@ -40,6 +40,21 @@ class Timers(GameStore):
                     deadline=time.time() + g.paused_left, paused_left=None))
         self._notify(game_id)
 
+    def hold_timers(self, since: float) -> list[int]:
+        """Pause every running timer with the time it had left at ``since`` (when the
+        previous server was last alive): after a restart no turn runs out while the class
+        reconnects; the teacher resumes each game (docs/classroom/README.md, "Restarting the
+        server"). Returns the ids of the games held."""
+        with self.engine.begin() as conn:
+            running = conn.execute(select(db.games.c.id, db.games.c.deadline).where(
+                db.games.c.deadline.is_not(None), db.games.c.ended.is_(False))).all()
+            for gid, deadline in running:
+                conn.execute(update(db.games).where(db.games.c.id == gid).values(
+                    deadline=None, paused_left=max(0.0, deadline - since)))
+        for gid, _ in running:
+            self._notify(gid)
+        return [gid for gid, _ in running]
+
     def extend(self, game_id: int, seconds: float) -> None:
         """Give the teams more time this turn."""
         with self.engine.begin() as conn:

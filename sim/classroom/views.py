@@ -53,8 +53,13 @@ class View:
     news: tuple[tuple[int, str], ...]
     pending: tuple[Move, ...] = ()
     history: tuple[Move, ...] = field(default=())
+    started: bool = True  # False while the game waits in its lobby for the teacher's Start
     difficulty: str = "medium"  # the level played (sim/play/difficulty.py)
     difficulty_note: str | None = None  # why it is not the level asked for
+
+    def seated(self) -> frozenset[str]:
+        """The teams with at least one student in a seat (the others are their bots')."""
+        return frozenset(s.role for s in self.seats if not s.freed)
 
 
 class Views(GameStore):
@@ -83,9 +88,15 @@ class Views(GameStore):
                             for s in seat_rows),
                 news=tuple(live.model.news),
                 pending=tuple(m for m in cached.pending if role is not None and m.role == role),
-                history=history,
+                history=history, started=cached.started,
                 difficulty=cached.settings.get("difficulty", "medium"),
                 difficulty_note=cached.settings.get("difficulty_note"))
+
+    def seated(self, game_id: int) -> set[str]:
+        """The game's teams with at least one student in a seat."""
+        with self.engine.begin() as conn:
+            return set(conn.execute(select(db.seats.c.role).where(
+                db.seats.c.game_id == game_id, db.seats.c.freed.is_(False))).scalars())
 
     def pending(self, game_id: int, role: str) -> tuple[Move, ...]:
         """The moves ``role``'s team has made this turn (what :meth:`view` puts in

@@ -247,6 +247,24 @@ class Parameter(Frozen):
         return self
 
 
+class OutcomeSpec(Frozen):
+    """An outcome every sweep of the scenario computes per run (docs/sweeps.md, "Outcomes")."""
+
+    expr: str = Field(description="an expression over the run's per-step series (ENTITY.metric, "
+                                  "baseline.ENTITY.metric) reduced to one number, e.g. "
+                                  "output_lost_share(Hikvision)")
+    window: list[Whole | dt.date] | None = Field(
+        None, min_length=2, max_length=2,
+        description="the first and last step (or dates) the series are cut to (default: the "
+                    "whole run)")
+    direction: Literal["min", "max"] = Field("min", description="which way is better")
+    unit: str = Field("", description="shown on charts and tables")
+    threshold: float | None = Field(
+        None, description="what a run must meet (at most with min, at least with max): "
+                          "robustness counts the scenarios that do (satisficing)")
+    label: str | None = Field(None, description="what charts show (default: the name)")
+
+
 class ModelOptions(Frozen):
     """Behavioural constants; defaults and sources are in docs/model.md."""
 
@@ -341,6 +359,9 @@ class Scenario(Frozen):
         default_factory=dict, description="named knobs for sliders and sweeps")
     model: ModelOptions = Field(
         default_factory=ModelOptions, description="behavioural constants (docs/model.md)")
+    outcomes: dict[str, OutcomeSpec] = Field(
+        default_factory=dict, description="outcomes sweeps compute for every run "
+                                          "(docs/sweeps.md)")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, strict=True,
                               allow_inf_nan=False)

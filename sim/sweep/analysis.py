@@ -4,8 +4,12 @@
 ``status`` NaN: *not run*, never *failed*). :func:`sensitivity` gives one long table,
 ``metric, factor, measure, estimate, ci_low, ci_high`` (95% intervals):
 
-* ``swing`` (every design): mean outcome at a factor's high values minus at its low values (its
-  extreme levels, or outer thirds), the interval from a bootstrap over runs;
+* ``effect`` (every design): each factor's main effect, the change in the outcome from the low
+  to the high end of the factor's range with the other factors held, from a linear regression
+  on the design points' means over replicates (so it holds where factors are correlated, as in
+  a small Saltelli or Morris sample); the interval from a bootstrap over design points, a
+  point's replicates kept together (a grid's points are fixed: its replicates are resampled
+  within each point instead). A list of non-numbers is taken in its order;
 * ``S1``, ``ST`` (``sobol``): SALib's ``sobol.analyze`` on point means over replicates, the
   intervals its bootstrap's; only base samples whose ``d + 2`` points all have a result count;
 * ``mu_star``, ``sigma`` (``morris``): SALib's ``morris.analyze`` on complete trajectories;
@@ -56,18 +60,33 @@ class Sensitivity:
     table: Any
     convergence: Any
     notes: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def plot(self) -> Any:
+        """Bars with 95% intervals: the design's indices if it has them, else effects."""
+        from sim.sweep.charts import sensitivity_figure
+
+        return sensitivity_figure(self.manifest, self)
+
+    def plot_convergence(self) -> Any:
+        """Sobol' total indices against the number of base samples used."""
+        from sim.sweep.charts import convergence_figure
+
+        return convergence_figure(self.manifest, self)
 
 
 def sensitivity(manifest: dict[str, Any], df: Any, metrics: list[str],
                 factors: list[str]) -> Sensitivity:
-    """Swing for every design, and the design's own indices where they are valid."""
+    """Effects for every design, and the design's own indices where they are valid."""
     import pandas as pd
 
     rng = np.random.default_rng(manifest["seed"])
     ok = df[df["status"] == "ok"]
-    rows = [row for m in metrics for f in factors for row in _swing(ok, m, f, rng)]
+    notes: list[str] = []
+    rows = _effects(manifest, ok, metrics, factors, rng, notes)
     result = Sensitivity(pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(columns=[
-        "metric", "factor", "measure", "samples", "estimate", "ci_low", "ci_high"]))
+        "metric", "factor", "measure", "samples", "estimate", "ci_low", "ci_high"]), notes,
+        manifest)
     design = manifest["design"]
     if factors and design in ("sobol", "morris", "fast"):
         means = ok.groupby("point")[metrics].mean().reindex(range(manifest["points"]))
@@ -77,26 +96,113 @@ def sensitivity(manifest: dict[str, Any], df: Any, metrics: list[str],
     return result
 
 
-def _swing(ok: Any, metric: str, factor: str, rng: np.random.Generator) -> list[dict[str, Any]]:
-    if not len(ok):
+def _effects(manifest: dict[str, Any], ok: Any, metrics: list[str], factors: list[str],
+             rng: np.random.Generator, notes: list[str]) -> list[dict[str, Any]]:
+    """Main effects (see the module's docstring) of every factor on every metric."""
+    if not len(ok) or not factors:
         return []
-    low, high = ends(ok[factor])
-    lo, hi = ok.loc[low, metric].dropna().to_numpy(), ok.loc[high, metric].dropna().to_numpy()
-    if not len(lo) or not len(hi):
-        return []
-    boot = (hi[rng.integers(0, len(hi), (BOOTSTRAP, len(hi)))].mean(axis=1)
-            - lo[rng.integers(0, len(lo), (BOOTSTRAP, len(lo)))].mean(axis=1))
-    return [{"metric": metric, "factor": factor, "measure": "swing",
-             "estimate": hi.mean() - lo.mean(), "ci_low": np.quantile(boot, 0.025),
-             "ci_high": np.quantile(boot, 0.975)}]
+    x = _unit_factors(ok, factors, {f["name"]: f for f in manifest["factors"]})
+    varied = [f for f in factors if x[f].nunique() > 1]
+    rows = []
+    for m in metrics:
+        data = ok[["point", m]].assign(**{f: x[f] for f in varied}).dropna()
+        points = data.groupby("point")
+        means = points.mean()
+        if len(means) <= len(varied) + 1:
+            notes.append(f"effects on {m}: {len(means)} design points with results, more "
+                         f"than {len(varied) + 1} needed")
+            continue
+        est = _ols(means[varied].to_numpy(), means[m].to_numpy())
+        if np.isnan(est).all():
+            levers = [f for f in manifest.get("levers", []) if f in varied]
+            notes.append(f"effects on {m}: the design cannot tell its {len(varied)} factors "
+                         f"apart (their values are confounded over its {len(means)} points, "
+                         f"e.g. fewer scenarios than uncertainties): add --samples"
+                         + ("; the levers' effects are within scenarios" if levers else ""))
+            if levers and manifest.get("scenarios"):
+                rows += _lever_effects(means, levers, m, manifest["scenarios"], rng)
+            continue
+        if manifest["design"] == "grid" and points.size().min() > 1:
+            boot = _within_points(data, varied, m, rng)
+        else:
+            boot = _over_points(means, varied, m, rng)
+        boot = boot[~np.isnan(boot).any(axis=1)]  # resamples that cannot separate them
+        if len(boot) < BOOTSTRAP // 2:
+            notes.append(f"effects on {m}: most resamples of the design points cannot tell "
+                         f"the factors apart: no intervals; add --samples")
+            continue
+        low, high = np.quantile(boot, [0.025, 0.975], axis=0)
+        rows += [{"metric": m, "factor": f, "measure": "effect", "estimate": est[j],
+                  "ci_low": low[j], "ci_high": high[j]} for j, f in enumerate(varied)]
+    return rows
 
 
-def ends(values: Any) -> tuple[Any, Any]:
-    """Masks of a factor's low and high values: its extreme levels, or its outer thirds."""
-    if values.dtype == object or values.nunique() <= MAX_LEVELS:
-        levels = sorted(values.unique(), key=lambda v: (str(type(v)), v))
-        return values == levels[0], values == levels[-1]
-    return values <= values.quantile(1 / 3), values >= values.quantile(2 / 3)
+def _lever_effects(means: Any, levers: list[str], m: str, scenarios: int,
+                   rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Levers crossed with scenarios: each lever's effect within scenarios (the outcome and
+    the levers taken relative to their scenario's mean, which holds every uncertainty fixed),
+    the interval from a bootstrap over scenarios, a scenario's settings kept together."""
+    case = np.asarray(means.index) % scenarios
+    x, y = means[levers].to_numpy(), means[m].to_numpy()
+
+    def fit(pick: np.ndarray) -> np.ndarray:
+        xs, ys = [], []
+        for c in pick:  # a scenario drawn twice counts twice
+            inside = case == c
+            xs.append(x[inside] - x[inside].mean(axis=0))
+            ys.append(y[inside] - y[inside].mean())
+        coef, _, rank, _ = np.linalg.lstsq(np.vstack(xs), np.concatenate(ys), rcond=None)
+        return coef if rank == len(levers) else np.full(len(levers), np.nan)
+
+    cases = np.unique(case)
+    est = fit(cases)
+    boot = np.array([fit(rng.choice(cases, len(cases))) for _ in range(BOOTSTRAP)])
+    boot = boot[~np.isnan(boot).any(axis=1)]
+    if np.isnan(est).any() or len(boot) < BOOTSTRAP // 2:
+        return []
+    low, high = np.quantile(boot, [0.025, 0.975], axis=0)
+    return [{"metric": m, "factor": f, "measure": "effect", "estimate": est[j],
+             "ci_low": low[j], "ci_high": high[j]} for j, f in enumerate(levers)]
+
+
+def _unit_factors(df: Any, factors: list[str], specs: dict[str, dict[str, Any]]) -> Any:
+    """Each factor scaled to [0, 1] over its range (a list: over its values; a list of
+    non-numbers: by its order)."""
+    x = df[factors].copy()
+    for f in factors:
+        col, spec = x[f], specs.get(f, {})
+        if col.dtype == object:
+            levels = sorted(col.unique(), key=lambda v: (str(type(v)), v))
+            col = col.map({v: i for i, v in enumerate(levels)})
+        col = col.astype(float)
+        lo, hi = (spec["lo"], spec["hi"]) if spec.get("lo") is not None else (col.min(),
+                                                                                col.max())
+        x[f] = (col - lo) / (hi - lo) if hi > lo else 0.0
+    return x
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Slopes of ``y ~ 1 + x`` (NaN where the design cannot separate the factors)."""
+    a = np.column_stack([np.ones(len(x)), x])
+    coef, _, rank, _ = np.linalg.lstsq(a, y, rcond=None)
+    return coef[1:] if rank == a.shape[1] else np.full(x.shape[1], np.nan)
+
+
+def _over_points(means: Any, varied: list[str], m: str, rng: np.random.Generator) -> np.ndarray:
+    x, y = means[varied].to_numpy(), means[m].to_numpy()
+    picks = rng.integers(0, len(y), (BOOTSTRAP, len(y)))
+    return np.array([_ols(x[i], y[i]) for i in picks])
+
+
+def _within_points(data: Any, varied: list[str], m: str,
+                   rng: np.random.Generator) -> np.ndarray:
+    groups = [g[m].to_numpy() for _, g in data.groupby("point")]
+    x = data.groupby("point")[varied].first().to_numpy()
+    out = []
+    for _ in range(BOOTSTRAP):
+        y = np.array([g[rng.integers(0, len(g), len(g))].mean() for g in groups])
+        out.append(_ols(x, y))
+    return np.array(out)
 
 
 def _complete_blocks(means: Any, size: int) -> tuple[np.ndarray, int, int]:

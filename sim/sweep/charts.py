@@ -38,7 +38,7 @@ def distribution_figure(manifest: dict[str, Any], df: Any, metrics: list[str],
             ax.axvline(values.median(), color="tab:blue", lw=1.5, label="median of runs")
         if m in base:
             ax.axvline(base[m], color="black", ls="--", lw=1.2, label="no-policy baseline")
-        ax.set_xlabel(metric_label(m), fontsize=8)
+        ax.set_xlabel(metric_label(m, manifest), fontsize=8)
         ax.set_ylabel("runs", fontsize=8)
         ax.legend(fontsize=7)
     fig.suptitle(f"Outcomes over {len(ok)} runs", fontsize=10)
@@ -47,11 +47,11 @@ def distribution_figure(manifest: dict[str, Any], df: Any, metrics: list[str],
 
 
 def sensitivity_figure(manifest: dict[str, Any], sens: Sensitivity) -> Any:
-    """Bars with 95% intervals: the design's indices if it has them, else swings."""
+    """Bars with 95% intervals: the design's indices if it has them, else effects."""
     import matplotlib.pyplot as plt
 
     t = sens.table
-    measures = [m for m in ("S1", "ST", "mu_star") if m in set(t["measure"])] or ["swing"]
+    measures = [m for m in ("S1", "ST", "mu_star") if m in set(t["measure"])] or ["effect"]
     metrics = list(dict.fromkeys(t["metric"]))
     n_f = t["factor"].nunique()
     fig, axes = plt.subplots(len(metrics), 1, squeeze=False,
@@ -64,14 +64,15 @@ def sensitivity_figure(manifest: dict[str, Any], sens: Sensitivity) -> Any:
             err = np.vstack([sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]])
             ax.barh(y, sub["estimate"], width, xerr=np.abs(err), capsize=2,
                     label={"S1": "first order S1", "ST": "total ST", "mu_star": "μ*",
-                           "swing": "high − low"}[measure])
+                           "effect": "effect, low → high end"}[measure])
             ax.set_yticks(np.arange(len(sub)),
                           [factor_label(manifest, f) for f in sub["factor"]], fontsize=7)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(metric_label(m), fontsize=8)
+        ax.set_title(metric_label(m, manifest), fontsize=8)
         ax.legend(fontsize=6, loc="lower right")
-    axes[-1, 0].set_xlabel({"swing": "mean at high values − mean at low values (95% interval "
-                                     "over runs)", "mu_star": "Morris μ* (95% interval)"}.get(
+    axes[-1, 0].set_xlabel({"effect": "change from the factor's low to its high end, others "
+                                      "held (regression; 95% interval over design points)",
+                            "mu_star": "Morris μ* (95% interval)"}.get(
         measures[0], "Sobol' index (95% bootstrap interval)"), fontsize=8)
     for note in sens.notes:
         if note.startswith("warning"):
@@ -95,7 +96,7 @@ def convergence_figure(manifest: dict[str, Any], sens: Sensitivity) -> Any:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("base samples", fontsize=8)
         ax.set_ylabel("total index ST", fontsize=8)
-        ax.set_title(metric_label(m), fontsize=7)
+        ax.set_title(metric_label(m, manifest), fontsize=7)
         ax.legend(fontsize=6)
     fig.tight_layout()
     return fig

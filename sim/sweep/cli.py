@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from sim.sweep.design import DESIGNS
-
-DEFAULTS = {"design": "grid", "samples": 8, "replicates": 1}
 
 
 def add_sweep_parser(sub: Any) -> None:
@@ -28,12 +27,22 @@ def add_sweep_parser(sub: Any) -> None:
         "sweep", help="seeded runs over varied parameters (resumable); report; export",
         description="Run a parameter sweep of a scenario (FILE or PLAN.yaml), or "
                     "`sweep report DIR` / `sweep export DIR --csv` on a finished one.")
-    p.add_argument("target", metavar="FILE|PLAN.yaml|report|discover|export")
+    p.add_argument("target",
+                   metavar="FILE|PLAN.yaml|report|discover|robust|rerun|optimise|export")
     p.add_argument("folder", nargs="?", metavar="DIR",
-                   help="the sweep folder (report, discover, export)")
+                   help="the sweep folder (report, discover, robust, rerun, export); "
+                        "optimise: the scenario FILE")
     p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
                    help="a varied parameter: a path or a scenario parameter's name, with a "
                         "list of values or a range (repeatable)")
+    p.add_argument("--lever", action="append", default=[], metavar="PATH=V1,V2|LO:HI",
+                   help="a policy choice: like --vary, but each setting (a list, or a range's "
+                        "5 levels) is crossed with the other factors' design (repeatable)")
+    p.add_argument("--outcome", action="append", default=[],
+                   metavar="NAME=EXPR[; window=A:B; direction=min|max; unit=U; threshold=T]",
+                   help="an outcome computed per run from its per-step series, e.g. "
+                        "\"loss=output_lost_share(Hikvision); threshold=0.1\" (repeatable; "
+                        "docs/sweeps.md, Outcomes)")
     p.add_argument("--design", choices=DESIGNS,
                    help="grid (default), lhs, sobol, morris or fast")
     p.add_argument("--samples", type=int,
@@ -67,6 +76,25 @@ def add_sweep_parser(sub: Any) -> None:
     p.add_argument("--where", metavar="EXPR",
                    help="discover: the runs of interest, e.g. \"`Hikvision.output_lost` > 100\" "
                         "(pandas query; bare names need no backquotes)")
+    p.add_argument("--inspect", type=int, metavar="STEP",
+                   help="discover: show this step of box 1's peeling trajectory instead of "
+                        "the one PRIM chose")
+    p.add_argument("--threshold", type=float,
+                   help="robust: what a scenario must meet (default: the outcome's threshold)")
+    p.add_argument("--run", type=int, metavar="N", help="rerun: the run to replay")
+    p.add_argument("--objective", action="append", default=[], metavar="OUTCOME",
+                   help="optimise: an outcome to minimise or maximise (its direction; "
+                        "repeatable)")
+    p.add_argument("--statistic", default="mean",
+                   help="optimise: over the scenarios, mean (default), median, worst10 or "
+                        "satisficing")
+    p.add_argument("--scenarios", type=int, default=8,
+                   help="optimise: Latin-hypercube points of the --vary uncertainties "
+                        "(default 8)")
+    p.add_argument("--population", type=int, default=16,
+                   help="optimise: NSGA-II's population (default 16)")
+    p.add_argument("--generations", type=int, default=10,
+                   help="optimise: generations (default 10; more extend a finished run)")
     p.add_argument("--csv", action="store_true", help="export: write CSV files")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -78,9 +106,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.plan import SweepError
 
     try:
-        if args.target in ("report", "export", "discover"):
-            return {"report": _report, "export": _export, "discover": _discover}[args.target](
-                args)
+        commands = {"report": _report, "export": _export, "discover": _discover,
+                    "robust": _robust, "rerun": _rerun, "optimise": _optimise}
+        if args.target in commands:
+            return commands[args.target](args)
         return _run(args)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
@@ -88,40 +117,41 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sim.errors import UsageError
-    from sim.sweep.plan import is_plan_file, load_plan_file, parse_vary
+    from sim.sweep.outcomes import OutcomeError, parse_option
+    from sim.sweep.plan import parse_vary
     from sim.sweep.runner import run_sweep
+    from sim.sweep.spec import SweepPlan, is_plan_file, load_plan_file
 
     if args.folder:
         raise UsageError(f"unexpected argument {args.folder!r} (report and export take DIR)")
-    options: dict[str, Any] = {}
-    vary: dict[str, Any] = {}
-    scenario = args.target
-    if is_plan_file(args.target):
-        plan = load_plan_file(args.target)
-        scenario, vary = plan.scenario, dict(plan.vary)
-        options = plan.model_dump(exclude={"scenario", "vary"}, exclude_none=True)
-    vary.update(parse_vary(args.vary))
+    plan = load_plan_file(args.target) if is_plan_file(args.target) else SweepPlan(
+        args.target)
+    try:
+        given = dict(parse_option(text) for text in args.outcome)
+    except OutcomeError as exc:
+        raise UsageError(str(exc)) from None
+    changes: dict[str, Any] = {
+        "vary": {**plan.vary, **parse_vary(args.vary)},
+        "levers": {**plan.levers, **parse_vary(args.lever, "--lever")},
+        "outcomes": {**plan.outcomes, **given}}
     for key in ("design", "samples", "replicates", "seed", "steps", "every", "baseline",
                 "uncertainties", "out"):
         if getattr(args, key) is not None:
-            options[key] = getattr(args, key)
-    for key, value in DEFAULTS.items():
-        options.setdefault(key, value)
-    if "out" not in options:
-        raise UsageError("--out DIR is required (the folder for results; run again to resume)")
+            changes[key] = getattr(args, key)
     with _progress_bar(args.quiet) as progress:
-        out = run_sweep(scenario, vary, workers=args.workers, dask=args.dask, chunk=args.chunk,
-                        progress=progress, notice=_notice, **options)
+        out = run_sweep(plan.replace(**changes), workers=args.workers, dask=args.dask,
+                        chunk=args.chunk, progress=progress, notice=_notice)
     if not args.quiet:
         print(f"wrote {out}")
     return 0
 
 
 def _notice(message: str) -> None:
-    """What resuming found damaged (its chunk runs again): always shown, on stderr."""
+    """What resuming found damaged (its chunk runs again), and the plan's warnings (events
+    the horizon drops): always shown, on stderr."""
     from sim.errors import escape
 
-    print(f"chokepoint sweep: damaged: {escape(message)}", file=sys.stderr)
+    print(f"chokepoint sweep: {escape(message)}", file=sys.stderr)
 
 
 class _progress_bar:
@@ -150,26 +180,13 @@ class _progress_bar:
 
 
 def _folder(args: argparse.Namespace) -> Any:
-    from pathlib import Path
-
     from sim.errors import UsageError
-    from sim.sweep.ledger import audit
-    from sim.sweep.storage import read_manifest
+    from sim.sweep.api import check_folder
 
     if not args.folder:
         raise UsageError(f"sweep {args.target} DIR: the sweep folder is missing")
     out = Path(args.folder)
-    if not (out / "manifest.json").is_file():
-        raise UsageError(f"{out}: not a sweep folder (no manifest.json)")
-    manifest = read_manifest(out)  # readable, and a sweep's
-    assert manifest is not None
-    found = audit(out, manifest)
-    if found.problems:
-        shown = "; ".join(found.problems[:3])
-        more = f" (and {len(found.problems) - 3} more)" if len(found.problems) > 3 else ""
-        raise UsageError(f"{out}: damaged: {shown}{more}; run the sweep again to repair it "
-                         f"(damaged files are moved to {out / 'damaged'} and their runs "
-                         f"run again)")
+    check_folder(out)
     return out
 
 
@@ -188,9 +205,88 @@ def _discover(args: argparse.Namespace) -> int:
 
     if not args.where:
         raise UsageError('sweep discover DIR --where "EXPR": the condition is missing')
-    path = write_discovery(_folder(args), args.where, metrics=args.metric or None)
+    path = write_discovery(_folder(args), args.where, metrics=args.metric or None,
+                           inspect=args.inspect)
     if not args.quiet:
         print(f"wrote {path}")
+    return 0
+
+
+def _robust(args: argparse.Namespace) -> int:
+    from sim.errors import UsageError
+    from sim.sweep.api import open_sweep
+
+    if len(args.metric) != 1:
+        raise UsageError("sweep robust DIR --metric NAME: name one outcome")
+    sweep = open_sweep(_folder(args))
+    result = sweep.robustness(args.metric[0], threshold=args.threshold)
+    path = sweep.write_robustness(result)
+    if not args.quiet:
+        print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        for note in result.notes:
+            print(note)
+        print(f"wrote {path}")
+    return 0
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    from sim.errors import UsageError
+    from sim.sweep.optimise import optimise
+    from sim.sweep.optimise_report import write_optimisation
+    from sim.sweep.outcomes import OutcomeError, parse_option
+    from sim.sweep.plan import parse_vary
+
+    if not args.folder or not args.out:
+        raise UsageError("sweep optimise FILE --lever NAME=LO:HI --objective OUTCOME --out DIR")
+    try:
+        outcomes = dict(parse_option(text) for text in args.outcome)
+    except OutcomeError as exc:
+        raise UsageError(str(exc)) from None
+    import warnings
+
+    with _progress_bar(args.quiet) as progress, warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", UserWarning)
+        result = optimise(args.folder, parse_vary(args.lever, "--lever"), args.objective,
+                          out=args.out, uncertainties=parse_vary(args.vary),
+                          outcomes=outcomes, scenarios=args.scenarios,
+                          statistic=args.statistic, replicates=args.replicates or 1,
+                          population=args.population, generations=args.generations,
+                          seed=args.seed, steps=args.steps, workers=args.workers,
+                          dask=args.dask, progress=progress)
+    for warning in said:
+        _notice(f"warning: {warning.message}")
+    page = write_optimisation(result)
+    if not args.quiet:
+        print(result.front.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"wrote {page}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from sim.engine.output import write_run
+    from sim.errors import UsageError, escape
+    from sim.sweep.rerun import rerun
+
+    if args.run is None:
+        raise UsageError("sweep rerun DIR --run N: which run?")
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"--out {args.out}: must end in .csv or .parquet")
+    replay = rerun(_folder(args), args.run)
+    print(f"run {replay.run} (point {replay.point}, replicate {replay.replicate}, seed "
+          f"{replay.seed})")
+    if args.out:
+        write_run(replay.model, args.out)
+        print(f"wrote {args.out}")
+    if not replay.stored:
+        print("not run in the sweep yet: nothing to compare with")
+        return 0
+    if replay.differences:
+        for key, old, new in replay.differences:
+            print(f"  {escape(key)}: stored {old}, replayed {new}")
+        print(f"{len(replay.differences)} of {len(replay.values)} values differ from the "
+              f"stored row")
+        return 1
+    print(f"identical to the stored row ({len(replay.values)} values)")
     return 0
 
 

@@ -130,6 +130,19 @@ def make_design(factors: list[Factor], design: str, samples: int,
     return _points(factors, unit_sample(len(factors), design, samples, seed))
 
 
+LEVER_LEVELS = 5  # levels of a lever given as a range, when crossed with other factors
+
+
+def make_crossed(levers: list[Factor], others: list[Factor], design: str, samples: int,
+                 seed: int) -> list[dict[str, Any]]:
+    """Every lever setting (a grid: each list, or a range's :data:`LEVER_LEVELS` levels) with
+    every point of the other factors' design, lever-major: point ``k × n + j`` is setting
+    ``k`` in scenario ``j``."""
+    settings = make_design(levers, "grid", LEVER_LEVELS, seed)
+    scenarios = make_design(others, design, samples, seed)
+    return [{**s, **u} for s in settings for u in scenarios]
+
+
 def unit_sample(d: int, design: str, samples: int, seed: int) -> np.ndarray:
     """A sampled design on the unit cube ``[0, 1)^d`` (rows in design order); the report
     regenerates it for Morris, whose analysis needs the inputs."""
@@ -156,12 +169,6 @@ def unit_sample(d: int, design: str, samples: int, seed: int) -> np.ndarray:
 def salib_problem(d: int) -> dict[str, Any]:
     """SALib's problem on the unit cube (factors are scaled to their values afterwards)."""
     return {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
-
-
-def design_size(design: str, samples: int, d: int) -> int:
-    """How many points a sampled design has (grid: see :meth:`Factor.levels`)."""
-    return {"lhs": samples, "sobol": samples * (d + 2), "morris": samples * (d + 1),
-            "fast": samples * d}.get(design, 0)
 
 
 def check_design(design: str, samples: int, d: int) -> str | None:

@@ -149,7 +149,7 @@ def call(executor: Executor, fn: Callable[..., Any], *args: Any) -> Any:
 
 def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], window: int,
                on_done: Callable[[dict[str, Any]], None],
-               executor: Executor | None = None) -> None:
+               executor: Executor | None = None, keep: bool = False) -> Executor:
     """Run every chunk, at most ``window`` in flight; call ``on_done`` with each result.
 
     Args:
@@ -158,6 +158,9 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
         window: chunks in flight (a few per worker keeps workers busy).
         on_done: the parent's bookkeeping (ledger, progress) for a finished chunk.
         executor: the executor to start with (default: a new one); shut down at the end.
+        keep: leave the executor running at the end (the optimiser runs one batch of chunks
+            per generation on the same workers); it is then returned, for the next batch
+            (a new one if the pool broke on the way).
     """
     executor = executor or make_executor()
     inflight: dict[Future, Chunk] = {}
@@ -177,7 +180,7 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
                     broken = True
                     break
             if not inflight and not broken:
-                return
+                return executor
             done, _ = wait(inflight, return_when=FIRST_COMPLETED) if inflight else (set(), None)
             for future in sorted(done, key=lambda f: inflight[f].index):
                 chunk = inflight.pop(future)
@@ -199,8 +202,13 @@ def run_chunks(make_executor: Callable[[], Executor], chunks: Iterator[Chunk], w
                 inflight.clear()
                 shutdown(executor)
                 executor = make_executor()
+    except BaseException:
+        if keep:  # else the finally clause stops it
+            shutdown(executor)
+        raise
     finally:
-        shutdown(executor)
+        if not keep:
+            shutdown(executor)
 
 
 def shutdown(executor: Executor) -> None:

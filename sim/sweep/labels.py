@@ -44,8 +44,13 @@ def factor_label(manifest: dict[str, Any], name: str) -> str:
     return param.label or name if param else name
 
 
-def metric_label(name: str) -> str:
-    """``Hikvision.output_lost.vs_baseline`` → "Hikvision: output lost ... (units), vs baseline"."""
+def metric_label(name: str, manifest: dict[str, Any] | None = None) -> str:
+    """``Hikvision.output_lost.vs_baseline`` → "Hikvision: output lost ... (units), vs baseline";
+    an outcome of the sweep → its label (or name) with its unit."""
+    spec = next((o for o in (manifest or {}).get("outcomes", []) if o["name"] == name), None)
+    if spec:
+        unit = f" ({spec['unit']})" if spec.get("unit") else ""
+        return f"{spec.get('label') or name}: {spec['expr']}{unit}"
     entity, _, rest = name.partition(".")
     key, _, suffix = rest.partition(".")
     what, unit, _ = OUTCOMES.get(key, (key, "", ""))

@@ -79,13 +79,11 @@ def _entry_problem(entry: Any, chunks: list[tuple[int, int]]) -> str | None:
 
 
 def _schemas(manifest: dict[str, Any]) -> dict[str, pa.Schema]:
-    from sim.sweep.worker import _steps_table, summary_table
-
     metrics = tuple(manifest["metrics"])
-    return {"summary": summary_table({k: [] for k in ("run", "point", "replicate", "seed",
+    return {"summary": storage.summary_table({k: [] for k in ("run", "point", "replicate", "seed",
                                                       "status", "error", *metrics)},
                                      metrics).schema,
-            "steps": _steps_table(None, 0).schema}
+            "steps": storage.steps_table(None, 0).schema}
 
 
 def _part_problem(path: Path, schema: pa.Schema, runs: tuple[int, int] | None) -> str | None:
@@ -230,6 +228,12 @@ def _ledger(path: Path, chunks: list[tuple[int, int]], result: Audit) -> dict[in
             entries[entry["chunk"]] = entry
             result.lines[entry["chunk"]] = raw
     return entries
+
+
+def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
+    """Finished chunks whose ledger entry and part files are sound: chunk → ledger entry."""
+    manifest = storage.read_manifest(out)
+    return audit(out, manifest).done if manifest else {}
 
 
 def settle(out: Path, found: Audit) -> None:

@@ -24,7 +24,10 @@ RUNS = "runs.parquet"
 LOCK = ".lock"
 FORMAT = "chokepoint-sweep/1"
 # what must match for a folder to be resumed
-IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline")
+IDENTITY = ("scenario_sha256", "design", "factors", "seed", "steps", "every", "baseline",
+            "outcomes", "levers", "scenarios")
+# what a manifest written before a key existed means by its absence
+ABSENT: dict[str, Any] = {"outcomes": [], "levers": [], "scenarios": 0}
 # what readers of a manifest rely on (resume, report, discover, explore)
 REQUIRED = (*IDENTITY, "points", "replicates", "samples", "metrics", "scenario_text",
             "scenario_file", "scenario_name", "chunk", "chunks")
@@ -96,7 +99,9 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str],
         "replicates": plan.replicates,
         "n_runs": plan.n_runs,
         "seed": plan.seed,
-        "seeding": "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1",
+        "seeding": ("numpy SeedSequence(seed, spawn_key=(scenario, replicate)), 64-bit state >> 1"
+                    if plan.scenarios else
+                    "numpy SeedSequence(seed, spawn_key=(point, replicate)), 64-bit state >> 1"),
         "steps": plan.steps if plan.steps is not None else plan.scenario.steps,
         "every": plan.every,
         "baseline": plan.baseline,
@@ -104,6 +109,10 @@ def make_manifest(plan: Plan, chunk: int, metrics: list[str],
         "chunks": sum(block_chunks(b, chunk) for b in blocks),
         "blocks": [list(b) for b in blocks],
         "metrics": metrics,
+        "outcomes": [o.to_json() for o in plan.outcomes],
+        "levers": plan.levers,
+        "scenarios": plan.scenarios,
+        "warnings": plan.warnings,
         "versions": _versions(),
     }
 
@@ -193,7 +202,7 @@ def check_resumable(out: Path, old: dict[str, Any], new: dict[str, Any]) -> None
         raise SweepError(f"{out}: holds a sweep of a different scenario "
                          f"({old.get('scenario_name')!r} from {old.get('scenario_file')}); "
                          f"choose another --out")
-    diff = [k for k in IDENTITY if old.get(k) != new.get(k)]
+    diff = [k for k in IDENTITY if old.get(k, ABSENT.get(k)) != new.get(k, ABSENT.get(k))]
     if diff:
         raise SweepError(f"{out}: holds a different sweep of this scenario ({', '.join(diff)} "
                          f"differ); choose another --out or repeat the same command")

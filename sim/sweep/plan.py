@@ -7,8 +7,10 @@ checks every one: the path exists in the scenario, values lie within a named par
 Dates are accepted wherever steps are (an event's ``at``, a named parameter over one, the
 ends of a range, ``steps``): they become the step whose period holds them. With nothing to
 vary, the plan is one point, the scenario as written (a Monte Carlo of replicates).
-:func:`load_plan_file` reads a plan YAML (``chokepoint sweep plan.yaml``) with
-:mod:`sim.scenario.yamlio` and validates it with pydantic, errors located ``FILE:LINE:COL``.
+Levers (``levers``, or a varied parameter declared ``kind: lever``) are crossed with the design
+of the other factors, so every lever setting meets the same scenarios. Events that the
+horizon drops (``--steps`` below an event's step, or a varied date beyond it) are warned
+about, never silently cut (:attr:`Plan.warnings`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario import (
@@ -35,15 +35,12 @@ from sim.scenario import (
     yamlio,
 )
 from sim.scenario.load import size_problem
-from sim.scenario.overrides import position
-from sim.sweep.design import DESIGNS, Factor, check_design, make_design
-
-
-class SweepError(ValueError):
-    """A sweep cannot start or go on (bad ``--vary``, output folder, cluster address...)."""
-
-
-VaryValues = Sequence[Any] | str
+from sim.scenario.overrides import walk
+from sim.sweep.design import DESIGNS, Factor, check_design, make_crossed, make_design
+from sim.sweep.outcomes import Outcome
+from sim.sweep.plan_checks import OutcomeSpec, plan_outcomes, truncation_warnings
+from sim.sweep.seeds import run_seed
+from sim.sweep.spec import SweepError, VaryValues
 
 
 @dataclass
@@ -64,10 +61,22 @@ class Plan:
     every: int | None
     baseline: bool = False
     points: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    outcome_baseline: bool = False  # an outcome reads the no-policy world
+    levers: list[str] = field(default_factory=list)  # factors that are levers (crossed)
+    scenarios: int = 0  # with levers crossed: points of the other factors per lever setting
+    warnings: list[str] = field(default_factory=list)  # e.g. events beyond the horizon
 
     @property
     def n_runs(self) -> int:
         return len(self.points) * self.replicates
+
+    def run_seed(self, point: int, replicate: int) -> int:
+        """A run's seed: keyed by (point, replicate), or with levers crossed by (scenario,
+        replicate), so every lever setting meets a scenario on the same seeds (common random
+        numbers: regret compares settings, not luck)."""
+        return run_seed(self.seed, point % self.scenarios if self.scenarios else point,
+                        replicate)
 
 
 MAX_RUNS = 10_000_000  # runs in one sweep (a sweep folder holds at most ~2,000 part files)
@@ -76,12 +85,16 @@ MAX_RUNS = 10_000_000  # runs in one sweep (a sweep folder holds at most ~2,000 
 def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: str = "grid",
               samples: int = 8, replicates: int = 1, seed: int | None = None,
               steps: int | str | dt.date | None = None, every: int | None = None,
-              baseline: bool = False, uncertainties: bool = False) -> Plan:
+              baseline: bool = False, uncertainties: bool = False,
+              levers: Mapping[str, VaryValues] | None = None,
+              outcomes: Mapping[str, OutcomeSpec] | None = None) -> Plan:
     """Read the scenario, build and check the factors, and lay out the design points.
 
     With ``uncertainties``, every parameter the scenario declares ``kind: uncertainty`` is
     varied too, over its ``min``–``max`` and drawn through its ``distribution`` (a parameter
-    ``vary`` already names, by name or path, keeps what ``vary`` says).
+    ``vary`` already names, by name or path, keeps what ``vary`` says). ``levers`` (and
+    ``vary`` keys of ``kind: lever`` parameters) are crossed with the design of the other
+    factors. ``outcomes`` (``{name: expression or spec}``) add to those the scenario declares.
 
     Raises:
         ScenarioError: the scenario, or a value put into it, is invalid (located in the file).
@@ -96,23 +109,28 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
             raise SweepError(f"{name} {value}: at most {MAX_RUNS:,}")
     if every is not None and every < 1:
         raise SweepError("--every must be at least 1")
+    levers = dict(levers or {})
+    twice = sorted(set(levers) & set(vary))
+    if twice:
+        raise SweepError(f"{twice[0]}: both a lever and a --vary")
     if not uncertainties:  # refused before reading the scenario
-        problem = check_design(design, samples, len(vary))
+        problem = check_design(design, samples, len(vary) + len(levers))
         if problem:
             raise SweepError(problem)
     file = str(scenario)
     doc, positions, text = yamlio.load_file(scenario)
     base = validate_document(copy.deepcopy(doc), positions, file)
     if uncertainties:
-        vary = {**vary, **uncertainty_ranges(base, vary, file)}
-        problem = check_design(design, samples, len(vary))
+        vary = {**vary, **uncertainty_ranges(base, {**vary, **levers}, file)}
+        problem = check_design(design, samples, len(vary) + len(levers))
         if problem:
             raise SweepError(problem)
     steps = horizon(steps, base)
     too_big = size_problem(base, steps)
     if too_big:
         raise SweepError(f"--steps: {too_big}")
-    factors = [make_factor(key, values, doc, base) for key, values in vary.items()]
+    factors = [make_factor(key, values, doc, base) for key, values in {**levers,
+                                                                        **vary}.items()]
     paths = [f.path for f in factors]
     if len(set(paths)) < len(paths):
         raise SweepError("the same path is varied twice")
@@ -123,11 +141,36 @@ def make_plan(scenario: str | Path, vary: Mapping[str, VaryValues], *, design: s
         raise SweepError("--seed must be non-negative")
     plan = Plan(file, text, doc, positions, base, factors, design, samples, replicates, root,
                 steps, every, baseline)
-    plan.points = make_design(factors, design, samples, root)
+    plan.outcomes, plan.outcome_baseline = plan_outcomes(plan, outcomes or {})
+    plan.levers = [f.name for f in factors if f.name in levers or _kind(f, base) == "lever"]
+    plan.points = _points(plan)
+    plan.warnings = truncation_warnings(plan)
     if plan.n_runs > MAX_RUNS:
         raise SweepError(f"{plan.n_runs:,} runs ({len(plan.points):,} points × {replicates} "
                          f"replicates): a sweep has at most {MAX_RUNS:,}")
     return plan
+
+
+def _kind(factor: Factor, scenario: Scenario) -> str | None:
+    """The ``kind:`` of the scenario parameter a factor varies (by name or path), if any."""
+    param = scenario.parameters.get(factor.name) or next(
+        (p for p in scenario.parameters.values() if p.path == factor.path), None)
+    return param.kind if param else None
+
+
+def _points(plan: Plan) -> list[dict[str, Any]]:
+    """The design points: levers crossed with the other factors' design, or one design."""
+    levers = [f for f in plan.factors if f.name in plan.levers]
+    others = [f for f in plan.factors if f.name not in plan.levers]
+    if not levers or not others:
+        return make_design(plan.factors, plan.design, plan.samples, plan.seed)
+    if plan.design not in ("grid", "lhs"):
+        raise SweepError(f"--design {plan.design}: levers ({', '.join(plan.levers)}) are "
+                         f"crossed with the other factors' design, which must be grid or lhs "
+                         f"(or vary the levers alone)")
+    points = make_crossed(levers, others, plan.design, plan.samples, plan.seed)
+    plan.scenarios = len(make_design(others, plan.design, plan.samples, plan.seed))
+    return points
 
 
 def uncertainty_ranges(scenario: Scenario, vary: Mapping[str, VaryValues],
@@ -174,10 +217,14 @@ def make_factor(key: str, values: VaryValues, doc: Any, scenario: Scenario) -> F
     """
     param = scenario.parameters.get(key)
     path = param.path if param else key
-    if not param and not resolve_path(doc, path):
+    bare = "." not in key and not (isinstance(doc, dict) and key in doc)
+    if not param and (bare or not resolve_path(doc, path)):
         names = ", ".join(scenario.parameters) or "none"
-        raise SweepError(f"--vary {key}: no such path in the scenario, nor a named parameter "
-                         f"(parameters: {names})")
+        close = difflib.get_close_matches(key, list(scenario.parameters), n=1)
+        hint = (f"; did you mean {close[0]!r}?" if close else
+                f" ({walk(doc, path).problem})" if "." in key else "")
+        raise SweepError(f"--vary {key}: no such path in the scenario, nor a named parameter"
+                         f"{hint} (parameters: {names})")
     steps = _integer_valued(doc, path)
 
     def step(v: Any) -> Any:
@@ -224,23 +271,23 @@ def parse_range(key: str, text: str,
     return lo, hi
 
 
-def parse_vary(items: Sequence[str]) -> dict[str, VaryValues]:
+def parse_vary(items: Sequence[str], option: str = "--vary") -> dict[str, VaryValues]:
     """``["a.b=1,2,3", "c=20:80"]`` → ``{"a.b": [1, 2, 3], "c": "20:80"}``."""
     out: dict[str, VaryValues] = {}
     for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key or not text.strip():
-            raise SweepError(f"--vary {item!r}: expected PATH=V1,V2,... or PATH=LO:HI")
+            raise SweepError(f"{option} {item!r}: expected PATH=V1,V2,... or PATH=LO:HI")
         if key in out:
-            raise SweepError(f"--vary {key}: given twice")
+            raise SweepError(f"{option} {key}: given twice")
         if "," not in text and text.count(":") == 1 and not _is_date(text):
             out[key] = text
             continue
         try:
             out[key] = [parse_value(v) for v in text.split(",")]
         except ScenarioError as exc:
-            raise SweepError(f"--vary {item!r}: {exc.problems[0].message}") from None
+            raise SweepError(f"{option} {item!r}: {exc.problems[0].message}") from None
     return out
 
 
@@ -280,60 +327,3 @@ def _safe_value(text: str) -> Any:
         return parse_value(text)
     except ScenarioError:
         return None
-
-
-PosInt = Annotated[int, Field(ge=1)]
-
-
-class PlanFile(BaseModel):
-    """A sweep declared in YAML (``chokepoint sweep plan.yaml``); paths are relative to it."""
-
-    model_config = ConfigDict(extra="forbid")
-    scenario: str = Field(description="the scenario file")
-    vary: dict[str, list[Any] | str] = Field(
-        default_factory=dict, description="path or parameter: list or 'LO:HI' (none: replicates)")
-    design: Literal["grid", "lhs", "sobol", "morris", "fast"] = "grid"
-    samples: PosInt = 8
-    replicates: PosInt = 1
-    seed: Annotated[int, Field(ge=0)] | None = None
-    steps: PosInt | dt.date | None = None
-    every: PosInt | None = None
-    baseline: bool = False
-    uncertainties: bool = False
-    out: str | None = None
-
-
-def is_plan_file(path: str | Path) -> bool:
-    """Whether a YAML file is a sweep plan (has ``scenario:`` and no ``schema:``)."""
-    doc, _, _ = yamlio.load_file(path)
-    return isinstance(doc, dict) and "scenario" in doc and "schema" not in doc
-
-
-def load_plan_file(path: str | Path) -> PlanFile:
-    """Read and validate a plan file; ``scenario`` and ``out`` become relative to the cwd."""
-    file = str(path)
-    doc, positions, _ = yamlio.load_file(path)
-    try:
-        plan = PlanFile.model_validate(doc)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if isinstance(p, int | str) and p not in (
-                "str", "list[any]"))
-            line, col = position(positions, loc)
-            msg = err["msg"]
-            if err["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(str(loc[-1]), list(PlanFile.model_fields), 1)
-                msg = "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
-            problems.append(Problem(line, col, ".".join(map(str, loc)), msg, file))
-        raise ScenarioError(problems) from None
-    for key, values in plan.vary.items():
-        if isinstance(values, str) and ":" not in values:
-            line, col = positions.get(("vary", key), (1, 1))
-            raise ScenarioError([Problem(line, col, f"vary.{key}",
-                                         "expected a list of values or 'LO:HI'", file)])
-    base = Path(path).parent
-    update = {"scenario": str(base / plan.scenario)}
-    if plan.out is not None:
-        update["out"] = str(base / plan.out)
-    return plan.model_copy(update=update)

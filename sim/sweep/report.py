@@ -1,7 +1,7 @@
 """What a sweep says: charts that explain, sensitivity with intervals, one HTML page; CSV export.
 
 ``write_report(DIR)`` writes ``DIR/report/``: ``distribution.png`` (each chosen outcome over
-runs, with the no-policy baseline), ``sensitivity.png`` (swing bars, or the design's indices,
+runs, with the no-policy baseline), ``sensitivity.png`` (effect bars, or the design's indices,
 with 95% intervals), ``convergence.png`` (Sobol' indices against base samples), ``fan-*.png``
 (per-step series of each chosen outcome: median and 50%/90% bands per factor level, dates on
 x, events marked, the baseline dashed; needs ``--every``), ``sensitivity.csv`` and
@@ -42,11 +42,13 @@ FIRM_HEADLINES = ("output_lost", "revenue_change", "min_cover", "share_price_cha
 
 
 def default_metrics(metrics: list[str]) -> list[str]:
-    """The first firm's headlines (``FIRM_HEADLINES``) and the first government's score."""
+    """The sweep's outcomes, the first firm's headlines (``FIRM_HEADLINES``) and the first
+    government's score."""
+    outcomes = [m for m in metrics if "." not in m]
     firm = metrics[0].split(".")[0]
     score = [m for m in metrics if m.endswith(".score")][:1]
-    return [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1
-            and m.split(".")[1] in FIRM_HEADLINES] + score
+    return outcomes + [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1
+                       and m.split(".")[1] in FIRM_HEADLINES] + score
 
 
 def choose_metrics(manifest: dict[str, Any], metrics: list[str] | None) -> list[str]:
@@ -72,6 +74,7 @@ def write_report(out: Path, metrics: list[str] | None = None) -> Path:
     folder = out / "report"
     folder.mkdir(exist_ok=True)
     sens = sensitivity(manifest, df, chosen, factors)
+    sens.notes[:0] = [f"warning: {w}" for w in manifest.get("warnings", [])]
     write_file(folder / "sensitivity.csv", lambda tmp: sens.table.to_csv(tmp, index=False))
     base = baseline_summary(manifest)
     images = [_save(distribution_figure(manifest, df, chosen, base), folder / "distribution.png")]
@@ -81,10 +84,30 @@ def write_report(out: Path, metrics: list[str] | None = None) -> Path:
         images.append(_save(convergence_figure(manifest, sens), folder / "convergence.png"))
     if (out / "steps").exists() and parts(out, "steps"):
         ok = df[df["status"] == "ok"]
-        for m in chosen:
+        for m in [m for m in chosen if "." in m]:  # headlines: outcomes have no one series
             images.append(_save(fan_figure(out, manifest, ok, m, factors),
                                 folder / f"fan-{m}.png"))
-    return _write_html(folder / "report.html", manifest, df, sens, images)
+    robust = _robustness(manifest, df, chosen, folder, images)
+    return _write_html(folder / "report.html", manifest, df, sens, images, robust)
+
+
+def _robustness(manifest: dict[str, Any], df: Any, chosen: list[str], folder: Path,
+                images: list[Path]) -> str:
+    """With levers: each chosen outcome's robustness table (HTML) and chart (outcomes only:
+    they say which direction is better; a headline's is unknown)."""
+    from sim.sweep.robust import robustness
+
+    if not manifest.get("levers") or not df["status"].eq("ok").any():
+        return ""
+    parts_html = []
+    for m in [m for m in chosen if "." not in m]:
+        r = robustness(manifest, df, m)
+        images.append(_save(r.plot(), folder / f"robust-{m}.png"))
+        threshold = "" if r.threshold is None else f", threshold {r.threshold:g}"
+        parts_html.append(f"<h3>{html.escape(metric_label(m, manifest))} ({r.direction} is "
+                          f"better{threshold})</h3>" + r.table.to_html(
+                              index=False, float_format=lambda x: f"{x:.4g}"))
+    return "<h2>Robustness of each lever setting</h2>" + "".join(parts_html)
 
 
 def counts(df: Any) -> dict[str, int]:
@@ -95,7 +118,7 @@ def counts(df: Any) -> dict[str, int]:
 
 
 def _write_html(path: Path, manifest: dict[str, Any], df: Any, sens: Sensitivity,
-                images: list[Path]) -> Path:
+                images: list[Path], robust: str = "") -> Path:
     n = counts(df)
     failed = df[df["status"] == "failed"]
     design = ", ".join(f"{html.escape(factor_label(manifest, f['name']))} "
@@ -126,6 +149,7 @@ replicates = {manifest['n_runs']} runs of {manifest['steps']} steps (root seed
 {"<ul>" + notes + "</ul>" if notes else ""}
 <h2>Sensitivity (95% intervals)</h2>
 {sens.table.to_html(index=False, float_format=lambda x: f"{x:.4g}")}
+{robust}
 <h2>Charts</h2>{imgs}
 {"<h2>Failed runs</h2><ul>" + errors + "</ul>" if len(failed) else ""}
 </body></html>"""

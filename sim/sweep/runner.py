@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,8 @@ from sim.sweep.executors import (
     shutdown,
     start_fork_server,
 )
-from sim.sweep.plan import Plan, SweepError, VaryValues, make_plan
-from sim.sweep.seeds import run_seed
+from sim.sweep.plan import Plan, SweepError, make_plan
+from sim.sweep.spec import SweepPlan, VaryValues
 from sim.sweep.worker import KILL_ENV, Chunk, probe, with_baseline
 
 Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
@@ -42,30 +44,19 @@ MAX_CHUNK = 200       # runs per chunk at most: bounds a worker's memory with --
 PARTS = 2_000         # part files a sweep aims not to exceed: big sweeps get bigger chunks
 
 
-def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str | Path,
-              design: str = "grid", samples: int = 8, replicates: int = 1,
-              seed: int | None = None, steps: int | str | None = None,
-              every: int | None = None, baseline: bool = False, uncertainties: bool = False,
-              workers: int | None = None,
-              dask: str | None = None, chunk: int | None = None,
-              progress: Progress | None = None, notice: Notice | None = None) -> Path:
+def run_sweep(plan: SweepPlan | str | Path, vary: Mapping[str, VaryValues] | None = None, *,
+              workers: int | None = None, dask: str | None = None, chunk: int | None = None,
+              progress: Progress | None = None, notice: Notice | None = None,
+              **options: Any) -> Path:
     """Run (or resume) a sweep; return its output folder.
 
+    ``run_sweep(SweepPlan(...))``, or ``run_sweep(scenario, vary, out=..., **options)`` with
+    the fields of :class:`~sim.sweep.spec.SweepPlan` as ``options`` (``design``,
+    ``samples``, ``replicates``, ``levers``, ``outcomes``...). ``out`` is required.
+
     Args:
-        scenario: the scenario YAML file.
-        vary: ``{path or parameter name: [values] or "LO:HI"}``; empty: replicates of the
-            scenario as written (Monte Carlo).
-        out: the output folder (created; an existing one with the same sweep is resumed).
-        design: ``grid``, ``lhs`` or ``sobol`` (see :mod:`sim.sweep.design`).
-        samples: levels per range (grid), points (lhs), base samples (sobol).
-        replicates: seeded runs per design point.
-        seed: the root seed (default: the scenario's ``seed``).
-        steps: horizon of each run, or the date of its last step (default: the scenario's).
-        every: also write per-step series every ``every`` steps to ``steps/``.
-        baseline: also run each run's no-policy world on the same seed; summaries gain
-            ``M.baseline`` and ``M.vs_baseline`` for every headline ``M``.
-        uncertainties: also vary every ``kind: uncertainty`` parameter of the scenario over
-            its range and distribution (one ``vary`` already names keeps its values).
+        plan: the sweep, or the scenario file (then ``vary`` and ``options`` make the plan).
+        vary: see :class:`~sim.sweep.spec.SweepPlan`.
         workers: local worker processes (default: CPU count; 0: run in this process), or
             Dask workers with ``dask="local"``.
         dask: ``"local"`` for a local Dask cluster, or a scheduler address
@@ -73,11 +64,20 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
         chunk: runs per chunk (default: about a quarter of a second of work each).
         progress: called with (runs done, runs failed, runs planned) at start and per chunk.
         notice: called with one message per damaged ledger line or part file found on
-            resume (each such chunk runs again; :mod:`sim.sweep.ledger`).
+            resume (each such chunk runs again; :mod:`sim.sweep.ledger`), and per warning of
+            the plan (events the horizon drops).
+        options: fields of :class:`~sim.sweep.spec.SweepPlan`, when ``plan`` is a file.
 
     Raises:
         ScenarioError, SweepError: bad input, found before any run starts.
     """
+    if not isinstance(plan, SweepPlan):
+        plan = SweepPlan(scenario=plan, vary=dict(vary or {}), **options)
+    elif vary or options:
+        raise SweepError("run_sweep(SweepPlan(...)) takes no vary or plan options: put them "
+                         "in the plan (plan.replace(...))")
+    if plan.out is None:
+        raise SweepError("--out DIR is required (the folder for results; run again to resume)")
     if workers is None:
         workers = os.cpu_count() or 1
     if workers < 0 or (chunk is not None and chunk < 1):
@@ -85,13 +85,20 @@ def run_sweep(scenario: str | Path, vary: Mapping[str, VaryValues], *, out: str 
     address = dask_address(dask)
     if workers and not address:
         start_fork_server()  # imports the model on another core while this one plans
-    plan = make_plan(scenario, vary, design=design, samples=samples, replicates=replicates,
-                     seed=seed, steps=steps, every=every, baseline=baseline,
-                     uncertainties=uncertainties)
-    out = Path(out)
+    checked = make_plan(plan.scenario, plan.vary, design=plan.design, samples=plan.samples,
+                        replicates=plan.replicates, seed=plan.seed, steps=plan.steps,
+                        every=plan.every, baseline=plan.baseline,
+                        uncertainties=plan.uncertainties, levers=plan.levers,
+                        outcomes=plan.outcomes)
+    for warning in checked.warnings:  # never silent: a notebook gets a Python warning
+        if notice:
+            notice(f"warning: {warning}")
+        else:
+            warnings.warn(warning, UserWarning, stacklevel=2)
+    out = Path(plan.out)
     storage.read_manifest(out)  # a file, or a folder of other things: refused, left alone
     with storage.locked(out):
-        _run_locked(plan, out, address, workers, chunk, progress, notice)
+        _run_locked(checked, out, address, workers, chunk, progress, notice)
     return out
 
 
@@ -110,26 +117,32 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
         found = ledger.audit(out, old)
         for problem in found.problems:
             if notice:
-                notice(problem)
+                notice(f"damaged: {problem}")
         ledger.settle(out, found)
         sound = found.done
         if blocks != storage.blocks_of(old):  # replicates or points added in place
             storage.create(out, plan, manifest)
+    with executors(address, workers) as (make_executor, threads):
+        done = _execute(plan, out, manifest, chunk, threads, make_executor, 2 * threads + 1,
+                        progress, sound)
+    chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
+    if done >= set(range(chunks)):
+        compaction.compact(out, chunks)
+
+
+@contextmanager
+def executors(address: str | None, workers: int) -> Iterator[tuple[Callable[[], Any], int]]:
+    """(a maker of executors, how many runs they run at once): Dask's, a local process pool's,
+    or this process's (``workers`` 0)."""
     if address:
         with dask_client(address, max(workers, 1)) as client:
             threads = sum(w.get("nthreads", 1) for w in
                           client.scheduler_info().get("workers", {}).values()) or 1
-            done = _execute(plan, out, manifest, chunk, threads,
-                            lambda: client.get_executor(pure=False), 2 * threads + 1, progress,
-                            sound)
+            yield (lambda: client.get_executor(pure=False)), threads
     elif workers == 0:
-        done = _execute(plan, out, manifest, chunk, 1, SequentialExecutor, 1, progress, sound)
+        yield SequentialExecutor, 1
     else:
-        done = _execute(plan, out, manifest, chunk, workers, lambda: process_pool(workers),
-                        2 * workers + 1, progress, sound)
-    chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
-    if done >= set(range(chunks)):
-        compaction.compact(out, chunks)
+        yield (lambda: process_pool(workers)), workers
 
 
 def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
@@ -146,6 +159,7 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
                                     plan.steps)
             if plan.baseline:
                 metrics = with_baseline(metrics)
+            metrics += [o.name for o in plan.outcomes]
             manifest = storage.make_manifest(
                 plan, chunk or chunk_size(seconds, plan.n_runs, workers), metrics)
             storage.create(out, plan, manifest)
@@ -167,12 +181,12 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
             progress(counts[0], counts[1], plan.n_runs)
 
     todo = (i for i in range(manifest["chunks"]) if i not in done)
-    run_chunks(make_executor, _chunks(plan, out, manifest, todo), window, on_done,
+    run_chunks(make_executor, chunks_of(plan, out, manifest, todo), window, on_done,
                executor=executor)
     return finished
 
 
-def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
+def chunks_of(plan: Plan, out: Path, manifest: dict[str, Any],
             indices: Iterator[int]) -> Iterator[Chunk]:
     size = manifest["chunk"]
     blocks = storage.blocks_of(manifest)
@@ -183,10 +197,11 @@ def _chunks(plan: Plan, out: Path, manifest: dict[str, Any],
         ids = list(storage.run_ids(block, j, min(j + size, storage.block_runs(block))))
         yield Chunk(
             index=i, out=str(out.resolve()), file=plan.file, text=plan.text,
-            runs=tuple((n, p, r, run_seed(plan.seed, p, r)) for n, p, r in ids),
+            runs=tuple((n, p, r, plan.run_seed(p, r)) for n, p, r in ids),
             overrides=tuple(plan.points[p] for _, p, _ in ids),
             steps=plan.steps, every=plan.every, metrics=tuple(manifest["metrics"]), kill=kill,
-            baseline=plan.baseline)
+            baseline=plan.baseline, outcomes=tuple(o.to_json() for o in plan.outcomes),
+            outcome_baseline=plan.outcome_baseline)
 
 
 def chunk_size(seconds: float, n_runs: int, workers: int) -> int:

@@ -32,10 +32,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.engine.output import atomic_write
+from sim.engine.output import SCHEMA, atomic_write
 from sim.sweep.design import Factor
 from sim.sweep.manifest import (  # noqa: F401 - storage.X stays the one name for callers
     FORMAT,
@@ -58,7 +59,6 @@ from sim.sweep.manifest import (  # noqa: F401 - storage.X stays the one name fo
     temporary,
 )
 from sim.sweep.plan import Plan, SweepError
-from sim.sweep.seeds import run_seed
 
 LEDGER = "status.jsonl"
 COMPACT = "part-all.parquet"
@@ -155,7 +155,7 @@ def _run_batches(plan: Plan, blocks: list[Block], size: int = 50_000) -> Iterato
                 "run": pa.array([i[0] for i in ids], pa.int64()),
                 "point": pa.array([i[1] for i in ids], pa.int64()),
                 "replicate": pa.array([i[2] for i in ids], pa.int32()),
-                "seed": pa.array([run_seed(plan.seed, p, r) for _, p, r in ids], pa.int64()),
+                "seed": pa.array([plan.run_seed(p, r) for _, p, r in ids], pa.int64()),
             }
             for f in plan.factors:
                 kind = factor_type(f)
@@ -175,21 +175,36 @@ def factor_type(factor: Factor) -> pa.DataType:
     return pa.string()
 
 
-def done_chunks(out: Path) -> dict[int, dict[str, Any]]:
-    """Finished chunks whose ledger entry and part files are sound: chunk → ledger entry
-    (:func:`sim.sweep.ledger.audit`)."""
-    from sim.sweep.ledger import audit
-
-    manifest = read_manifest(out)
-    return audit(out, manifest).done if manifest else {}
-
-
 def record_done(out: Path, entry: dict[str, Any]) -> None:
     """Append one finished chunk to the ledger (one short line: a single write)."""
     with open(out / LEDGER, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def summary_table(rows: dict[str, list[Any]], metrics: tuple[str, ...]) -> pa.Table:
+    """The fixed schema of summary part files: ids, status, error, then one float column per
+    headline and outcome."""
+    return pa.table({
+        "run": pa.array(rows["run"], pa.int64()),
+        "point": pa.array(rows["point"], pa.int64()),
+        "replicate": pa.array(rows["replicate"], pa.int32()),
+        "seed": pa.array(rows["seed"], pa.int64()),
+        "status": pa.array(rows["status"], pa.string()),
+        "error": pa.array(rows["error"], pa.string()),
+        **{m: pa.array(rows[m], pa.float64()) for m in metrics},
+    })
+
+
+def steps_table(tidy: pa.Table | None, run: int) -> pa.Table:
+    """A run's per-step series tagged with its run number (``tidy`` None: the empty table of
+    the schema of ``steps/`` part files)."""
+    schema = pa.schema([("run", pa.int64()), *SCHEMA])
+    if tidy is None:
+        return schema.empty_table()
+    return pa.table([pa.array(np.full(tidy.num_rows, run), pa.int64()), *tidy.columns],
+                    schema=schema)
 
 
 def write_part(table: pa.Table, path: Path) -> None:

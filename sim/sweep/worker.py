@@ -7,7 +7,9 @@ per process and validates each design point once (both cached), runs
 ``status="failed"`` and its error; the chunk goes on. With ``baseline``, each run's world
 without policy (:meth:`Scenario.without_policy`: no events, no government strategy) runs on
 the same seed, and every headline ``M`` gains ``M.baseline`` and ``M.vs_baseline`` (the run
-minus its baseline). Only what the parent needs for its ledger travels back.
+minus its baseline). The sweep's outcomes (:mod:`sim.sweep.outcomes`) are computed here from
+the series each run records (and its no-policy run's, when an outcome reads them), so no
+per-step data need be written for them. Only what the parent needs for its ledger travels back.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import pyarrow as pa
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario, apply_overrides, source_hash, validate_document, yamlio
-from sim.sweep.storage import part_path, write_part
+from sim.sweep.outcomes import Outcome, run_values
+from sim.sweep.storage import part_path, steps_table, summary_table, write_part
 
 KILL_ENV = "CHOKEPOINT_SWEEP_TEST_KILL"  # "RUN:MARKER": tests kill a worker once, at run RUN
 
@@ -44,6 +47,8 @@ class Chunk:
     metrics: tuple[str, ...]
     kill: str | None = None
     baseline: bool = False
+    outcomes: tuple[dict[str, Any], ...] = ()  # Outcome.to_json() of each outcome
+    outcome_baseline: bool = False  # an outcome reads the no-policy world
 
 BASELINE = ".baseline"
 VS_BASELINE = ".vs_baseline"
@@ -90,10 +95,29 @@ def probe(text: str, file: str, seed: int, steps: int | None) -> tuple[list[str]
     return list(summary(model)), time.perf_counter() - start
 
 
-def run_chunk(chunk: Chunk) -> dict[str, Any]:
-    """Run a chunk and write its part files; return its ledger entry."""
+def run_one(chunk: Chunk, overrides: dict[str, Any], seed: int) -> tuple[dict[str, float], Any]:
+    """One run of a chunk's sweep: its summary values (headlines, baseline columns, outcomes)
+    and the finished model. Raises what the run raises."""
     from sim.engine.metrics import summary
     from sim.engine.model import TradeModel
+
+    scenario = _scenario(chunk.text, chunk.file, overrides)
+    model = TradeModel(scenario=scenario, rng=seed, steps=chunk.steps).run()
+    values = summary(model)
+    base = None
+    if chunk.baseline or chunk.outcome_baseline:
+        base = TradeModel(scenario=scenario.without_policy(), rng=seed, steps=chunk.steps).run()
+    if chunk.baseline:
+        assert base is not None
+        for m, v in summary(base).items():
+            values[m + BASELINE] = v
+            values[m + VS_BASELINE] = values[m] - v
+    values.update(run_values([Outcome.from_json(o) for o in chunk.outcomes], model, base))
+    return values, model
+
+
+def run_chunk(chunk: Chunk) -> dict[str, Any]:
+    """Run a chunk and write its part files; return its ledger entry."""
     from sim.engine.output import tidy_table
 
     start = time.perf_counter()
@@ -106,18 +130,9 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
         values: dict[str, float] = {}
         error = None
         try:
-            scenario = _scenario(chunk.text, chunk.file, overrides)
-            model = TradeModel(scenario=scenario, rng=seed, steps=chunk.steps)
-            model.run()
-            values = summary(model)
-            if chunk.baseline:
-                base = summary(TradeModel(scenario=scenario.without_policy(), rng=seed,
-                                          steps=chunk.steps).run())
-                for m, v in base.items():
-                    values[m + BASELINE] = v
-                    values[m + VS_BASELINE] = values[m] - v
+            values, model = run_one(chunk, overrides, seed)
             if chunk.every:
-                series.append(_steps_table(tidy_table(model, chunk.every), run))
+                series.append(steps_table(tidy_table(model, chunk.every), run))
         except ScenarioError as exc:
             error = "; ".join(str(p) for p in exc.problems)
         except Exception as exc:  # a failed run is a result: record it and go on
@@ -131,34 +146,11 @@ def run_chunk(chunk: Chunk) -> dict[str, Any]:
     out = Path(chunk.out)
     write_part(summary_table(rows, chunk.metrics), part_path(out, "summary", chunk.index))
     if chunk.every:
-        table = pa.concat_tables(series) if series else _steps_table(None, 0)
+        table = pa.concat_tables(series) if series else steps_table(None, 0)
         write_part(table, part_path(out, "steps", chunk.index))
     failed = sum(s == "failed" for s in rows["status"])
     return {"chunk": chunk.index, "runs": len(chunk.runs), "failed": failed,
             "seconds": round(time.perf_counter() - start, 4)}
-
-
-def summary_table(rows: dict[str, list[Any]], metrics: tuple[str, ...]) -> pa.Table:
-    """The fixed schema of summary part files."""
-    return pa.table({
-        "run": pa.array(rows["run"], pa.int64()),
-        "point": pa.array(rows["point"], pa.int64()),
-        "replicate": pa.array(rows["replicate"], pa.int32()),
-        "seed": pa.array(rows["seed"], pa.int64()),
-        "status": pa.array(rows["status"], pa.string()),
-        "error": pa.array(rows["error"], pa.string()),
-        **{m: pa.array(rows[m], pa.float64()) for m in metrics},
-    })
-
-
-def _steps_table(tidy: pa.Table | None, run: int) -> pa.Table:
-    from sim.engine.output import SCHEMA
-
-    schema = pa.schema([("run", pa.int64()), *SCHEMA])
-    if tidy is None:
-        return schema.empty_table()
-    return pa.table([pa.array(np.full(tidy.num_rows, run), pa.int64()), *tidy.columns],
-                    schema=schema)
 
 
 def _maybe_die(kill: str | None, run: int) -> None:

@@ -45,7 +45,7 @@ def add_tournament_parser(sub: Any) -> None:
 
 
 def cmd_tournament(args: argparse.Namespace) -> int:
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.plan import SweepError
     from sim.tournament import make_tournament, run_tournament, write_results
     from sim.tournament.plan import parse_names

@@ -85,14 +85,18 @@ def join(page: Page, base: str, code: str, team: str, nickname: str) -> str:
     return page.url
 
 
-def create_game(teacher: Page, seconds: int) -> str:
-    """Set the turn length (0: no timer), press Create game; return the join code shown."""
+def create_game(teacher: Page, seconds: int, start: bool = True) -> str:
+    """Set the turn length (0: no timer), press Create game (the game opens in its lobby) and,
+    with ``start``, Start; return the join code shown."""
     field = teacher.get_by_label("Turn length (seconds; 0: no timer)")
     field.fill(str(seconds))
     field.press("Enter")
     teacher.locator(".create-game").click()
     code_el = teacher.locator(".join-code")
     expect(code_el).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=TIMEOUT)
+    if start:
+        teacher.locator(".start-button").click()
+        expect(teacher.locator(".start-button")).to_have_count(0, timeout=TIMEOUT)
     return code_el.inner_text()
 
 

@@ -52,14 +52,29 @@ def explorer(tmp_path_factory):
 
 def test_explorer_shows_every_view_and_filters_runs(explorer, context):
     page = context.new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(explorer)
-    for key in ("distribution", "fan", "scatter"):
+    for key in ("distribution", "fan-0", "fan-1", "scatter-0", "scatter-1", "sensitivity"):
         page.wait_for_selector(f"#chart-{key}", timeout=60_000)
-    page.get_by_text("Discovered boxes").wait_for()
+    page.get_by_text("Boxes of the runs where: Hikvision.min_cover < 7.5").wait_for()
     page.get_by_text("stockpile_cover").first.wait_for()  # the sensitivity/boxes tables
+    page.wait_for_selector("#chart-peeling", timeout=60_000)
+    assert "(PRIM's choice)" in page.locator(".box-step").inner_text()
     shown = page.locator(".runs-shown").inner_text()
     assert shown == "24 of 24 ok runs shown"
+    # charts are full size at 1440 px: two a row, each at least 420 px wide
+    boxes = {key: page.locator(f"#chart-{key}").bounding_box()
+             for key in ("fan-0", "fan-1", "scatter-0", "scatter-1")}
+    for key, box in boxes.items():
+        assert box is not None and box["width"] >= 420, (key, box)
+    assert boxes["fan-0"]["y"] == boxes["fan-1"]["y"]  # type: ignore[index]
+    # each slider says its range
+    values = page.locator(".slider-value").all_inner_texts()
+    assert len(values) == 2 and all(" to " in v for v in values)
     page.screenshot(path=str(ARTIFACTS / "explore.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 3200})  # the whole page, for a look
+    page.screenshot(path=str(ARTIFACTS / "explore-whole.png"))
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     before = page.locator("#chart-distribution").get_attribute("src")
     page.locator(".v-select").filter(has_text="Outcome").first.click()
@@ -80,4 +95,5 @@ def test_explorer_shows_every_view_and_filters_runs(explorer, context):
                            ".startsWith('24 of')", timeout=30_000)
     n = int(page.locator(".runs-shown").inner_text().split()[0])
     assert 0 < n < 24
+    assert page.locator(".slider-value").first.inner_text() != values[0]
     page.screenshot(path=str(ARTIFACTS / "explore-filtered.png"), full_page=True)
