@@ -4,7 +4,8 @@ The player chooses one of exactly the role's moves; the form shows the move's ex
 target picker offering only names of the kinds the move targets, and one typed, labelled field
 per parameter with its range. Submitting queues the move for the next step; a refused move
 shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button. Below the
-button, the move's cost to the role itself, measured one turn ahead in a thread of its own
+button, the move's cost to the role itself, measured one turn ahead over several draws of the
+future (a median and a 10–90% band) in a thread of its own
 (:func:`sim.play.whatif.move_cost`); with a ``moves_per_turn`` limit, the moves left.
 """
 
@@ -20,7 +21,7 @@ from dashboards.prose import Prose
 from sim import MOVES, MoveError
 from sim.markup import markdown_html
 from sim.play.session import Game
-from sim.play.whatif import Cost, move_cost
+from sim.play.whatif import SEEDS, Cost, move_cost
 from sim.rules.params import Param
 
 NO_TARGET = "(all / none)"
@@ -126,7 +127,8 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
     given = {k: v for k, v in values.items()
              if v != next(p.default for p in spec.params if p.name == k)}
     # the move's measured cost to the role itself, recomputed when the game or the form moves;
-    # in a thread of its own (two model copies stepped a turn ahead), never on the render path.
+    # in a thread of its own (two model copies stepped a turn ahead per draw of the future),
+    # never on the render path.
     # It starts after a pause (while the game plays, each redraw would start another and the
     # measures would take the CPU the play loop needs) and stops between steps when the game
     # or the form moves on. One state change when the cost arrives, nothing else: a class of
@@ -182,8 +184,8 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
         solara.Text("Cost to you — " + cost.sentence(game.scenario.calendar.step),
                     classes=["move-cost"], style=note)
     elif measuring:
-        solara.Text("Cost to you — measuring one turn ahead…", classes=["move-measuring"],
-                    style=note)
+        solara.Text(f"Cost to you — measuring one turn ahead over {SEEDS} draws of the "
+                    "future…", classes=["move-measuring"], style=note)
     if error:
         solara.Error(error, classes=["move-error"], attributes={"aria-live": "assertive"})
 

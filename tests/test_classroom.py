@@ -660,3 +660,34 @@ def test_the_servers_one_origin_check_is_an_option():
     assert run(on, "http://127.0.0.1:8766") == ["websocket"]
     assert run(off, "http://evil.example") == ["websocket"]
     assert run(off, "http://127.0.0.1:8766", host="evil.example:80")[0]["code"] == 1008
+
+
+def test_a_games_difficulty_is_stored_with_its_settings_and_applied_on_reload(tmp_path):
+    """Easy scripts the governments no team plays, kept in the game's stored settings: a
+    classroom opened again on the same database plays the same opponents; hard without a
+    hard file plays medium and says so; an unknown level is refused."""
+    url = f"sqlite:///{tmp_path / 'class.db'}"
+    room = Classroom(url)
+    easy = room.create_game(DENIAL, seed=3, humans=["US"], difficulty="easy")
+    medium = room.create_game(DENIAL, seed=3, humans=["US"])
+    hard = room.create_game(DENIAL, seed=3, humans=["US"], difficulty="hard")
+    with pytest.raises(ClassroomError, match="difficulty must be one of"):
+        room.create_game(DENIAL, humans=["US"], difficulty="brutal")
+    room.close()
+    again = Classroom(url)
+    try:
+        spec = again.live(easy.id).scenario
+        assert {c: spec.countries[c].strategy.name for c in ("CN", "EU")} == \
+            {"CN": "scripted", "EU": "scripted"}
+        assert spec.countries["US"].strategy is None  # the students' own
+        assert again.live(medium.id).scenario.countries["CN"].strategy.name == "tit_for_tat"
+        view = again.view(hard.id)
+        assert view.difficulty == "medium" and "has no hard file" in view.difficulty_note
+        assert again.view(easy.id).difficulty == "easy"
+        # a class in groups: every group's game plays the level
+        session = again.create_session(DENIAL, groups=2, humans=["US"], difficulty="easy")
+        for group in again.session_info(session.id).groups:
+            assert again.live(group.game_id).scenario.countries["CN"].strategy.name == \
+                "scripted"
+    finally:
+        again.close()

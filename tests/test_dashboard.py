@@ -376,5 +376,11 @@ def test_news_lines_say_why_and_appear_once(scenario):
     game.step(3 * scenario.turn_steps)
     news = game.news()
     effects = [i for i in news if i.kind == "effect"]
-    assert effects and all("since US entity list Hikvision (week 0)" in i.text for i in effects)
+    assert effects and all("US entity list Hikvision (week 0)" in i.text for i in effects)
+    # a supplier that lost its buyer names the listing; a rival that gained names it as the
+    # market's cause (sim/engine/attribution.py)
+    assert any(i.text.startswith("AMD loses") and "since US entity list Hikvision" in i.text
+               for i in effects)
+    assert any("'s sales are" in i.text and "as buyers switch after US entity list Hikvision"
+               in i.text for i in effects)
     assert len(news) == len(set(news))

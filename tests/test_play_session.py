@@ -118,3 +118,49 @@ def test_extending_names_only_files_that_exist():
     paths = {p for p in paths if "NAME" not in p}  # a placeholder for the new file
     assert len(paths) > 15
     assert sorted(p for p in paths if not (ROOT / p).exists()) == []
+
+
+def test_the_news_names_the_move_that_hit_the_firm_not_the_latest_move():
+    """Playing the US in hikvision_2019, the player lists Hanwha then bans Sony from US
+    procurement: Hanwha's loss is reported "since US entity list Hanwha", never "since US
+    procurement ban Sony" (sim/engine/attribution.py)."""
+    game = Game(load_scenario(ROOT / "scenarios" / "hikvision_2019.yaml"), "US", seed=1)
+    game.step(5)
+    game.submit("entity_list", "Hanwha", {})
+    game.step(1)
+    game.submit("procurement_ban", "Sony", {})
+    game.step(3 * game.turn_steps)
+    hanwha = [i.text for i in game.news() if i.kind == "effect" and i.text.startswith("Hanwha")]
+    assert hanwha, "Hanwha's loss made the news"
+    assert all("since US entity list Hanwha" in t and "Sony" not in t for t in hanwha)
+    sony = [i.text for i in game.news() if i.kind == "effect" and i.text.startswith("Sony")]
+    assert all("since US procurement ban Sony" in t and "Hanwha" not in t for t in sony)
+
+
+def test_the_goal_shown_has_the_words_the_parts_and_historys_score_measured_once(monkeypatch):
+    """The pages' goal (sim/play/goal.py, dashboards/goal.py): the sentence and the score's
+    parts of sim.rules.goals, and the target on the game's scale, measured once per scenario,
+    role and seed."""
+    from dashboards.goal import MEASURING, goal_html
+    from sim.play import goal as shown_goal
+    from sim.rules import goals
+
+    spec = load_scenario(ROOT / "scenarios" / "hikvision_2019.yaml")
+    runs = []
+
+    def counted(*args):
+        runs.append(args)
+        return goals.history_score(*args)
+
+    monkeypatch.setattr(shown_goal, "history_score", counted)
+    us = shown_goal.target(spec, "US", spec.seed)
+    assert us == pytest.approx(scoring.SCALE * goals.history_score(spec, "US", spec.seed))
+    assert shown_goal.target(spec, "US", spec.seed) == us and len(runs) == 1
+    assert shown_goal.target(spec, "Hikvision", spec.seed) is None  # no history of its own
+    page = goal_html(spec, "US", us)
+    assert "Deny CN&#x27;s firms (Hikvision and Dahua)" in page
+    assert all(f"<b>{k}</b>" in page for k in ("security", "industry", "escalation"))
+    assert f"Target to beat: {us:+.2f} points, what US really did" in page
+    assert "measuring" in goal_html(spec, "US", MEASURING)
+    assert "above the target" in goal_html(spec, "US", us, score=us + 1)
+    assert "0 % of the do-nothing profit, doing nothing" in goal_html(spec, "Hikvision", None)

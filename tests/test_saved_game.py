@@ -63,8 +63,9 @@ def test_a_loaded_game_is_the_saved_game_and_plays_on_identically(scenario):
 def test_the_saved_file_keeps_the_scenario_text_and_only_what_decides_the_game(scenario):
     game = played(scenario)
     doc = yaml.safe_load(save_game(game))
-    assert set(doc) == {"chokepoint_game", "role", "seed", "step", "overrides", "moves",
-                        "scenario"}
+    assert set(doc) == {"chokepoint_game", "role", "seed", "step", "difficulty", "overrides",
+                        "moves", "scenario"}
+    assert doc["difficulty"] == "medium"
     assert doc["scenario"] == SCENARIO.read_text()  # comments and all
     assert [m["at"] for m in doc["moves"]] == [0, 20, 26]
     assert saved_name(game) == "Hikvision_2019_US_week26.game.yaml"
@@ -90,6 +91,7 @@ def edited(scenario, change) -> str:
     (lambda d: d.update(seed=-1), "seed", "greater than or equal to 0"),
     (lambda d: d.update(colour="red"), "colour", "unknown key"),
     (lambda d: d.update(chokepoint_game=9), "chokepoint_game", "format 9 is not known"),
+    (lambda d: d.update(difficulty="brutal"), "difficulty", "'easy', 'medium' or 'hard'"),
     (lambda d: d["moves"][1].update(move="stockpile"), "moves.1", "refused: US may not make"),
     (lambda d: d["moves"][1].update(move="teleport"), "moves.1", "refused"),
     (lambda d: d["moves"][0].update(target="Nobody"), "moves.0", "refused"),

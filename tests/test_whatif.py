@@ -61,6 +61,27 @@ def test_a_hostile_move_costs_the_government_escalation(scenario):
     assert whatif.move_cost(game, "delist", "Hikvision", {}) is None  # refused: no cost
 
 
+def test_a_cost_is_a_median_and_a_band_over_draws_with_the_queued_moves(scenario):
+    """The preview keeps the uncertainty: over ``SEEDS`` draws of the future, each row's
+    median lies in its 10–90% band and the score's band has width; the moves queued this turn
+    are in both copies, so a queued tariff changes what the listing is measured against; the
+    same state gives the same measure (seeded draws)."""
+    game = Game(scenario, "US")
+    game.step(1)
+    alone = whatif.move_cost(game, "entity_list", "Hikvision", {})
+    assert alone.seeds == whatif.SEEDS == 8 and len(alone.bands) == len(alone.rows)
+    assert all(lo <= v <= hi for (_, v), (lo, hi) in zip(alone.rows, alone.bands, strict=True))
+    lo, hi = alone.bands[0]
+    assert hi > lo  # the draws of demand differ: the score's change is a range
+    assert "10–90% band" in alone.sentence("week")
+    game.submit("tariff", "CN", {"rate": 2.0})
+    queued = whatif.move_cost(game, "entity_list", "Hikvision", {})
+    assert dict(queued.rows)["your score"] != dict(alone.rows)["your score"]
+    again = Game(scenario, "US")
+    again.step(1)
+    assert whatif.move_cost(again, "entity_list", "Hikvision", {}) == alone
+
+
 
 def test_a_cancelled_measure_stops_between_steps(scenario):
     """The form cancels a measure when the game or the form moves on: it stops between steps
@@ -83,8 +104,9 @@ def test_a_cancelled_measure_stops_between_steps(scenario):
     cancel = SetAfter(2)
     assert whatif.move_cost(game, "entity_list", "Hikvision", {}, cancel=cancel) is None
     assert cancel.asked == 3  # two steps of the turn's 13 made, then it stopped
+    # every step of every draw asks once: a cancel set after all of them is never seen
     assert whatif.move_cost(game, "entity_list", "Hikvision", {},
-                            cancel=SetAfter(100)) is not None
+                            cancel=SetAfter(whatif.SEEDS * scenario.turn_steps)) is not None
 
 
 

@@ -27,6 +27,7 @@ from dashboards.classroom.widgets import (
     use_game_of_code,
     use_game_tick,
 )
+from dashboards.goal import GoalPanel
 from dashboards.prose import Prose
 from sim.classroom.cli import PUBLIC_ENV
 from sim.classroom.export import chart_pngs, moves_rows
@@ -160,6 +161,10 @@ def Debrief(game_id: int, tick: int):
     with solara.Card(title="Every team's decisions", classes=["decisions"]):
         Prose(table)
     Leaderboard(view)
+    # what each students' team was trying to do, its target and its score (dashboards/goal.py)
+    for role in view.humans:
+        GoalPanel(live.scenario, role, live.seed, title=f"{role}'s goal",
+                  score=view.scores.get(role))
 
     def zip_bytes() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

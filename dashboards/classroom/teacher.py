@@ -31,6 +31,8 @@ from dashboards.classroom.widgets import (
 from dashboards.prose import Prose
 from sim import MOVES, MoveCall, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
+from sim.play.difficulty import DEFAULT as DEFAULT_LEVEL
+from sim.play.difficulty import LABELS, LEVELS
 from sim.play.session import shipped_scenarios
 from sim.rules.moves import feasibility
 from sim.scenario import load_scenario
@@ -94,6 +96,7 @@ def NewGame(on_created: Callable[[int], None]):
     advance, set_advance = solara.use_state("all")
     seconds, set_seconds = solara.use_state(240)
     hide, set_hide = solara.use_state(False)
+    level, set_level = solara.use_state(DEFAULT_LEVEL)  # difficulty (sim/play/difficulty.py)
     groups, set_groups = solara.use_state(GroupChoice())
     error, set_error = solara.use_state("")
     no_errors: list[str] = []
@@ -133,7 +136,7 @@ def NewGame(on_created: Callable[[int], None]):
                                               turn_seconds=seconds if advance != "teacher"
                                               and seconds else None, hide_ranks=hide,
                                               source=name[len(UPLOAD):] if name in uploads
-                                              else None,
+                                              else None, difficulty=level,
                                               lobby=groups.session_args() is None)
         except (ClassroomError, ScenarioError) as exc:
             set_error(str(exc))
@@ -163,6 +166,12 @@ def NewGame(on_created: Callable[[int], None]):
         solara.InputInt("Turn length (seconds; 0: no timer)", value=seconds,
                         on_value=set_seconds, continuous_update=True)
         solara.Checkbox(label="Hide ranks on the projector", value=hide, on_value=set_hide)
+        # difficulty: how the bots answer (docs/classroom/README.md, "Difficulty")
+        solara.Select(label="Difficulty", values=list(LEVELS), value=level,
+                      on_value=set_level, classes=["difficulty-select"])
+        solara.Text(LABELS[level].replace("your role", "the teams' roles"),
+                    classes=["difficulty-help"], style={"display": "block",
+                                                         "font-size": "0.85em"})
         GroupsOption(groups, set_groups)
         solara.Button("Create game", on_click=create, color="primary", classes=["create-game"])
         if error:
@@ -195,7 +204,9 @@ def GameControl(game_id: int, token: str):
                     f"2.6em;font-weight:bold;letter-spacing:.1em'>{view.code}</span>")
         solara.HTML(tag="div", unsafe_innerHTML=qr_svg(view.code))
         with solara.Column():
-            Status(view, line=f"{view.name} · {turn_text(view)}")
+            Status(view, line=f"{view.name} · {turn_text(view)} · {view.difficulty}")
+            if view.difficulty_note:  # hard asked for, no hard file: playing medium
+                solara.Warning(view.difficulty_note, classes=["difficulty-note"], dense=True)
             solara.Button("Projector", href=f"/projector?code={view.code}", target="_blank",
                           outlined=True)
             solara.Button("Debrief", href=f"/debrief?code={view.code}&token={token}",

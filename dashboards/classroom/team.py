@@ -23,6 +23,7 @@ from dashboards.classroom.widgets import (
     use_game_tick,
 )
 from dashboards.forms import MovePanel
+from dashboards.goal import GoalPanel
 from sim.classroom import ClassroomError, RateLimited
 from sim.classroom.limits import CODE_LENGTH, normal_code
 from sim.classroom.tokens import FoundGame
@@ -252,9 +253,8 @@ def pending_text(m) -> str:
 def Brief(game_id: int, role: str):
     """The role's brief and objectives: one widget, drawn when the page opens (its arguments
     never change during the game, so a turn's redraw skips it)."""
-    spec = hub().room.live(game_id).scenario
-    obj = getattr(spec.countries.get(role), "objectives", None)
-    goal = ("**Your objectives:** " + ", ".join(f"{k} {v:g}" for k, v in obj.items())
-            if obj else "**Your objective:** your profit, against nobody moving.")
-    Panel("Your brief", "", markdown_html(spec.description) + markdown_html(goal),
-          classes=["brief"])
+    live = hub().room.live(game_id)
+    spec = live.scenario
+    Panel("Your brief", "", markdown_html(spec.description), classes=["brief"])
+    # the role's goal in plain words and the target to beat (dashboards/goal.py)
+    GoalPanel(spec, role, live.seed, title=f"Your goal as {role}")

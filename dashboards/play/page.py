@@ -19,10 +19,13 @@ from typing import Any
 import solara
 
 from dashboards.forms import MovePanel
+from dashboards.goal import GoalPanel
 from dashboards.panels import Chart, Debrief, Hints, NewsFeed, Position, ScoreCard, Timeline
 from dashboards.prose import Prose
 from sim import ScenarioError
 from sim.play.charts import TABS
+from sim.play.difficulty import DEFAULT as DEFAULT_LEVEL
+from sim.play.difficulty import LABELS, LEVELS, resolve
 from sim.play.png import ChartBook
 from sim.play.saved import load_game, looks_saved, save_game, saved_name
 from sim.play.session import OBSERVE, Game, shipped_scenarios
@@ -88,7 +91,9 @@ def Page():
             SetupPanel(on_start=set_game)
         else:
             GameView(game, on_reset=lambda: set_game(Game(game.scenario, game.role, game.seed,
-                                                          game.overrides)),
+                                                          game.overrides,
+                                                          difficulty=game.difficulty,
+                                                          note=game.difficulty_note)),
                      on_quit=lambda: set_game(None)).key(f"game-{id(game)}")
 
 
@@ -184,6 +189,7 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     roles = [*scenario.roles, OBSERVE]
     role, set_role = solara.use_state(roles[0])
     seed, set_seed = solara.use_state(scenario.seed)
+    level, set_level = solara.use_state(DEFAULT_LEVEL)
     values, set_values = solara.use_state({s.name: s.value for s in sliders})
 
     def slider(name: str) -> Callable[[float], None]:
@@ -195,13 +201,17 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
         if seed is not None and not 0 <= seed <= MAX_SEED:
             set_error([f"seed: must be between 0 and {MAX_SEED} (as chokepoint run --seed)"])
             return
+        humans = () if role == OBSERVE else (role,)
+        # the level's strategies for the other governments, with the sliders' values
+        chosen = resolve(level, scenario, humans, source if text is None else None)
+        overrides = {**overrides_from(sliders, values), **chosen.overrides}
         try:
-            sc = load_choice(source, text, overrides_from(sliders, values))
+            sc = load_choice(source, text, overrides)
         except ScenarioError as exc:
             set_error([str(p) for p in exc.problems])
             return
-        on_start(Game(sc, role, seed if seed is not None else sc.seed,
-                      overrides_from(sliders, values)))
+        on_start(Game(sc, role, seed if seed is not None else sc.seed, overrides,
+                      difficulty=chosen.level, note=chosen.note))
 
     with solara.Card(title=scenario.name, subtitle=f"{scenario.steps} "
                      f"{scenario.calendar.step}s from {scenario.calendar.start}, turns of "
@@ -210,6 +220,10 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     with solara.Columns([1, 1]):
         with solara.Column():
             solara.Select(label="Your role", values=roles, value=role, on_value=set_role)
+            solara.Select(label="Difficulty", values=list(LEVELS), value=level,
+                          on_value=set_level, classes=["difficulty-select"])
+            solara.Text(LABELS[level], classes=["difficulty-help"],
+                        style={"display": "block", "font-size": "0.85em", "color": "#444"})
             solara.InputInt(label=f"Seed (0–{MAX_SEED})", value=seed, on_value=set_seed,
                             continuous_update=True)
             solara.Button("Start the game", on_click=start, color="primary",
@@ -299,8 +313,10 @@ def GameView(game: Game, on_reset, on_quit):
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
         Prose(f"## {game.scenario.name}")
         role = "observer" if game.role == OBSERVE else f"playing {game.role}"
-        solara.Text(f"{role} · seed {game.seed} · {status(game)}",
+        solara.Text(f"{role} · {game.difficulty} · seed {game.seed} · {status(game)}",
                     classes=["game-status"], style={"font-weight": "bold"})
+    if game.difficulty_note:
+        solara.Warning(game.difficulty_note, classes=["difficulty-note"], dense=True)
     solara.ProgressLinear(game.step_index / max(game.horizon, 1))
     Controls(game, playing, set_playing, speed, set_speed, overlay, set_overlay,
              pause_at_turn, set_pause_at_turn, advance, on_reset, on_quit, game.step_index)
@@ -308,6 +324,8 @@ def GameView(game: Game, on_reset, on_quit):
     with solara.Div(classes=["game-columns"]):
         with solara.Div(classes=["side"]):
             if game.role != OBSERVE:
+                GoalPanel(game.scenario, game.role, game.seed,
+                          title=f"Your goal as {game.role}")
                 with solara.Card(title=f"Your move as {game.role}"):
                     MovePanel(game, lambda text: set_notice((game.step_index, text)), tick)
                     with solara.Div(attributes={"aria-live": "polite"}):

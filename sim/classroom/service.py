@@ -38,6 +38,7 @@ from sim.classroom.timers import Timers
 from sim.classroom.tokens import FoundGame, Tokens, hash_token
 from sim.classroom.views import SeatInfo, View, Views, scores
 from sim.errors import MoveError
+from sim.play.difficulty import resolve
 from sim.scenario import load_scenario
 from sim.scenario.load import source_hash
 
@@ -57,7 +58,8 @@ class Classroom(Tokens, Timers, Views, Groups):
     def create_game(self, scenario: str | Path, *, seed: int | None = None,
                     humans: Iterable[str] = (), advance: str = "all",
                     turn_seconds: float | None = None, hide_ranks: bool = False,
-                    source: str | None = None, lobby: bool = False) -> GameRef:
+                    source: str | None = None, lobby: bool = False,
+                    difficulty: str = "medium") -> GameRef:
         """Create a game from a scenario (YAML text or a path), stored as text with its hash.
 
         Args:
@@ -73,6 +75,9 @@ class Classroom(Tokens, Timers, Views, Groups):
             lobby: open the game in its lobby (the teacher's page does): students join and
                 see who else has, but nothing is played and no timer runs until
                 :meth:`start`; without it the game starts at once (scripts, tests).
+            difficulty: how the governments no team plays answer: "easy", "medium" or
+                "hard" (:mod:`sim.play.difficulty`; hard needs the scenario's hard file
+                and otherwise plays medium). Its strategies are stored with the settings.
 
         Raises:
             ScenarioError: the scenario is invalid.
@@ -90,8 +95,13 @@ class Classroom(Tokens, Timers, Views, Groups):
             raise ClassroomError(f"advance must be one of {', '.join(ADVANCE)}")
         if advance == "timer" and not turn_seconds:
             raise ClassroomError("advance='timer' needs turn_seconds")
+        try:
+            chosen = resolve(difficulty, spec, humans, None if source else name)
+        except ValueError as exc:
+            raise ClassroomError(str(exc)) from None
         settings = {"humans": list(humans), "advance": advance, "turn_seconds": turn_seconds,
-                    "hide_ranks": hide_ranks, "lobby": lobby}
+                    "hide_ranks": hide_ranks, "lobby": lobby, "difficulty": chosen.level,
+                    "difficulty_note": chosen.note, "overrides": chosen.overrides}
         now = time.time()
         with self.engine.begin() as conn:
             for _ in range(20):

@@ -155,7 +155,9 @@ class GameStore:
             if g is None:
                 raise ClassroomError(f"no game {game_id}")
             settings = json.loads(g.settings)
-            spec = load_scenario(f"game-{g.code}.yaml", text=g.scenario_text)
+            # a difficulty's strategies for the governments no team plays (settings)
+            spec = load_scenario(f"game-{g.code}.yaml", settings.get("overrides") or None,
+                                 text=g.scenario_text)
             folded = fold(self.log_rows(game_id))
             live = LiveGame.replay(spec, g.seed, tuple(settings["humans"]), folded.turns)
             # a game opened in its lobby starts with the teacher's "start" (games of older

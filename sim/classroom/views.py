@@ -54,6 +54,8 @@ class View:
     pending: tuple[Move, ...] = ()
     history: tuple[Move, ...] = field(default=())
     started: bool = True  # False while the game waits in its lobby for the teacher's Start
+    difficulty: str = "medium"  # the level played (sim/play/difficulty.py)
+    difficulty_note: str | None = None  # why it is not the level asked for
 
     def seated(self) -> frozenset[str]:
         """The teams with at least one student in a seat (the others are their bots')."""
@@ -86,7 +88,9 @@ class Views(GameStore):
                             for s in seat_rows),
                 news=tuple(live.model.news),
                 pending=tuple(m for m in cached.pending if role is not None and m.role == role),
-                history=history, started=cached.started)
+                history=history, started=cached.started,
+                difficulty=cached.settings.get("difficulty", "medium"),
+                difficulty_note=cached.settings.get("difficulty_note"))
 
     def seated(self, game_id: int) -> set[str]:
         """The game's teams with at least one student in a seat."""

@@ -53,13 +53,13 @@ def apply_policy(model: TradeModel) -> None:
 
 
 def qualify_when_short(model: TradeModel) -> None:
-    """A firm nobody plays (and not ``scripted``) qualifies a new source of a critical
-    component its sources have left short for a sustained period (docs/model.md, section 2): its perceived shortage, a
-    smoothing over the build lag of "more than ``ramp_trigger`` of last step's order unfilled",
-    reaches one half, and no qualification of that component is under way. It picks, among
-    the component's suppliers it does not buy from, one that has spare capacity and whose
-    goods no country listing the firm, and no ban of its own country, would stop (the most
-    spare capacity first), through the ``qualify`` move (default lag)."""
+    """A firm nobody plays (and not ``scripted``) qualifies a new source of a critical component
+    its sources have left short for a sustained period (docs/model.md, section 2): its perceived
+    shortage, a smoothing over the build lag of "more than ``ramp_trigger`` of last step's order
+    unfilled", reaches one half, and no qualification of that component is under way. It picks,
+    among the component's suppliers it does not buy from, one that has spare capacity and whose
+    goods no country listing the firm, and no ban of its own country, would stop (the most spare
+    capacity first), through the ``qualify`` move (default lag)."""
     s, w, links, policy = model.state, model.world, model.links, model.policy
     f, p, o = s.firms, s.pipeline, model.spec.model
     F, C = w.bom.shape

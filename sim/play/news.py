@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.engine.attribution import causes
 from sim.engine.metrics import FIRM, SUPPLIER
 from sim.engine.model import TradeModel
 from sim.play.roles import OBSERVE
@@ -65,14 +66,13 @@ class News:
                 if abs(gap - self._gaps.get(name, 0.0)) >= EFFECT_THRESHOLD:
                     rows.append((abs(gap), name, gap))
         rows.sort(reverse=True)
-        cause = self._cause(end)
         items = []
         for _, name, gap in rows[:MAX_EFFECTS]:
             self._gaps[name] = gap
             text = (f"{name} loses {-gap:.0%} of its sales against" if gap < 0 else
                     f"{name}'s sales are {gap:.0%} above")
             items.append(NewsItem(end - 1, text + " the no-policy baseline this turn"
-                                  + cause, "effect"))
+                                  + self._cause(name, end), "effect"))
         return items
 
     def _upcoming(self) -> list[tuple[int, MoveCall]]:
@@ -87,17 +87,34 @@ class News:
         return any(e.call.move == "announce" and e.call.target == call.target
                    for e in self.model.log)
 
-    def _cause(self, end: int) -> str:
-        """", since US entity list Hikvision (week 0)": the latest two restricting moves so far
-        (the no-policy baseline differs from the run by the policy moves)."""
-        moves = [e for e in self.model.log if e.step < end and e.hostile]
+    def _cause(self, entity: str, end: int) -> str:
+        """", since US entity list Hikvision (week 0)": the first two hostile moves so far that
+        touched ``entity``'s own links or market (:func:`sim.engine.attribution.causes`); when none
+        did, the change came through its market: ", as buyers switch after ..." names the
+        latest two moves that touched its trading partners or its product's other makers."""
+        own = [e for e in causes(self.model, entity, 0, end) if e.hostile]
+        moves = own or sorted({id(e): e for n in self._partners(entity)
+                               for e in causes(self.model, n, 0, end) if e.hostile}.values(),
+                              key=lambda e: e.step)
         if not moves:
             return ""
         unit = self.scenario.calendar.step
         last = [f"{e.call.actor} {e.call.move.replace('_', ' ')}"
                 + (f" {e.call.target}" if e.call.target else "") + f" ({unit} {e.step})"
-                for e in moves[-2:]]
-        return ", since " + " and ".join(dict.fromkeys(last))
+                for e in sorted(moves[:2] if own else moves[-2:], key=lambda e: e.step)]
+        lead = ", since " if own else ", as buyers switch after "
+        return lead + " and ".join(dict.fromkeys(last))
+
+    def _partners(self, entity: str) -> list[str]:
+        """The firms a supplier sells to, or the other makers of a firm's product."""
+        w, links = self.model.world, self.model.links
+        kind, i = w.index.get(entity, ("", -1))
+        if kind == "supplier":
+            return [w.firms[f] for f in sorted(set(links.firm[links.supplier == i].tolist()))]
+        if kind == "firm":
+            return [n for f, n in enumerate(w.firms)
+                    if f != i and w.firm_product[f] == w.firm_product[i]]
+        return []
 
     def timeline(self) -> list[tuple[int, str]]:
         """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):

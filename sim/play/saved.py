@@ -1,17 +1,19 @@
 """Save a game in the middle and load it again later: one small YAML file, replayed exactly.
 
 A saved game holds what decides the game and nothing else: the scenario's own text (comments
-and all) with the slider values the player chose, the role, the seed, the step reached and
-every move the player queued, with the step it was queued at. Loading replays them through
-the same :meth:`Game.submit` the move forms use, so a saved game comes back exactly as it was
-(the engine is deterministic for a seed) and a file edited by hand is checked move by move
+and all) with the slider values the player chose and the strategies its difficulty level gave
+the other governments (:mod:`sim.play.difficulty`), the level, the role, the seed, the step
+reached and every move the player queued, with the step it was queued at. Loading replays them
+through the same :meth:`Game.submit` the move forms use, so a saved game comes back exactly as
+it was (the engine is deterministic for a seed) and a file edited by hand is checked move by move
 like a form. The format::
 
     chokepoint_game: 1
     role: US
     seed: 7
     step: 12
-    overrides: {events.ban.at: 4}
+    difficulty: hard
+    overrides: {events.ban.at: 4, countries.CN.strategy: {name: grim_trigger}}
     moves:
     - {at: 3, move: entity_list, target: Hikvision, params: {fdpr: true}}
     scenario: |
@@ -22,7 +24,7 @@ Nothing here imports Solara; the play page offers the download and the upload.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -53,6 +55,7 @@ class SavedGame(BaseModel):
     role: str
     seed: int = Field(ge=0, le=MAX_SEED)
     step: int = Field(ge=0)
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
     overrides: dict[str, Any] = Field(default_factory=dict)
     moves: list[SavedMove] = Field(default_factory=list)
     scenario: str
@@ -81,6 +84,7 @@ def save_game(game: Game) -> bytes:
             "role": game.role,
             "seed": game.seed,
             "step": game.step_index,
+            "difficulty": game.difficulty,
             "overrides": dict(game.overrides),
             "moves": [{"at": at, "move": c.move,
                        **({"target": c.target} if c.target else {}),
@@ -128,7 +132,8 @@ def load_game(text: str, file: str = "saved game") -> Game:
                       f"(roles: {', '.join([*scenario.roles, OBSERVE])})")
     if saved.step > scenario.steps:
         raise problem(("step",), f"{saved.step} is past the scenario's {scenario.steps} steps")
-    game = Game(scenario, saved.role, saved.seed, overrides=saved.overrides)
+    game = Game(scenario, saved.role, saved.seed, overrides=saved.overrides,
+                difficulty=saved.difficulty)
     for k, move in enumerate(saved.moves):
         previous = saved.moves[k - 1].at if k else 0
         if not previous <= move.at <= saved.step:

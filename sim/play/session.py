@@ -64,12 +64,17 @@ class Game(News):
         overrides: the slider values the scenario was loaded with (a saved game keeps them).
         live: models to read instead of building them (a classroom game's, see
             :meth:`sim.classroom.replay.LiveGame.models`).
+        difficulty: the level the game plays (:mod:`sim.play.difficulty`; its strategies
+            are among ``overrides``, already applied to ``scenario``).
+        note: why the level differs from the one asked for (hard without data), shown.
     """
 
     def __init__(self, scenario: Scenario, role: str = OBSERVE, seed: int | None = None,
-                 overrides: dict[str, Any] | None = None, *, live: Live | None = None):
+                 overrides: dict[str, Any] | None = None, *, live: Live | None = None,
+                 difficulty: str = "medium", note: str | None = None):
         self.scenario = scenario
         self.role = role
+        self.difficulty, self.difficulty_note = difficulty, note
         self.seed = scenario.seed if seed is None else int(seed)
         # the slider values the scenario was loaded with (a saved game keeps them)
         self.overrides: dict[str, Any] = dict(overrides or {})

@@ -1,10 +1,12 @@
 """What a move costs, what the player's position is, and the debrief at the end of a game.
 
 Everything here is measured, not assumed: a move's cost is the difference between two copies
-of the played model stepped one turn ahead, with and without the move (same seed, so the only
-difference is the move); the decisions that mattered most are found by replaying the game from
-the start without each of the player's moves in turn (same seed, the other moves as made).
-Nothing here imports Solara.
+of the played model stepped one turn ahead, with and without the move (the moves already
+queued this turn in both), over ``SEEDS`` draws of the future's randomness (demand shocks,
+strategies' chance): the median and the 10–90% band of those differences, so that the preview
+keeps the uncertainty a single replay of one seed would hide (docs/play.md); the decisions
+that mattered most are found by replaying the game from the start without each of the
+player's moves in turn (same seed, the other moves as made). Nothing here imports Solara.
 """
 
 from __future__ import annotations
@@ -32,17 +34,27 @@ def _series(model: TradeModel, group: str, metric: str, name: str, start: int) -
     return rec.data[group][start:rec.steps, i, j]
 
 
+SEEDS = 8  # draws of the future a move's cost is measured over
+BAND = (10, 90)  # the percentiles of the band shown around the median
+
+
 @dataclass(frozen=True)
 class Cost:
-    """A move's measured effect on the mover's own objectives over the next ``steps``."""
+    """A move's measured effect on the mover's own objectives over the next ``steps``, over
+    ``seeds`` draws of the future: per row the median change and its 10–90% ``band``."""
 
     steps: int
-    rows: list[tuple[str, float]]  # (what, change against not making the move)
+    rows: list[tuple[str, float]]  # (what, median change against not making the move)
+    bands: list[tuple[float, float]]  # (10th, 90th percentile) of each row's change
+    seeds: int
 
     def sentence(self, unit: str) -> str:
-        parts = ", ".join(f"{what} {delta:+.3g}" for what, delta in self.rows)
-        return (f"Measured over the next {self.steps} {unit}s against not making it (same "
-                f"seed): {parts}.")
+        parts = ", ".join(f"{what} {delta:+.3g} ({lo:+.3g} to {hi:+.3g})"
+                          for (what, delta), (lo, hi) in zip(self.rows, self.bands,
+                                                             strict=True))
+        return (f"Measured over the next {self.steps} {unit}s against not making it, with "
+                f"this turn's queued moves, over {self.seeds} draws of the future: median "
+                f"(10–90% band) {parts}.")
 
 
 # a move's cost, measured once for every page of the same game state: the pages of a
@@ -113,21 +125,44 @@ def _measure(game: Game, move: str, target: str | None, params: dict[str, Any] |
         with game.lock:
             if (game.step_index, repr(game.model.pending)) != (key[0], key[-1]):
                 return _GAVE_UP
-            without = copy.deepcopy(game.model)
-        with_move = copy.deepcopy(without)
+            now = copy.deepcopy(game.model)
+        copy.deepcopy(now).submit(call)
     except (TypeError, copy.Error):  # a model holding something that cannot be copied
         return None
-    try:
-        with_move.submit(call)
     except MoveError:
         return None
     steps = min(game.turn_steps, game.horizon - game.step_index)
-    start = without.step_index
-    for _ in range(steps):
-        if cancel is not None and cancel.is_set():
-            return _GAVE_UP
-        with_move.step()
-        without.step()
+    draws = []
+    for k in range(SEEDS):
+        without, with_move = copy.deepcopy(now), copy.deepcopy(now)
+        for m in (without, with_move):
+            _reseed(m, game.seed, game.step_index, k)
+        with_move.submit(call)
+        for _ in range(steps):
+            if cancel is not None and cancel.is_set():
+                return _GAVE_UP
+            with_move.step()
+            without.step()
+        draws.append(_rows(game, with_move, without, now.step_index))
+    values = np.array([[v for _, v in rows] for rows in draws])
+    lo, mid, hi = np.percentile(values, [BAND[0], 50, BAND[1]], axis=0)
+    names = [what for what, _ in draws[0]]
+    return Cost(steps, [(n, float(v)) for n, v in zip(names, mid, strict=True)],
+                [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)], SEEDS)
+
+
+def _reseed(model: TradeModel, seed: int, step: int, k: int) -> None:
+    """Draw ``k`` of the future from ``step`` on: the model's generators reset to a stream
+    keyed by the game's seed, the step and ``k`` (both copies of one draw alike)."""
+    seq = np.random.SeedSequence([seed % 2**63, step, k])
+    model.rng.bit_generator.state = np.random.default_rng(seq).bit_generator.state
+    model.random.seed(int(seq.generate_state(1)[0]))
+
+
+def _rows(game: Game, with_move: TradeModel, without: TradeModel,
+          start: int) -> list[tuple[str, float]]:
+    """The changes one draw measured: a government's score and objectives (means), a firm's
+    money and output (sums)."""
     role, rows = game.role, []
     if role in game.scenario.countries:
         weights = game.weights()
@@ -144,7 +179,7 @@ def _measure(game: Game, move: str, target: str | None, params: dict[str, Any] |
         for metric, what in (("profit", "money (profit summed)"), ("output", "output")):
             rows.append((what, float(_series(with_move, "firm", metric, role, start).sum()
                                      - _series(without, "firm", metric, role, start).sum())))
-    return Cost(steps, rows)
+    return rows
 
 
 def position(game: Game) -> dict[str, Any]:

@@ -143,8 +143,12 @@ def history_score(spec: Scenario, role: str, seed: int | None = None) -> float |
     return (profit[0] - profit[1]) / max(abs(profit[1]), 1e-9)
 
 
+def words(spec: Scenario, role: str) -> tuple[str, tuple[tuple[str, float, str], ...]]:
+    """The goal's sentence and the score's parts of ``role``, a government or a firm."""
+    return government_goal(spec, role) if role in spec.countries else firm_goal(spec, role)
+
+
 def goal(spec: Scenario, role: str, seed: int | None = None) -> Goal:
     """The goal of ``role`` (a government or a firm of the scenario) in plain words."""
-    text, parts = (government_goal(spec, role) if role in spec.countries
-                   else firm_goal(spec, role))
+    text, parts = words(spec, role)
     return Goal(role, text, parts, history_score(spec, role, seed))

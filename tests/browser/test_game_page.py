@@ -281,7 +281,7 @@ def test_save_the_game_then_load_it_and_play_on(server, context, tmp_path):
     expect(page.locator(".upload-errors")).to_contain_text("moves.0: refused: US may not "
                                                            "make 'stockpile'")
     picker.set_input_files(saved)
-    expect(page.locator(".game-status")).to_contain_text("playing US · seed 5",
+    expect(page.locator(".game-status")).to_contain_text("playing US · medium · seed 5",
                                                          timeout=TIMEOUT)
     expect(page.locator("#chart-market-price")).to_have_attribute("data-drawn", "13",
                                                                    timeout=TIMEOUT)
