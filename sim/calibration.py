@@ -38,7 +38,7 @@ class Row:
 
 def _run(name: str, policy: bool = True) -> TradeModel:
     sc = shipped.load(name)
-    return TradeModel(scenario=sc if policy else sc.without_policy(), rng=sc.seed).run()
+    return (TradeModel(scenario=sc, rng=sc.seed) if policy else TradeModel.no_policy(sc)).run()
 
 
 def _step(m: TradeModel, day: dt.date) -> int:
@@ -202,7 +202,7 @@ def _zte_h1_loss(r: dict[str, TradeModel]) -> float:
 def _gallium_exports(policy: bool) -> tuple[TradeModel, np.ndarray]:
     """ChinaGa's shipments to firms outside China per step (China's gallium exports)."""
     sc = shipped.load("chip_controls_2022")
-    m = TradeModel(scenario=sc if policy else sc.without_policy(), rng=sc.seed)
+    m = TradeModel(scenario=sc, rng=sc.seed) if policy else TradeModel.no_policy(sc)
     w, links = m.world, m.links
     cn, ga = w.countries.index("CN"), w.suppliers.index("ChinaGa")
     out = []

@@ -135,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_run(model, args.out)
     seed = args.seed if args.seed is not None else sc.seed
     # the headline compares the run with the no-policy run of the same seed
-    base = TradeModel(scenario=sc.without_policy(), rng=seed, steps=args.steps).run()
+    base = TradeModel.no_policy(sc, rng=seed, steps=args.steps).run()
     print(format_summary(model, against_baseline(model, base), seed))
     if args.out:
         print(f"\nwrote {escape(args.out)}")

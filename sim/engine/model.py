@@ -35,7 +35,7 @@ from sim.rules.moves import (
     feasibility,
     finish_redesigns,
 )
-from sim.rules.strategies import DEFAULT_GOVERNMENT, STRATEGIES
+from sim.rules.strategies import DEFAULT_FIRM, DEFAULT_GOVERNMENT, STRATEGIES
 from sim.scenario import Scenario, load_scenario
 
 
@@ -73,6 +73,16 @@ class TradeModel(mesa.Model):
     links: Links
     state: State
     recorder: Recorder
+
+    @classmethod
+    def no_policy(cls, scenario: Scenario, rng: Any = None,
+                  steps: int | None = None) -> TradeModel:
+        """The no-policy run of ``scenario`` (:meth:`Scenario.without_policy`: no timeline,
+        every government scripted), the same seed: what a score, a headline, a sweep's
+        baseline and a chart's reference line are measured against (docs/architecture.md,
+        "The session"). The one place it is built."""
+        return cls(scenario=scenario.without_policy(), rng=scenario.seed if rng is None else rng,
+                   steps=steps)
 
     def __init__(self, *, scenario: Scenario | str | Path, rng: Any = None,
                  players: tuple[str, ...] | list[str] = (), steps: int | None = None):
@@ -116,7 +126,7 @@ class TradeModel(mesa.Model):
             for g, name in enumerate(w.countries)]
         self.firms = [
             Firm(self, f, name, None if name in self.players else
-                 _strategy(spec.firms[name].strategy, "passive"))
+                 _strategy(spec.firms[name].strategy, DEFAULT_FIRM))
             for f, name in enumerate(w.firms)]
         self.suppliers = [Supplier(self, s, name) for s, name in enumerate(w.suppliers)]
         acting = [a for a in self.governments + self.firms

@@ -4,13 +4,13 @@ file read a role's moves and its default strategy from."""
 
 from __future__ import annotations
 
-from sim.rules.strategies import STRATEGIES, Strategy
+from sim.rules.strategies import DEFAULT_FIRM, DEFAULT_GOVERNMENT, STRATEGIES, Strategy
 from sim.scenario import Scenario
 
 OBSERVE = "observe"  # the role of a player who watches and makes no move
 
-# what plays an actor whose scenario entry names no strategy (as the engine's agents do)
-DEFAULT_STRATEGY = {"country": "scripted", "firm": "passive"}
+# what plays an actor whose scenario entry names no strategy (the engine's agents' defaults)
+DEFAULT_STRATEGY = {"country": DEFAULT_GOVERNMENT, "firm": DEFAULT_FIRM}
 
 
 def kind_of(scenario: Scenario, actor: str) -> str:

@@ -36,7 +36,7 @@ from sim.scenario import shipped
 def no_policy(scenario: Scenario, seed: int, steps: int = 0) -> TradeModel:
     """The no-policy baseline of a game (:meth:`Scenario.without_policy`, the same seed),
     stepped ``steps`` steps: the one place a game's baseline is built."""
-    model = TradeModel(scenario=scenario.without_policy(), rng=seed)
+    model = TradeModel.no_policy(scenario, rng=seed)
     for _ in range(steps):
         model.step()
     return model

@@ -445,3 +445,5 @@ from sim.rules import negotiation, responsive  # noqa: E402,F401
 
 DEFAULT_GOVERNMENT = "responsive"
 """The strategy of a government whose scenario gives none (docs/scenarios.md, "Strategies")."""
+DEFAULT_FIRM = "passive"
+"""The strategy of a firm whose scenario gives none."""

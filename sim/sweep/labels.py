@@ -73,8 +73,7 @@ def _baseline_run(text: str, file: str, seed: int, steps: int) -> dict[str, Any]
     from sim.engine.metrics import summary
     from sim.engine.model import TradeModel
 
-    model = TradeModel(scenario=_scenario(text, file).without_policy(), rng=seed,
-                       steps=steps).run()
+    model = TradeModel.no_policy(_scenario(text, file), rng=seed, steps=steps).run()
     return {**summary(model), "_model": model}
 
 

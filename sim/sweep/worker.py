@@ -106,7 +106,7 @@ def run_one(chunk: Chunk, overrides: dict[str, Any], seed: int) -> tuple[dict[st
     values = summary(model)
     base = None
     if chunk.baseline or chunk.outcome_baseline:
-        base = TradeModel(scenario=scenario.without_policy(), rng=seed, steps=chunk.steps).run()
+        base = TradeModel.no_policy(scenario, rng=seed, steps=chunk.steps).run()
     if chunk.baseline:
         assert base is not None
         for m, v in summary(base).items():
