@@ -60,6 +60,9 @@ bench: $(DEV_STAMP)
 	$(VENV)/bin/python benchmarks/sweep.py
 	$(VENV)/bin/python benchmarks/play.py
 	$(VENV)/bin/python benchmarks/classroom.py
+	$(VENV)/bin/python benchmarks/tournament.py --quick
+	$(VENV)/bin/python benchmarks/worlds.py
+	$(VENV)/bin/python benchmarks/exploits.py
 
 # the scenario reference, generated from the validator's models and the registries
 docs: $(DEV_STAMP)
