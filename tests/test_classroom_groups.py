@@ -87,6 +87,24 @@ def test_group_size_opens_groups_as_students_arrive(room):
     assert [sizes[n] for n in (1, 2, 3)] == [4, 4, 1]
 
 
+def test_groups_wait_in_their_lobby_and_a_late_group_starts_with_the_class(room):
+    s = room.create_session(DENIAL, group_size=2, humans=TEAMS, lobby=True)
+    for i in range(2):
+        room.join_session(s.code, client=Client(f"10.0.1.{i}", str(i)))
+    first = room.session_info(s.id).groups[0].game_id
+    assert not room.view(first).started  # no turn, no timer until the teacher's Start
+    room.join_session(s.code, client=Client("10.0.1.2", "2"))  # a second group opens
+    second = room.session_info(s.id).groups[1].game_id
+    assert not room.view(second).started
+    for g in room.session_info(s.id).groups:
+        room.start(g.game_id)
+    assert room.view(first).started and room.view(second).started
+    for i in range(3, 5):  # the class is under way: a third group starts at once
+        room.join_session(s.code, client=Client(f"10.0.1.{i}", str(i)))
+    groups = room.session_info(s.id).groups
+    assert len(groups) == 3 and room.view(groups[2].game_id).started
+
+
 def test_concurrent_joins_stay_balanced(room):
     s = room.create_session(DENIAL, groups=3, humans=TEAMS)
     tokens: list[str] = []

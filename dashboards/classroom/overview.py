@@ -174,7 +174,18 @@ def TeacherButtons(info: SessionInfo, token: str):
         for g in info.groups:
             hub().run(_resolve, g.game_id)
 
+    waiting = [g for g in info.groups if not hub().frame(g.game_id).view.started]
+    started, set_started = solara.use_state(False)
+
+    def start_all() -> None:
+        for g in waiting:
+            hub().run(hub().room.start, g.game_id)
+        set_started(True)
+
     with solara.Column():
+        if waiting and not started:
+            solara.Button(f"Start every group ({len(waiting)} in the lobby)", color="success",
+                          classes=["start-all"], on_click=start_all)
         solara.Button("Compare the groups", href=f"/compare?code={info.code}&token="
                       f"{quote(token)}", target="_blank", color="primary",
                       classes=["compare-link"])

@@ -136,8 +136,7 @@ def NewGame(on_created: Callable[[int], None]):
                                               turn_seconds=seconds if advance != "teacher"
                                               and seconds else None, hide_ranks=hide,
                                               source=name[len(UPLOAD):] if name in uploads
-                                              else None, difficulty=level,
-                                              lobby=groups.session_args() is None)
+                                              else None, difficulty=level, lobby=True)
         except (ClassroomError, ScenarioError) as exc:
             set_error(str(exc))
             return

@@ -99,6 +99,9 @@ class Groups(GameStore):
         def export(self, game_id: int, path: str | Path) -> Path:
             """A game's ZIP (:meth:`sim.classroom.Classroom.export`)."""
 
+        def start(self, game_id: int) -> None:
+            """The teacher's Start (:meth:`sim.classroom.Classroom.start`)."""
+
     # -- creating ----------------------------------------------------------------------------
     def create_session(self, scenario: str | Path, *, groups: int | None = None,
                        group_size: int | None = None, seeds: Sequence[int] = (),
@@ -116,7 +119,8 @@ class Groups(GameStore):
             seed: the seed of every group when ``seeds`` is empty.
             humans: the teams students play in every group (at least one).
             **game: the games' other settings (``advance``, ``turn_seconds``, ``hide_ranks``,
-                ``source``).
+                ``source``, ``lobby``: every group waits for the teacher's Start, given on the
+                overview page for all of them; a group opened after it starts at once).
 
         Raises:
             ClassroomError: not exactly one of ``groups`` and ``group_size``, a count below
@@ -160,8 +164,13 @@ class Groups(GameStore):
         ref = self.create_game(text, seed=_seed(settings, number), humans=settings["humans"],
                                **game)
         with self.engine.begin() as conn:
+            first = conn.execute(select(db.session_groups.c.game_id).where(
+                db.session_groups.c.session_id == session_id,
+                db.session_groups.c.number == 1)).scalar_one()
             conn.execute(insert(db.session_groups).values(session_id=session_id,
                                                           number=number, game_id=ref.id))
+        if game.get("lobby") and self.view(first).started:
+            self.start(ref.id)  # the class is under way: a group opened late starts at once
         return ref.id
 
     # -- joining -----------------------------------------------------------------------------

@@ -95,6 +95,12 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
                 expect(card.locator(f"[data-role={role}]")).to_contain_text(
                     "1 student", timeout=TIMEOUT)
             expect(card.locator(".group-state")).to_have_attribute("data-turn", "1")
+        # every group waits in its lobby until the teacher starts them all from the overview
+        start = overview.locator(".start-all")
+        expect(start).to_contain_text("2 in the lobby", timeout=TIMEOUT)
+        overview.screenshot(path=str(ARTIFACTS / "classroom-groups-lobby.png"), full_page=True)
+        start.click()
+        expect(start).to_have_count(0, timeout=TIMEOUT)
         us1, zte1 = students[0][0], students[2][0]
         assert students[0][0].url != students[1][0].url
         before = group(overview, 1).locator("[data-role=ZTE] .group-score").inner_text()
