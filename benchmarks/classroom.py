@@ -19,8 +19,9 @@ Prints:
   (kernels culled after 2 s here; the share of their memory returned), after the 4 games'
   sessions closed (those games stay loaded), and after a second class of N opened and closed.
 
-Targets (issue 10): under 1 s to all 40; a class of 40 in under 1 GB; memory returns after the
-sessions close. Bounded: at most N sessions open at once, every wait has a timeout.
+Targets (docs/classroom/README.md, "How big a class"): under 1 s to all 40; a class of 40 in
+under 1 GB; memory returns after the sessions close. Bounded: at most N sessions open at once,
+every wait has a timeout.
 
     .venv/bin/python benchmarks/classroom.py [--students 40] [--clients raw|chromium]
 """

@@ -11,8 +11,8 @@ Prints:
   a game (per tab), after they all close (kernels culled after 2 s here), twice, so that
   what is kept and what is reused both show.
 
-Targets (issue 11): Step→charts < 200 ms at 500 steps of history; >= 10 steps/s playing;
-memory per tab < 20 MB and returned after close.
+Targets (docs/play.md, "Speed and memory"): Step→charts < 200 ms at 500 steps of history;
+>= 10 steps/s playing; memory per tab < 20 MB and returned after close.
 
     .venv/bin/python benchmarks/play.py [--pymalloc]
 

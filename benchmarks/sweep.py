@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/sweep.py [--steps 26] [--small 1000] [--large 10000] [--long 1280]
 
 Each case runs in its own Python process (batch_run switches multiprocessing to spawn for the
-whole process, PITFALLS.md), which reports its wall time from start to finish (its imports
-included: a sweep run from a fresh shell pays them), the CPU time of itself and every worker
-process under it (sampled with psutil), and its own peak memory (ru_maxrss). Printed:
+whole process: docs/pitfalls-measured.md), which reports its wall time from start to finish
+(its imports included: a sweep run from a fresh shell pays them), the CPU time of itself and
+every worker process under it (sampled with psutil), and its own peak memory (ru_maxrss).
+Printed:
 
 * CPU seconds per run of ours and of batch_run, and their ratio (target: ours ≤ batch_run),
   on ``--small`` runs of ``--steps`` steps;
@@ -126,6 +127,10 @@ def case_batch_run(n: int, workers: int, steps: int | None, out: Path) -> dict[s
                              steps=steps)
             self.datacollector = mesa.DataCollector(model_reporters={
                 "summary": lambda m: summary(m) if m.recorder.steps == m.horizon else None})
+
+        def step(self) -> None:  # batch_run reads what the model's DataCollector collected
+            super().step()
+            self.datacollector.collect(self)
 
     rows = mesa.batch_run(SweepModel, parameters={"run": range(plan.n_runs)},
                           number_processes=workers, iterations=1, max_steps=steps,

@@ -1,7 +1,7 @@
 """Interactive charts of a game as ECharts options (plain dicts; nothing here imports Solara).
 
 The play page draws each chart with ECharts 5.4.0, which solara-assets ships, so it works
-offline (docs/play.md). :func:`chart_option` turns a chart of :data:`dashboards.charts.CHARTS`
+offline (docs/play.md). :func:`chart_option` turns a chart of :data:`sim.play.charts.CHARTS`
 into an option: dates on a category x axis spanning the whole game (the lines grow into it),
 hover values for every series at a date (``tooltip.trigger = "axis"``), zoom with the wheel or
 the slider (``dataZoom``), a scrolling legend beside the plot (below it on a phone) whose
@@ -13,7 +13,7 @@ its own dash pattern, the pair differing between neighbours (8 colours × 7 dash
 lines); its no-policy baseline is a thin dotted line in the same colour, named
 "… (no policy)". Every move that took effect is a vertical dashed ``markLine`` with a label
 (the full text on hover). PNG export at print resolution stays with matplotlib
-(:meth:`dashboards.charts.ChartBook.print_png`).
+(:meth:`sim.play.png.ChartBook.print_png`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from dashboards.charts import CHARTS, COLORS, Series, _values
-from dashboards.game import Game
+from sim.play.charts import CHARTS, COLORS, Series, values
+from sim.play.session import Game
 
 # a dash pattern per entity (ECharts 5 takes a number array); 7 is coprime with 8 colours
 DASHES: list[Any] = ["solid", [8, 3], [2, 2], [8, 3, 2, 3], [14, 4], [4, 2, 1, 2],
@@ -122,14 +122,14 @@ def _short(label: str, suffix: str = "") -> str:
 
 
 def chart_option(game: Game, key: str, overlay: bool) -> tuple[dict[str, Any], int]:
-    """The ECharts option of chart ``key`` (of :data:`dashboards.charts.CHARTS`) and the number
+    """The ECharts option of chart ``key`` (of :data:`sim.play.charts.CHARTS`) and the number
     of steps it shows; ``overlay`` adds each series' no-policy baseline."""
     spec = CHARTS[key]
     with game.lock:
         n = game.model.recorder.steps
         series: list[Series] = spec.series(game)
-        played = _values(game, game.model, series, n)
-        base = _values(game, game.baseline, series, n) if overlay else None
+        played = values(game.model, series, n)
+        base = values(game.baseline, series, n) if overlay else None
         step = stride(game.horizon)
         cats = categories(game, step)
         marks = marker_lines(game, step)
@@ -206,8 +206,8 @@ def data_table(game: Game, key: str, overlay: bool, last: int = 10) -> tuple[lis
     with game.lock:
         n = game.model.recorder.steps
         series = spec.series(game)
-        played = _values(game, game.model, series, n)
-        base = _values(game, game.baseline, series, n) if overlay else None
+        played = values(game.model, series, n)
+        base = values(game.baseline, series, n) if overlay else None
     header = ["date"] + [s.label for s in series]
     if base is not None:
         header += [f"{s.label} (no policy)" for s in series]

@@ -5,7 +5,7 @@ target picker offering only names of the kinds the move targets, and one typed, 
 per parameter with its range. Submitting queues the move for the next step; a refused move
 shows the engine's reason (:class:`~sim.errors.MoveError`) next to the button. Below the
 button, the move's cost to the role itself, measured one turn ahead in a thread of its own
-(:func:`dashboards.whatif.move_cost`); with a ``moves_per_turn`` limit, the moves left.
+(:func:`sim.play.whatif.move_cost`); with a ``moves_per_turn`` limit, the moves left.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any, cast
 
 import solara
 
-from dashboards.game import Game
 from dashboards.prose import Prose
-from dashboards.whatif import Cost, move_cost
 from sim import MOVES, MoveError
+from sim.play.session import Game
+from sim.play.whatif import Cost, move_cost
 from sim.rules.params import Param
 
 NO_TARGET = "(all / none)"

@@ -1,7 +1,7 @@
 """The play page's game panels: the charts (with their data tables), the news feed, what is
 coming up, the role's history hints, its position, the score card and the debrief.
 
-Each panel reads the tab's :class:`~dashboards.game.Game`; a ``tick`` argument re-renders it
+Each panel reads the tab's :class:`~sim.play.session.Game`; a ``tick`` argument re-renders it
 after every advance. The page that lays them out is :mod:`dashboards.play`.
 """
 
@@ -11,11 +11,13 @@ from pathlib import Path
 
 import solara
 
-from dashboards.charts import CHARTS, ChartBook
 from dashboards.echarts import PHONE_WIDTH, chart_option, data_table, narrow_option
-from dashboards.game import OBSERVE, Game
 from dashboards.prose import Prose
-from dashboards.whatif import debrief, decisions, position
+from sim.play import scoring
+from sim.play.charts import CHARTS
+from sim.play.png import ChartBook
+from sim.play.session import OBSERVE, Game
+from sim.play.whatif import Decision, debrief, decisions, position
 
 NEWS_SHOWN = 200
 NARROW = narrow_option()
@@ -125,9 +127,10 @@ def ScoreCard(game: Game, book: ChartBook, overlay: bool, tick: int):
     with solara.Card(title="Score card", subtitle=subtitle, classes=["score-card"]):
         weights = game.weights()
         if weights:
+            so_far = scoring.shown(score or 0.0) + " " + scoring.unit(game.scenario, game.role)
             Prose("**Your score weighs:** " + ", ".join(
                 f"{k} {w:.2f}" for k, w in weights.items() if w > 0)
-                + (f" · **your score so far: {score:+.3f}** (doing nothing = 0)"
+                + (f" · **your score so far: {so_far}** (doing nothing = 0)"
                    if score is not None else ""))
         if game.finished:
             for sentence in game.result():
@@ -165,7 +168,8 @@ def Position(game: Game, tick: int):
     unit = game.scenario.calendar.step
     with solara.Card(title="Your position", classes=["position"]):
         score = pos["score"]
-        solara.Text(f"Score so far: {score:+.3f} (doing nothing = 0)" if score is not None
+        so_far = scoring.shown(score or 0.0) + " " + scoring.unit(game.scenario, game.role)
+        solara.Text(f"Score so far: {so_far} (doing nothing = 0)" if score is not None
                     else "Score: after the first step (doing nothing = 0)",
                     classes=["position-score"], style={"display": "block",
                                                        "font-weight": "bold"})
@@ -190,7 +194,8 @@ def Position(game: Game, tick: int):
 def Debrief(game: Game):
     """The end of the game: what happened and why, and the three decisions that mattered
     most (measured by replaying the game without each of them), on request."""
-    found, set_found = solara.use_state(None)
+    not_yet: list[Decision] | None = None
+    found, set_found = solara.use_state(not_yet)
     with solara.Card(title="Debrief", subtitle="what happened and why", classes=["debrief"]):
         solara.v.Html(tag="h3", children=["What happened"])
         for sentence in debrief(game):
@@ -217,7 +222,7 @@ def Debrief(game: Game):
                 if abs(d.worth) < 1e-9:
                     what = "without it your score would have been the same"
                 else:
-                    what = (f"without it your score would have been {abs(d.worth):.3f} "
+                    what = (f"without it your score would have been {abs(d.worth):.2f} "
                             f"{'lower' if d.worth > 0 else 'higher'} — it "
                             f"{'helped' if d.worth > 0 else 'hurt'} you")
                 solara.Text(f"{k}. {d.text} ({unit} {d.step}): {what}.",

@@ -1,16 +1,16 @@
 """Markdown as plain HTML, rendered on the server.
 
 ``solara.Markdown`` asks the browser for KaTeX from a CDN (math support) even when the text has
-no math, which breaks offline use (PITFALLS.md). Scenario descriptions and the score card are
-converted here with python-markdown instead; the text is HTML-escaped first, so an uploaded
-scenario cannot inject markup into the page.
+no math, which breaks offline use (docs/architecture.md, "Web pages"). Scenario descriptions
+and the score card are converted here with python-markdown instead; the text is HTML-escaped
+first, so an uploaded scenario cannot inject markup into the page.
 """
 
 from __future__ import annotations
 
 import html
 
-import markdown
+import markdown  # type: ignore[import-untyped]  # no stubs installed
 import solara
 
 

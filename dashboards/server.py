@@ -4,7 +4,7 @@ Offline (docs/play.md): production mode (no call-home frame), no version check, 
 and the front-end served from solara-assets' cache folder (``<venv>/share/solara/cdn``) instead
 of the public CDN. Only this module (and the pages) import Solara; ``sim`` never does.
 
-Hardened (issue 13), by :func:`harden` before the server starts:
+Hardened (docs/security.md), by :func:`harden` before the server starts:
 
 * no CDN fallback: a missing ``/_solara/cdn/...`` asset is a 404 at once (Solara's
   ``cdn_helper.fetch_from_cdn`` is replaced), and an audit hook refuses any socket connection
@@ -22,13 +22,13 @@ Hardened (issue 13), by :func:`harden` before the server starts:
 * what one session may allocate is bounded by the scenario loader's run-size estimate
   (``sim.scenario.load.MAX_UPLOAD_CELLS``), which refuses every larger pasted or uploaded scenario.
 
-Memory given back (issues 10 and 11): a closed tab's objects are all freed (tracemalloc finds
-the Python heap back at its level before the tab), but CPython's own small-object allocator
-and glibc's per-thread arenas keep the freed pages, so the server's resident memory never
-fell. :func:`restart_for_memory` therefore starts the server process once more, at the very
-beginning of a page command, with the C allocator (``PYTHONMALLOC=malloc``) and two glibc
-arenas (``MALLOC_ARENA_MAX=2``), and :func:`harden` returns the free pages to the system
-(``malloc_trim``) a moment after each kernel closes. Measured in ``benchmarks/play.py``:
+Memory given back (docs/classroom/README.md, "How big a class"): a closed tab's objects are all
+freed (tracemalloc finds the Python heap back at its level before the tab), but CPython's own
+small-object allocator and glibc's per-thread arenas keep the freed pages, so the server's
+resident memory never fell. :func:`restart_for_memory` therefore starts the server process once
+more, at the very beginning of a page command, with the C allocator (``PYTHONMALLOC=malloc``)
+and two glibc arenas (``MALLOC_ARENA_MAX=2``), and :func:`harden` returns the free pages to the
+system (``malloc_trim``) a moment after each kernel closes. Measured in ``benchmarks/play.py``:
 about 40 MB less at rest, and part of a closed tab's memory returned; the rest stays on heap
 pages shared with objects that outlive the tab, and later tabs reuse it (docs/play.md).
 ``CHOKEPOINT_PYMALLOC=1``, or a ``PYTHONMALLOC`` of one's own, keeps the process as started.
@@ -36,19 +36,22 @@ pages shared with objects that outlive the tab, and later tabs reuse it (docs/pl
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 import threading
 import time
 import traceback
+import warnings
 import webbrowser
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sim.errors import escape
+from sim.errors import UsageError, escape
 
-APP = str(Path(__file__).with_name("play.py"))
+APP = str(Path(__file__).parent / "play" / "page.py")
 NEEDED_ASSETS = ("requirejs@2.3.6", "font-awesome@4.5.0")
 CULL_TIMEOUT = "3m"
 HIDDEN_ROUTES = ("/resourcez", "/_solara/api/evict")
@@ -59,6 +62,7 @@ TRIM_DELAY = 2.0  # seconds after a kernel closes (its objects are freed by then
 OUR_MAINS = ("sim/__main__.py", "sim/cli.py", "bin/chokepoint")
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 WILDCARD = ("0.0.0.0", "::", "")
+TEXT_BROWSERS = ("www-browser", "links", "elinks", "lynx", "w3m")  # webbrowser's console ones
 
 Scope = dict[str, Any]
 ASGI = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
@@ -256,10 +260,41 @@ def missing_assets() -> list[str]:
 
 
 def can_open_browser() -> bool:
-    """Whether a browser can be shown: a desktop (macOS, Windows) or a display on Linux."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    """Whether a browser window can be shown: a display (always on macOS and Windows; on Linux
+    and other Unixes ``DISPLAY`` or ``WAYLAND_DISPLAY``) and a browser that :mod:`webbrowser`
+    finds, other than a text-mode one (it would take over the terminal)."""
+    if sys.platform not in ("darwin", "win32") and not (os.environ.get("DISPLAY")
+                                                        or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return getattr(browser, "name", "") not in TEXT_BROWSERS
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, before anything is printed, an address the server could not listen on: bind a
+    socket the way the server will (uvicorn, with ``SO_REUSEADDR``) and close it again.
+
+    Raises:
+        UsageError: the port is taken, needs privileges, or the host is not this machine's.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} is already in use on {host} (another Chokepoint "
+                             f"page?): stop that program, or pick another port with --port N, "
+                             f"e.g. --port {port + 1 if port < 65535 else 8765}") from None
+        if exc.errno == errno.EACCES:
+            raise UsageError(f"port {port} needs administrator rights on this machine: pick "
+                             "one above 1023 with --port N, e.g. --port 8765") from None
+        raise UsageError(f"cannot listen on {host} port {port}: {exc.strerror or exc} "
+                         "(--host takes an address of this machine, e.g. 127.0.0.1)") from None
 
 
 def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
@@ -279,8 +314,10 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
         same_origin: accept websockets only from the page's own origin (every page of ours
             keeps it on; it exists as an option so that the one check is set in one place).
     """
+    check_port(host, port)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     os.environ.update(env or {})
+    quiet_library_warnings()
     from solara.__main__ import run  # imported after the environment is set
 
     missing = missing_assets()
@@ -292,7 +329,11 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
     url = f"http://{'127.0.0.1' if host in WILDCARD else host}:{port}{path}"
     print(f"{banner.format(url=url)}  (Ctrl-C stops it)", flush=True)
     if open_browser and can_open_browser():
+        print("Opening it in your browser...", flush=True)
         threading.Thread(target=_open_when_up, args=(url,), daemon=True).start()
+    elif open_browser:
+        print("No browser can be opened here (no display or no graphical browser): open that "
+              "address in a browser on this machine.", flush=True)
     import click
 
     try:
@@ -301,6 +342,16 @@ def serve(app: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
                  standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         print("stopped", file=sys.stderr)
+
+
+def quiet_library_warnings() -> None:
+    """Silence the one library warning a server start printed (measured on ``chokepoint play
+    --no-browser`` and ``chokepoint classroom --no-browser``, then a page load): Solara warns on
+    every page served over plain http that its session cookie falls back to ``SameSite=Lax``
+    (it would use ``None``, for pages embedded in another site's iframe, only over https).
+    ``Lax`` is the cookie our pages want, so the warning tells the user nothing to act on."""
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https",
+                            category=UserWarning, module=r"solara\.server\.starlette")
 
 
 def _open_when_up(url: str, timeout: float = 30.0) -> None:
@@ -313,4 +364,5 @@ def _open_when_up(url: str, timeout: float = 30.0) -> None:
                 break
         except OSError:
             time.sleep(0.2)
-    webbrowser.open(url)
+    if not webbrowser.open(url):
+        print(f"No browser could be opened: open {url} yourself.", file=sys.stderr, flush=True)

@@ -13,16 +13,13 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sim.engine.model import TradeModel
-from sim.scenario import load_scenario
+from sim.scenario import shipped
 from sim.scenario.models import ModelOptions
 from sim.scenario.provenance import MODEL_CONSTANTS, vary_flag
-
-SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ class Row:
 
 
 def _run(name: str, policy: bool = True) -> TradeModel:
-    sc = load_scenario(SCENARIOS / f"{name}.yaml")
+    sc = shipped.load(name)
     return TradeModel(scenario=sc if policy else sc.without_policy(), rng=sc.seed).run()
 
 
@@ -78,7 +75,7 @@ def _hik_inventory(r: dict[str, TradeModel]) -> float:
 
 
 def _hik_us(r: dict[str, TradeModel]) -> float:
-    m = TradeModel(scenario=load_scenario(SCENARIOS / "hikvision_2019.yaml"))
+    m = TradeModel(scenario=shipped.load("hikvision_2019"))
     f, us = m.world.firms.index("Hikvision"), m.world.regions.index("US")
     sales = m.state.markets.sales_by_region[f]
     return _pct(sales[us] / sales.sum())
@@ -126,7 +123,7 @@ _HUAWEI_STOCK_WHY = (
 def _nvidia_shipments() -> tuple[np.ndarray, np.ndarray]:
     """Value of Nvidia's data-centre chips (both lines) shipped per step: to China's firms,
     and to all (one run of chip_controls_2022, reading each link's shipments)."""
-    sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+    sc = shipped.load("chip_controls_2022")
     m = TradeModel(scenario=sc, rng=sc.seed)
     w = m.world
     nvidia = [w.suppliers.index("Nvidia"), w.suppliers.index("NvidiaA800")]
@@ -147,7 +144,7 @@ def _nvidia_china_share(first: dt.date, last: dt.date) -> Callable[[dict[str, Tr
     """Share of Nvidia's data-centre chips shipped to China's firms, by value, between two
     dates (the steps starting on or after ``first`` and on or before ``last``)."""
     def measure(r: dict[str, TradeModel]) -> float:
-        sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+        sc = shipped.load("chip_controls_2022")
         lo, hi = sc.step_of(first), sc.step_of(last)
         china, total = _nvidia_shipments()
         return _pct(china[lo:hi + 1].sum() / total[lo:hi + 1].sum())
@@ -199,7 +196,7 @@ def _zte_h1_loss(r: dict[str, TradeModel]) -> float:
 @functools.cache
 def _gallium_exports(policy: bool) -> tuple[TradeModel, np.ndarray]:
     """ChinaGa's shipments to firms outside China per step (China's gallium exports)."""
-    sc = load_scenario(SCENARIOS / "chip_controls_2022.yaml")
+    sc = shipped.load("chip_controls_2022")
     m = TradeModel(scenario=sc if policy else sc.without_policy(), rng=sc.seed)
     w, links = m.world, m.links
     cn, ga = w.countries.index("CN"), w.suppliers.index("ChinaGa")

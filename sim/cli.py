@@ -7,6 +7,7 @@ exit with code 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import signal
@@ -15,18 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import OutputError, Problem, ScenarioError, escape
+from sim.errors import OutputError, Problem, ScenarioError, UsageError, escape
+from sim.play.setup import MAX_SEED
 
 EXIT_USAGE = 2
 EXIT_PIPE = 141  # as a shell reports a process stopped by SIGPIPE
 EXIT_TERM = 143  # as a shell reports a process stopped by SIGTERM
-MAX_SEED = 2**63 - 1
 MAX_STEPS = 100_000  # the scenario format's own bound (sim.scenario.models.MAX_STEPS)
-
-
-class UsageError(Exception):
-    """A bad command-line argument (not located in a file)."""
-
 
 
 def check_range(option: str, value: int | None, lo: int, hi: int) -> None:
@@ -52,13 +48,52 @@ def parse_assignments(items: Sequence[str], option: str) -> dict[str, Any]:
     return out
 
 
+def scenario_file(arg: str) -> str | Path:
+    """A scenario argument: a file as given, else the file of the shipped scenario of that name.
+
+    Raises:
+        UsageError: ``arg`` looks like a name (no folder, no suffix), is not a file and names
+            no shipped scenario.
+    """
+    from sim.scenario import shipped
+
+    if Path(arg).exists():
+        return arg
+    found = shipped.find(arg)
+    if found is not None:
+        return found
+    if Path(arg).name == arg and not Path(arg).suffix:
+        near = difflib.get_close_matches(arg, list(shipped.all_paths()), n=1)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        raise UsageError(f"{arg!r} is neither a file nor a shipped scenario ({hint}"
+                         "'chokepoint scenarios' lists them)")
+    return arg
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.scenario import shipped
+
+    rows = shipped.catalogue()
+    name_w = max(len("name"), *(len(r.name) for r in rows))
+    title_w = max(len("title"), *(len(r.title) for r in rows))
+    lines = [f"{'name':<{name_w}}  {'title':<{title_w}}  roles"]
+    for group, heading in shipped.GROUPS.items():
+        if group:
+            lines += ["", f"{heading} (for 'chokepoint classroom'; they run and play too):"]
+        lines += [f"{r.name:<{name_w}}  {r.title:<{title_w}}  {', '.join(r.roles) or '-'}"
+                  for r in rows if r.group == group]
+    lines += ["", f"files in {shipped.root()} (copy one to write your own)"]
+    print("\n".join(escape(line) for line in lines))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
     problems: list[Problem] = []
     for file in args.files:
         try:
-            sc = load_scenario(file)
+            sc = load_scenario(scenario_file(file))
         except ScenarioError as exc:
             problems += exc.problems
             continue
@@ -81,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: must end in .csv or .parquet")
     check_range("--steps", args.steps, 1, MAX_STEPS)
     check_range("--seed", args.seed, 0, MAX_SEED)
-    sc = load_scenario(args.file, parse_assignments(args.set, "--set"))
+    sc = load_scenario(scenario_file(args.file), parse_assignments(args.set, "--set"))
     too_big = size_problem(sc, args.steps)
     if too_big:
         raise UsageError(f"--steps {args.steps}: {too_big}" if args.steps else too_big)
@@ -129,29 +164,46 @@ def cmd_play(args: argparse.Namespace) -> int:
     restart_for_memory()
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: must be between 1 and 65535")
-    if args.file:
-        load_scenario(args.file)  # refuse a bad file before the server starts
+    file = scenario_file(args.file) if args.file else None
+    if file:
+        load_scenario(file)  # refuse a bad file before the server starts
     from dashboards.server import APP, serve  # the only path from the CLI to web code
-    from dashboards.setup import SCENARIO_ENV
+    from sim.play.setup import SCENARIO_ENV
 
-    env = {SCENARIO_ENV: str(Path(args.file).resolve())} if args.file else {}
+    env = {SCENARIO_ENV: str(Path(file).resolve())} if file else {}
     serve(APP, host=args.host, port=args.port, open_browser=not args.no_browser, env=env)
     return 0
+
+
+def version() -> str:
+    """The installed package's version (from its metadata)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("chokepoint")
+    except PackageNotFoundError:
+        return "(not installed: pip install -e . in the checkout)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chokepoint",
         description="Trade-policy scenario simulation: validate and run YAML scenarios.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    p = sub.add_parser("scenarios", help="list the shipped scenarios: name, title, roles")
+    p.set_defaults(func=cmd_scenarios)
+
     p = sub.add_parser("validate", help="check scenario files; report every problem")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="a scenario file, or a shipped scenario's name")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run a scenario; print headline results, write the series")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="a scenario file, or a shipped scenario's name")
     p.add_argument("--seed", type=int,
                    help="random seed, 0 or more (default: the scenario's)")
     p.add_argument("--steps", type=int,
@@ -169,12 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub)
 
+    from sim.tournament.cli import add_tournament_parser
+
+    add_tournament_parser(sub)
+
     from sim.classroom.cli import add_classroom_parser
 
     add_classroom_parser(sub)
 
     p = sub.add_parser("play", help="play a scenario in the browser (offline Solara app)")
-    p.add_argument("file", nargs="?", metavar="FILE", help="scenario offered first")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="scenario offered first (a file, or a shipped scenario's name)")
     p.add_argument("--port", type=int, default=8765, help="TCP port (default: 8765)")
     p.add_argument("--host", default="127.0.0.1",
                    help="interface to listen on (default: 127.0.0.1, this machine only)")

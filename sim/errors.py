@@ -2,7 +2,9 @@
 
 Every problem found in a scenario is a :class:`Problem` (file, line, column, key path, message);
 a :class:`ScenarioError` carries all the problems of one file so that the user sees them at once.
-Only the command line turns them into text on stderr and an exit code.
+Only the command line turns them into text on stderr and an exit code; a bad command-line
+argument is a :class:`UsageError`, raised by every command (``sim.cli`` and the sweep and
+classroom commands) and reported there.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class ScenarioError(ValueError):
 
 class MoveError(ValueError):
     """A move cannot be made: unknown, not allowed for this actor, bad target or parameter."""
+
+
+class UsageError(Exception):
+    """A bad command-line argument (not located in a file)."""
 
 
 class OutputError(OSError):

@@ -252,6 +252,8 @@ def test_export_matches_chokepoint_run_with_the_moves_as_events(room, tmp_path):
     doc["events"] = [{"at": int(m["step"]), "by": m["actor"], "move": m["move"],
                       **({"target": m["target"]} if m["target"] else {}),
                       **yaml.safe_load(m["parameters"])} for m in moves]
+    # a human's country has no strategy: in the replay its moves are its whole timeline
+    doc["countries"]["US"]["strategy"] = {"name": "scripted"}
     events_file = tmp_path / "with_events.yaml"
     events_file.write_text(yaml.safe_dump(doc, sort_keys=False))
     run_csv = tmp_path / "run.csv"
@@ -385,7 +387,7 @@ def test_an_uploaded_scenario_is_stored_as_text_with_its_hash_and_errors_are_loc
 def test_news_is_escaped_latest_first_and_bounded():
     """The news card is one HTML widget: each item's text is escaped (a scenario's author wrote
     it), latest first, at most ``limit`` items."""
-    from dashboards.classroom_views import news_html
+    from dashboards.classroom.widgets import news_html
 
     text = news_html([(0, "US lists <b>ZTE</b>"), (2, "ZTE stockpiles & waits"),
                       (4, "<script>alert(1)</script>")], limit=2)
@@ -401,7 +403,7 @@ def test_move_cost_waits_for_the_class_to_redraw(tmp_path):
     for long ago and never run (its page's loop gone) does not hold it forever."""
     import threading
 
-    from dashboards.classroom_hub import REDELIVER_AFTER, ClassroomGame, Hub, _Page
+    from dashboards.classroom.hub import REDELIVER_AFTER, ClassroomGame, Hub, _Page
 
     h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
     try:
@@ -438,7 +440,7 @@ def test_hub_pages_are_released_when_their_kernel_closes(tmp_path, monkeypatch):
 
     from solara.server import kernel, kernel_context
 
-    from dashboards.classroom_hub import Hub
+    from dashboards.classroom.hub import Hub
 
     h = Hub(f"sqlite:///{tmp_path / 'hub.db'}")
     try:

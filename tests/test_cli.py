@@ -243,7 +243,7 @@ def test_console_script_and_python_m(tmp_path):
         assert_located_errors(fail.stderr)
 
 
-# --- issue 13: every reproducer refused cleanly (exit 2, located, no traceback) ---------------
+# --- hostile input (docs/scenarios.md, "Limits"): refused cleanly (exit 2, located, no traceback)
 
 ZTE = str(ROOT / "scenarios" / "zte_2018.yaml")
 

@@ -10,13 +10,14 @@ import ipyvuetify as v
 import pytest
 import solara
 
-from dashboards.charts import CHARTS, ChartBook
 from dashboards.forms import NO_TARGET, MovePanel, target_choices
-from dashboards.game import OBSERVE, Game, domestic_substitutes, shipped_scenarios
 from dashboards.prose import to_html
-from dashboards.setup import SCENARIO_ENV, overrides_from, parameter_sliders
 from sim import MoveError, TradeModel, load_scenario
 from sim.engine.output import csv_bytes
+from sim.play.charts import CHARTS
+from sim.play.png import ChartBook
+from sim.play.session import OBSERVE, Game, domestic_substitutes, shipped_scenarios
+from sim.play.setup import SCENARIO_ENV, overrides_from, parameter_sliders
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "hikvision_2019.yaml"
@@ -198,7 +199,7 @@ def chart_widgets(rc) -> list:
 
 
 def test_page_renders_setup_then_game(hikvision_first):
-    from dashboards.play import Page
+    from dashboards.play.page import Page
 
     box, rc = solara.render(Page(), handle_error=False)
     start = rc.find(v.Btn, children=["Start the game"])
@@ -262,7 +263,7 @@ def test_every_text_field_follows_the_typing():
     import ast
 
     found = []
-    for path in sorted((ROOT / "dashboards").glob("*.py")):
+    for path in sorted((ROOT / "dashboards").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr.startswith("Input")):
@@ -275,7 +276,7 @@ def test_every_text_field_follows_the_typing():
 
 
 def test_two_pages_have_separate_games(hikvision_first):
-    from dashboards.play import Page
+    from dashboards.play.page import Page
 
     _, a = solara.render(Page(), handle_error=False)
     _, b = solara.render(Page(), handle_error=False)
@@ -290,7 +291,7 @@ def test_two_pages_have_separate_games(hikvision_first):
 
 
 def test_without_a_file_the_default_scenario_is_offered_first(monkeypatch):
-    from dashboards.play import DEFAULT_SCENARIO, scenario_sources
+    from dashboards.play.page import DEFAULT_SCENARIO, scenario_sources
 
     monkeypatch.delenv(SCENARIO_ENV, raising=False)
     names = list(scenario_sources())
@@ -309,7 +310,7 @@ def test_without_a_file_the_default_scenario_is_offered_first(monkeypatch):
     (50, 30.0, 10, 50),  # after a long stall, at most a second's worth at once
 ])
 def test_playing_keeps_to_the_chosen_speed(rate, elapsed, done, due):
-    from dashboards.play import steps_due
+    from dashboards.play.page import steps_due
 
     assert steps_due(rate, elapsed, done) == due
 

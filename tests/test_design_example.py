@@ -1,8 +1,9 @@
-"""The scenario format of DESIGN.md is accepted as written there.
+"""The core scenario format (docs/scenarios.md) is accepted as the product's design brief wrote it.
 
-DESIGN.md's own example (../shared/examples/entity_list_2019.yaml) validates and runs as is, and
-so does a scenario written from that page alone (tests/data/from_design.yaml) on month, day and
-week calendars; dates map to the step whose period contains them.
+The brief's own example (../shared/examples/entity_list_2019.yaml, outside the repository: the
+test skips without it) validates and runs as is, and so does a scenario written from the
+format's description alone (tests/data/from_design.yaml) on month, day and week calendars;
+dates map to the step whose period contains them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ FROM_DESIGN = HERE / "data" / "from_design.yaml"
 @pytest.fixture(scope="module")
 def example() -> Path:
     if not EXAMPLE.exists():
-        pytest.skip(f"DESIGN.md's example is not checked out next to the repo ({EXAMPLE})")
+        pytest.skip(f"the design brief's example is not checked out next to the repo ({EXAMPLE})")
     return EXAMPLE
 
 

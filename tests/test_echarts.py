@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.charts import CHARTS, COLORS
 from dashboards.echarts import (
     DASHES,
     MARK_LABEL,
@@ -19,9 +18,10 @@ from dashboards.echarts import (
     stride,
     style_of,
 )
-from dashboards.game import Game
 from sim import load_scenario
 from sim.engine.metrics import GROUPS
+from sim.play.charts import CHARTS, COLORS
+from sim.play.session import Game
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""The stylized facts of DESIGN.md on a fictional world unlike the historical ones.
+"""The stylized facts (docs/model.md) on a fictional world unlike the historical ones.
 
 ``tests/data/fictional_magnets.yaml``: monthly steps, a mid-sized lister (Ostmark) whose
 strength is magnets and controllers, two products sharing components, a listed drive maker

@@ -1,4 +1,4 @@
-"""A seeded fuzzing campaign over the shipped scenarios (issue 13).
+"""A seeded fuzzing campaign over the shipped scenarios (docs/scenarios.md, "Limits").
 
 Every mutant of every ``scenarios/*.yaml`` goes through ``chokepoint validate`` and, when
 accepted, ``chokepoint run --steps 3 --out F.csv`` in-process. Each must be either refused

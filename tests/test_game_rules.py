@@ -1,5 +1,5 @@
-"""Rules that make a game's decisions real (issue 11): chance events, a limit on moves per
-turn, and the firms' redesign move."""
+"""Rules that make a game's decisions real (docs/model.md, "Game rules"): chance events, a limit
+on moves per turn, and the firms' redesign move."""
 
 from __future__ import annotations
 
@@ -127,3 +127,20 @@ def test_every_shipped_firm_role_has_at_least_two_feasible_moves():
                 if any(feasibility(model, MoveCall(role, move, t)) is None for t in targets):
                     feasible.add(move)
             assert len(feasible) >= 2, (path.name, role, feasible)
+
+
+def test_subsidize_offers_and_accepts_only_the_governments_own_suppliers():
+    """The "own supplier" rule is a feasibility check: the move form never offers a supplier
+    the move would then refuse, and a submitted foreign target is refused at once."""
+    from dashboards.forms import target_choices
+    from sim.play.session import Game
+
+    game = Game(load_scenario(HIK), "CN", seed=1)
+    sc = game.scenario
+    assert target_choices(game, "subsidize") == [s for s in game.model.world.suppliers
+                                                 if sc.suppliers[s].country == "CN"]
+    assert "not one of CN's suppliers" in feasibility(game.model,
+                                                      MoveCall("CN", "subsidize", "Intel"))
+    with pytest.raises(MoveError, match="not one of"):
+        game.submit("subsidize", "Intel", {})
+    assert game.model.pending == []

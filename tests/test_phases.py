@@ -473,8 +473,9 @@ def test_a_seeded_run_is_identical_byte_for_byte():
 
 
 def test_a_firm_that_stops_producing_loses_money_and_value(model):
-    """Stopping hurts (DESIGN.md): fixed costs go on, goods sold from stock carry their cost,
-    so a firm cut off from a critical component loses profit and share value — never gains."""
+    """Stopping hurts (docs/model.md, "6. Finance"): fixed costs go on, goods sold from stock
+    carry their cost, so a firm cut off from a critical component loses profit and share value
+    — never gains."""
     base_profit = float(model.state.ref.profit[HUAWEI])
     move(model, "US", "entity_list", "huawei")  # s_us cut; huawei's other socs cannot cover
     model.state.suppliers.capacity[:] = np.where(

@@ -1,5 +1,5 @@
-"""Retaliation that counts its own costs (DESIGN.md: "Retaliation aims at the sender";
-docs/model.md, "Strategies"): `tit_for_tat`, `proportional` and `lagged` weigh each answer by
+"""Retaliation that counts its own costs (docs/model.md, "Stylized facts and rules" and
+"Strategies"): `tit_for_tat`, `proportional` and `lagged` weigh each answer by
 what it would cost the sender and themselves, each a change of the whole score (consumers
 included), judged on last period's flows; they answer with the best ratio when it costs the
 sender more, and otherwise decline (saying so in the news) unless they are a `deterrent`.
@@ -114,12 +114,15 @@ def test_a_deterrent_answers_every_hostile_move(monkeypatch, name, retaliator, s
 # -- a coalition lists the retaliator's firm ------------------------------------------------
 def coalition(strategy: dict[str, Any] | None) -> TradeModel:
     """tests/data/fictional_magnets.yaml with Lumen joining Ostmark's listing of Kestrel
-    (Lumen's Lumtron sells it controllers); Calder answers with ``strategy`` (None: never)."""
+    (Lumen's Lumtron sells it controllers); Calder answers with ``strategy`` (None: never),
+    the senders do not answer back."""
     doc, _, _ = load_file(Path(__file__).parent / "data" / "fictional_magnets.yaml")
     doc["countries"]["Lumen"]["objectives"] = {"security": 0.5, "industry": 0.3,
                                                "consumers": 0.2}
     doc["events"].append({"at": 20, "by": "Lumen", "move": "entity_list", "target": "Kestrel"})
     doc["countries"]["Calder"]["strategy"] = strategy or {"name": "scripted"}
+    for sender in ("Ostmark", "Lumen"):  # the answer's cost, not a chain of answers
+        doc["countries"][sender]["strategy"] = {"name": "scripted"}
     for product in doc["products"].values():
         product["noise"] = 0
     return TradeModel(scenario=validate_document(doc, {}, "coalition")).run()

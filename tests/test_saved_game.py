@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboards.game import Game
-from dashboards.saved import load_game, looks_saved, save_game, saved_name
 from sim import ScenarioError, load_scenario
+from sim.play.saved import load_game, looks_saved, save_game, saved_name
+from sim.play.session import Game
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hikvision_2019.yaml"
 OVERRIDES = {"countries.CN.strategy.probability": 0.5}

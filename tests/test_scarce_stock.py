@@ -90,6 +90,7 @@ def short_world(events: list[dict[str, Any]], outage_days: float, steps: int = 4
     doc["suppliers"]["s_cn"]["capacity"] = 3
     doc["suppliers"]["s_tw"]["capacity"] = 3
     doc["firms"]["huawei"]["sources"]["soc"] = ["s_us", "s_cn"]
+    doc["countries"]["CN"]["strategy"] = {"name": "scripted"}  # rationing, not China's answer
     return TradeModel(scenario=validate_document(doc, {}, "<tiny>"))
 
 

@@ -1,4 +1,5 @@
-"""The play server stays on this machine and answers only its own page (issue 13).
+"""The play server stays on this machine and answers only its own page (docs/play.md,
+"Offline"; the hardening listed in dashboards/server.py).
 
 One real ``chokepoint play`` server (a subprocess) for the module: a missing CDN asset is a 404
 at once with no outbound attempt (the server's audit hook logs every non-local connection or

@@ -1,7 +1,8 @@
-"""The no-policy world is a steady state (DESIGN.md: "The world at step 0 is a steady state"):
-on every shipped scenario, the design's example and our fictional world, a run without policy
-keeps every firm's output, every supplier's capacity and every share price where it started —
-exactly when demand noise is switched off, within a few percent with it."""
+"""The no-policy world is a steady state (docs/model.md, "the no-policy steady state"): on
+every shipped scenario and the worlds of tests/data (one written from the format's description
+alone, and our fictional one), a run without policy keeps every firm's output, every
+supplier's capacity and every share price where it started — exactly when demand noise is
+switched off, within a few percent with it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sim import TradeModel, load_scenario
 
 ROOT = Path(__file__).parents[1]
 WORLDS = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted((ROOT / "tests" / "data").glob(
-    "*.yaml"))  # the design's example and our fictional world
+    "*.yaml"))  # a scenario written from the format's description, and our fictional world
 EXAMPLE = ROOT.parent / "shared" / "examples" / "entity_list_2019.yaml"
 if EXAMPLE.exists():
     WORLDS.append(EXAMPLE)

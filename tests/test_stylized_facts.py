@@ -1,4 +1,4 @@
-"""Stylized facts the historical scenarios must reproduce (DESIGN.md; sources in docs/model.md).
+"""Stylized facts the historical scenarios must reproduce (docs/model.md, with their sources).
 
 Each test runs a shipped scenario (once per module) and checks one fact of the 2018–2020
 episodes: stockpiles build on rumours, output falls only when cover runs out, the sender's

@@ -45,7 +45,7 @@ def summary(out: Path) -> pd.DataFrame:
      "Saltelli's scheme needs a power of two (try 8 or 16)"),
     (["--design", "lhs"], "--design lhs needs at least one --vary"),
     (["--vary", "stockpile_cover=1", "--steps", "2018-01-01"], "before the scenario starts"),
-    # bad input that crashed or ran unbounded before (issue 13)
+    # bad input that once crashed or ran unbounded (docs/sweeps.md)
     (["--vary", "firms.Hikvision.country=[CN],CN"], "firms.Hikvision.country"),
     (["--replicates", str(10**12)], "--replicates 1000000000000: at most 10,000,000"),
     (["--vary", "stockpile_cover=0:104", "--design", "lhs", "--samples", "4000000",

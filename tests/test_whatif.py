@@ -1,4 +1,4 @@
-"""Move costs, the player's position and the debrief (dashboards/whatif.py)."""
+"""Move costs, the player's position and the debrief (sim/play/whatif.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboards import whatif
-from dashboards.game import Game
 from sim import load_scenario
 from sim.engine.output import csv_bytes
+from sim.play import whatif
+from sim.play.session import Game
 
 ROOT = Path(__file__).resolve().parents[1]
 

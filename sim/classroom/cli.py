@@ -42,7 +42,7 @@ def add_classroom_parser(sub: Any) -> None:
 
 def cmd_classroom(args: argparse.Namespace) -> int:
     from sim.classroom import Classroom, ClassroomError
-    from sim.cli import UsageError
+    from sim.errors import UsageError
 
     if args.action == "export":
         if not args.code or not args.out:
@@ -67,7 +67,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     import dashboards  # the only path from the CLI to web code
     from dashboards.server import serve
 
-    app = Path(dashboards.__file__).with_name("classroom.py")
+    app = Path(dashboards.__file__).parent / "classroom" / "app.py"
     import os
 
     env = {DB_ENV: args.db,

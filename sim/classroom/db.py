@@ -4,13 +4,11 @@ The database is the truth: a game's scenario text and hash, seed and settings, i
 an append-only log of everything that changes a game (moves, resolutions, undos). SQLite (the
 default) runs in WAL mode and starts every transaction with ``BEGIN IMMEDIATE``: pysqlite delays
 ``BEGIN``, and a read that later writes can then fail with "database is locked" whatever the busy
-timeout says (PITFALLS.md, "SQLite and SQLAlchemy"). PostgreSQL (or any SQLAlchemy URL) is used
+timeout says (docs/architecture.md, "Web pages"). PostgreSQL (or any SQLAlchemy URL) is used
 as is.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
@@ -118,9 +116,3 @@ def _sqlite_immediate(engine: Engine) -> None:
     def _begin(conn):  # noqa: ANN001
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases or in-memory SQLite)."""
-    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
-        return None
-    return Path(url[len("sqlite:///"):])

@@ -4,8 +4,8 @@
 - ``moves.csv``: turn, step, actor, move, target, parameters, made_by (human, teacher, bot,
   scenario);
 - ``series.csv``: step, date, entity, metric, value (the columns of ``chokepoint run``);
-- ``charts/*.png``: main charts, played (solid), nobody moved (dashed), no-policy (dotted),
-  a vertical line at every move;
+- ``charts/KEY.png``: every chart of the registry (:data:`sim.play.charts.CHARTS`), played
+  (solid), nobody moved (dashed), no-policy (dotted), a vertical line at every move;
 - ``debrief.html``: self-contained (charts inlined): decisions per turn and final scores.
 
 Every text cell that a spreadsheet would read as a formula (``= + - @``, tab, carriage
@@ -20,24 +20,19 @@ import html
 import io
 import json
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.engine.metrics import GROUPS
+from sim.classroom.replay import LiveGame
+from sim.classroom.views import scores
 from sim.engine.model import TradeModel
 from sim.engine.output import atomic_write, csv_bytes
-
-if TYPE_CHECKING:
-    from sim.classroom.replay import LiveGame
-    from sim.classroom.service import Classroom
+from sim.play.charts import CHARTS, COLORS, values
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHARTS = (("firm", "sales", "Sales per firm", "units per step"),
-          ("firm", "share_price", "Share prices", "index (start = 100)"),
-          ("supplier", "revenue", "Supplier revenue", "per step"),
-          ("country", "score", "Governments' scores", "score"))
 MOVE_COLUMNS = ("turn", "step", "actor", "move", "target", "parameters", "made_by")
 
 
@@ -79,17 +74,12 @@ def series_csv(model: TradeModel) -> bytes:
     return csv_bytes(model, label=safe_cell)  # dates and numbers are safe as they are
 
 
-def baseline(live: LiveGame) -> TradeModel:
-    """The no-policy run on the same seed, stepped as far as the game."""
-    model = TradeModel(scenario=live.scenario.without_policy(), rng=live.seed)
-    for _ in range(live.step):
-        model.step()
-    return model
-
-
-def chart_pngs(live: LiveGame, base: TradeModel | None = None,
-               upto: int | None = None) -> dict[str, bytes]:
-    """The debrief's charts as PNG bytes (matplotlib's Agg backend, no display).
+def chart_pngs(live: LiveGame, upto: int | None = None,
+               keys: Iterable[str] | None = None) -> dict[str, bytes]:
+    """Charts of the registry (:data:`sim.play.charts.CHARTS`; all of them unless ``keys``)
+    as PNG bytes (matplotlib's Agg backend, no display), named ``KEY.png``: per series of the
+    chart the played line (solid), "nobody moved" (dashed) and the no-policy baseline
+    (dotted), in the registry's palette, and a vertical line at every move.
 
     Args:
         upto: a turn (the debrief's scrubber): the played lines and the moves stop at the end
@@ -99,23 +89,24 @@ def chart_pngs(live: LiveGame, base: TradeModel | None = None,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    base = base or baseline(live)
+    session = live.session()
     n = live.model.recorder.steps
     shown = n if upto is None else max(0, min(n, upto * live.scenario.turn_steps))
     out: dict[str, bytes] = {}
-    colors = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6b4c9a", "#00798c", "#8c564b"]
-    for group, metric, title, ylabel in CHARTS:
-        i = list(GROUPS[group]).index(metric)
+    for key in CHARTS if keys is None else keys:
+        spec = CHARTS[key]
+        series = spec.series(session)
+        played, idle, base = (values(model, series, n) for model in
+                              (live.model, live.idle, session.baseline))
         fig = Figure(figsize=(7, 3.4), dpi=90)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         x = np.arange(n)
-        for j, name in enumerate(live.model.recorder.entities[group]):
-            c = colors[j % len(colors)]
-            ax.plot(x[:shown], live.model.recorder.data[group][:shown, i, j], color=c,
-                    label=name, lw=1.8)
-            ax.plot(x, live.idle.recorder.data[group][:n, i, j], color=c, ls="--", lw=1)
-            ax.plot(x, base.recorder.data[group][:n, i, j], color=c, ls=":", lw=1)
+        for k, s in enumerate(series):
+            c = COLORS[k % len(COLORS)]
+            ax.plot(x[:shown], played[k, :shown], color=c, label=s.label, lw=1.8)
+            ax.plot(x, idle[k], color=c, ls="--", lw=1)
+            ax.plot(x, base[k], color=c, ls=":", lw=1)
         for step in sorted({e.step for e in live.model.log if e.step < shown or upto is None}):
             ax.axvline(step, color="#555", ls=(0, (4, 2)), lw=0.8)
         if upto is not None:
@@ -124,17 +115,18 @@ def chart_pngs(live: LiveGame, base: TradeModel | None = None,
                         xycoords=("data", "axes fraction"), textcoords="offset points",
                         fontsize=7)
         ax.set_xlim(0, max(n - 1, 1))
-        ax.set_title(f"{title} — solid: played, dashed: nobody moved, dotted: no policy",
+        ax.set_title(f"{spec.title} — solid: played, dashed: nobody moved, dotted: no policy",
                      fontsize=8.5)
         ax.set_xlabel(live.scenario.calendar.step, fontsize=8)
-        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_ylabel(spec.ylabel, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(True, color="#ddd", lw=0.6)
-        ax.legend(fontsize=7, ncol=3, loc="best")
+        if series:
+            ax.legend(fontsize=7, ncol=3, loc="best")
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
-        out[f"{group}-{metric}.png"] = buf.getvalue()
+        out[f"{key}.png"] = buf.getvalue()
     return out
 
 
@@ -160,7 +152,7 @@ img{{max-width:100%}}</style></head><body>
 <h1>Debrief — {e(name)}</h1><p>Game {e(code)}, seed {live.seed}, {live.step} steps,
 {len(live.turns)} turns played.</p>
 <h2>Final scores</h2><p>Against the same game with nobody moving (governments: points of
-score per step; firms: % of profit).</p><table><tr><th>role</th><th>score</th></tr>
+mean score; firms: % of profit).</p><table><tr><th>role</th><th>score</th></tr>
 {score_rows}</table>
 <h2>Charts</h2>{imgs}
 <h2>Every decision</h2><table><tr>{''.join(f'<th>{c}</th>' for c in MOVE_COLUMNS)}</tr>
@@ -168,19 +160,16 @@ score per step; firms: % of profit).</p><table><tr><th>role</th><th>score</th></
 <h2>News</h2><ul>{news}</ul></body></html>"""
 
 
-def write_zip(room: Classroom, game_id: int, path: Path) -> Path:
-    """Write the debrief ZIP of a game atomically; return its path."""
-    from sim.classroom.service import scores
-
-    live = room.live(game_id)
-    view_code = room.view(game_id).code
+def write_zip(live: LiveGame, code: str, path: Path) -> Path:
+    """Write the debrief ZIP of a game (``code``: its join code) atomically; return its
+    path."""
     charts = chart_pngs(live)
     files = {
         "scenario.yaml": live.scenario.text.encode(),
         "moves.csv": moves_csv(live),
         "series.csv": series_csv(live.model),
         **{f"charts/{k}": v for k, v in charts.items()},
-        "debrief.html": debrief_html(live, live.scenario.name, view_code, scores(live),
+        "debrief.html": debrief_html(live, live.scenario.name, code, scores(live),
                                      charts).encode(),
     }
 

@@ -17,13 +17,16 @@ the log alone: a replay asks it at the same points and rebuilds the same memory.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.engine.model import TradeModel
 from sim.errors import MoveError
+from sim.play import roles
+from sim.play.session import OBSERVE, Game, Live, no_policy
 from sim.rules.moves import MoveCall, check_move
-from sim.rules.strategies import STRATEGIES
+from sim.rules.strategies import Strategy
 from sim.scenario import Scenario
 
 
@@ -82,7 +85,9 @@ class LiveGame:
         self.model = TradeModel(scenario=scenario, rng=seed, players=humans)
         self.idle = TradeModel(scenario=scenario, rng=seed, players=humans)  # nobody moved
         self.turns: list[list[Move]] = []
-        self._strategies: dict[str, Any] = {}  # each team's strategy, for the whole game
+        self._strategies: dict[str, Strategy] = {}  # each team's strategy, for the whole game
+        self._baseline: TradeModel | None = None
+        self._baseline_lock = threading.Lock()
         self._proposed: tuple[int, dict[str, list[MoveCall]]] | None = None  # (turn, calls)
 
     @classmethod
@@ -129,9 +134,9 @@ class LiveGame:
         Raises:
             MoveError: with the reason.
         """
-        spec_role = self.scenario.roles.get(role)
-        if spec_role is not None and move not in spec_role.moves:
-            raise MoveError(f"{role} may not make {move!r} (allowed: {', '.join(spec_role.moves)})")
+        reason = roles.refusal(self.scenario, role, move)
+        if reason is not None:
+            raise MoveError(reason)
         check_move(self.model.world, MoveCall(role, move, target, dict(params)))
 
     def bot_moves(self, role: str) -> list[MoveCall]:
@@ -167,14 +172,31 @@ class LiveGame:
         self._proposed = (self.turn, out)
         return out
 
-    def _strategy(self, role: str) -> Any:
+    def _strategy(self, role: str) -> Strategy:
         strategy = self._strategies.get(role)
         if strategy is None:
-            spec = self.scenario.countries.get(role) or self.scenario.firms.get(role)
-            kind, _ = self.model.world.index[role]
-            default = "scripted" if kind == "country" else "passive"
-            strat = getattr(spec, "strategy", None)
-            strategy = (STRATEGIES[default]() if strat is None
-                        else STRATEGIES[strat.name](**strat.values))
-            self._strategies[role] = strategy
+            strategy = self._strategies[role] = roles.strategy_of(self.scenario, role)
         return strategy
+
+    # -- the game as a play session --------------------------------------------------------
+    def baseline(self) -> TradeModel:
+        """The no-policy baseline (:func:`sim.play.session.no_policy`), stepped as far as the
+        game; built on first use and kept with the game (a replay after undo builds anew)."""
+        with self._baseline_lock:
+            if self._baseline is None:
+                self._baseline = no_policy(self.scenario, self.seed)
+            while self._baseline.step_index < self.step:
+                self._baseline.step()
+            return self._baseline
+
+    def models(self, role: str = OBSERVE, lock: Any = None) -> Live:
+        """The models a :class:`~sim.play.session.Game` of this game reads as ``role``: the
+        played model, "nobody moved" as the do-nothing reference (a team is scored against
+        it; none for an observer), the no-policy baseline; ``lock`` guards them (the
+        classroom's game lock)."""
+        return Live(self.model, None if role == OBSERVE else self.idle, self.baseline(),
+                    lock if lock is not None else threading.RLock())
+
+    def session(self, role: str = OBSERVE, lock: Any = None) -> Game:
+        """The game as a play session seen by ``role`` (its charts, news, score)."""
+        return Game(self.scenario, role, self.seed, live=self.models(role, lock))

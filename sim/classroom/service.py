@@ -263,7 +263,7 @@ class Classroom(Tokens, Timers, Views):
 
         cached = self._cached(game_id)
         with cached.lock:
-            return write_zip(self, game_id, Path(path))
+            return write_zip(cached.live, self.view(game_id).code, Path(path))
 
 
 def _scenario_text(scenario: str | Path) -> tuple[str, str]:

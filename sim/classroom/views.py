@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sim.classroom import db
 from sim.classroom.replay import LiveGame, Move
 from sim.classroom.store import GameStore
-from sim.engine.metrics import COUNTRY, FIRM
+from sim.play.scoring import score
 
 
 @dataclass(frozen=True)
@@ -92,25 +92,8 @@ class Views(GameStore):
 
 
 def scores(live: LiveGame) -> dict[str, float]:
-    """Each role's score against the same game with nobody moving: a government's mean score
-    difference in points (×100), a firm's profit difference in % of the idle run's."""
-    import numpy as np
-
-    n = live.model.recorder.steps
-    out: dict[str, float] = {}
-    if n == 0:
-        return {r: 0.0 for r in live.scenario.roles}
-    for role in live.scenario.roles:
-        kind = live.model.world.index[role][0]
-        group, metric = ("country", "score") if kind == "country" else ("firm", "profit")
-        readers = COUNTRY if group == "country" else FIRM
-        i = list(readers).index(metric)
-        j = live.model.recorder.entities[group].index(role)
-        played = float(np.nansum(live.model.recorder.data[group][:n, i, j]))
-        idle = float(np.nansum(live.idle.recorder.data[group][:n, i, j]))
-        if group == "country":
-            out[role] = round(100 * (played - idle) / n, 2)
-        else:
-            out[role] = round(100 * (played - idle) / max(abs(idle), 1e-9), 2)
-    return out
-
+    """Each role's score against the same game with nobody moving
+    (:func:`sim.play.scoring.score`: a government's points, a firm's % of the idle run's
+    profit)."""
+    return {role: score(live.model, live.idle, live.scenario, role)
+            for role in live.scenario.roles}

@@ -82,17 +82,6 @@ class Links:
         total = by.sum(axis=1, keepdims=True)
         return np.divide(by, total, out=np.zeros_like(by), where=total > 0)
 
-    def top_supplier(self, country: int, firms: np.ndarray, shipped: np.ndarray) -> int | None:
-        """The supplier of ``country`` that shipped most (``shipped`` [L]) to the ``firms``
-        mask."""
-        w = self.world
-        mask = firms[self.firm] & (w.supplier_country[self.supplier] == country)
-        if not mask.any():
-            return None
-        totals = np.bincount(self.supplier[mask], shipped[mask], len(w.suppliers))
-        candidates = np.unique(self.supplier[mask])
-        return int(candidates[np.argmax(totals[candidates])])
-
 
 # -- tier 2: suppliers' own inputs -------------------------------------------------------
 class InputLinks:

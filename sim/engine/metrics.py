@@ -3,7 +3,7 @@
 Metrics are grouped by entity kind; each is a name and a reader of the model's arrays. The
 :class:`Recorder` copies every metric of every entity into preallocated arrays (one row per
 step), which :mod:`sim.engine.output` turns into the long, tidy table (step, date, entity, metric,
-value). ``headline_reporters`` feed Mesa's DataCollector, for ``mesa.batch_run`` and SolaraViz.
+value).
 """
 
 from __future__ import annotations
@@ -110,18 +110,6 @@ class Recorder:
     def series(self, group: str, metric: str, entity: str) -> np.ndarray:
         """One metric of one entity, steps so far: a view [steps]."""
         return self.metric(group, metric)[:, self.entities[group].index(entity)]
-
-
-def headline_reporters() -> dict[str, Callable[[TradeModel], float]]:
-    """Model-level reporters for Mesa's DataCollector (pure functions of the model)."""
-    return {
-        "output": lambda m: float(m.state.firms.output.sum()),
-        "shortfall": lambda m: float(m.state.firms.shortfall.sum()),
-        "sales": lambda m: float(m.state.markets.sales.sum()),
-        "price_index": lambda m: float(
-            (m.state.markets.price_index * m.world.base_demand.ravel()).sum()
-            / max(m.world.base_demand.sum(), 1e-12)),
-    }
 
 
 def summary(model: TradeModel) -> dict[str, float]:

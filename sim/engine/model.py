@@ -21,8 +21,8 @@ from mesa.agent import AgentSet
 from sim.engine import phases
 from sim.engine.agents import Firm, Government, Supplier
 from sim.engine.links import Links
-from sim.engine.metrics import Recorder, headline_reporters
-from sim.engine.policy import PolicyState
+from sim.engine.metrics import Recorder
+from sim.engine.policy import PolicyState, happened
 from sim.engine.state import State, initial_state
 from sim.engine.world import World, compile_world
 from sim.errors import MoveError
@@ -35,7 +35,7 @@ from sim.rules.moves import (
     feasibility,
     finish_redesigns,
 )
-from sim.rules.strategies import STRATEGIES
+from sim.rules.strategies import DEFAULT_GOVERNMENT, STRATEGIES
 from sim.scenario import Scenario, load_scenario
 
 
@@ -63,7 +63,7 @@ class TradeModel(mesa.Model):
         steps: horizon (default: the scenario's ``steps``).
 
     Moves by players: :meth:`submit` before a :meth:`step`. Results: ``recorder`` (every metric
-    of every step), ``datacollector`` (headline model reporters), ``news`` and ``log``.
+    of every step), ``news`` and ``log``.
     """
 
     spec: Scenario
@@ -94,23 +94,25 @@ class TradeModel(mesa.Model):
         # never moves made for the player
         self.hints: list[tuple[int, str]] = []
         self._init_chance(spec)
+        self.conditions: dict[int, Any] = {}  # id of an event call -> its `when:`
         for e in spec.events:
             call = MoveCall(e.by, e.move, e.target, e.values, source="event")
             if e.by in self.players:
-                self.hints.append((spec.step_of(e.at), _hint(call, e.at)))
+                self.hints.append((spec.step_of(e.at), _hint(call, e.at, e.when)))
             else:
                 self.events[spec.step_of(e.at)].append(call)
                 self._draw_chance(call, e)
+                if e.when is not None:
+                    self.conditions[id(call)] = e.when
         self.hints.sort()
         self._make_agents()
         self.recorder = Recorder(self)
-        self.datacollector = mesa.DataCollector(model_reporters=headline_reporters())
 
     def _make_agents(self) -> None:
         spec, w = self.spec, self.world
         self.governments = [
             Government(self, g, name, None if name in self.players else
-                       _strategy(spec.countries[name].strategy, "scripted"))
+                       _strategy(spec.countries[name].strategy, DEFAULT_GOVERNMENT))
             for g, name in enumerate(w.countries)]
         self.firms = [
             Firm(self, f, name, None if name in self.players else
@@ -143,7 +145,7 @@ class TradeModel(mesa.Model):
         self._check_moves_per_turn(call, role)
         self.pending.append(call)
 
-    # -- moves per turn (issue 11): a role may be limited to a few moves a turn -------------
+    # -- moves per turn (docs/model.md, "Game rules"): a role may be limited to a few a turn --
     def moves_this_turn(self, actor: str) -> int:
         """The player's moves that took effect in the current turn, plus those queued."""
         t = self.spec.turn_steps
@@ -159,7 +161,7 @@ class TradeModel(mesa.Model):
                             f"{'s' if limit > 1 else ''} per turn, and has made or queued "
                             f"{self.moves_this_turn(call.actor)} this turn")
 
-    # -- chance events (issue 11): an event happens with its probability, drawn from the seed -
+    # -- chance events (docs/model.md, "Game rules"): an event happens with its probability --
     def _init_chance(self, spec: Scenario) -> None:
         """A generator of its own for chance draws, derived from the run's seed, so that the
         demand shocks (``self.rng``) are the same whether or not a scenario has chance events,
@@ -199,6 +201,18 @@ class TradeModel(mesa.Model):
                           f"(it had a {self.chance_of(call):.0%} chance)."))
         return True
 
+    def _unmet(self, call: MoveCall) -> bool:
+        """True (and a news line) when an event's ``when:`` names a move not made before."""
+        when = self.conditions.get(id(call))
+        if when is None or happened(self.log, when.move, when.by, when.target):
+            return False
+        what = call.move.replace("_", " ") + (f" {call.target}" if call.target else "")
+        cause = when.move.replace("_", " ") + (f" by {when.by}" if when.by else "") + (
+            f" on {when.target}" if when.target else "")
+        self.news.append((self.step_index, f"{call.actor}'s {what} did not happen: it answers "
+                          f"{_a(cause)}, which was not made."))
+        return True
+
     def make_move(self, call: MoveCall) -> LoggedMove | None:
         """Apply a move now (events, strategies, queued player moves): one code path.
 
@@ -206,6 +220,8 @@ class TradeModel(mesa.Model):
         a strategy must not stop the game. A chance event whose draw failed does not happen.
         """
         if self._chance_misses and self._missed(call):
+            return None
+        if self.conditions and self._unmet(call):
             return None
         try:
             checked = check_move(self.world, call)
@@ -244,9 +260,9 @@ class TradeModel(mesa.Model):
 
     # -- the step ----------------------------------------------------------------------------
     def step(self) -> None:
-        """One period, phase by phase (DESIGN.md, "Model mechanics"; :mod:`sim.engine.phases`)."""
+        """One period, phase by phase (docs/model.md, sections 1–8; :mod:`sim.engine.phases`)."""
         s, w, links, policy, o = self.state, self.world, self.links, self.policy, self.spec.model
-        if policy.redesigns:  # redesigns that ship this step (issue 11)
+        if policy.redesigns:  # redesigns that ship this step (docs/model.md, "Game rules")
             self.news.extend((self.step_index, line) for line in finish_redesigns(self))
         phases.apply_policy(self)
         phases.plan(s, w, links, policy, o, self.step_index,
@@ -274,13 +290,24 @@ class TradeModel(mesa.Model):
         return np.exp(sigma * z - sigma**2 / 2)
 
 
-def _hint(call: MoveCall, when: Any) -> str:
-    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"."""
+def _a(noun: str) -> str:
+    """"an export control", "a tariff"."""
+    return ("an " if noun[:1] in ("a", "e", "i", "o", "u") else "a ") + noun
+
+
+def _hint(call: MoveCall, when: Any, cause: Any = None) -> str:
+    """"in history, US made entity list on Hikvision on 2019-10-07 (fdpr True)"; a
+    conditional event adds its cause: "…, answering an export control by US"."""
     text = f"in history, {call.actor} made {call.move.replace('_', ' ')}"
     text += f" on {call.target}" if call.target else ""
     text += f" on {when.isoformat() if hasattr(when, 'isoformat') else when}"
     params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-    return text + (f" ({params})" if params else "")
+    text += f" ({params})" if params else ""
+    if cause is not None:
+        text += f", answering {_a(cause.move.replace('_', ' '))}" + (
+            f" by {cause.by}" if cause.by else "") + (f" on {cause.target}" if cause.target
+                                                      else "")
+    return text
 
 
 def _strategy(spec: Any, default: str):

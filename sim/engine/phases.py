@@ -1,4 +1,4 @@
-"""The eight phases of a step, in step order (DESIGN.md, "Model mechanics").
+"""The eight phases of a step, in step order (docs/model.md, one section per phase).
 
 Each phase reads the world (constant), the restriction state (:class:`PolicyState`, written by
 moves) and the :class:`~sim.engine.state.State`, and writes the parts of the state it owns; the
@@ -387,6 +387,5 @@ def score(s: State, w: World, policy: PolicyState) -> None:
 
 # -- phase 8 -------------------------------------------------------------------------------
 def record(model: TradeModel) -> None:
-    """Record: every metric into the recorder; headline figures into Mesa's DataCollector."""
+    """Record: every metric of every entity into the recorder."""
     model.recorder.record(model.step_index)
-    model.datacollector.collect(model)

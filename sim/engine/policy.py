@@ -8,10 +8,23 @@ indexed like :class:`sim.engine.world.World`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from sim.engine.links import InputLinks, Links
 from sim.engine.world import World
+
+
+def happened(log: Sequence[Any], move: str, by: str | None = None,
+             target: str | None = None) -> bool:
+    """Whether a ``move`` (made by ``by``, on ``target``; None: anyone, anything) is among the
+    moves that took effect (``log``: :class:`~sim.engine.model.LoggedMove`, whoever made them:
+    the timeline, a strategy or a player). An event's ``when:`` asks this before it is made
+    (docs/scenarios.md, "Event")."""
+    return any(e.call.move == move and by in (None, e.call.actor)
+               and target in (None, e.call.target) for e in log)
 
 
 class PolicyState:
@@ -52,7 +65,7 @@ class PolicyState:
         # -- fines (docs/model.md, "6. Finance") --
         self.fine_due = np.zeros((G, F))  # fines a government has imposed, not yet paid
         self.fine_delist = np.zeros((G, F), bool)  # paying lifts that government's listing
-        # -- redesigns (issue 11): (due step, firm, component, cut, capacity diverted) -------
+        # -- redesigns (docs/model.md, "Game rules"): (due step, firm, component, cut, diverted)
         self.redesigns: list[tuple[int, int, int, float, float]] = []
 
     def decay_risk(self, kept: float, step: int = 0, threat_steps: int = 0) -> None:

@@ -216,7 +216,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     holding_rate = o.holding_cost_per_year / per_year
     obsolescence = 1.0 - (1.0 - o.obsolescence_per_year) ** (1.0 / per_year)
 
-    # The steady state's flows are feasible (DESIGN.md: "initial orders are feasible"): what
+    # The steady state's flows are feasible (docs/model.md, intro: "feasible flows"): what
     # each source can deliver of the preferred split, unfilled orders re-placed with sources
     # that have room. A firm whose suppliers cannot feed its plan produces what they can feed,
     # and that is its capacity (fixed point, a few rounds: a smaller plan frees components

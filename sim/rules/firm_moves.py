@@ -80,7 +80,7 @@ class Qualify(Move):
                 f"{w.components[c]} ({params['lag']} steps).")
 
 
-# -- redesign (issue 11): a firm's third move, designing (most of) a component out ----------
+# -- redesign (docs/model.md, "Game rules"): a firm's third move, designing a component out -
 class Redesign(Move):
     """Redesign your product to use less of a component.
 

@@ -444,3 +444,10 @@ class Lagged(TitForTat):
         Param("deterrent", "bool", False, "answer even when every answer costs it more than "
                                           "it costs the sender (to deter)"),
     )
+
+
+# -- more strategies, in modules of their own (registered when imported) -------------------
+from sim.rules import negotiation, responsive  # noqa: E402,F401
+
+DEFAULT_GOVERNMENT = "responsive"
+"""The strategy of a government whose scenario gives none (docs/scenarios.md, "Strategies")."""

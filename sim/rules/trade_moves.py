@@ -164,10 +164,14 @@ class Subsidize(Move):
     params = (Param("factor", "float", 2.0, "speed-up of building and ramping", 1.0, 10.0),)
 
     @classmethod
-    def apply(cls, model, actor, target, params):
+    def feasible(cls, model, actor, target, params):
         s, w = target[1], model.world
         if w.supplier_country[s] != actor:
             raise MoveError(f"{w.suppliers[s]} is not one of {w.countries[actor]}'s suppliers")
+
+    @classmethod
+    def apply(cls, model, actor, target, params):
+        s, w = target[1], model.world  # feasible() has checked that it is the actor's own
         model.policy.subsidy[s] = params["factor"]
         return (f"{w.countries[actor]} subsidises {w.suppliers[s]} "
                 f"(builds {params['factor']:g}× faster).")

@@ -8,7 +8,8 @@
 * :mod:`~sim.scenario.checks` — cross-references (names, moves, strategies, event ids);
 * :mod:`~sim.scenario.load` — :func:`load_scenario`, every problem located in the file;
 * :mod:`~sim.scenario.schema` and :mod:`~sim.scenario.docs` — the JSON schema and the
-  scenario reference (docs/scenarios.md), generated from the models and the registries.
+  scenario reference (docs/scenarios.md), generated from the models and the registries;
+* :mod:`~sim.scenario.shipped` — the scenarios shipped with Chokepoint, by name.
 """
 
 from sim.scenario.calendar import STEP_DAYS, date_of_step, step_of_date

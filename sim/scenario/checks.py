@@ -259,12 +259,31 @@ def _events(doc: dict, kinds: dict[str, str], names: dict) -> list[tuple[Loc, st
         if not isinstance(move, str) or actor_kind is None:
             continue
         params = {k: v for k, v in e.items()
-                  if k not in ("id", "at", "by", "move", "target", "chance")}
+                  if k not in ("id", "at", "by", "move", "target", "chance", "when")}
         _, problems = check_call(move, actor_kind, kinds.get(target) if target else None,
                                  params, names)
         if target is None and e.get("target") is not None:
             problems = [p for p in problems if p[0] != "target"]
         out += [(loc + (key,), msg) for key, msg in problems]
+        out += _condition(loc + ("when",), e.get("when"), kinds)
+    return out
+
+
+def _condition(loc: Loc, when: Any, kinds: dict[str, str]) -> list[tuple[Loc, str]]:
+    """An event's ``when:``: a known move, and ``by``/``target`` names of this scenario."""
+    when = _dict(when)
+    out: list[tuple[Loc, str]] = []
+    move = _str(when.get("move"))
+    if move is not None and move not in MOVES:
+        out.append((loc + ("move",), _unknown("move", move, list(MOVES))))
+    by = _str(when.get("by"))
+    if by is not None and kinds.get(by) not in ("country", "firm"):
+        out.append((loc + ("by",), _unknown("country or firm", by,
+                                            [k for k, v in kinds.items()
+                                             if v in ("country", "firm")])))
+    target = _str(when.get("target"))
+    if target is not None and target not in kinds:
+        out.append((loc + ("target",), _unknown("target", target, kinds)))
     return out
 
 

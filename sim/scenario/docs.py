@@ -82,7 +82,12 @@ SEMANTICS = """\
 - **Events** are moves on the timeline: `{id, at, by, move, target, ...parameters}`. `id` is
   optional; it names the event for `--set`, `--vary` and `parameters` paths. A move that the
   state refuses when its step comes (delisting a firm that is not listed) is reported in the
-  run's news and skipped; it does not stop the run.
+  run's news and skipped; it does not stop the run. An event with `when: {move, by, target}`
+  (`by` and `target` optional) happens only if such a move took effect before it (in an
+  earlier step, or earlier in the same step), whoever made it: the timeline, a strategy or a
+  player. A scripted reply names its cause this way, so it does not fire when its cause did
+  not (a player as the US who controls no export is not answered with a gallium control);
+  otherwise the run's news says it did not happen.
 - **Paths** in `--set`, `--vary` and `parameters` are dotted keys into the document. Events are
   addressed by `id`: `events.listing.at`, `events.listing.license_rate`. The last key may name
   a default that the file does not write (`firms.Hikvision.strategy.cover`).
@@ -114,15 +119,20 @@ SEMANTICS = """\
   targets), `industry` (its own firms' and suppliers' revenue), `consumers` (prices in its
   region) and `escalation` (hostile measures in force); missing weights are 0, no weights at
   all means equal weights.
-- **Strategies** act for the actors no human plays: governments default to `scripted` (only the
-  timeline acts), firms to `passive`. A role played by a human has its strategy switched off.
+- **Strategies** act for the actors no human plays, besides the timeline: governments default
+  to `responsive` (every government answers hostile moves against it, in proportion to the
+  harm, escalating when hit again, lifting its answer when the cause is lifted), firms to
+  `passive`. `strategy: {name: scripted}` makes a government act by its timeline alone. A
+  hostile move that the government's own timeline answers (an event of its whose `when:` names
+  that move) is left to the timeline, so a scripted reply and the default never answer the
+  same move twice. A role played by a human has its strategy switched off.
 """
 
 OPTIONAL_KEYS = """\
-## Optional keys added to the DESIGN.md core
+## Optional keys beyond the core
 
-These keys are not in DESIGN.md's example; every one has a default, so a file written from
-DESIGN.md alone stays valid.
+The example above uses the core of the format; the keys below refine it. Every one has a
+default, so a file written with the core keys alone stays valid.
 
 - `sources` (top level): citations for the scenario, shown with its description.
 - `model`: behavioural constants of the model (lead time, build lag, smoothing, sensitivities,
@@ -142,7 +152,7 @@ DESIGN.md alone stays valid.
 
 
 def render_limits() -> str:
-    """What the validator refuses whatever the keys say (issue 13), with the current limits."""
+    """What the validator refuses whatever the keys say, with the current limits."""
     from sim.scenario import yamlio
     from sim.scenario.load import MAX_CELLS, MAX_UPLOAD_CELLS
     from sim.scenario.models import MAX_QUANTITY, MAX_STEPS

@@ -66,7 +66,9 @@ class Country(Frozen):
                           "whose firms are the cheapest to hit (default: the countries its "
                           "hostile scripted events target and those whose hostile scripted "
                           "events target it)")
-    strategy: StrategySpec | None = Field(None, description="AI behaviour (default: scripted)")
+    strategy: StrategySpec | None = Field(
+        None, description="AI behaviour (default: `responsive`, which answers hostile moves; "
+                          "`scripted`: only the timeline acts for it)")
     # -- the reach of its export rules (docs/model.md, "1. Policy") --
     de_minimis: Share = Field(
         0.25, description="its de-minimis rule: foreign-made goods whose content of its "
@@ -173,6 +175,16 @@ class Firm(Frozen):
                           "`model.cash_days` of its steady-state costs)")
 
 
+class Condition(Frozen):
+    """`when: {move, by, target}`: the event happens only if such a move took effect before."""
+
+    move: str = Field(description="a move of the registry (see Moves)")
+    by: str | None = Field(None, description="the country or firm that must have made it "
+                                             "(default: anyone)")
+    target: str | None = Field(None, description="what it must have acted on (default: "
+                                                 "anything)")
+
+
 class Event(BaseModel):
     """`{id, at, by, move, target, **parameters}`; parameters are checked against the move."""
 
@@ -185,11 +197,16 @@ class Event(BaseModel):
         description="a move of the registry (see Moves); its parameters follow as further keys")
     target: str | None = Field(
         None, description="what the move acts on (a firm, supplier, country or component)")
-    # -- chance events (issue 11): a scenario replayed with surprises ----------------------
+    # -- chance events (docs/model.md, "Game rules"): a scenario replayed with surprises ---
     chance: Annotated[float, Field(ge=0, le=1)] = Field(
         1.0, description="probability (0–1) that the event happens at all; drawn once per "
                          "run from the seed, so a seeded run is reproducible (default 1: "
                          "always). Players see it in the timeline as \"chance 60%\"")
+    when: Condition | None = Field(
+        None, description="a condition: the event happens only if such a move took effect "
+                          "earlier (in an earlier step, or earlier in the same step), whoever "
+                          "made it (the timeline, a strategy or a player); a reply that "
+                          "names its cause does not fire without it (default: always)")
 
     @property
     def values(self) -> dict[str, Any]:
@@ -198,7 +215,7 @@ class Event(BaseModel):
 
 class Role(Frozen):
     moves: list[str] = Field(description="the moves a player in this role may make")
-    # -- a limit on moves per turn (issue 11) -----------------------------------------------
+    # -- a limit on moves per turn (docs/model.md, "Game rules") ---------------------------
     moves_per_turn: Annotated[Whole, Field(ge=1, le=1000)] | None = Field(
         None, description="at most this many moves a player in this role may make (queue) "
                           "per turn; more are refused with the reason (default: no limit)")
@@ -345,7 +362,10 @@ class Scenario(Frozen):
         return date_of_step(self.calendar.start, self.calendar.step, step)
 
     def without_policy(self) -> Scenario:
-        """The no-policy baseline: no timeline events and no government strategy."""
-        countries = {k: c.model_copy(update={"strategy": None}) for k, c in self.countries.items()}
+        """The no-policy baseline: no timeline events and no government strategy (each
+        government `scripted`: with no timeline, it makes no move, even when hit)."""
+        scripted = StrategySpec(name="scripted")
+        countries = {k: c.model_copy(update={"strategy": scripted})
+                     for k, c in self.countries.items()}
         return self.model_copy(update={"events": [], "countries": countries})
 

@@ -74,7 +74,7 @@ def add_sweep_parser(sub: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.plan import SweepError
 
     try:
@@ -87,7 +87,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.plan import is_plan_file, load_plan_file, parse_vary
     from sim.sweep.runner import run_sweep
 
@@ -152,7 +152,7 @@ class _progress_bar:
 def _folder(args: argparse.Namespace) -> Any:
     from pathlib import Path
 
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.ledger import audit
     from sim.sweep.storage import read_manifest
 
@@ -183,7 +183,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _discover(args: argparse.Namespace) -> int:
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.discover import write_discovery
 
     if not args.where:
@@ -207,7 +207,7 @@ def add_explore_parser(sub: Any) -> None:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.plan import SweepError
 
     args.target = "explore"
@@ -216,7 +216,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     try:
-        from dashboards.explore import serve_explorer
+        from dashboards.explore.page import serve_explorer
     except ImportError as exc:
         raise UsageError(f"explore needs the web app: pip install 'chokepoint[app]' "
                          f"({exc})") from None
@@ -225,7 +225,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from sim.cli import UsageError
+    from sim.errors import UsageError
     from sim.sweep.report import export_csv
 
     if not args.csv:

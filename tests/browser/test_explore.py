@@ -14,6 +14,7 @@ from sim.cli import main
 from tests.browser.conftest import ARTIFACTS, ROOT, free_port, require_chromium
 
 SCENARIO = str(ROOT / "scenarios" / "hikvision_2019.yaml")
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

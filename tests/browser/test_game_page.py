@@ -1,7 +1,7 @@
-"""End to end, issue 11: live ECharts charts, chance events, a move limit, the redesign move,
-the position panel and the debrief, in Chromium against the real ``chokepoint play`` server
-(offline-guarded context of conftest.py). Screenshots go to tests/artifacts/ (and docs/ with
-UPDATE_SCREENSHOTS=1)."""
+"""End to end (docs/model.md, "Game rules"; docs/play.md): live ECharts charts, chance events,
+a move limit, the redesign move, the position panel and the debrief, in Chromium against the
+real ``chokepoint play`` server (offline-guarded context of conftest.py). Screenshots go to
+tests/artifacts/ (and docs/ with UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hardened server by what it does (issue 13), on a page of our own served by
+"""The hardened server (dashboards/server.py) by what it does, on a page of our own served by
 ``dashboards.server.serve``: a page component that genuinely raises shows the error card in the
 browser, with no traceback text in the page (the traceback goes to the server's log); and the
 kernel of a tab whose browser dies (no page-close message: the case culling is for) is culled

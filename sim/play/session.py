@@ -1,12 +1,14 @@
-"""One browser tab's game: the played model, its references, and what the page shows.
+"""The game session (docs/architecture.md, "The session"): the played model, its two
+counterfactuals, its turns and its move queue, and what a page shows of them.
 
-A :class:`Game` is built per tab (never at import) from a scenario, a role and a seed. It steps
-three :class:`~sim.engine.model.TradeModel` in lock-step with the same seed: the played model,
-the *do-nothing reference* (the same scenario, the player's role making no move, the rest of the
-world as scripted; the player is scored against it, so doing nothing scores 0)
-and a no-policy baseline built from ``scenario.without_policy()`` that charts overlay. The
-news feed, the timeline and the score card are plain functions of the recorders; nothing here
-imports Solara.
+A :class:`Game` is built per play-page tab (never at import) from a scenario, a role and a
+seed, or per classroom page on the classroom game's own models. It steps three
+:class:`~sim.engine.model.TradeModel` in lock-step with the same seed: the played model, the
+*do-nothing reference* (the same scenario, the player's role making no move, the rest of the
+world as scripted; the player is scored against it, so doing nothing scores 0) and the
+*no-policy baseline* (:func:`no_policy`) that charts overlay. The news feed
+(:mod:`sim.play.news`) and the score (:mod:`sim.play.scoring`) are plain functions of the
+recorders; nothing here imports Solara.
 """
 
 from __future__ import annotations
@@ -18,51 +20,67 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from sim import MoveCall, Scenario, TradeModel
-from sim.engine.metrics import COUNTRY, FIRM, SUPPLIER
 from sim.engine.objectives import OBJECTIVES, weights_of
 from sim.engine.output import csv_bytes
+from sim.play import roles, scoring
+from sim.play.news import News, NewsItem
+from sim.play.roles import OBSERVE
+from sim.play.scoring import mean_of
 from sim.rules.moves import feasibility
+from sim.scenario import shipped
 
-OBSERVE = "observe"
-EFFECT_THRESHOLD = 0.05  # a gap to the baseline moving by 5 points makes the news
-MAX_EFFECTS = 4  # per turn
+
+def no_policy(scenario: Scenario, seed: int, steps: int = 0) -> TradeModel:
+    """The no-policy baseline of a game (:meth:`Scenario.without_policy`, the same seed),
+    stepped ``steps`` steps: the one place a game's baseline is built."""
+    model = TradeModel(scenario=scenario.without_policy(), rng=seed)
+    for _ in range(steps):
+        model.step()
+    return model
 
 
 @dataclass(frozen=True)
-class NewsItem:
-    """One line of the news feed."""
+class Live:
+    """The models a session reads: the played one, the do-nothing reference (None when
+    observing), the no-policy baseline, and the lock that guards them. A session builds its
+    own; a classroom's game hands over the models it keeps (its log's replay)."""
 
-    step: int
-    text: str
-    kind: str  # "move" (a move took effect), "effect" (what it did), "refused"
+    model: TradeModel
+    reference: TradeModel | None
+    baseline: TradeModel
+    lock: Any  # threading.RLock (a factory function, not a type)
 
 
-class Game:
+class Game(News):
     """A scenario being played in one tab.
 
     Args:
         scenario: the loaded scenario (with the player's parameter overrides applied).
         role: an actor from ``scenario.roles``, or ``"observe"``.
         seed: the seed of both the played model and the baseline.
+        overrides: the slider values the scenario was loaded with (a saved game keeps them).
+        live: models to read instead of building them (a classroom game's, see
+            :meth:`sim.classroom.replay.LiveGame.models`).
     """
 
     def __init__(self, scenario: Scenario, role: str = OBSERVE, seed: int | None = None,
-                 overrides: dict[str, Any] | None = None):
+                 overrides: dict[str, Any] | None = None, *, live: Live | None = None):
         self.scenario = scenario
         self.role = role
         self.seed = scenario.seed if seed is None else int(seed)
         # the slider values the scenario was loaded with (a saved game keeps them)
         self.overrides: dict[str, Any] = dict(overrides or {})
-        players = () if role == OBSERVE else (role,)
-        self.model = TradeModel(scenario=scenario, rng=self.seed, players=players)
-        self.baseline = TradeModel(scenario=scenario.without_policy(), rng=self.seed)
-        self.reference = (TradeModel(scenario=scenario, rng=self.seed, players=players)
-                          if players else None)
-        self.lock = threading.RLock()  # the play loop steps while the page renders
+        if live is None:
+            players = () if role == OBSERVE else (role,)
+            live = Live(TradeModel(scenario=scenario, rng=self.seed, players=players),
+                        (TradeModel(scenario=scenario, rng=self.seed, players=players)
+                         if players else None),
+                        no_policy(scenario, self.seed), threading.RLock())
+        self.model, self.reference, self.baseline = live.model, live.reference, live.baseline
+        self.lock = live.lock  # the play loop steps while the page renders
         self.queued: list[MoveCall] = []
         # (step it was queued at, move): every move the player queued and did not cancel
         self.submitted: list[tuple[int, MoveCall]] = []
@@ -92,11 +110,6 @@ class Game:
     def turn(self) -> int:
         """The current turn, 1-based."""
         return self.step_index // self.turn_steps + 1
-
-    def label(self, step: int) -> str:
-        """"Week 41 (2019-10-07)" for a 0-based step."""
-        unit = self.scenario.calendar.step.capitalize()
-        return f"{unit} {step} ({self.scenario.date_of(step).isoformat()})"
 
     def step(self, n: int = 1) -> int:
         """Advance both models up to ``n`` steps; return how many were made."""
@@ -156,98 +169,9 @@ class Game:
 
     def role_moves(self) -> list[str]:
         """Exactly the moves the role may make (none when observing)."""
-        role = self.scenario.roles.get(self.role)
-        return list(role.moves) if role else []
+        return roles.role_moves(self.scenario, self.role)
 
-    # -- what the page shows -----------------------------------------------------------------
-    def news(self) -> list[NewsItem]:
-        """Every move that took effect or was refused, and each turn's effects, oldest first."""
-        items = [NewsItem(step, text, "refused" if " refused: " in text else "move")
-                 for step, text in self.model.news]
-        for effects in self._effects.values():
-            items += effects
-        items = list(dict.fromkeys(items))  # each line once (NewsItem is frozen: hashable)
-        return sorted(items, key=lambda i: (i.step, i.kind == "effect"))
-
-    def _turn_effects(self, end: int) -> list[NewsItem]:
-        """What the policy did to firms' and suppliers' sales over the turn ending at step
-        ``end``: revenue against the no-policy baseline, reported when the gap has moved by
-        at least 5 points since it was last reported; largest first."""
-        start = max(0, end - self.turn_steps)
-        rows = []
-        for group, metrics in (("supplier", SUPPLIER), ("firm", FIRM)):
-            i = list(metrics).index("revenue")
-            played = self.model.recorder.data[group][start:end, i].mean(0)
-            base = self.baseline.recorder.data[group][start:end, i].mean(0)
-            for j, name in enumerate(self.model.recorder.entities[group]):
-                if base[j] <= 1e-9:
-                    continue
-                gap = played[j] / base[j] - 1
-                if abs(gap - self._gaps.get(name, 0.0)) >= EFFECT_THRESHOLD:
-                    rows.append((abs(gap), name, gap))
-        rows.sort(reverse=True)
-        cause = self._cause(end)
-        items = []
-        for _, name, gap in rows[:MAX_EFFECTS]:
-            self._gaps[name] = gap
-            text = (f"{name} loses {-gap:.0%} of its sales against" if gap < 0 else
-                    f"{name}'s sales are {gap:.0%} above")
-            items.append(NewsItem(end - 1, text + " the no-policy baseline this turn"
-                                  + cause, "effect"))
-        return items
-
-    def _upcoming(self) -> list[tuple[int, MoveCall]]:
-        return [(step, call) for step in sorted(self.model.events) if step >= self.step_index
-                for call in self.model.events[step]]
-
-    def _public(self, call: MoveCall) -> bool:
-        """An observer sees every scheduled move; a player sees others' announcements, and
-        the moves against a target once it has been announced (it took effect)."""
-        if self.role == OBSERVE or call.move == "announce":
-            return True
-        return any(e.call.move == "announce" and e.call.target == call.target
-                   for e in self.model.log)
-
-    def _cause(self, end: int) -> str:
-        """", since US entity list Hikvision (week 0)": the latest two restricting moves so far
-        (the no-policy baseline differs from the run by the policy moves)."""
-        moves = [e for e in self.model.log if e.step < end and e.hostile]
-        if not moves:
-            return ""
-        unit = self.scenario.calendar.step
-        last = [f"{e.call.actor} {e.call.move.replace('_', ' ')}"
-                + (f" {e.call.target}" if e.call.target else "") + f" ({unit} {e.step})"
-                for e in moves[-2:]]
-        return ", since " + " and ".join(dict.fromkeys(last))
-
-    def timeline(self) -> list[tuple[int, str]]:
-        """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):
-        US entity list ...")."""
-        out = []
-        for step, call in self._upcoming():
-            if not self._public(call):
-                continue
-            params = ", ".join(f"{k} {v}" for k, v in call.params.items())
-            text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
-            text += f" {call.target}" if call.target else ""
-            chance = self.model.chance_of(call)
-            text += f" ({params})" if params else ""
-            out.append((step, text + (f" — chance {chance:.0%}" if chance < 1 else "")))
-        return out
-
-    def hidden_moves(self) -> int:
-        """How many scheduled moves of others the role cannot see yet."""
-        return sum(not self._public(call) for _, call in self._upcoming())
-
-    def markers(self) -> list[tuple[int, str]]:
-        """(step, label) for chart markers: the moves that took effect, one entry per step."""
-        by_step: dict[int, list[str]] = {}
-        for e in self.model.log:
-            text = f"{e.call.actor} {e.call.move.replace('_', ' ')}"
-            by_step.setdefault(e.step, []).append(text + (f" {e.call.target}"
-                                                          if e.call.target else ""))
-        return [(step, "; ".join(dict.fromkeys(labels))) for step, labels in by_step.items()]
-
+    # -- the score (sim/play/scoring.py) -----------------------------------------------------
     def weights(self) -> dict[str, float]:
         """What the role's score weighs: a government's objective weights (normalised to sum
         1, as the engine scores them), or a firm's profit."""
@@ -257,21 +181,12 @@ class Game:
             return {"profit": 1.0}
         return {}
 
-    def _mean(self, model: TradeModel, group: str, metric: str, name: str,
-              steps: int | None = None) -> float:
-        rec = model.recorder
-        n = rec.steps if steps is None else steps
-        metrics = {"country": COUNTRY, "firm": FIRM, "supplier": SUPPLIER}[group]
-        i, j = list(metrics).index(metric), rec.entities[group].index(name)
-        return float(np.nanmean(rec.data[group][:n, i, j])) if n else 0.0
-
     def player_score(self) -> float | None:
         """The player's score: how much better than doing nothing the role did so far.
 
-        A government: the mean of its weighted score (the engine's) minus the do-nothing
-        reference's. A firm: mean profit against the reference's, as a share of the
-        reference's mean absolute profit. 0 by construction when the player makes no move;
-        None when observing or before the first step.
+        On the scale of :mod:`sim.play.scoring` (a government's points, a firm's % of the
+        reference's profit). 0 by construction when the player makes no move; None when
+        observing or before the first step.
         """
         ref = self.reference
         if ref is None or ref.recorder.steps == 0:
@@ -281,16 +196,10 @@ class Game:
     def score_of(self, model: TradeModel) -> float:
         """The role's score of any run of this scenario (the played one, a replay without a
         move, the scripted history) against the do-nothing reference, as
-        :meth:`player_score` computes it; the means over the steps both have recorded."""
+        :meth:`player_score` computes it (:func:`sim.play.scoring.score`)."""
         ref = self.reference
         assert ref is not None, "an observer has no reference"
-        n = min(model.recorder.steps, ref.recorder.steps)
-        if self.role in self.scenario.countries:
-            return (self._mean(model, "country", "score", self.role, n)
-                    - self._mean(ref, "country", "score", self.role, n))
-        played = self._mean(model, "firm", "profit", self.role, n)
-        done = self._mean(ref, "firm", "profit", self.role, n)
-        return (played - done) / max(abs(done), 1e-9)
+        return scoring.score(model, ref, self.scenario, self.role)
 
     def score_card(self) -> list[tuple[str, float, float | None, float]]:
         """(measure, played, do-nothing reference, no-policy baseline) for the role: a
@@ -302,9 +211,9 @@ class Game:
         rows: list[tuple[str, float, float | None, float]] = []
 
         def row(label: str, group: str, metric: str, name: str) -> None:
-            rows.append((label, self._mean(self.model, group, metric, name),
-                         None if ref is None else self._mean(ref, group, metric, name),
-                         self._mean(self.baseline, group, metric, name)))
+            rows.append((label, mean_of(self.model, group, metric, name),
+                         None if ref is None else mean_of(ref, group, metric, name),
+                         mean_of(self.baseline, group, metric, name)))
 
         entities = self.model.recorder.entities
         if self.role in entities["country"]:
@@ -329,17 +238,16 @@ class Game:
             return []
         verdict = ("better than" if score > 1e-9 else "worse than" if score < -1e-9
                    else "the same as")
-        unit = "of the do-nothing profit" if self.role in self.scenario.firms else "points"
-        shown = f"{score:+.1%}" if self.role in self.scenario.firms else f"{score:+.3f}"
-        out = [f"{self.role} did {verdict} doing nothing: {shown} {unit}."]
+        unit = scoring.unit(self.scenario, self.role)
+        out = [f"{self.role} did {verdict} doing nothing: {scoring.shown(score)} {unit}."]
         if self.role in self.scenario.countries:
             assert self.reference is not None
             parts = []
             for metric, weight in self.weights().items():
                 if weight <= 0:
                     continue
-                gap = (self._mean(self.model, "country", metric, self.role)
-                       - self._mean(self.reference, "country", metric, self.role))
+                gap = (mean_of(self.model, "country", metric, self.role)
+                       - mean_of(self.reference, "country", metric, self.role))
                 parts.append(f"{metric} {gap:+.3f} × {weight:.2f}")
             if parts:
                 out.append("By objective (gap to doing nothing × weight): "
@@ -348,9 +256,8 @@ class Game:
         if history is not None:
             rank = "above" if score > history + 1e-9 else \
                 "below" if score < history - 1e-9 else "level with"
-            shown_h = (f"{history:+.1%}" if self.role in self.scenario.firms
-                       else f"{history:+.3f}")
-            out.append(f"What {self.role} really did (the scripted history) scores {shown_h}: "
+            out.append(f"What {self.role} really did (the scripted history) scores "
+                       f"{scoring.shown(history)}: "
                        f"you ranked {rank} history.")
         return out
 
@@ -366,13 +273,7 @@ class Game:
                 for _ in range(ref.recorder.steps):
                     hist.step()
                 self._history = hist
-        hist = self._history
-        if self.role in self.scenario.countries:
-            return (self._mean(hist, "country", "score", self.role)
-                    - self._mean(ref, "country", "score", self.role))
-        played = self._mean(hist, "firm", "profit", self.role)
-        done = self._mean(ref, "firm", "profit", self.role)
-        return (played - done) / max(abs(done), 1e-9)
+        return scoring.score(self._history, ref, self.scenario, self.role)
 
     def hints(self) -> list[tuple[int, str]]:
         """The role's own historical moves (not made for the player): (step, text)."""
@@ -417,12 +318,9 @@ def replay_scenario(game: Game) -> dict[str, Any]:
                                   **({"target": entry.call.target} if entry.call.target
                                      else {}), **entry.call.params})
     for kind in ("countries", "firms"):
-        if game.role in doc.get(kind, {}):
-            doc[kind][game.role].pop("strategy", None)
-            if kind == "countries":
-                doc[kind][game.role]["strategy"] = {"name": "scripted"}
-            else:
-                doc[kind][game.role]["strategy"] = {"name": "passive"}
+        if game.role in doc.get(kind, {}):  # the role's strategy off: its default plays
+            default = roles.DEFAULT_STRATEGY[roles.kind_of(game.scenario, game.role)]
+            doc[kind][game.role]["strategy"] = {"name": default}
     return doc
 
 
@@ -453,7 +351,6 @@ def domestic_substitutes(game: Game) -> tuple[list[str], str | None]:
     return [], None
 
 
-def shipped_scenarios(root: Path | None = None) -> dict[str, Path]:
-    """The YAML scenarios shipped in ``scenarios/`` (name → path)."""
-    root = root or Path(__file__).resolve().parent.parent / "scenarios"
-    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with Chokepoint (name → path; :mod:`sim.scenario.shipped`)."""
+    return shipped.paths()

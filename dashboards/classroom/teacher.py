@@ -10,10 +10,10 @@ from typing import Any
 
 import solara
 
-from dashboards.classroom_hub import hub
-from dashboards.classroom_projector import qr_svg
-from dashboards.classroom_team import TeamPage
-from dashboards.classroom_views import (
+from dashboards.classroom.hub import hub
+from dashboards.classroom.projector import qr_svg
+from dashboards.classroom.team import TeamPage
+from dashboards.classroom.widgets import (
     ADVANCE_LABELS,
     LESSONS,
     Leaderboard,
@@ -22,10 +22,10 @@ from dashboards.classroom_views import (
     turn_text,
     use_game_tick,
 )
-from dashboards.game import shipped_scenarios
 from dashboards.prose import Prose
 from sim import MOVES, MoveError, ScenarioError
 from sim.classroom import ClassroomError, View
+from sim.play.session import shipped_scenarios
 from sim.scenario import load_scenario
 from sim.scenario.yamlio import MAX_BYTES
 
@@ -66,7 +66,7 @@ def TeacherDesk(token: str):
                 GameControl(selected, token).key(f"game-{selected}")
 
 
-@solara.component_vue("file_pick.vue")
+@solara.component_vue("../file_pick.vue")
 def FilePick(label: str, accept: str, max_bytes: int,
              event_picked: Callable[[dict[str, Any]], None]):
     """The play page's keyboard-usable file chooser: the browser reads the file, Python gets
@@ -79,7 +79,8 @@ UPLOAD = "uploaded: "  # the label of an uploaded scenario among the choices
 @solara.component
 def NewGame(on_created: Callable[[int], None]):
     shipped = scenario_choices()
-    uploads, set_uploads = solara.use_state({})  # label -> YAML text, uploaded in this tab
+    no_uploads: dict[str, str] = {}
+    uploads, set_uploads = solara.use_state(no_uploads)  # label -> YAML text, uploaded in this tab
     choices: dict[str, Path | str] = {**shipped, **uploads}
     name, set_name = solara.use_state(next(iter(choices)))
     seed, set_seed = solara.use_state(1)
@@ -87,7 +88,8 @@ def NewGame(on_created: Callable[[int], None]):
     seconds, set_seconds = solara.use_state(240)
     hide, set_hide = solara.use_state(False)
     error, set_error = solara.use_state("")
-    upload_errors, set_upload_errors = solara.use_state([])
+    no_errors: list[str] = []
+    upload_errors, set_upload_errors = solara.use_state(no_errors)
 
     def load(label: str):
         source = choices[label]
@@ -130,9 +132,13 @@ def NewGame(on_created: Callable[[int], None]):
         set_error("")
         on_created(ref.id)
 
+    def choose(value: str) -> None:
+        set_name(value)
+        set_humans(list(load(value).roles))
+
     with solara.Card(title="New game"):
         solara.Select(label="Scenario", values=list(choices), value=name,
-                      on_value=lambda v: (set_name(v), set_humans(list(load(v).roles))))
+                      on_value=choose)
         FilePick(label="…or upload a scenario (YAML): it is stored with the game, as text "
                        "with its hash", accept=".yaml,.yml", max_bytes=MAX_BYTES,
                  event_picked=on_picked)
@@ -160,14 +166,15 @@ def GameControl(game_id: int, token: str):
     room = h.room
     view = h.frame(game_id).view
     message, set_message = solara.use_state(view.message)
-    peek, set_peek = solara.use_state(None)
+    no_peek: str | None = None
+    peek, set_peek = solara.use_state(no_peek)
     error, set_error = solara.use_state("")
     inject_role, set_inject_role = solara.use_state(view.humans[0] if view.humans else None)
 
-    def act(fn, *args):
-        def run():
+    def act(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        def run() -> None:
             try:
-                fn(*args)
+                fn(*args, **kwargs)
                 set_error("")
             except (ClassroomError, MoveError) as exc:
                 set_error(str(exc))
@@ -226,15 +233,15 @@ def InjectForm(game_id: int, role: str, act: Callable[..., None]):
     moves = list(room.scenario(game_id).roles[role].moves)
     events = [e for e in room.scenario(game_id).events if e.by == role]
     move, set_move = solara.use_state(moves[0])
-    target, set_target = solara.use_state("")
+    no_target: str | None = None
+    target, set_target = solara.use_state(no_target)
     w = room.live(game_id).model.world
     kinds = {"firm": w.firms, "supplier": w.suppliers, "country": w.countries,
              "component": w.components}
     targets = [n for k in MOVES[move].targets for n in kinds[k] if n != role]
     solara.Select(label="Move", values=moves, value=move, on_value=set_move)
     if targets:
-        solara.Select(label="Target", values=targets, value=target or None,
-                      on_value=set_target)
+        solara.Select(label="Target", values=targets, value=target, on_value=set_target)
     solara.Button("Inject", on_click=lambda: act(room.inject, game_id, role, move,
                                                    target or None))
     for e in events:

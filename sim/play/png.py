@@ -2,132 +2,36 @@
 
 Each chart keeps one :class:`~matplotlib.figure.Figure` per game and updates its lines in place
 (``set_data``) instead of building a new figure per step, so a redraw costs about the same at
-500 steps as at 10. A chart is redrawn only when asked (the page asks only for the charts of
-the visible tab) and only when its step, overlay or markers changed. Lines differ by colour
-(Okabe–Ito), line style and marker — the style changes with each round of eight colours, so no
-two of 56 series look alike — and stay distinguishable in grayscale; the no-policy baseline is a
-thin dotted line in its series' colour; every move that took effect is a dashed vertical line
-with a label. The legend sits beside the plot, never on the data; the x axis shows dates; the
-y axis refits to the data on every draw (it never stays locked to a flat start).
+500 steps as at 10. A chart is redrawn only when asked and only when its step, overlay or
+markers changed. Lines differ by colour (the registry's palette, :data:`sim.play.charts.COLORS`),
+line style and marker — the style changes with each round of eight colours, so no two of 56
+series look alike — and stay distinguishable in grayscale; the no-policy baseline is a thin
+dotted line in its series' colour; every move that took effect is a dashed vertical line with a
+label. The legend sits beside the plot, never on the data; the x axis shows dates; the y axis
+refits to the data on every draw (it never stays locked to a flat start).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from dashboards.game import Game, domestic_substitutes
-from sim.engine.metrics import GROUPS
-from sim.engine.objectives import OBJECTIVES
+from sim.play.charts import CHARTS, COLORS, ChartSpec, Series, values
+from sim.play.session import Game
 
-# Okabe–Ito, safe under the common colour-vision deficiencies (yellow last: low contrast)
-COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000",
-          "#F0E442"]
-STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (3, 1, 3, 1, 1, 1))]
+STYLES: list[Any] = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)),
+                     (0, (3, 1, 3, 1, 1, 1))]
 MARKS = ["o", "s", "^", "D", "v", "x", "P", "*"]
 MAX_POINTS = 1000  # longer histories are thinned to this many points per line
 WIDTH, HEIGHT, DPI = 6.0, 3.1, 80
 PRINT_DPI = 300
-
-
-@dataclass(frozen=True)
-class Series:
-    """One line: a recorded metric of one entity."""
-
-    label: str
-    group: str
-    metric: str
-    entity: str
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """A chart: a key (element id), a title, a y label and the series it shows."""
-
-    key: str
-    title: str
-    ylabel: str
-    series: Callable[[Game], list[Series]]
-
-
-def _all(group: str, metric: str, label: Callable[[str], str] = str):
-    def series(game: Game) -> list[Series]:
-        return [Series(label(e), group, metric, e)
-                for e in game.model.recorder.entities[group]]
-    return series
-
-
-def _domestic(game: Game) -> list[Series]:
-    suppliers, _ = domestic_substitutes(game)
-    return [Series(s, "supplier", "share", s) for s in suppliers]
-
-
-def _objectives(game: Game) -> list[Series]:
-    country = objectives_country(game)
-    return [Series(o, "country", o, country) for o in OBJECTIVES] if country else []
-
-
-def objectives_country(game: Game) -> str | None:
-    """The government whose objectives the page charts: the role's, else the first with any."""
-    countries = game.scenario.countries
-    if game.role in countries:
-        return game.role
-    return next((c for c, spec in countries.items() if spec.objectives), None)
-
-
-TABS: dict[str, list[ChartSpec]] = {
-    "Markets": [
-        ChartSpec("market-price", "Market price per region", "price index",
-                  _all("market", "price")),
-        ChartSpec("firm-sales", "Sales per firm", "units per step", _all("firm", "sales")),
-        ChartSpec("market-share", "Market share per firm", "share of sales",
-                  _all("firm", "market_share")),
-    ],
-    "Supply": [
-        ChartSpec("stock-cover", "Stock cover per firm and component", "steps of use",
-                  _all("stock", "cover")),
-        ChartSpec("shortfall", "Shortfall (output lost for lack of parts)", "units per step",
-                  _all("firm", "shortfall")),
-        ChartSpec("domestic-share", "Domestic substitutes' share of their component",
-                  "share of shipments", _domestic),
-    ],
-    "Suppliers": [
-        ChartSpec("supplier-shipments", "Supplier shipments", "units per step",
-                  _all("supplier", "shipments")),
-        ChartSpec("supplier-revenue", "Supplier revenue", "per step",
-                  _all("supplier", "revenue")),
-        ChartSpec("supplier-utilization", "Supplier utilization", "share of capacity",
-                  _all("supplier", "utilization")),
-    ],
-    "Finance": [
-        ChartSpec("share-price", "Share prices", "index (start = 100)",
-                  _all("firm", "share_price")),
-        ChartSpec("profit", "Profit per firm (a firm's score)", "per step",
-                  _all("firm", "profit")),
-        ChartSpec("risk", "Perceived risk of listing", "probability", _all("firm", "risk")),
-    ],
-    "Governments": [
-        ChartSpec("score", "Governments' scores", "score", _all("country", "score")),
-        ChartSpec("objectives", "Objectives", "objective", _objectives),
-    ],
-}
-CHARTS: dict[str, ChartSpec] = {c.key: c for specs in TABS.values() for c in specs}
-
-
-def _values(game: Game, model, series: list[Series], n: int) -> np.ndarray:
-    rec = model.recorder
-    out = np.empty((len(series), n))
-    for k, s in enumerate(series):
-        i = list(GROUPS[s.group]).index(s.metric)
-        out[k] = rec.data[s.group][:n, i, rec.entities[s.group].index(s.entity)]
-    return out
 
 
 def _thin(n: int) -> np.ndarray:
@@ -141,10 +45,10 @@ def _thin(n: int) -> np.ndarray:
 class _Canvas:
     """One chart's figure, its lines, and the state it was last drawn in."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
         FigureCanvasAgg(self.fig)
-        self.ax = None
+        self.ax: Axes | None = None
         self.lines: list[Line2D] = []
         self.base: list[Line2D] = []
         self.overlay: bool | None = None
@@ -153,7 +57,7 @@ class _Canvas:
         self.png = b""
 
 
-def _rescale(ax) -> None:
+def _rescale(ax: Axes) -> None:
     """Fit the y axis to the data, but never zoom into a span under 2% of the values' size
     (a flat price of 100 would otherwise show noise as a cliff). ``set_ylim`` switches
     autoscaling off, so it is switched back on first: a chart first drawn flat still refits."""
@@ -181,14 +85,16 @@ class ChartBook:
             n = game.model.recorder.steps
             series = spec.series(game)
             markers = game.markers()
-            played = _values(game, game.model, series, n)
-            base = _values(game, game.baseline, series, n) if overlay else None
+            played = values(game.model, series, n)
+            base = values(game.baseline, series, n) if overlay else None
         canvas = self.canvases.setdefault(key, _Canvas())
         state = (n, overlay, len(markers))
         if canvas.drawn == state:
             return canvas.png, n
         if canvas.overlay != overlay or canvas.ax is None or len(canvas.lines) != len(series):
             self._build(canvas, spec, series, overlay)
+        ax = canvas.ax
+        assert ax is not None  # built above
         idx = _thin(n)
         for line, y in zip(canvas.lines, played, strict=True):
             line.set_data(idx, y[idx])
@@ -196,12 +102,12 @@ class ChartBook:
             for line, y in zip(canvas.base, base, strict=True):
                 line.set_data(idx, y[idx])
         for step, label in markers[canvas.markers:]:
-            canvas.ax.axvline(step, color="#555555", linestyle=(0, (4, 2)), linewidth=0.9)
-            canvas.ax.annotate(label, (step, 0), xycoords=("data", "axes fraction"),
-                               xytext=(2, 3), textcoords="offset points", rotation=90,
-                               va="bottom", ha="left", fontsize=6.5, color="#333333")
+            ax.axvline(step, color="#555555", linestyle=(0, (4, 2)), linewidth=0.9)
+            ax.annotate(label, (step, 0), xycoords=("data", "axes fraction"), xytext=(2, 3),
+                        textcoords="offset points", rotation=90, va="bottom", ha="left",
+                        fontsize=6.5, color="#333333")
         canvas.markers = len(markers)
-        _rescale(canvas.ax)
+        _rescale(ax)
         buf = io.BytesIO()
         canvas.fig.savefig(buf, format="png", dpi=DPI)
         canvas.png, canvas.drawn = buf.getvalue(), state

@@ -1,11 +1,11 @@
 """The classroom server's hub: one :class:`~sim.classroom.Classroom` per server process, shared
 by every browser tab, and per game what all its pages show.
 
-Solara keeps state per tab (PITFALLS.md, "Many sessions in one Solara server"): games are shared
+Solara keeps state per tab (docs/architecture.md, "Web pages"): games are shared
 here, in plain Python objects, never in module-level reactive values; nothing is built at
 import (the classroom opens on first use).
 
-How a change reaches 40 pages quickly (issue 10):
+How a change reaches 40 pages quickly (docs/classroom/README.md, "How big a class"):
 
 * the game resolves once, on the hub's worker threads (never a page's);
 * what the pages show is computed once per change and shared: a :class:`Frame` (the game's
@@ -36,9 +36,9 @@ from itertools import count
 from typing import Any
 
 from dashboards.echarts import chart_option
-from dashboards.game import OBSERVE, Game
-from sim import MoveCall, TradeModel
+from sim import MoveCall
 from sim.classroom import Classroom, View
+from sim.play.session import OBSERVE, Game
 
 DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
 QUIET_POLL = 0.05  # seconds between looks at whether the pages have redrawn
@@ -46,20 +46,16 @@ REDELIVER_AFTER = 2.0  # seconds: a redraw queued on a loop that never ran it go
 
 
 class ClassroomGame(Game):
-    """A classroom game seen as the play page's :class:`Game`, so that the play page's move
-    forms and charts work on it unchanged: moves go to the classroom service (for ``seat``),
-    the model is the game's live model, the baseline is stepped alongside by the hub."""
+    """A classroom game as a play session (:class:`~sim.play.session.Game`) seen by ``role``,
+    so that the play page's move forms and charts work on it unchanged: it reads the game's
+    live models (:meth:`~sim.classroom.replay.LiveGame.models`) under the game's lock, and its
+    moves go to the classroom service (for ``seat``)."""
 
     def __init__(self, hub: Hub, game_id: int, role: str = OBSERVE, seat: str | None = None):
         live = hub.room.live(game_id)
+        super().__init__(live.scenario, role, live.seed,
+                         live=live.models(role, hub.room.game_lock(game_id)))
         self.hub, self.game_id, self.seat = hub, game_id, seat
-        self.scenario, self.role, self.seed = live.scenario, role, live.seed
-        self.model = live.model
-        self.baseline = hub.baseline(game_id)
-        self.lock = hub.room.game_lock(game_id)
-        self.queued: list[MoveCall] = []
-        self._effects: dict = {}
-        self._gaps: dict = {}
 
     def wait_quiet(self, cancel: threading.Event) -> None:
         """Wait (until ``cancel``) for every page the hub asked to redraw to have redrawn: a
@@ -107,7 +103,6 @@ class Hub:
         self.redraws = ThreadPoolExecutor(max_workers=4, thread_name_prefix="classroom-redraw")
         self._lock = threading.Lock()
         self._charts: dict[tuple[int, str], tuple[tuple, str, int]] = {}
-        self._baselines: dict[int, TradeModel] = {}
         self._frames: dict[int, Frame] = {}
         self._frame_locks: dict[int, threading.Lock] = {}
         self._chart_locks: dict[tuple[int, str], threading.Lock] = {}
@@ -134,18 +129,6 @@ class Hub:
                 frame = Frame(version, self.room.view(game_id))
                 self._frames[game_id] = frame
             return frame
-
-    def baseline(self, game_id: int) -> TradeModel:
-        """The no-policy model of the game, stepped as far as the game (rebuilt after undo)."""
-        live = self.room.live(game_id)
-        with self._lock:
-            base = self._baselines.get(game_id)
-            if base is None or base.step_index > live.step:
-                base = TradeModel(scenario=live.scenario.without_policy(), rng=live.seed)
-                self._baselines[game_id] = base
-            while base.step_index < live.step:
-                base.step()
-            return base
 
     def chart(self, game_id: int, key: str) -> tuple[str, int]:
         """Chart ``key`` of the game as the play page's ECharts option in JSON text (the
@@ -194,12 +177,11 @@ class Hub:
             with self._lock:
                 pages = self._pages.get(game_id, {})
                 if pages.pop(key, None) is not None and not pages:
-                    # the game's last page: drop what was built for it (its charts and
-                    # baseline model are rebuilt if a page opens it again)
+                    # the game's last page: drop what was built for it (its charts are
+                    # rebuilt if a page opens it again)
                     del self._pages[game_id]
                     self._room_listeners.pop(game_id)()
                     self._frames.pop(game_id, None)
-                    self._baselines.pop(game_id, None)
                     for k in [k for k in self._charts if k[0] == game_id]:
                         del self._charts[k]
         context.on_close(unsubscribe)

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import html
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import solara
 
-from dashboards.charts import CHARTS
-from dashboards.classroom_hub import _running_loop, hub
+from dashboards.classroom.hub import _running_loop, hub
 from dashboards.echarts import PHONE_WIDTH
 from dashboards.panels import NARROW, LiveEcharts
 from dashboards.prose import Prose
 from sim.classroom import View
+from sim.play.charts import CHARTS
+from sim.scenario import shipped
 
-LESSONS = Path(__file__).resolve().parent.parent / "scenarios" / "classroom"
+LESSONS = shipped.folder("classroom")
 TEAM_CHARTS = ("market-share", "share-price")
 PROJECTOR_CHARTS = ("market-share", "firm-sales", "score")
 SPLIT = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"  # two columns
@@ -37,8 +37,9 @@ def query() -> dict[str, str]:
 
 def use_game_tick(game_id: int | None, role: str = "") -> int:
     """A counter bumped whenever the game changes; the next redraw is asked for only once the
-    last one is committed (PITFALLS.md: faster updates froze pages). The hub runs the redraw
-    in the thread serving this page's websocket, remembered here at every render."""
+    last one is committed (docs/architecture.md, "Web pages": faster updates froze pages).
+    The hub runs the redraw in the thread serving this page's websocket, remembered here at
+    every render."""
     tick, set_tick = solara.use_state(0)
     drawn, asked, dirty = solara.use_ref(0), solara.use_ref(0), solara.use_ref(False)
     sub = solara.use_ref(None)
@@ -81,7 +82,7 @@ def use_game_tick(game_id: int | None, role: str = "") -> int:
     return tick
 
 
-@solara.component_vue("classroom_status.vue")
+@solara.component_vue("status.vue")
 def StatusWidget(heading: str, line: str, left: float, stamp: float, idle: str, teams: list,
                  size: str):
     """The page's status in one widget (see the .vue file)."""

@@ -15,6 +15,7 @@ from sim.scenario import Parameter, StrategySpec
 
 # The scenario `chokepoint play FILE` was started with: read-only configuration, not game state.
 SCENARIO_ENV = "CHOKEPOINT_PLAY_SCENARIO"
+MAX_SEED = 2**63 - 1  # the largest seed a game (and `chokepoint run --seed`) takes
 
 
 def startup_scenario() -> str | None:

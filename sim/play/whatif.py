@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from dashboards.game import OBSERVE, Game
 from sim import MoveCall, MoveError, TradeModel
 from sim.engine.metrics import COUNTRY, FIRM, GROUPS
 from sim.engine.model import LoggedMove
 from sim.engine.objectives import OBJECTIVES
+from sim.play.session import OBSERVE, Game
 
 
 def _series(model: TradeModel, group: str, metric: str, name: str, start: int) -> np.ndarray:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import solara
 
-from dashboards.classroom_hub import hub
-from dashboards.classroom_views import (
+from dashboards.classroom.hub import hub
+from dashboards.classroom.widgets import (
     PROJECTOR_CHARTS,
     SPLIT,
     Chart,
@@ -25,6 +25,9 @@ from dashboards.classroom_views import (
 from dashboards.prose import Prose
 from sim.classroom import ClassroomError
 from sim.classroom.export import chart_pngs, moves_rows
+
+# the debrief page's charts (keys of sim.play.charts.CHARTS; the export has them all)
+DEBRIEF_CHARTS = ("firm-sales", "share-price", "supplier-revenue", "score")
 
 
 # -- projector ------------------------------------------------------------------------------
@@ -108,8 +111,8 @@ def Debrief(game_id: int, tick: int):
 
     def pngs():
         with room.game_lock(game_id):
-            return chart_pngs(live, hub().baseline(game_id),
-                              upto=turn if live.turns and turn < len(live.turns) else None)
+            return chart_pngs(live, upto=turn if live.turns and turn < len(live.turns) else None,
+                              keys=DEBRIEF_CHARTS)
     charts = solara.use_memo(pngs, [game_id, view.step, len(live.model.log), id(live), turn])
     Prose(f"## Debrief — {view.name}")
     if live.turns:

@@ -27,10 +27,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dashboards.game import OBSERVE, Game, scenario_document
 from sim import ScenarioError, load_scenario
-from sim.cli import MAX_SEED
 from sim.errors import MoveError, Problem
+from sim.play.session import OBSERVE, Game, scenario_document
+from sim.play.setup import MAX_SEED
 from sim.scenario import yamlio
 from sim.scenario.load import pydantic_problems
 from sim.scenario.overrides import position

@@ -7,8 +7,8 @@ from urllib.parse import quote, unquote
 
 import solara
 
-from dashboards.classroom_hub import ClassroomGame, hub
-from dashboards.classroom_views import (
+from dashboards.classroom.hub import ClassroomGame, hub
+from dashboards.classroom.widgets import (
     SPLIT,
     TEAM_CHARTS,
     Chart,
@@ -27,7 +27,7 @@ SEAT_COOKIE = "chokepoint_seat_"  # + the join code: the seat token of this brow
 SEAT_COOKIE_AGE = 12 * 3600  # seconds (a school day)
 
 
-@solara.component_vue("classroom_cookie.vue")
+@solara.component_vue("cookie.vue")
 def SeatCookie(name: str, value: str, max_age: int):
     """Write a cookie of this site from the browser (Solara has no way to set one)."""
 
@@ -37,7 +37,7 @@ def cookie_seat(room, code: str) -> str | None:
     code for any game still running."""
     from solara.lab import cookies
 
-    jar = cookies.value or {}
+    jar = cookies.value or {}  # type: ignore[attr-defined]  # a reactive value, not a module
     names = ([SEAT_COOKIE + code.strip().upper()] if code else
              sorted((k for k in jar if k.startswith(SEAT_COOKIE)), reverse=True))
     for name in names:
@@ -75,9 +75,15 @@ def JoinForm(code0: str):
     router = solara.use_router()
     code, set_code = solara.use_state(code0.upper())
     nickname, set_nickname = solara.use_state("")
-    role, set_role = solara.use_state(None)
+    no_role: str | None = None
+    role, set_role = solara.use_state(no_role)
     error, set_error = solara.use_state("")
     teams: list[str] = []
+
+    def type_code(value: str) -> None:
+        set_code(value.upper())
+        set_error("")
+
     if len(code.strip()) >= 6:
         try:
             ref = hub().room.game_by_code(code)
@@ -95,9 +101,7 @@ def JoinForm(code0: str):
         router.push(f"/join?code={quote(code.strip().upper())}&seat={quote(token)}")
 
     with solara.Card(title="Join a game", style={"max-width": "480px"}):
-        solara.InputText("Join code", value=code, on_value=lambda v: (set_code(v.upper()),
-                                                                       set_error("")),
-                         continuous_update=True)
+        solara.InputText("Join code", value=code, on_value=type_code, continuous_update=True)
         solara.InputText("Nickname (optional, no real names needed)", value=nickname,
                          on_value=set_nickname, continuous_update=True)
         if teams:
@@ -133,7 +137,7 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
     Status(view, heading=f"{spec.name} — team {role}",
            line=f"{turn_text(view)} · your score {view.scores.get(role, 0):+.1f}")
     # a few widgets, and the static ones drawn once: after every turn each of a class's 40
-    # pages goes through all of its widgets (PITFALLS.md, "Many sessions in one Solara server")
+    # pages goes through all of its widgets (docs/classroom/README.md, "How big a class")
     with solara.Div(style=SPLIT):
         with solara.Div(style="flex: 5 1 380px; min-width: 0"):
             Brief(game_id, role)
@@ -154,13 +158,19 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                         for m in pending:
                             solara.Text(f"• {pending_text(m)}", classes=["pending-move"],
                                         style={"display": "block"})
+
+                    def withdraw() -> None:
+                        if seat is not None:
+                            room.withdraw(seat)
+                        set_notice("")
+
                     with solara.Row():
                         solara.Button("Lock in my moves", color="success", disabled=locked,
                                       on_click=lambda: hub().run(room.lock, seat),
                                       classes=["lock-button"])
                         solara.Button("Withdraw my moves", outlined=True,
                                       disabled=locked or not pending,
-                                      on_click=lambda: (room.withdraw(seat), set_notice("")),
+                                      on_click=withdraw,
                                       classes=["withdraw-button"])
             elif read_only:
                 solara.Text("Read-only view of the team (its pending moves: "

@@ -7,21 +7,21 @@
   the leaderboard;
 - ``/debrief?code=C&token=T`` (the teacher, or anyone once the game is over).
 
-Every page reads the game from the server's hub (:mod:`dashboards.classroom_hub`) and redraws
+Every page reads the game from the server's hub (:mod:`dashboards.classroom.hub`) and redraws
 when the hub says the game changed; actions that may resolve a turn run on the hub's threads.
 This module is the app ``chokepoint classroom`` serves (its routes and layout); the pages are
-in :mod:`dashboards.classroom_teacher`, :mod:`dashboards.classroom_team` and
-:mod:`dashboards.classroom_projector` (projector and debrief), what they share in
-:mod:`dashboards.classroom_views`.
+in :mod:`dashboards.classroom.teacher`, :mod:`dashboards.classroom.team` and
+:mod:`dashboards.classroom.projector` (projector and debrief), what they share in
+:mod:`dashboards.classroom.widgets`.
 """
 
 from __future__ import annotations
 
 import solara
 
-from dashboards.classroom_projector import DebriefPage, ProjectorPage
-from dashboards.classroom_teacher import TeacherPage
-from dashboards.classroom_team import JoinPage
+from dashboards.classroom.projector import DebriefPage, ProjectorPage
+from dashboards.classroom.teacher import TeacherPage
+from dashboards.classroom.team import JoinPage
 from dashboards.prose import Prose
 
 

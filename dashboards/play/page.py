@@ -18,15 +18,21 @@ from typing import Any
 
 import solara
 
-from dashboards.charts import TABS, ChartBook
 from dashboards.forms import MovePanel
-from dashboards.game import OBSERVE, Game, shipped_scenarios
 from dashboards.panels import Chart, Debrief, Hints, NewsFeed, Position, ScoreCard, Timeline
 from dashboards.prose import Prose
-from dashboards.saved import load_game, looks_saved, save_game, saved_name
-from dashboards.setup import load_choice, overrides_from, parameter_sliders, startup_scenario
 from sim import ScenarioError
-from sim.cli import MAX_SEED
+from sim.play.charts import TABS
+from sim.play.png import ChartBook
+from sim.play.saved import load_game, looks_saved, save_game, saved_name
+from sim.play.session import OBSERVE, Game, shipped_scenarios
+from sim.play.setup import (
+    MAX_SEED,
+    load_choice,
+    overrides_from,
+    parameter_sliders,
+    startup_scenario,
+)
 from sim.scenario.yamlio import MAX_BYTES
 
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "10 steps/s": 10, "25 steps/s": 25,
@@ -45,7 +51,7 @@ CSS = """
 """
 
 
-@solara.component_vue("file_pick.vue")
+@solara.component_vue("../file_pick.vue")
 def FilePick(label: str, accept: str, max_bytes: int,
              event_picked: Callable[[dict[str, Any]], None]):
     """A keyboard-usable file chooser: the browser reads the file, Python gets its text."""
@@ -179,7 +185,11 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
     role, set_role = solara.use_state(roles[0])
     seed, set_seed = solara.use_state(scenario.seed)
     values, set_values = solara.use_state({s.name: s.value for s in sliders})
-    error, set_error = solara.use_state([])
+
+    def slider(name: str) -> Callable[[float], None]:
+        return lambda v: set_values({**values, name: v})
+    no_error: list[str] = []
+    error, set_error = solara.use_state(no_error)
 
     def start():
         if seed is not None and not 0 <= seed <= MAX_SEED:
@@ -218,11 +228,11 @@ def ScenarioForm(scenario, source: str, text: str | None, on_start):
                 if s.integer:
                     solara.SliderInt(label=s.label, value=int(values[s.name]), min=int(s.min),
                                      max=int(s.max),
-                                     on_value=lambda v, n=s.name: set_values({**values, n: v}))
+                                     on_value=slider(s.name))
                 else:
                     solara.SliderFloat(label=s.label, value=values[s.name], min=s.min,
                                        max=s.max, step=(s.max - s.min) / 100,
-                                       on_value=lambda v, n=s.name: set_values({**values, n: v}))
+                                       on_value=slider(s.name))
 
 
 @solara.component
@@ -235,6 +245,12 @@ def GameView(game: Game, on_reset, on_quit):
     tab, set_tab = solara.use_state(next(iter(TABS)))
     # (step, sentence): the confirmation of a move, shown until the game moves on
     notice, set_notice = solara.use_state((0, ""))
+
+    def cancel(k: int) -> None:
+        game.cancel(k)
+        set_notice((0, ""))
+        set_tick(lambda t: t + 1)
+
     book = solara.use_memo(lambda: ChartBook(game), [game])
     # the tick whose render is committed: the play loop asks for the next redraw only then, so
     # that a render running in the browser connection's thread (after a click) can finish and
@@ -302,9 +318,7 @@ def GameView(game: Game, on_reset, on_quit):
                             solara.Text(f"queued: {call.move.replace('_', ' ')} "
                                         f"{call.target or ''}", classes=["queued"])
                             solara.Button("Cancel", text=True, classes=["cancel-move"],
-                                          on_click=lambda k=k: (game.cancel(k),
-                                                                set_notice((0, "")),
-                                                                set_tick(lambda t: t + 1)))
+                                          on_click=lambda k=k: cancel(k))
             NewsFeed(game, tick)
             if game.role != OBSERVE:
                 Position(game, tick)

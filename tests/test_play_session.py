@@ -1,0 +1,118 @@
+"""The game session layer (sim/play/) under the play page and the classroom: one score on one
+scale, one baseline, one chart registry (docs/architecture.md, docs/extending.md)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.classroom import Classroom
+from sim.classroom.export import chart_pngs
+from sim.engine.metrics import GROUPS
+from sim.play import scoring
+from sim.play.charts import CHARTS, TABS
+from sim.play.session import Game, no_policy
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DENIAL = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
+
+
+@pytest.fixture
+def room(tmp_path):
+    r = Classroom(f"sqlite:///{tmp_path / 'class.db'}")
+    yield r
+    r.close()
+
+
+def test_the_play_page_and_the_classroom_score_the_same_game_alike(room):
+    """The same game (scenario, seed, one human team, one move in the first turn) played on the
+    play page and in a classroom scores the same on both, on the scale of sim.play.scoring."""
+    game = room.create_game(DENIAL, seed=3, humans=["US"])
+    us = room.join(game.code, "US")
+    room.submit(us, "entity_list", "ZTE")
+    while not room.view(game.id).finished:
+        room.lock(us)
+    classroom = room.view(game.id).scores["US"]
+
+    play = Game(load_scenario(DENIAL), "US", seed=3)
+    play.submit("entity_list", "ZTE", {})
+    play.step(play.horizon)
+    assert play.finished
+    assert play.player_score() == classroom
+    assert classroom != 0
+    # the scale: points of the government's mean weighted score (×100)
+    live = room.live(game.id)
+    n = live.model.recorder.steps
+    means = [scoring.mean_of(m, "country", "score", "US", n) for m in (live.model, live.idle)]
+    assert classroom == pytest.approx(100 * (means[0] - means[1]))
+
+
+def test_a_firm_scores_in_percent_of_the_reference_profit(room):
+    game = room.create_game(DENIAL, seed=3, humans=["US", "ZTE"])
+    us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
+    room.submit(us, "entity_list", "ZTE")
+    while not room.view(game.id).finished:
+        room.lock(us)
+        room.lock(zte)
+    live = room.live(game.id)
+    played = scoring.mean_of(live.model, "firm", "profit", "ZTE")
+    idle = scoring.mean_of(live.idle, "firm", "profit", "ZTE")
+    assert room.view(game.id).scores["ZTE"] == pytest.approx(100 * (played - idle) / abs(idle))
+
+
+def test_a_step_without_a_value_is_skipped_not_counted_as_zero():
+    game = Game(load_scenario(DENIAL), "US", seed=1)
+    game.step(4)
+    rec = game.model.recorder
+    i = rec.entities["country"].index("US")
+    j = list(GROUPS["country"]).index("score")
+    kept = rec.data["country"][:4, j, i].copy()
+    rec.data["country"][0, j, i] = np.nan
+    assert scoring.mean_of(game.model, "country", "score", "US") == pytest.approx(
+        kept[1:].mean())
+
+
+def test_the_classroom_baseline_is_the_play_page_baseline(room):
+    game = room.create_game(DENIAL, seed=4, humans=[])
+    room.resolve(game.id)
+    live = room.live(game.id)
+    base = live.session().baseline
+    again = no_policy(live.scenario, live.seed, live.step)
+    assert base.step_index == again.step_index == live.step
+    np.testing.assert_array_equal(base.recorder.data["firm"], again.recorder.data["firm"])
+
+
+def test_every_registered_chart_is_in_a_tab_and_in_the_classroom_export(room, tmp_path):
+    """docs/extending.md, "Add a chart": a chart added to the registry reaches the play page's
+    tabs, the classroom's export and its debrief without another list to update."""
+    assert {c.key for specs in TABS.values() for c in specs} == set(CHARTS)
+    game = room.create_game(DENIAL, seed=2, humans=[])
+    room.resolve(game.id)
+    assert set(chart_pngs(room.live(game.id))) == {f"{k}.png" for k in CHARTS}
+    data = room.export(game.id, tmp_path / "game.zip").read_bytes()
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert {f"charts/{k}.png" for k in CHARTS} <= set(names)
+
+
+
+def test_every_chart_the_classroom_pages_name_is_registered():
+    from dashboards.classroom.projector import DEBRIEF_CHARTS
+    from dashboards.classroom.widgets import PROJECTOR_CHARTS, TEAM_CHARTS
+
+    assert set(TEAM_CHARTS) | set(PROJECTOR_CHARTS) | set(DEBRIEF_CHARTS) <= set(CHARTS)
+
+
+def test_extending_names_only_files_that_exist():
+    """docs/extending.md's checklists name files a newcomer will open: they must exist."""
+    import re
+
+    text = (ROOT / "docs" / "extending.md").read_text()
+    paths = set(re.findall(r"`((?:sim|dashboards|tests|docs)/[\w/.]+\.(?:py|md))`", text))
+    paths = {p for p in paths if "NAME" not in p}  # a placeholder for the new file
+    assert len(paths) > 15
+    assert sorted(p for p in paths if not (ROOT / p).exists()) == []
