@@ -315,6 +315,7 @@ def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray,
         money / ref.stake, surplus[w.country_region] / ref.stake, duty / ref.stake,
         obj.escalation(measures, ref.relation) if measures is not None else np.zeros(G)])
     slope = 1.0 - st.governments.objectives ** 2  # d tanh at the bounded value
+    slope[obj.OBJECTIVES.index("escalation")] = 1.0  # a count, not bounded
     return -(ref.weights * slope * change).sum(axis=0)
 
 
