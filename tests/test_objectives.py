@@ -193,24 +193,24 @@ def test_each_hostile_measure_counts_against_the_country_it_hits(actor, name, ta
 def test_a_measure_costs_more_the_closer_the_country_it_hits():
     m = tiny({"US": ["CN"], "TW": ["CN"]})  # for the US: CN a rival, TW an ally
     move(m, "US", "entity_list", "huawei")
-    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.1, -0.1, 0.0]))  # made; received by CN
+    assert_allclose(scores(m)[ESCALATION], [-0.1, -0.1, 0.0])  # made; received by CN
     move(m, "US", "procurement_ban", "s_tw")
-    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.6, -0.1, -0.1]))  # an ally's: 0.5
+    assert_allclose(scores(m)[ESCALATION], [-0.6, -0.1, -0.1])  # an ally's: 0.5
     move(m, "TW", "procurement_ban", "apple")
     # TW hits its ally: 0.5 (and received 0.1); the US received one: 0.1 more
-    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.7, -0.1, -0.6]))
+    assert_allclose(scores(m)[ESCALATION], [-0.7, -0.1, -0.6])
     move(m, "US", "entity_list", "apple")  # its own firm: 1.0
-    assert_allclose(scores(m)[ESCALATION], np.tanh([-1.7, -0.1, -0.6]))
+    assert_allclose(scores(m)[ESCALATION], [-1.7, -0.1, -0.6])
     move(m, "US", "tariff", "TW", rate=10.0)  # ten measures against an ally: 5.0
-    assert_allclose(scores(m)[ESCALATION], np.tanh([-6.7, -0.1, -1.6]))
-    assert -1 < scores(m)[ESCALATION, US] < math.tanh(-1.7)  # bounded, never free
+    assert_allclose(scores(m)[ESCALATION], [-6.7, -0.1, -1.6])
+    assert scores(m)[ESCALATION, US] == pytest.approx(-6.7)  # a count: never saturates
 
 
 def test_a_neutral_costs_a_quarter_and_lifted_measures_drop_out():
     m = tiny()  # no rivals: every other country is neutral
     move(m, "US", "entity_list", "huawei")
     move(m, "US", "tariff", "CN", rate=0.1)
-    assert_allclose(scores(m)[ESCALATION], np.tanh([-0.5, -0.2, 0.0]))
+    assert_allclose(scores(m)[ESCALATION], [-0.5, -0.2, 0.0])
     move(m, "US", "delist", "huawei")
     move(m, "US", "tariff", "CN", rate=0.0)
     assert_allclose(scores(m)[ESCALATION], 0.0)
@@ -220,7 +220,7 @@ def test_a_paid_fine_is_remembered_as_a_measure():
     m = tiny({"US": ["CN"]}, steps=3)
     m.events[0].append(MoveCall("US", "fine", "huawei", {"amount": 100.0}, source="event"))
     m.run()
-    assert_allclose(m.recorder.series("country", "escalation", "US"), math.tanh(-0.1))
+    assert_allclose(m.recorder.series("country", "escalation", "US"), -0.1)
     assert_allclose(m.recorder.series("country", "treasury", "US"),
                     np.tanh([100 / STAKE_US, 0, 0]))
 

@@ -114,7 +114,8 @@ def test_a_deterrent_answers_every_hostile_move(monkeypatch, name, retaliator, s
 # -- a coalition lists the retaliator's firm ------------------------------------------------
 def coalition(strategy: dict[str, Any] | None) -> TradeModel:
     """tests/data/fictional_magnets.yaml with Lumen joining Ostmark's listing of Kestrel
-    (Lumen's Lumtron sells it controllers); Calder answers with ``strategy`` (None: never)."""
+    (Lumen's Lumtron sells it controllers); Calder answers with ``strategy`` (None: never),
+    the senders do not answer back."""
     doc, _, _ = load_file(Path(__file__).parent / "data" / "fictional_magnets.yaml")
     doc["countries"]["Lumen"]["objectives"] = {"security": 0.5, "industry": 0.3,
                                                "consumers": 0.2}

@@ -10,8 +10,8 @@ firms and suppliers sell, in the steady state. So with equal weights on the thre
 moves with national welfare. Two objectives are not money: `security`, the share of its
 rivals' capability denied (:mod:`sim.engine.relations`), and `escalation`, a diplomatic cost of
 the hostile measures in force that grows the closer the country they hit. Every objective is
-0 in the steady state and bounded to (−1, 1) by :func:`score`. Formulas, units and sources:
-docs/model.md, "7. Scores".
+0 in the steady state; the ratios are bounded to (−1, 1) by :func:`score`. Formulas, units
+and sources: docs/model.md, "7. Scores".
 
 A score is read against the do-nothing reference (the same scenario and seed with the role
 making no move): that difference is the leave-one-out effect of the role's own moves, so a
@@ -171,12 +171,17 @@ def escalation(measures: np.ndarray, relation: np.ndarray) -> np.ndarray:
 
 
 def score(objectives: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bound each objective [K, G] to (−1, 1) by ``tanh`` and weigh them: (bounded, score [G]).
+    """Bound each ratio objective [K, G] to (−1, 1) by ``tanh`` and weigh them all:
+    (bounded, score [G]).
 
     ``tanh`` is the identity to within 1% up to 0.17 and strictly increasing: one runaway
-    ratio cannot swamp a score, and a move that makes an objective worse always costs something
-    (a clip at −1 made every hostile move free once a government had ten in force)."""
+    ratio cannot swamp a score, and a move that makes an objective worse always costs
+    something. `escalation` is a count of measures, not a ratio: it is not bounded, so each
+    further hostile measure costs its full amount however many are in force (bounded, a
+    government with many in force found a 500% tariff nearly free)."""
     bounded = np.tanh(objectives)
+    k = OBJECTIVES.index("escalation")
+    bounded[k] = objectives[k]
     return bounded, (weights * bounded).sum(axis=0)
 
 

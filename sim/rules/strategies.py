@@ -150,13 +150,20 @@ class TitForTat(Strategy):
             entry = log[i]
             if (entry.hostile and actor in entry.victims and entry.actor_country != actor
                     and entry.actor_country is not None
-                    and model.rng.random() < self.values["probability"]):
+                    and self._answers(model)):
                 self.queue.append((entry.step + self.values["delay"], i))
         self.seen = len(log)
         due = [i for step, i in self.queue if step <= model.step_index]
         self.queue = [(s, i) for s, i in self.queue if s > model.step_index]
         calls = [self.answer(model, actor, log[i]) for i in due]
         return [c for c in calls if c is not None]
+
+    def _answers(self, model: TradeModel) -> bool:
+        """Whether it answers this hostile move: a draw from the model's generator when
+        `probability` is below 1, none when it answers for sure (so that a move answered for
+        sure leaves the demand shocks that follow as they were)."""
+        p = self.values["probability"]
+        return p >= 1.0 or bool(model.rng.random() < p)
 
     def intensity(self, model: TradeModel, actor: int, entry: LoggedMove) -> float:
         """Share of orders or market closed in answer to ``entry``."""
@@ -309,6 +316,7 @@ def retaliation_cost(model: TradeModel, cut: np.ndarray, closed: np.ndarray,
         money / ref.stake, surplus[w.country_region] / ref.stake, duty / ref.stake,
         obj.escalation(measures, ref.relation) if measures is not None else np.zeros(G)])
     slope = 1.0 - st.governments.objectives ** 2  # d tanh at the bounded value
+    slope[obj.OBJECTIVES.index("escalation")] = 1.0  # a count, not bounded
     return -(ref.weights * slope * change).sum(axis=0)
 
 
