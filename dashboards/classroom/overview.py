@@ -123,11 +123,11 @@ def OverviewPage():
     room = hub().room
     token = q.get("token", "")
     teacher = room.is_teacher(token)
+    ref, why = use_session_of_code(q.get("code", ""))  # a hook: before any early return
     if token and not teacher:
         solara.Error("This teacher's token is not valid: use the address `chokepoint "
                      "classroom` printed.")
         return
-    ref, why = use_session_of_code(q.get("code", ""))
     if ref is None:
         solara.Error(why)
         return
