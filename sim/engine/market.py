@@ -35,7 +35,7 @@ def order_quantity(use: np.ndarray, target_stock: np.ndarray, stock: np.ndarray,
 def group_shares(weight: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Each item's share of its group's total weight (0 where the group's total is 0)."""
     total = np.bincount(group, weight, n_groups)[group]
-    return np.divide(weight, total, out=np.zeros_like(weight, dtype=float), where=total > 0)
+    return np.divide(weight, total, out=np.zeros(weight.shape), where=total > 0)
 
 
 def ration(requests: np.ndarray, owner: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def ration(requests: np.ndarray, owner: np.ndarray, capacity: np.ndarray) -> np.
     """
     asked = np.bincount(owner, requests, len(capacity))
     # only owners asked for more than they have ration (no overflow on tiny requests)
-    fill = np.divide(capacity, asked, out=np.ones_like(capacity, dtype=float),
+    fill = np.divide(capacity, asked, out=np.ones(capacity.shape),
                      where=(asked > capacity) & (asked > 0))
     return requests * fill[owner]
 
@@ -204,7 +204,7 @@ def _cap_rows(amount: np.ndarray, limit: np.ndarray) -> np.ndarray:
     # divide only rows over their limit (no overflow on tiny totals); a limit a rounding error
     # below zero with nothing asked leaves the row alone
     over = (total > limit) & (total > 0)
-    fill = np.divide(limit, total, out=np.ones_like(limit, dtype=float), where=over)
+    fill = np.divide(limit, total, out=np.ones(limit.shape), where=over)
     return amount * fill[:, None]
 
 
