@@ -126,12 +126,15 @@ def test_every_teacher_and_team_control_does_what_it_says(server, browser):
                                                                   timeout=TIMEOUT)
         late = new_page(browser, guards)
         late.goto(f"{base}/join?code={code}")
-        choose(late, "Your team", "ZTE")
-        late.locator(".join-button").click()
-        expect(late.locator(".join-error")).to_contain_text("room is locked", timeout=TIMEOUT)
+        # a locked room answers as a wrong code does, and shows no team (docs/security.md)
+        expect(late.locator(".join-error")).to_contain_text("the room may be locked",
+                                                            timeout=TIMEOUT)
+        expect(late.locator(".v-select").filter(has_text="Your team")).to_have_count(0)
         teacher.locator(".room-lock-button").click()
         expect(teacher.locator(".room-lock-button")).to_have_text(re.compile("Lock room"),
                                                                   timeout=TIMEOUT)
+        late.goto(f"{base}/join?code={code}")
+        choose(late, "Your team", "ZTE")
         late.locator(".join-button").click()
         expect(late.locator(".seat-banner")).to_contain_text("team ZTE", timeout=TIMEOUT)
 
