@@ -231,6 +231,9 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
     doc["events"] = [{"at": int(m["step"]), "by": m["actor"], "move": m["move"],
                       **({"target": m["target"]} if m["target"] else {}),
                       **yaml.safe_load(m["parameters"])} for m in moves]
+    # the teams' country and firm have no strategy: their moves are their whole timeline
+    doc["countries"]["US"]["strategy"] = {"name": "scripted"}
+    doc["firms"]["ZTE"]["strategy"] = {"name": "scripted"}
     events = tmp_path / "with_events.yaml"
     events.write_text(yaml.safe_dump(doc, sort_keys=False))
     run_csv = tmp_path / "run.csv"
