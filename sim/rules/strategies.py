@@ -204,6 +204,15 @@ class AnswerEffects:
     closed: np.ndarray  # [F, R] share of each firm's buyers the answer closes
 
 
+def last_shipped(model: TradeModel, n: int) -> np.ndarray:
+    """Last step's shipments on each of the first ``n`` links (0 on a link qualified since)."""
+    shipped = model.state.pipeline.shipped
+    out = np.zeros(n)
+    k = min(n, len(shipped))
+    out[:k] = shipped[:k]
+    return out
+
+
 def answer_effects(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> AnswerEffects:
     """What ``cut`` [L] (share of each link's shipments stopped) and ``closed`` [F, R] (share
     of each firm's sales in each region barred) would change in last period's flows.
@@ -218,12 +227,15 @@ def answer_effects(model: TradeModel, cut: np.ndarray, closed: np.ndarray) -> An
     w, links, st = model.world, model.links, model.state
     F, C = w.bom.shape
     R, L = len(w.regions), len(links)
-    shipped = st.pipeline.shipped[:L]
+    shipped = last_shipped(model, L)
     lost = cut * shipped
     lost_fc = np.bincount(links.fc, lost, F * C)
     # re-placement with open sources that have spare capacity, shared among the links asking
     spare = np.maximum(0.0, st.suppliers.capacity - st.suppliers.shipments)
-    can = (cut <= 0) & (st.pipeline.allowed[:L] > 0) & (lost_fc[links.fc] > 0)
+    # the links' restrictions now: a source qualified this step is a link the pipeline's
+    # last `allowed` does not have yet
+    allowed = model.policy.allowed(links, model.step_index)
+    can = (cut <= 0) & (allowed[:L] > 0) & (lost_fc[links.fc] > 0)
     n = np.bincount(links.supplier[can], minlength=len(w.suppliers))
     room = np.where(can, np.divide(spare[links.supplier], n[links.supplier],
                                    out=np.zeros(L), where=n[links.supplier] > 0), 0.0)
@@ -346,7 +358,7 @@ def answers(model: TradeModel, actor: int, sender: int, share: float) -> Iterato
     w, links, st = model.world, model.links, model.state
     me = w.countries[actor]
     L, (F, R) = len(links), st.markets.sales_by_region.shape
-    shipped = st.pipeline.shipped[:L]
+    shipped = last_shipped(model, L)
     mine = w.supplier_country[links.supplier] == actor
     theirs = w.firm_country[links.firm] == sender
     none = np.zeros((F, R))
