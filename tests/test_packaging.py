@@ -140,8 +140,12 @@ def test_make_play_installs_only_what_playing_needs(tmp_path):
         shutil.copy2(ROOT / name, tmp_path / name)
 
     def dry_run(*targets: str) -> list[str]:
-        proc = subprocess.run(["make", "-n", *targets], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60, env={**os.environ, "PYTHON": sys.executable})
+        # not the outer make's flags (under `make test` a nested make prints its directory)
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL",
+                                                               "MFLAGS")}
+        proc = subprocess.run(["make", "-n", "--no-print-directory", *targets], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60,
+                              env={**env, "PYTHON": sys.executable})
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.splitlines()
 
