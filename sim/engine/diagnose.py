@@ -1,10 +1,10 @@
 """What a valid scenario's step-0 state says about it: errors the run would raise, and warnings.
 
-``chokepoint validate`` runs every check ``run`` runs (DESIGN.md): the scenario is compiled and
-its steady state built (:func:`sim.engine.state.initial_state`), so a world the model refuses
-(a supplier whose inputs' sources cannot feed its steady shipments) is refused by ``validate``
-too, located in the file. A world that is valid but starts short, or with a firm that loses
-money in its steady state, gets warnings (docs/model.md, "steady state"):
+``chokepoint validate`` runs every check ``run`` runs (docs/model.md, "Steady state"): the
+scenario is compiled and its steady state built (:func:`sim.engine.state.initial_state`), so a
+world the model refuses (a supplier whose inputs' sources cannot feed its steady shipments) is
+refused by ``validate`` too, located in the file. A world that is valid but starts short, or
+with a firm that loses money in its steady state, gets warnings (docs/model.md, "steady state"):
 
 * a component whose firms want more a step than their qualified suppliers can make (its
   demand and its qualified capacity), and each firm its suppliers cannot feed (what it makes
