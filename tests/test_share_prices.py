@@ -15,19 +15,50 @@ from sim.engine import market
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
 
+def _value(normal, run, base, lasting=0.0, added=0.0, rho=0.9, delta=0.99, fade=0.95,
+           cash=0.0):
+    return market.equity_value(np.array([normal]), np.array([run]), np.array([base]),
+                               np.array([lasting]), np.array([added]), rho, delta, fade,
+                               cash)[0]
+
+
 def test_equity_value_is_the_discounted_path_of_profit_plus_cash():
-    delta, rho = 0.99, 0.9
-    v = market.equity_value(np.array([10.0]), np.array([-5.0]), rho, delta, 100.0)
+    delta, rho, omega = 0.99, 0.9, 0.95
     k = np.arange(20_000)
+    # a fall learnt under a restriction lasts; the run rate returns to the normal profit
     path = (delta ** k * (10.0 + (-5.0 - 10.0) * rho ** k)).sum()
-    assert v[0] == pytest.approx(path + 100.0)
+    assert _value(10.0, -5.0, 12.0, lasting=-2.0) == pytest.approx(path)
+    # any other deviation from the steady state fades with persistence ω, a fall too
+    path = (delta ** k * (12.0 - 2.0 * omega ** k + (-5.0 - 10.0) * rho ** k)).sum()
+    assert _value(10.0, -5.0, 12.0) == pytest.approx(path)
+    # a normal profit above it is a rent: the excess fades with persistence ω
+    path = (delta ** k * (12.0 + 3.0 * omega ** k + (11.0 - 15.0) * rho ** k)).sum()
+    assert _value(15.0, 11.0, 12.0, cash=100.0) == pytest.approx(path + 100.0)
 
 
 def test_a_loss_expected_to_be_lifted_costs_less_than_one_expected_to_last():
-    args = (np.array([10.0]), np.array([-5.0]))
-    temporary = market.equity_value(*args, 0.9, 0.99, 0.0)
-    lasting = market.equity_value(*args, 0.999, 0.99, 0.0)
+    temporary = _value(10.0, -5.0, 10.0, rho=0.9)
+    lasting = _value(10.0, -5.0, 10.0, rho=0.999)
     assert temporary > lasting
+
+
+def test_a_rent_is_worth_less_than_the_same_profit_for_ever():
+    steady, rent = _value(10.0, 10.0, 10.0), _value(20.0, 20.0, 10.0)
+    for_ever = _value(20.0, 20.0, 20.0)
+    assert steady < rent < for_ever
+    assert rent - steady == pytest.approx(10.0 / (1 - 0.99 * 0.95))
+
+
+def test_capacity_earning_only_its_cost_of_capital_adds_nothing():
+    delta, capital = 0.99, 1_000.0
+    cost_of_capital = (1 / delta - 1) * capital
+    base = _value(100.0, 100.0, 100.0)
+    assert _value(100.0 + cost_of_capital, 100.0 + cost_of_capital, 100.0,
+                  added=capital) == pytest.approx(base)
+    # capacity that earns nothing yet costs its owners its cost of capital while competition
+    # brings its return back to normal (the shortfall fades like any other)
+    assert _value(100.0, 100.0, 100.0, added=capital) == pytest.approx(
+        base - cost_of_capital / (1 - delta * 0.95))
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +91,45 @@ def test_the_senders_suppliers_fall_on_the_news(hik):
 
 
 def test_a_business_losing_money_for_good_is_worth_its_cash_not_less():
-    v = market.equity_value(np.array([-10.0, 5.0]), np.array([-10.0, 5.0]), 0.9, 0.99, 50.0)
+    profit = np.array([-10.0, 5.0])
+    v = market.equity_value(profit, profit, profit, np.zeros(2), np.zeros(2), 0.9, 0.99, 0.95,
+                            50.0)
     assert v[0] == pytest.approx(50.0)  # its owners would stop it rather than fund losses
     assert v[1] == pytest.approx(5.0 / 0.01 + 50.0)
+
+
+def _supplier_peaks(overrides: dict | None = None) -> tuple[float, float]:
+    """JapanGa's peak share index and peak normal profit over its steady state's, in
+    ``chip_controls_2022`` (China's gallium licensing sends it the world's orders)."""
+    m = TradeModel(scenario=load_scenario(SCENARIOS / "chip_controls_2022.yaml", overrides))
+    j = list(m.world.suppliers).index("JapanGa")
+    base, peak_profit = m.state.ref.supplier_profit[j], 0.0
+    for _ in range(m.spec.steps):
+        m.step()
+        peak_profit = max(peak_profit, m.state.suppliers.expected_profit[j])
+    return m.recorder.series("supplier", "share_price", "JapanGa").max(), peak_profit / base
+
+
+def test_a_windfall_is_priced_as_a_rent_that_fades_and_growth_pays_for_its_capital():
+    index, profit = _supplier_peaks()
+    assert profit > 30  # a small supplier's profit grows many-fold on a rival's ban ...
+    assert index < 100 * profit / 5  # ... but investors expect competition to erode it
+    # the two mechanisms are what bounds it: priced as lasting, on free capacity, the index
+    # would follow the profit into the thousands
+    lasting, _ = _supplier_peaks({"model.profit_persistence_per_year": 0.9999,
+                                  "model.capital_years": 0.0})
+    assert lasting > 3 * index
+
+
+def test_noise_does_not_move_share_prices_on_average():
+    # deviations from the steady state are priced the same way up and down, so demand noise
+    # leaves the mean index where it started (a fall that lasted and a rise that faded would
+    # pull it down)
+    spec = load_scenario(SCENARIOS / "huawei_2019.yaml")
+    means = []
+    for seed in range(6):
+        m = TradeModel.no_policy(spec, rng=seed).run()
+        for kind in ("firm", "supplier"):
+            index = m.recorder.metric(kind, "share_price")
+            means.append(index[len(index) // 2:].mean())
+    assert abs(np.mean(means) - 100.0) < 0.3

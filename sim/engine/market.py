@@ -311,25 +311,53 @@ def share_value(expected_profit: np.ndarray, base_profit: np.ndarray, hazard: np
     return np.maximum(0.0, 100.0 * ratio * (1.0 - net))
 
 
-def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray,
-                 persistence: float, discount: float,
-                 cash: np.ndarray | float) -> np.ndarray:
-    """What a firm is worth: expected discounted profit plus its cash, [F].
+def steady_value(profit: np.ndarray, discount: float, cash: np.ndarray) -> np.ndarray:
+    """The steady state's equity value: its profit for ever, discounted, plus cash."""
+    return np.maximum(profit / (1.0 - discount), 0.0) + cash
 
-    Investors expect the firm's normal profit ``E`` (its expected profit when no restriction
-    holds it down) to last, and today's run rate ``R`` to return to it with persistence ``ρ``
-    per step (``ρ = 1 − 1/T`` for a restriction expected to last ``T`` more steps from any
-    step: a constant chance of a lift), discounting by ``δ`` per step:
-    ``Σ_k δ^k (E + (R − E) ρ^k) = E / (1 − δ) + (R − E) / (1 − δρ)``. Cash is counted once, so
-    a loss or a fine paid out of cash lowers the value, and a firm whose starting profit is
-    small is valued mostly at its cash (its index moves little with a small profit's swings).
-    Owners may stop a business expected to lose money for good rather than run it (limited
-    liability and the option to abandon): its operating value is never below 0, so the firm
-    is worth at least its cash.
+
+def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray, base_profit: np.ndarray,
+                 lasting: np.ndarray, added_capital: np.ndarray, persistence: float,
+                 discount: float, fade: float, cash: np.ndarray | float) -> np.ndarray:
+    """What a firm is worth to its owners at step 0: expected discounted profit plus cash.
+
+    Investors expect today's run rate ``R`` to return to the firm's normal profit ``E`` (its
+    expected profit when no restriction holds it down) with persistence ``ρ`` per step
+    (``ρ = 1 − 1/T`` for a restriction expected to last ``T`` more steps from any step: a
+    constant chance of a lift), discounting by ``δ`` per step. ``E`` differs from the steady
+    state's ``E0`` by a loss learnt under a restriction, ``L ≤ 0`` (``lasting``), which lasts,
+    and the rest, which competition erodes with persistence ``ω`` a step (``fade``;
+    residual-income persistence): a scarcity rent, a rival's lost customers, a good or bad
+    spell. Capacity added since step 0 is paid for at cost ``ΔK`` and earns its cost of
+    capital ``r ΔK`` (``r = 1/δ − 1``) for good, so growth is worth only what it earns beyond
+    its cost. With ``g = E − E0 − L − r ΔK``:
+    ``V = (E0 + L) / (1 − δ) + g / (1 − δω) + (R − E) / (1 − δρ) + cash``.
+    Cash is counted once, so a loss or a fine paid out of cash lowers the value, and a firm
+    whose starting profit is small is valued mostly at its cash. Owners may stop a business
+    expected to lose money for good rather than run it (limited liability and the option to
+    abandon): its operating value is never below 0, so the firm is worth at least its cash.
     """
-    operating = (normal_profit / (1.0 - discount)
+    gain = normal_profit - base_profit - lasting - (1.0 / discount - 1.0) * added_capital
+    operating = ((base_profit + lasting) / (1.0 - discount)
+                 + gain / (1.0 - discount * fade)
                  + (run_rate - normal_profit) / (1.0 - discount * persistence))
     return np.maximum(operating, 0.0) + cash
+
+
+def learn_lasting(lasting: np.ndarray, before: np.ndarray, normal_profit: np.ndarray,
+                  base_profit: np.ndarray, disturbed: np.ndarray,
+                  lift_steps: float) -> np.ndarray:
+    """The lasting part of normal profit's fall below the steady state's, ``L ≤ 0``, [F] or
+    [S]. While a restriction disturbs the firm, what its normal profit loses this step
+    (``E − E_before``: itself learnt only as the lift fails to come) is lasting, and the rest of
+    its shortfall ``min(E − E0, 0)`` (a fall from before the restriction) comes to be seen as
+    lasting as the lift fails to come, ``1/T`` a step. ``L`` never exceeds the shortfall that
+    is left, so a recovery (a lift) takes it back first."""
+    shortfall = np.minimum(normal_profit - base_profit, 0.0)
+    fell = lasting + np.minimum(normal_profit - before, 0.0)
+    toward = smooth(lasting, shortfall, 1.0 / max(lift_steps, 1.0))
+    learnt = np.where(disturbed, np.minimum(fell, toward), lasting)
+    return np.minimum(np.maximum(learnt, shortfall), 0.0)
 
 
 def learn_normal(normal: np.ndarray, profit: np.ndarray, run_rate: np.ndarray,

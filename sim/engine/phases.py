@@ -368,8 +368,11 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
                              len(w.firms)) > 0
     restricted |= (policy.access() < 1.0).any(axis=1)
     fin.run_rate = market.smooth(fin.run_rate, fin.profit, o.profit_smoothing)
+    before = fin.expected_profit
     fin.expected_profit = market.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
                                               restricted, o.profit_smoothing, ref.lift_steps)
+    fin.lasting = market.learn_lasting(fin.lasting, before, fin.expected_profit, ref.profit,
+                                       restricted, ref.lift_steps)
     settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)
@@ -380,12 +383,14 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
                       ref.shield_steps)
     # forward-looking value: the run rate returns to the normal profit as a restriction is
     # expected to be lifted (a constant chance of a lift, 1/T a step)
-    value = market.equity_value(fin.expected_profit, fin.run_rate,
-                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, fin.cash)
+    added = ref.capital_unit * np.maximum(ref.capacity - ref.capacity0, 0.0)
+    value = market.equity_value(fin.expected_profit, fin.run_rate, ref.profit, fin.lasting,
+                                added, 1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, ref.fade,
+                                fin.cash)
     fin.share_price = market.share_value(value, ref.value, h,
                                          market.realised_loss(value, ref.value))
     fin.share_price[fin.out] = 0.0
-    settle_suppliers(s, links, policy, o)
+    settle_suppliers(s, w, links, policy, o)
 
 
 # -- costs, cash, exit and fines (docs/model.md, "6. Finance") ------------------------------
@@ -424,7 +429,8 @@ def exit_firms(s: State) -> None:
     p.arrival_value[:, cols] = 0.0
 
 
-def settle_suppliers(s: State, links: Links, policy: PolicyState, o: ModelOptions) -> None:
+def settle_suppliers(s: State, w: World, links: Links, policy: PolicyState,
+                     o: ModelOptions) -> None:
     """Suppliers' profit (revenue − variable cost of shipments − fixed cost) and share price,
     valued like firms' (discounted expected profit plus cash, risk priced once): a supplier's
     normal profit is learnt only while none of its customers is threatened or restricted (their
@@ -440,10 +446,15 @@ def settle_suppliers(s: State, links: Links, policy: PolicyState, o: ModelOption
     threatened |= np.bincount(links.supplier[:n], s.pipeline.allowed[:n] < 1.0,
                               len(sup.profit)) > 0
     sup.run_rate = market.smooth(sup.run_rate, sup.profit, o.profit_smoothing)
+    before = sup.expected_profit
     sup.expected_profit = market.learn_normal(sup.expected_profit, sup.profit, sup.run_rate,
                                               threatened, o.profit_smoothing, ref.lift_steps)
-    value = market.equity_value(sup.expected_profit, sup.run_rate,
-                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount,
+    sup.lasting = market.learn_lasting(sup.lasting, before, sup.expected_profit,
+                                       ref.supplier_profit, threatened, ref.lift_steps)
+    added = ref.supplier_capital_unit * np.maximum(sup.capacity - w.supplier_capacity, 0.0)
+    value = market.equity_value(sup.expected_profit, sup.run_rate, ref.supplier_profit,
+                                sup.lasting, added,
+                                1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, ref.fade,
                                 ref.supplier_cash)
     sup.share_price = market.share_value(value, ref.supplier_value, h,
                                          market.realised_loss(value, ref.supplier_value))

@@ -80,6 +80,10 @@ class Reference:
     discount: float  # investors' discount factor per step
     lift_steps: float  # steps investors expect a restriction in force to last from any step
     value: Array  # [F] steady-state equity value: discounted profit plus cash
+    fade: float  # persistence a step of profit above the steady state's (rents fade)
+    capacity0: Array  # [F] capacity at step 0 (what later growth is measured from)
+    capital_unit: Array  # [F] capital per unit of capacity (what growth costs its owners)
+    supplier_capital_unit: Array  # [S] the same for suppliers
     supplier_cash: Array  # [S] cash a supplier holds (cash_days of its steady costs)
     supplier_value: Array  # [S] steady-state equity value
     flow_value: Array  # [L] steady-state sales on each firm link (base flow × price)
@@ -142,6 +146,7 @@ class Suppliers:
     profit: Array  # [S] per step: revenue − variable cost of shipments − fixed cost
     expected_profit: Array  # [S] normal profit: smoothed while no customer is threatened
     run_rate: Array  # [S] smoothed profit, every step
+    lasting: Array  # [S] as Finance.lasting, learnt while a customer is threatened
     share_price: Array  # [S] 100 at step 0
 
 
@@ -170,6 +175,8 @@ class Finance:
     profit: Array  # [F] per step
     expected_profit: Array  # [F] normal profit: smoothed while no restriction holds it down
     run_rate: Array  # [F] smoothed profit, every step
+    lasting: Array  # [F] the part of normal profit's fall below the steady state's learnt
+    # under a restriction: it lasts, where other deviations fade (docs/model.md, section 6)
     exposure: Array  # [F, G] investors' view of the firm's purchases by country: the firms'
     # exposure, learnt only while no restriction distorts its orders
     share_price: Array  # [F] 100 at step 0
@@ -299,6 +306,9 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
     sup_profit = supplier_revenue - sup_unit_cost * shipments - sup_fixed_cost
     sup_cash = (supplier_revenue - sup_profit) * o.cash_days / step_days
     discount = (1.0 + o.discount_per_year) ** (-step_days / 365.25)
+    # capital a unit of capacity ties up: `capital_years` of its revenue at the reference price
+    capital_unit = o.capital_years * ref_price * per_year
+    supplier_capital_unit = o.capital_years * w.supplier_price.astype(float) * per_year
 
     ref = Reference(
         holding_rate=holding_rate, obsolescence=obsolescence,
@@ -323,9 +333,12 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
         supplier_profit=sup_profit,
         discount=discount, lift_steps=spec.model.lift_expected_days / step_days,
-        value=market.equity_value(base_profit, base_profit, 0.0, discount, cash),
+        value=market.steady_value(base_profit, discount, cash),
+        fade=o.profit_persistence_per_year ** (1.0 / per_year),
+        capacity0=capacity.copy(), capital_unit=capital_unit,
+        supplier_capital_unit=supplier_capital_unit,
         supplier_cash=sup_cash,
-        supplier_value=market.equity_value(sup_profit, sup_profit, 0.0, discount, sup_cash),
+        supplier_value=market.steady_value(sup_profit, discount, sup_cash),
         flow_value=flow * w.supplier_price[links.supplier])
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
@@ -352,6 +365,7 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         share=market.group_shares(shipments, w.supplier_component, C),
         price=w.supplier_price.astype(float).copy(),
         profit=sup_profit.copy(), expected_profit=sup_profit.copy(), run_rate=sup_profit.copy(),
+        lasting=np.zeros(S),
         share_price=np.full(S, 100.0))
     markets = Markets(
         price=ref_price.copy(), price_by_region=np.repeat(ref_price[:, None], R, axis=1),
@@ -363,7 +377,8 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         paid=wanted_by_region * served[:, None] * ref_price[:, None],
         spill=np.zeros((F, R)), consumer_surplus=np.zeros(M), duty=np.zeros(G))
     finance = Finance(profit=base_profit.copy(), expected_profit=base_profit.copy(),
-                      run_rate=base_profit.copy(), exposure=links.exposure(expected_use),
+                      run_rate=base_profit.copy(), lasting=np.zeros(F),
+                      exposure=links.exposure(expected_use),
                       share_price=np.full(F, 100.0), write_down=np.zeros(F),
                       cash=cash.copy(), out=np.zeros(F, bool))
     governments = Governments(objectives=np.zeros((len(ref.weights), G)), score=np.zeros(G),

@@ -315,6 +315,14 @@ class ModelOptions(Frozen):
     lift_expected_days: LongDays = Field(
         91.0, description="how long investors expect a restriction in force on a firm to "
                           "last from any step: profit lost to it is priced as temporary")
+    profit_persistence_per_year: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.62, description="share of profit above the steady state's (a rent, a windfall, "
+                          "the return on new capacity above its cost) investors expect to "
+                          "last a year: competition erodes it")
+    capital_years: Annotated[float, Field(ge=0, le=10)] = Field(
+        1.0, description="capital a unit of capacity ties up, in years of its revenue at "
+                         "the reference price: capacity added after step 0 is paid for by "
+                         "the owners")
     # -- learning-curve ramps (docs/model.md, section 3) --
     ramp_learning: Annotated[float, Field(ge=0, le=1000)] = Field(
         12.7, description="an emerging supplier's learning over its own start (Bass q/p): "

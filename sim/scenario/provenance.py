@@ -98,6 +98,14 @@ MODEL_CONSTANTS: dict[str, Provenance] = {
         "judgement", "investors expect a restriction to be lifted or licensed within a quarter "
         "from any step: ZTE's denial was lifted after 88 days and Huawei's temporary general "
         "licences were renewed 90 days at a time", True, 30.0, 730.0),
+    "profit_persistence_per_year": Provenance(
+        "source", "the persistence of abnormal earnings in the residual-income model, 0.62 a "
+        "year (Dechow, Hutton & Sloan 1999, pooled US firms 1950-95): profit above normal "
+        "is competed away", True, 0.4, 0.85),
+    "capital_years": Provenance(
+        "source", "net property, plant and equipment over revenue in 2019: Intel 0.77 "
+        "($55.4bn on $72.0bn), TSMC 1.26 (NT$1,352bn on NT$1,070bn); assemblers hold less",
+        True, 0.3, 2.0),
     "profit_smoothing": Provenance(
         "judgement", "investors weigh the latest period's profit a tenth: earnings news "
         "reaches prices over about a quarter of weekly steps", True, 0.05, 0.3),
