@@ -17,24 +17,10 @@ import pytest
 from sim.classroom import Classroom, ClassroomError, Client
 from sim.classroom.compare import COMPARE_CHARTS, participant_rows, role_rows, shared_limits
 from sim.play.charts import CHARTS, values
-from tests.classroom_db import postgres_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 DENIAL = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
 TEAMS = ["US", "ZTE"]
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    with postgres_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'class.db'}"
-    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

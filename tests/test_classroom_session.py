@@ -23,23 +23,9 @@ from sim.classroom.export import moves_rows
 from sim.classroom.lease import Lease, LeaseHeld
 from sim.engine.output import csv_bytes
 from sim.errors import MoveError
-from tests.classroom_db import postgres_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 DENIAL = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    with postgres_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'class.db'}"
-    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sim.rules.measures import harm
 from sim.rules.moves import MoveCall
 from sim.rules.params import Param
 from sim.rules.responsive import Answering
-from sim.rules.strategies import STRATEGIES, best_answer
+from sim.rules.strategies import DELAY, STRATEGIES, best_answer
 
 if TYPE_CHECKING:
     from sim.engine.model import LoggedMove, TradeModel
@@ -63,7 +63,7 @@ class EscalateThenNegotiate(Answering):
 
     name = "escalate_then_negotiate"
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
+        DELAY,
         Param("share", "float", 0.5, "share closed by the opening and the first answer",
               0.0, 1.0),
         Param("escalation", "float", 2.0, "factor applied to each further answer", 1.0, 10.0),
@@ -138,7 +138,7 @@ class FictitiousPlay(Answering):
 
     name = "fictitious_play"
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
+        DELAY,
         Param("threshold", "float", 0.5, "belief in a hostile next move above which it "
                                          "answers", 0.0, 1.0),
         Param("prior", "float", 1.0, "conciliatory moves assumed before any is seen", 0.0,

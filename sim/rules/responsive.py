@@ -20,13 +20,21 @@ at most ``cap``, never escalating). docs/scenarios.md ("Strategies") lists their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sim.rules.measures import harm, in_force, scaled
 from sim.rules.moves import MoveCall
 from sim.rules.params import Param
-from sim.rules.strategies import STRATEGIES, Strategy, best_answer
+from sim.rules.strategies import (
+    DELAY,
+    DETERRENT,
+    SCALE,
+    SHARE,
+    STRATEGIES,
+    Strategy,
+    best_answer,
+)
 
 if TYPE_CHECKING:
     from sim.engine.model import LoggedMove, TradeModel
@@ -240,13 +248,12 @@ class Responsive(Answering):
 
     name = "responsive"
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
-        Param("scale", "float", 1.0, "answer per unit of harm", 0.0, 10.0),
+        DELAY,
+        SCALE,
         Param("escalation", "float", 1.5, "factor applied for each further hit while in "
                                           "conflict", 1.0, 10.0),
         Param("cap", "float", 1.0, "largest share closed or tariff rate", 0.0, 10.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        DETERRENT,
     )
 
     def _factor(self, strikes: int) -> float:
@@ -270,11 +277,10 @@ class ProportionalCap(Answering):
 
     name = "proportional_cap"
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
-        Param("scale", "float", 1.0, "answer per unit of harm", 0.0, 10.0),
+        DELAY,
+        SCALE,
         Param("cap", "float", 0.5, "largest share closed or tariff rate", 0.0, 10.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        DETERRENT,
     )
 
     def strength(self, harm, strikes):
@@ -296,10 +302,9 @@ class GrimTrigger(Answering):
     name = "grim_trigger"
     lifts = False
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
-        Param("share", "float", 1.0, "share of orders or market closed in answer", 0.0, 1.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        DELAY,
+        replace(SHARE, default=1.0),
+        DETERRENT,
     )
 
     def strength(self, harm, strikes):
@@ -322,11 +327,10 @@ class GenerousTitForTat(Answering):
 
     name = "generous_tit_for_tat"
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
-        Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
+        DELAY,
+        SHARE,
         Param("generosity", "float", 0.3, "chance of letting a hostile move pass", 0.0, 1.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        DETERRENT,
     )
 
     def take(self, model, actor, entry):

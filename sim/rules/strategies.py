@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -64,6 +64,15 @@ def _check_declaration(cls: type[Strategy]) -> str | None:
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy", _check_declaration)
+
+# Parameters shared by the answering strategies (here and in sim.rules.responsive and
+# sim.rules.negotiation); a strategy with another default declares ``replace(DELAY, default=13)``.
+DELAY = Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520)
+PROBABILITY = Param("probability", "float", 1.0, "chance of answering a hostile move", 0.0, 1.0)
+SHARE = Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0)
+SCALE = Param("scale", "float", 1.0, "answer per unit of harm", 0.0, 10.0)
+DETERRENT = Param("deterrent", "bool", False, "answer even when every answer costs it more than "
+                                              "it costs the sender (to deter)")
 
 
 @STRATEGIES.register
@@ -132,11 +141,10 @@ class TitForTat(Strategy):
     name = "tit_for_tat"
     actors = ("government",)
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
-        Param("probability", "float", 1.0, "chance of answering a hostile move", 0.0, 1.0),
-        Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        DELAY,
+        PROBABILITY,
+        SHARE,
+        DETERRENT,
     )
 
     def __init__(self, **values: Any):
@@ -424,11 +432,10 @@ class Proportional(TitForTat):
 
     name = "proportional"
     params = (
-        Param("delay", "int", 4, "steps between the hostile move and the answer", 0, 520),
-        Param("probability", "float", 1.0, "chance of answering a hostile move", 0.0, 1.0),
-        Param("scale", "float", 1.0, "answer per unit of harm", 0.0, 10.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        DELAY,
+        PROBABILITY,
+        SCALE,
+        DETERRENT,
     )
 
     def intensity(self, model, actor, entry):
@@ -452,11 +459,10 @@ class Lagged(TitForTat):
 
     name = "lagged"
     params = (
-        Param("delay", "int", 13, "steps between the hostile move and the answer", 0, 520),
-        Param("probability", "float", 0.5, "chance of answering a hostile move", 0.0, 1.0),
-        Param("share", "float", 0.5, "share of orders or market closed in answer", 0.0, 1.0),
-        Param("deterrent", "bool", False, "answer even when every answer costs it more than "
-                                          "it costs the sender (to deter)"),
+        replace(DELAY, default=13),
+        replace(PROBABILITY, default=0.5),
+        SHARE,
+        DETERRENT,
     )
 
 

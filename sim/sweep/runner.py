@@ -19,6 +19,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -123,8 +124,9 @@ def _run_locked(plan: Plan, out: Path, address: str | None, workers: int, chunk:
         if blocks != storage.blocks_of(old):  # replicates or points added in place
             storage.create(out, plan, manifest)
     with executors(address, workers) as (make_executor, threads):
-        done = _execute(plan, out, manifest, chunk, threads, make_executor, 2 * threads + 1,
-                        progress, sound)
+        _, done = run_pending(out, manifest, sound, make_executor, 2 * threads + 1, plan.n_runs,
+                              partial(_create, plan, out, chunk, threads),
+                              partial(chunks_of, plan, out), progress)
     chunks = (storage.read_manifest(out) or {}).get("chunks", 0)
     if done >= set(range(chunks)):
         compaction.compact(out, chunks)
@@ -145,30 +147,40 @@ def executors(address: str | None, workers: int) -> Iterator[tuple[Callable[[], 
         yield (lambda: process_pool(workers)), workers
 
 
-def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int | None,
-             workers: int, make_executor: Callable[[], Any], window: int,
-             progress: Progress | None, done: dict[int, dict[str, Any]]) -> set[int]:
-    """Run what is not done yet; a new sweep (``manifest`` None) is probed and created first.
-    ``done``: the chunks already done (checked by :func:`ledger.audit`). Return the chunks
-    done."""
+def run_pending(out: Path, manifest: dict[str, Any] | None, done: dict[int, dict[str, Any]],
+                make_executor: Callable[[], Any], window: int, n_runs: int,
+                create: Callable[[Any], dict[str, Any]],
+                chunks: Callable[[dict[str, Any], Iterator[int]], Iterator[Chunk]],
+                progress: Progress | None) -> tuple[dict[str, Any], set[int]]:
+    """Run a folder's chunks not done yet, recording each in the ledger as it finishes.
+
+    Shared by sweeps and tournaments (:mod:`sim.tournament.runner`).
+
+    Args:
+        out: the output folder.
+        manifest: the folder's manifest, or None for a new folder (then ``create`` makes it).
+        done: the chunks already done (checked by :func:`ledger.audit`).
+        make_executor: a new executor (:func:`executors`).
+        window: chunks in flight at most.
+        n_runs: the runs planned (for ``progress``).
+        create: probes on the executor it is given, writes the folder's files and returns
+            the manifest; the executor is shut down if it raises.
+        chunks: the chunks of the given indices, under the given manifest.
+        progress: called with (runs done, runs failed, runs planned) at start and per chunk.
+
+    Returns:
+        The manifest and the chunks done.
+    """
     executor = make_executor()
     if manifest is None:
         try:
-            # the probe runs where the runs will: the parent need not import the model
-            metrics, seconds = call(executor, probe, plan.text, plan.file, plan.seed,
-                                    plan.steps)
-            if plan.baseline:
-                metrics = with_baseline(metrics)
-            metrics += [o.name for o in plan.outcomes]
-            manifest = storage.make_manifest(
-                plan, chunk or chunk_size(seconds, plan.n_runs, workers), metrics)
-            storage.create(out, plan, manifest)
+            manifest = create(executor)
         except BaseException:
             shutdown(executor)
             raise
     counts = [sum(e["runs"] for e in done.values()), sum(e["failed"] for e in done.values())]
     if progress:
-        progress(counts[0], counts[1], plan.n_runs)
+        progress(counts[0], counts[1], n_runs)
 
     finished = set(done)
 
@@ -178,12 +190,25 @@ def _execute(plan: Plan, out: Path, manifest: dict[str, Any] | None, chunk: int 
         counts[0] += entry["runs"]
         counts[1] += entry["failed"]
         if progress:
-            progress(counts[0], counts[1], plan.n_runs)
+            progress(counts[0], counts[1], n_runs)
 
     todo = (i for i in range(manifest["chunks"]) if i not in done)
-    run_chunks(make_executor, chunks_of(plan, out, manifest, todo), window, on_done,
-               executor=executor)
-    return finished
+    run_chunks(make_executor, chunks(manifest, todo), window, on_done, executor=executor)
+    return manifest, finished
+
+
+def _create(plan: Plan, out: Path, chunk: int | None, workers: int,
+            executor: Any) -> dict[str, Any]:
+    """Probe one run on ``executor``, then create the new sweep's folder; return its manifest."""
+    # the probe runs where the runs will: the parent need not import the model
+    metrics, seconds = call(executor, probe, plan.text, plan.file, plan.seed, plan.steps)
+    if plan.baseline:
+        metrics = with_baseline(metrics)
+    metrics += [o.name for o in plan.outcomes]
+    manifest = storage.make_manifest(
+        plan, chunk or chunk_size(seconds, plan.n_runs, workers), metrics)
+    storage.create(out, plan, manifest)
+    return manifest
 
 
 def chunks_of(plan: Plan, out: Path, manifest: dict[str, Any],

@@ -26,10 +26,12 @@ def add_tournament_parser(sub: Any) -> None:
                     "equilibria of the empirical game and an HTML report (docs/tournaments.md).")
     p.add_argument("file", metavar="FILE", help="the scenario")
     p.add_argument("--roles", required=True, metavar="A,B",
-                   help="the countries that play (comma-separated)")
+                   help="the countries that play (comma-separated); firms are refused: "
+                        "only governments play in a tournament")
     p.add_argument("--strategies", default="all", metavar="all|S1,S2",
                    help="the strategies each role plays: `all` (every government strategy, "
-                        "the default) or a list")
+                        "the default) or a list of government strategies (firms' strategies "
+                        "are refused)")
     p.add_argument("--seeds", type=int, default=10, help="seeded runs per profile (default 10)")
     p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     p.add_argument("--steps", help="steps per run, or the date of the last one "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +24,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.sweep import compaction, ledger, storage
-from sim.sweep.executors import (
-    SequentialExecutor,
-    call,
-    dask_address,
-    dask_client,
-    process_pool,
-    run_chunks,
-    shutdown,
-    start_fork_server,
-)
+from sim.sweep.executors import call, dask_address, start_fork_server
 from sim.sweep.plan import Plan
-from sim.sweep.runner import chunk_size
+from sim.sweep.runner import Progress, chunk_size, executors, run_pending
 from sim.sweep.worker import KILL_ENV, Chunk, probe
 from sim.tournament.plan import Tournament, TournamentError
 
-Progress = Callable[[int, int, int], None]  # (runs done, runs failed, runs planned)
 Notice = Callable[[str], None]
 SEEDING = ("numpy SeedSequence(seed, spawn_key=(0, replicate)), 64-bit state >> 1: the same "
            "seed for a replicate in every point (common random numbers)")
@@ -73,19 +64,10 @@ def run_tournament(t: Tournament, out: str | Path, *, workers: int | None = None
     storage.read_manifest(out)  # a file, or a folder of other things: refused, left alone
     with storage.locked(out):
         manifest, done = _prepare(t, out, notice)
-        if address:
-            with dask_client(address, max(workers, 1)) as client:
-                threads = sum(w.get("nthreads", 1) for w in
-                              client.scheduler_info().get("workers", {}).values()) or 1
-                manifest, finished = _execute(t, out, manifest, done, chunk, threads,
-                                              lambda: client.get_executor(pure=False),
-                                              progress)
-        elif workers == 0:
-            manifest, finished = _execute(t, out, manifest, done, chunk, 1,
-                                          SequentialExecutor, progress)
-        else:
-            manifest, finished = _execute(t, out, manifest, done, chunk, workers,
-                                          lambda: process_pool(workers), progress)
+        with executors(address, workers) as (make_executor, threads):
+            manifest, finished = run_pending(
+                out, manifest, done, make_executor, 2 * threads + 1, t.n_runs,
+                partial(_create, t, out, chunk, threads), partial(_chunks, t, out), progress)
         if finished >= set(range(manifest["chunks"])):
             compaction.compact(out, manifest["chunks"])
     return out
@@ -112,47 +94,19 @@ def _prepare(t: Tournament, out: Path, notice: Notice | None
     return old, found.done
 
 
-def _execute(t: Tournament, out: Path, manifest: dict[str, Any] | None,
-             done: dict[int, dict[str, Any]], chunk: int | None, workers: int,
-             make_executor: Callable[[], Any], progress: Progress | None
-             ) -> tuple[dict[str, Any], set[int]]:
-    """Run the chunks not done; return the manifest and the chunks done."""
-    executor = make_executor()
-    if manifest is None:
-        try:  # the probe runs where the runs will, as a sweep's does
-            metrics, seconds = call(executor, probe, t.text, t.file, t.seed, t.steps)
-            manifest = _create(t, out, chunk or chunk_size(seconds, t.n_runs, workers),
-                               metrics)
-        except BaseException:
-            shutdown(executor)
-            raise
-    counts = [sum(e["runs"] for e in done.values()), sum(e["failed"] for e in done.values())]
-    if progress:
-        progress(counts[0], counts[1], t.n_runs)
-    finished = set(done)
-
-    def on_done(entry: dict[str, Any]) -> None:
-        storage.record_done(out, entry)
-        finished.add(entry["chunk"])
-        counts[0] += entry["runs"]
-        counts[1] += entry["failed"]
-        if progress:
-            progress(counts[0], counts[1], t.n_runs)
-
-    todo = (i for i in range(manifest["chunks"]) if i not in done)
-    run_chunks(make_executor, _chunks(t, out, manifest, todo), 2 * workers + 1, on_done,
-               executor=executor)
-    return manifest, finished
-
-
 def _plan(t: Tournament) -> Plan:
     """The tournament as a sweep plan (for the manifest): its points, no factors."""
     return Plan(t.file, t.text, t.doc, t.positions, t.scenario, [], "tournament",
                 len(t.strategies), t.seeds, t.seed, t.steps, None, False, t.points)
 
 
-def _create(t: Tournament, out: Path, size: int, metrics: list[str]) -> dict[str, Any]:
-    """Write runs.parquet, then the manifest (last: a folder with one is complete)."""
+def _create(t: Tournament, out: Path, chunk: int | None, workers: int,
+            executor: Any) -> dict[str, Any]:
+    """Probe one run on ``executor``, then write runs.parquet, then the manifest (last: a
+    folder with one is complete); return the manifest."""
+    # the probe runs where the runs will, as a sweep's does
+    metrics, seconds = call(executor, probe, t.text, t.file, t.seed, t.steps)
+    size = chunk or chunk_size(seconds, t.n_runs, workers)
     manifest = storage.make_manifest(_plan(t), size, metrics)
     manifest.update(seeding=SEEDING, tournament=t.identity(), labels=t.labels)
     n = t.n_runs
