@@ -133,3 +133,31 @@ def test_noise_does_not_move_share_prices_on_average():
             index = m.recorder.metric(kind, "share_price")
             means.append(index[len(index) // 2:].mean())
     assert abs(np.mean(means) - 100.0) < 0.3
+
+
+def test_substitutes_cover_what_they_can_grow_into_shared_by_the_cuts():
+    # two firms (0, 1) cut from supplier 0 (10 and 30 units a step); both have an open link to
+    # supplier 1, which ships 2 and can grow to 22 over 40 steps; firm 2 is cut from nothing
+    firm, supplier = np.array([0, 0, 1, 1, 2]), np.array([0, 1, 0, 1, 1])
+    component = np.zeros(5, int)
+    base = np.array([10.0, 1.0, 30.0, 1.0, 0.0])
+    allowed = np.array([0.0, 1.0, 0.0, 1.0, 1.0])
+    cover, rate = market.substitutes(firm, supplier, component, base, allowed,
+                                     np.array([True]), np.array([50.0, 22.0]),
+                                     np.array([0, 40]), np.array([0.0, 2.0]), 3)
+    # the room of 20 goes 1:3 to the cuts: 5 of 10 for firm 0, 15 of 30 for firm 1
+    assert cover == pytest.approx([0.5, 0.5, 0.0])
+    assert rate == pytest.approx([0.5 / 40, 0.5 / 40, 0.0])
+
+
+def test_a_listed_firms_foreseeable_substitutes_are_priced_before_they_deliver():
+    # Dahua, listed in October 2019, can turn to HiSilicon's and Gowin's growth; without those
+    # ramps its output a few months on is about the same, but investors see no way back
+    prices, outputs = [], []
+    for ramps in (None, {"suppliers.HiSilicon.ramp": None, "suppliers.Gowin.ramp": None}):
+        m = TradeModel(scenario=load_scenario(SCENARIOS / "hikvision_2019.yaml", ramps)).run()
+        listing = m.spec.step_of(next(e.at for e in m.spec.events if e.id == "listing"))
+        prices.append(m.recorder.series("firm", "share_price", "Dahua")[listing + 16])
+        outputs.append(m.recorder.series("firm", "output", "Dahua")[listing + 16])
+    assert outputs[0] == pytest.approx(outputs[1], rel=0.1)
+    assert prices[0] > prices[1] + 10

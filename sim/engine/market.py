@@ -345,19 +345,59 @@ def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray, base_profit: n
 
 
 def learn_lasting(lasting: np.ndarray, before: np.ndarray, normal_profit: np.ndarray,
-                  base_profit: np.ndarray, disturbed: np.ndarray,
-                  lift_steps: float) -> np.ndarray:
+                  base_profit: np.ndarray, disturbed: np.ndarray, lift_steps: float,
+                  covered: np.ndarray | float = 0.0) -> np.ndarray:
     """The lasting part of normal profit's fall below the steady state's, ``L ≤ 0``, [F] or
     [S]. While a restriction disturbs the firm, what its normal profit loses this step
     (``E − E_before``: itself learnt only as the lift fails to come) is lasting, and the rest of
     its shortfall ``min(E − E0, 0)`` (a fall from before the restriction) comes to be seen as
-    lasting as the lift fails to come, ``1/T`` a step. ``L`` never exceeds the shortfall that
-    is left, so a recovery (a lift) takes it back first."""
+    lasting as the lift fails to come, ``1/T`` a step; of either, only the share its growing
+    substitutes will not make up (``1 − covered``, :func:`substitutes`). ``L`` never exceeds
+    the shortfall that is left, so a recovery (a lift) takes it back first."""
+    keep = 1.0 - np.asarray(covered)
     shortfall = np.minimum(normal_profit - base_profit, 0.0)
-    fell = lasting + np.minimum(normal_profit - before, 0.0)
-    toward = smooth(lasting, shortfall, 1.0 / max(lift_steps, 1.0))
+    fell = lasting + keep * np.minimum(normal_profit - before, 0.0)
+    toward = smooth(lasting, keep * shortfall, 1.0 / max(lift_steps, 1.0))
     learnt = np.where(disturbed, np.minimum(fell, toward), lasting)
     return np.minimum(np.maximum(learnt, shortfall), 0.0)
+
+
+def substitutes(firm: np.ndarray, supplier: np.ndarray, component: np.ndarray,
+                base_flow: np.ndarray, allowed: np.ndarray, critical: np.ndarray,
+                ramp_capacity: np.ndarray, ramp_steps: np.ndarray, shipments: np.ndarray,
+                n_firms: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a restricted firm's own open sources can grow to make up, as investors foresee
+    an emerging substitute's growth: the share of the cut they cover and the chance a step
+    that they have, [F] each.
+
+    Per (firm, critical component) the restriction cuts ``Σ base flow × (1 − allowed)`` a step
+    on its links. A supplier that can still grow (a ramp's ceiling above what it ships) shares
+    its room among the cuts of the firms with an open link to it, in proportion to their cuts,
+    and grows over its ramp's ``steps``. The cover is ``min(1, room / cut)``, the chance a step
+    ``cover / steps`` (room-weighted steps); a firm is held down by its least-covered cut
+    component. Nothing is covered where nothing is cut or nothing can grow.
+    """
+    C = len(critical)
+    fc = firm * C + component
+    cut = np.bincount(fc, base_flow * (1.0 - allowed), n_firms * C)
+    grows = (allowed >= 1.0) & (ramp_steps[supplier] > 0)
+    claim = np.where(grows, cut[fc], 0.0)
+    claims = np.bincount(supplier, claim, len(shipments))
+    room = np.maximum(ramp_capacity - shipments, 0.0)
+    share = np.divide(claim, claims[supplier], out=np.zeros(len(claim)),
+                      where=claims[supplier] > 0)
+    link_room = room[supplier] * share
+    room_fc = np.bincount(fc, link_room, n_firms * C)
+    steps = np.divide(np.bincount(fc, link_room * ramp_steps[supplier], n_firms * C), room_fc,
+                      out=np.ones(n_firms * C), where=room_fc > 0)
+    cover = np.minimum(np.divide(room_fc, cut, out=np.zeros(n_firms * C), where=cut > 0), 1.0)
+    held_by = (cut > 0).reshape(n_firms, C) & critical[None, :]
+    cover = np.where(held_by, cover.reshape(n_firms, C), np.inf)
+    rows, worst = np.arange(n_firms), cover.argmin(axis=1)
+    least, time = cover[rows, worst], steps.reshape(n_firms, C)[rows, worst]
+    held = np.isfinite(least)
+    least = np.where(held, least, 0.0)
+    return least, np.where(held, least / time, 0.0)
 
 
 def learn_normal(normal: np.ndarray, profit: np.ndarray, run_rate: np.ndarray,

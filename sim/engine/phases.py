@@ -368,11 +368,17 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
                              len(w.firms)) > 0
     restricted |= (policy.access() < 1.0).any(axis=1)
     fin.run_rate = market.smooth(fin.run_rate, fin.profit, o.profit_smoothing)
+    # investors foresee what the firm's growing substitutes will make up (docs/model.md,
+    # "6. Finance")
+    covered, recovery = market.substitutes(links.firm, links.supplier, links.component,
+                                           links.base_flow, s.pipeline.allowed, w.critical,
+                                           w.ramp_capacity, w.ramp_steps,
+                                           s.suppliers.shipments, len(w.firms))
     before = fin.expected_profit
     fin.expected_profit = market.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
                                               restricted, o.profit_smoothing, ref.lift_steps)
     fin.lasting = market.learn_lasting(fin.lasting, before, fin.expected_profit, ref.profit,
-                                       restricted, ref.lift_steps)
+                                       restricted, ref.lift_steps, covered)
     settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
                                                  COVER_CAP)
@@ -382,11 +388,11 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
     h = market.hazard(policy.risk, exposure, o.loss_given_listing, f.inventory_cover,
                       ref.shield_steps)
     # forward-looking value: the run rate returns to the normal profit as a restriction is
-    # expected to be lifted (a constant chance of a lift, 1/T a step)
+    # expected to be lifted (a constant chance of a lift, 1/T a step) or its substitutes grow
+    persistence = (1.0 - 1.0 / max(ref.lift_steps, 1.0)) * (1.0 - np.minimum(recovery, 1.0))
     added = ref.capital_unit * np.maximum(ref.capacity - ref.capacity0, 0.0)
     value = market.equity_value(fin.expected_profit, fin.run_rate, ref.profit, fin.lasting,
-                                added, 1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, ref.fade,
-                                fin.cash)
+                                added, persistence, ref.discount, ref.fade, fin.cash)
     fin.share_price = market.share_value(value, ref.value, h,
                                          market.realised_loss(value, ref.value))
     fin.share_price[fin.out] = 0.0
