@@ -317,8 +317,9 @@ def steady_value(profit: np.ndarray, discount: float, cash: np.ndarray) -> np.nd
 
 
 def equity_value(normal_profit: np.ndarray, run_rate: np.ndarray, base_profit: np.ndarray,
-                 lasting: np.ndarray, added_capital: np.ndarray, persistence: float,
-                 discount: float, fade: float, cash: np.ndarray | float) -> np.ndarray:
+                 lasting: np.ndarray, added_capital: np.ndarray,
+                 persistence: np.ndarray | float, discount: float, fade: float,
+                 cash: np.ndarray | float) -> np.ndarray:
     """What a firm is worth to its owners at step 0: expected discounted profit plus cash.
 
     Investors expect today's run rate ``R`` to return to the firm's normal profit ``E`` (its

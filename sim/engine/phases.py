@@ -370,10 +370,12 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
     fin.run_rate = market.smooth(fin.run_rate, fin.profit, o.profit_smoothing)
     # investors foresee what the firm's growing substitutes will make up (docs/model.md,
     # "6. Finance")
-    covered, recovery = market.substitutes(links.firm, links.supplier, links.component,
-                                           links.base_flow, s.pipeline.allowed, w.critical,
-                                           w.ramp_capacity, w.ramp_steps,
-                                           s.suppliers.shipments, len(w.firms))
+    covered = recovery = np.zeros(len(w.firms))
+    if restricted.any():
+        covered, recovery = market.substitutes(links.firm, links.supplier, links.component,
+                                               links.base_flow, s.pipeline.allowed,
+                                               w.critical, w.ramp_capacity, w.ramp_steps,
+                                               s.suppliers.shipments, len(w.firms))
     before = fin.expected_profit
     fin.expected_profit = market.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
                                               restricted, o.profit_smoothing, ref.lift_steps)
