@@ -19,7 +19,7 @@ import pytest
 
 from sim.classroom import Classroom, ClassroomError
 from sim.classroom.db import open_engine
-from sim.classroom.export import moves_rows
+from sim.classroom.export import moves_rows, refused_seqs
 from sim.classroom.lease import Lease, LeaseHeld
 from sim.engine.output import csv_bytes
 from sim.errors import MoveError
@@ -150,6 +150,47 @@ def test_moves_are_checked_at_submit_by_the_rules_of_the_resolution(room):
     assert not [r for r in room.log_rows(game.id) if r.kind == "move"]  # never recorded
     room.submit(cn, "subsidize", "HiSilicon")
     assert [r.move for r in room.log_rows(game.id) if r.kind == "move"] == ["subsidize"]
+
+
+def test_a_move_clashing_with_the_teams_pending_moves_is_refused_at_submit(room):
+    game = room.create_game(DENIAL, seed=1, humans=["US", "ZTE"])
+    us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
+    room.submit(zte, "qualify", "HiSilicon", lag=8)
+    with pytest.raises(MoveError, match=r"clashes with your pending move this turn "
+                       r"\(qualify HiSilicon \{'lag': 8\}\): HiSilicon is already a source "
+                       r"of ZTE or being qualified"):
+        room.submit(zte, "qualify", "HiSilicon")  # the same supplier twice
+    with pytest.raises(MoveError, match="already a source"):
+        room.submit(zte, "qualify", "Acacia")  # a clash with the state itself, as before
+    room.submit(us, "entity_list", "ZTE")
+    room.lock(us)
+    room.lock(zte)
+    room.submit(us, "delist", "ZTE")
+    with pytest.raises(MoveError, match=r"clashes with your pending move this turn "
+                       r"\(delist ZTE\): ZTE is not on US's entity list"):
+        room.submit(us, "general_license", "ZTE")  # the listing is lifted before it
+    room.submit(us, "announce", "ZTE")  # no clash
+    room.lock(us)
+    room.lock(zte)  # the turns resolved with every move they accepted, and none refused
+    rows = room.log_rows(game.id)
+    assert [(r.turn, r.role, r.move) for r in rows if r.kind == "move"] == [
+        (1, "ZTE", "qualify"), (1, "US", "entity_list"), (2, "US", "delist"),
+        (2, "US", "announce")]
+    assert refused_seqs(room.live(game.id)) == set()
+    assert not [line for _, line in room.live(game.id).model.news if " refused: " in line]
+
+
+def test_the_moves_per_turn_limit_counts_the_teams_pending_moves_at_submit(room):
+    text = DENIAL.read_text().replace("ZTE: {moves: [stockpile, qualify]}",
+                                      "ZTE: {moves: [stockpile, qualify], moves_per_turn: 1}")
+    game = room.create_game(text, seed=1, humans=["ZTE"], source="limited.yaml")
+    zte = room.join(game.code, "ZTE")
+    room.submit(zte, "stockpile", None)
+    with pytest.raises(MoveError, match="at most 1 move per turn"):
+        room.submit(zte, "qualify", "HiSilicon")
+    room.lock(zte)  # the turn resolves with its one move
+    assert room.view(game.id).turn == 2
+    assert [r.move for r in room.log_rows(game.id) if r.kind == "move"] == ["stockpile"]
 
 
 def test_the_turn_does_not_wait_for_a_team_nobody_sits_in(room):

@@ -141,13 +141,16 @@ class Classroom(Tokens, Timers, Views, Groups):
         Raises:
             NotAllowed: a forged or freed token.
             ClassroomError: the game is over or the team has locked its turn in.
-            MoveError: a move the role may not make, a bad target or parameter.
+            MoveError: a move the role may not make, a bad target or parameter, one the
+                game's state refuses, or one that clashes with the team's pending moves of
+                this turn (the engine would refuse it when the turn resolves).
         """
         game_id, role, seat_id = self.seat(seat)
         cached = self._cached(game_id)
         with cached.lock:
             self._check_open(cached, role)
-            cached.live.check(role, move, target, params)
+            cached.live.check(role, move, target, params,
+                              earlier=[m for m in cached.pending if m.role == role])
             seq = self._append(game_id, "move", cached.live.turn, role=role, move=move,
                                target=target, params=params, made_by="human", seat_id=seat_id)
             cached.pending.append(Move(seq, cached.live.turn, role, move, target,
