@@ -205,6 +205,56 @@ def test_the_turn_does_not_wait_for_a_team_nobody_sits_in(room):
     assert room.view(game.id).turn == 3
 
 
+def bot_turn(room: Classroom, free: bool) -> Classroom:
+    """Turn 1 of denial_order with the US listing ZTE: ZTE's student, who made a move without
+    locking it in, is freed by the teacher after the US locks in (``free``), or ZTE never had
+    a student; the turn resolves at once either way (advance "all", a 10-minute timer)."""
+    game = room.create_game(DENIAL, seed=5, humans=["US", "ZTE"], turn_seconds=600)
+    us = room.join(game.code, "US")
+    if free:
+        zte = room.join(game.code, "ZTE")
+        room.submit(zte, "stockpile", None, cover=40)
+    room.submit(us, "entity_list", "ZTE")
+    room.lock(us)
+    if free:
+        assert room.view(game.id).turn == 1  # waiting for ZTE's student
+        room.free_seat(game.id, room.view(game.id).seats[1].id)
+    assert room.view(game.id).turn == 2
+    return room.live(game.id)
+
+
+def test_freeing_the_last_thinking_teams_seat_resolves_the_turn_with_its_bot(room):
+    freed, empty = bot_turn(room, free=True), bot_turn(room, free=False)
+    # exactly as if ZTE had had no student: its bot played it, its unlocked move withdrawn
+    assert csv_bytes(freed.model) == csv_bytes(empty.model)
+    assert [[(m.role, m.move, m.made_by) for m in t] for t in freed.turns] == \
+        [[(m.role, m.move, m.made_by) for m in t] for t in empty.turns]
+    gid = room.games()[1].id  # the first game: the freed seat's
+    rows = room.log_rows(gid)
+    assert [(r.kind, r.role) for r in rows if r.kind in ("withdraw", "resolve")] == [
+        ("withdraw", "ZTE"), ("resolve", None)]
+
+
+def test_freeing_a_seat_waits_while_a_team_still_thinks(room):
+    game = room.create_game(DENIAL, seed=1, humans=["US", "CN", "ZTE"])
+    us = room.join(game.code, "US")
+    room.join(game.code, "CN")
+    zte = room.join(game.code, "ZTE")
+    room.join(game.code, "ZTE")
+    room.submit(zte, "stockpile", None)
+    room.lock(us)
+    room.free_seat(game.id, room.view(game.id).seats[2].id)  # one of ZTE's two students
+    assert room.view(game.id).turn == 1 and room.pending(game.id, "ZTE")  # ZTE still thinks
+    room.free_seat(game.id, room.view(game.id).seats[3].id)  # its last: CN still thinks
+    assert room.view(game.id).turn == 1 and not room.pending(game.id, "ZTE")
+    room.reassign_seat(game.id, room.view(game.id).seats[1].id, "US")  # CN's only student
+    assert room.view(game.id).turn == 2  # every team left with a student has locked in
+    assert room.view(game.id).locked_in == frozenset()
+    room.free_seat(game.id, room.view(game.id).seats[0].id)
+    room.free_seat(game.id, room.view(game.id).seats[1].id)
+    assert room.view(game.id).turn == 2  # nobody left: the turn waits for the teacher
+
+
 def test_after_a_restart_an_undone_turn_played_again_keeps_its_move(room, url, tmp_path):
     game = room.create_game(DENIAL, seed=3, humans=["US", "ZTE"])
     us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
@@ -243,7 +293,9 @@ def test_the_export_has_seats_a_timestamped_log_and_scores(room, tmp_path):
     room.withdraw(us)
     room.submit(us, "entity_list", "ZTE")
     room.submit(zte, "qualify", "HiSilicon")
-    room.submit(zte, "qualify", "HiSilicon")  # feasible now; the first makes it impossible
+    # the teacher's move is checked by the rules only (not against the team's pending moves):
+    # feasible now, the team's qualify makes it impossible when the turn resolves
+    room.inject(game.id, "ZTE", "qualify", "HiSilicon")
     room.lock(us)
     room.lock(zte)
     assert any("qualify refused" in t for _, t in room.live(game.id).model.news)
@@ -262,7 +314,7 @@ def test_the_export_has_seats_a_timestamped_log_and_scores(room, tmp_path):
     assert made == [("US", "entity_list"), ("ZTE", "qualify")]  # the refused one: never made
     seats = list(csv.DictReader(io.StringIO(z.read("seats.csv").decode())))
     assert [(s["team"], s["nickname"], s["moves"], s["withdrawals"], s["lock_ins"])
-            for s in seats] == [("US", "ana", "2", "1", "1"), ("ZTE", "", "2", "0", "1")]
+            for s in seats] == [("US", "ana", "2", "1", "1"), ("ZTE", "", "1", "0", "1")]
     scores = {r["role"]: r for r in csv.DictReader(io.StringIO(z.read("scores.csv").decode()))}
     assert set(scores) == set(room.live(game.id).scenario.roles)
     assert scores["US"]["unit"] == "points" and scores["CN"]["played_by"] == "bot"
