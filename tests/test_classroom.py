@@ -23,7 +23,7 @@ import yaml
 
 from sim.classroom import Classroom, ClassroomError, Client, NotAllowed, RateLimited
 from sim.classroom.export import safe_cell
-from sim.engine.metrics import FIRM
+from sim.engine.metrics import FIRM, SUPPLIER
 from sim.engine.output import csv_bytes
 from sim.errors import MoveError
 from sim.scenario import load_scenario
@@ -84,6 +84,37 @@ def test_a_denial_order_hurts_the_target(room):
     assert lost.sum() > 0  # ZTE ran out of parts
     # China's bot answered the listing (tit for tat) with a ban on a US supplier
     assert any(c.call.actor == "CN" and c.call.source == "strategy" for c in model.log)
+
+
+def test_the_denial_order_guide_says_what_the_lesson_does(room):
+    """docs/classroom/denial_order.md, "What the debrief usually shows": China's bot answers
+    the listing two weeks later with a procurement ban on half its firms' orders to Qualcomm
+    (not on Acacia); Acacia, whose optics ZTE's rivals buy, loses a sixth of its revenue in the
+    first month, then sells more than had nobody moved; Qualcomm ends with about 60% of its
+    revenue."""
+    guide = (ROOT / "docs" / "classroom" / "denial_order.md").read_text()
+    assert "ban on Acacia" not in guide and "half their orders to Qualcomm" in guide
+    game = room.create_game(DENIAL, seed=3, humans=["US", "ZTE"])
+    us = room.join(game.code, "US")
+    room.submit(us, "entity_list", "ZTE")
+    while not room.view(game.id).finished:
+        room.lock(us)  # ZTE has no student: its bot
+    live = room.live(game.id)
+    answers = [(e.step, e.call.move, e.call.target, e.call.params) for e in live.model.log
+               if e.call.actor == "CN"]
+    assert answers == [(2, "procurement_ban", "Qualcomm", {"share": 0.5})]
+
+    def revenue(model, supplier):
+        rec = model.recorder
+        return rec.data["supplier"][:, list(SUPPLIER).index("revenue"),
+                                    rec.entities["supplier"].index(supplier)]
+
+    played, idle = (revenue(live.model, "Acacia"), revenue(live.idle, "Acacia"))
+    assert 0.78 < played[:4].sum() / idle[:4].sum() < 0.9  # "a sixth ... in the first month"
+    assert (played[4:12] > idle[4:12]).all()  # "in the second and third months it sells more"
+    assert 0.95 < played.sum() / idle.sum() < 1.1  # "over the whole game about as much"
+    played, idle = (revenue(live.model, "Qualcomm"), revenue(live.idle, "Qualcomm"))
+    assert 0.5 < played[-1] / idle[-1] < 0.7  # "about 60% of the revenue it would have had"
 
 
 def test_replay_after_restart_is_identical_byte_for_byte(room, url):

@@ -19,7 +19,7 @@ import pytest
 
 from sim.classroom import Classroom, ClassroomError
 from sim.classroom.db import open_engine
-from sim.classroom.export import moves_rows
+from sim.classroom.export import moves_rows, refused_seqs
 from sim.classroom.lease import Lease, LeaseHeld
 from sim.engine.output import csv_bytes
 from sim.errors import MoveError
@@ -152,6 +152,47 @@ def test_moves_are_checked_at_submit_by_the_rules_of_the_resolution(room):
     assert [r.move for r in room.log_rows(game.id) if r.kind == "move"] == ["subsidize"]
 
 
+def test_a_move_clashing_with_the_teams_pending_moves_is_refused_at_submit(room):
+    game = room.create_game(DENIAL, seed=1, humans=["US", "ZTE"])
+    us, zte = room.join(game.code, "US"), room.join(game.code, "ZTE")
+    room.submit(zte, "qualify", "HiSilicon", lag=8)
+    with pytest.raises(MoveError, match=r"clashes with your pending move this turn "
+                       r"\(qualify HiSilicon \{'lag': 8\}\): HiSilicon is already a source "
+                       r"of ZTE or being qualified"):
+        room.submit(zte, "qualify", "HiSilicon")  # the same supplier twice
+    with pytest.raises(MoveError, match="already a source"):
+        room.submit(zte, "qualify", "Acacia")  # a clash with the state itself, as before
+    room.submit(us, "entity_list", "ZTE")
+    room.lock(us)
+    room.lock(zte)
+    room.submit(us, "delist", "ZTE")
+    with pytest.raises(MoveError, match=r"clashes with your pending move this turn "
+                       r"\(delist ZTE\): ZTE is not on US's entity list"):
+        room.submit(us, "general_license", "ZTE")  # the listing is lifted before it
+    room.submit(us, "announce", "ZTE")  # no clash
+    room.lock(us)
+    room.lock(zte)  # the turns resolved with every move they accepted, and none refused
+    rows = room.log_rows(game.id)
+    assert [(r.turn, r.role, r.move) for r in rows if r.kind == "move"] == [
+        (1, "ZTE", "qualify"), (1, "US", "entity_list"), (2, "US", "delist"),
+        (2, "US", "announce")]
+    assert refused_seqs(room.live(game.id)) == set()
+    assert not [line for _, line in room.live(game.id).model.news if " refused: " in line]
+
+
+def test_the_moves_per_turn_limit_counts_the_teams_pending_moves_at_submit(room):
+    text = DENIAL.read_text().replace("ZTE: {moves: [stockpile, qualify]}",
+                                      "ZTE: {moves: [stockpile, qualify], moves_per_turn: 1}")
+    game = room.create_game(text, seed=1, humans=["ZTE"], source="limited.yaml")
+    zte = room.join(game.code, "ZTE")
+    room.submit(zte, "stockpile", None)
+    with pytest.raises(MoveError, match="at most 1 move per turn"):
+        room.submit(zte, "qualify", "HiSilicon")
+    room.lock(zte)  # the turn resolves with its one move
+    assert room.view(game.id).turn == 2
+    assert [r.move for r in room.log_rows(game.id) if r.kind == "move"] == ["stockpile"]
+
+
 def test_the_turn_does_not_wait_for_a_team_nobody_sits_in(room):
     game = room.create_game(DENIAL, seed=1, humans=["US", "ZTE"])
     us = room.join(game.code, "US")
@@ -162,6 +203,56 @@ def test_the_turn_does_not_wait_for_a_team_nobody_sits_in(room):
     assert room.view(game.id).turn == 2  # now the turn waits for ZTE's student
     room.lock(zte)
     assert room.view(game.id).turn == 3
+
+
+def bot_turn(room: Classroom, free: bool) -> Classroom:
+    """Turn 1 of denial_order with the US listing ZTE: ZTE's student, who made a move without
+    locking it in, is freed by the teacher after the US locks in (``free``), or ZTE never had
+    a student; the turn resolves at once either way (advance "all", a 10-minute timer)."""
+    game = room.create_game(DENIAL, seed=5, humans=["US", "ZTE"], turn_seconds=600)
+    us = room.join(game.code, "US")
+    if free:
+        zte = room.join(game.code, "ZTE")
+        room.submit(zte, "stockpile", None, cover=40)
+    room.submit(us, "entity_list", "ZTE")
+    room.lock(us)
+    if free:
+        assert room.view(game.id).turn == 1  # waiting for ZTE's student
+        room.free_seat(game.id, room.view(game.id).seats[1].id)
+    assert room.view(game.id).turn == 2
+    return room.live(game.id)
+
+
+def test_freeing_the_last_thinking_teams_seat_resolves_the_turn_with_its_bot(room):
+    freed, empty = bot_turn(room, free=True), bot_turn(room, free=False)
+    # exactly as if ZTE had had no student: its bot played it, its unlocked move withdrawn
+    assert csv_bytes(freed.model) == csv_bytes(empty.model)
+    assert [[(m.role, m.move, m.made_by) for m in t] for t in freed.turns] == \
+        [[(m.role, m.move, m.made_by) for m in t] for t in empty.turns]
+    gid = room.games()[1].id  # the first game: the freed seat's
+    rows = room.log_rows(gid)
+    assert [(r.kind, r.role) for r in rows if r.kind in ("withdraw", "resolve")] == [
+        ("withdraw", "ZTE"), ("resolve", None)]
+
+
+def test_freeing_a_seat_waits_while_a_team_still_thinks(room):
+    game = room.create_game(DENIAL, seed=1, humans=["US", "CN", "ZTE"])
+    us = room.join(game.code, "US")
+    room.join(game.code, "CN")
+    zte = room.join(game.code, "ZTE")
+    room.join(game.code, "ZTE")
+    room.submit(zte, "stockpile", None)
+    room.lock(us)
+    room.free_seat(game.id, room.view(game.id).seats[2].id)  # one of ZTE's two students
+    assert room.view(game.id).turn == 1 and room.pending(game.id, "ZTE")  # ZTE still thinks
+    room.free_seat(game.id, room.view(game.id).seats[3].id)  # its last: CN still thinks
+    assert room.view(game.id).turn == 1 and not room.pending(game.id, "ZTE")
+    room.reassign_seat(game.id, room.view(game.id).seats[1].id, "US")  # CN's only student
+    assert room.view(game.id).turn == 2  # every team left with a student has locked in
+    assert room.view(game.id).locked_in == frozenset()
+    room.free_seat(game.id, room.view(game.id).seats[0].id)
+    room.free_seat(game.id, room.view(game.id).seats[1].id)
+    assert room.view(game.id).turn == 2  # nobody left: the turn waits for the teacher
 
 
 def test_after_a_restart_an_undone_turn_played_again_keeps_its_move(room, url, tmp_path):
@@ -202,7 +293,9 @@ def test_the_export_has_seats_a_timestamped_log_and_scores(room, tmp_path):
     room.withdraw(us)
     room.submit(us, "entity_list", "ZTE")
     room.submit(zte, "qualify", "HiSilicon")
-    room.submit(zte, "qualify", "HiSilicon")  # feasible now; the first makes it impossible
+    # the teacher's move is checked by the rules only (not against the team's pending moves):
+    # feasible now, the team's qualify makes it impossible when the turn resolves
+    room.inject(game.id, "ZTE", "qualify", "HiSilicon")
     room.lock(us)
     room.lock(zte)
     assert any("qualify refused" in t for _, t in room.live(game.id).model.news)
@@ -221,7 +314,7 @@ def test_the_export_has_seats_a_timestamped_log_and_scores(room, tmp_path):
     assert made == [("US", "entity_list"), ("ZTE", "qualify")]  # the refused one: never made
     seats = list(csv.DictReader(io.StringIO(z.read("seats.csv").decode())))
     assert [(s["team"], s["nickname"], s["moves"], s["withdrawals"], s["lock_ins"])
-            for s in seats] == [("US", "ana", "2", "1", "1"), ("ZTE", "", "2", "0", "1")]
+            for s in seats] == [("US", "ana", "2", "1", "1"), ("ZTE", "", "1", "0", "1")]
     scores = {r["role"]: r for r in csv.DictReader(io.StringIO(z.read("scores.csv").decode()))}
     assert set(scores) == set(room.live(game.id).scenario.roles)
     assert scores["US"]["unit"] == "points" and scores["CN"]["played_by"] == "bot"

@@ -299,9 +299,9 @@ def SeatMap(view: View, game_id: int):
                             classes=["seat-row"], style={"font-weight": "bold"})
                 for s in seats:
                     solara.Button(f"free {s.nickname or f'seat {s.id}'}", text=True,
-                                  on_click=lambda s=s: h.room.free_seat(game_id, s.id))
+                                  on_click=lambda s=s: h.run(h.room.free_seat, game_id, s.id))
                     others = [r for r in view.humans if r != role]
                     for r in others:
                         solara.Button(f"→ {r}", text=True,
-                                      on_click=lambda s=s, r=r: h.room.reassign_seat(
-                                          game_id, s.id, r))
+                                      on_click=lambda s=s, r=r: h.run(
+                                          h.room.reassign_seat, game_id, s.id, r))

@@ -207,7 +207,7 @@ def TeamPage(game_id: int, role: str, seat: str | None, read_only: bool = False)
                         if notice and not locked:
                             solara.Success(notice, classes=["move-ok"])
                         for m in pending:
-                            solara.Text(f"• {pending_text(m)}", classes=["pending-move"],
+                            solara.Text(f"• {m.text()}", classes=["pending-move"],
                                         style={"display": "block"})
 
                     def withdraw() -> None:
@@ -242,11 +242,6 @@ def _seat_id(room, seat: str | None) -> int | None:
         return room.seat(seat)[2]
     except ClassroomError:
         return None
-
-
-def pending_text(m) -> str:
-    """A pending move as the team reads it: "export ban ZTE {'share': 0.5}"."""
-    return f"{m.move.replace('_', ' ')} {m.target or ''} {m.params or ''}".strip()
 
 
 @solara.component

@@ -14,8 +14,10 @@
   (solid), nobody moved (dashed), no-policy (dotted), a vertical line at every move;
 - ``debrief.html``: self-contained (charts inlined): decisions per turn and final scores.
 
-Every text cell that a spreadsheet would read as a formula (``= + - @``, tab, carriage
-return) is prefixed with an apostrophe (OWASP, "CSV injection").
+In ``debrief.html`` every text of the scenario's (names, moves, news) is escaped, never read as
+Markdown or HTML, so a hostile scenario's text shows as written and runs nothing
+(docs/security.md). Every text cell that a spreadsheet would read as a formula (``= + - @``,
+tab, carriage return) is prefixed with an apostrophe (OWASP, "CSV injection").
 """
 
 from __future__ import annotations

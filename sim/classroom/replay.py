@@ -16,6 +16,7 @@ the log alone: a replay asks it at the same points and rebuilds the same memory.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ class Move:
 
     def call(self) -> MoveCall:
         return MoveCall(self.role, self.move, self.target, dict(self.params), source="player")
+
+    def text(self) -> str:
+        """The move as a team reads it: "qualify HiSilicon {'lag': 8}"."""
+        return f"{self.move.replace('_', ' ')} {self.target or ''} {self.params or ''}".strip()
 
 
 @dataclass
@@ -131,20 +136,48 @@ class LiveGame:
             self.idle.step()
         self.turns.append(list(moves))
 
-    def check(self, role: str, move: str, target: str | None, params: dict[str, Any]) -> None:
+    def check(self, role: str, move: str, target: str | None, params: dict[str, Any],
+              earlier: list[Move] | tuple[Move, ...] = ()) -> None:
         """Refuse a move the role may not make, a bad target or parameter, or one the game's
         current state refuses (delisting a firm that is not listed, subsidizing a foreign
         supplier): the checks of :meth:`TradeModel.submit` and of the move's ``feasible``,
         without queuing it, so a refused move never enters the log.
 
+        Args:
+            earlier: the team's moves already pending this turn. The engine makes a turn's
+                moves one after another, each checked against the state the ones before it
+                left (:meth:`TradeModel.make_move`), so the move is checked after them: one
+                that clashes with them (qualifying a supplier already being qualified, more
+                moves than the role's ``moves_per_turn``) is refused now, naming the clash.
+
         Raises:
             MoveError: with the reason.
         """
+        call = MoveCall(role, move, target, dict(params), source="player")
         reason = roles.refusal(self.scenario, role, move)
         if reason is None:  # the rules the engine applies when the turn resolves
-            reason = feasibility(self.model, MoveCall(role, move, target, dict(params)))
+            reason = feasibility(self.model, call)
+        if reason is None and earlier:
+            reason = self._clash(call, earlier)
         if reason is not None:
             raise MoveError(reason)
+
+    def _clash(self, call: MoveCall, earlier: list[Move] | tuple[Move, ...]) -> str | None:
+        """Why ``call`` would be refused after the ``earlier`` moves took effect, naming the
+        earlier move it clashes with (None when it would take effect): the earlier moves are
+        made on a copy of the model by the engine's own path, one at a time."""
+        model = copy.deepcopy(self.model)
+        for m in earlier:
+            model.make_move(m.call())
+            reason = feasibility(model, call)
+            if reason is not None:
+                return (f"it clashes with your pending move this turn "
+                        f"({m.text()}): {reason}")
+        try:  # the moves-per-turn limit counts the earlier moves, as at resolution
+            model.submit(call)
+        except MoveError as exc:
+            return str(exc)
+        return None
 
     def bot_moves(self, role: str) -> list[MoveCall]:
         """What the role's own strategy would do now, for a team that did not move."""

@@ -141,13 +141,16 @@ class Classroom(Tokens, Timers, Views, Groups):
         Raises:
             NotAllowed: a forged or freed token.
             ClassroomError: the game is over or the team has locked its turn in.
-            MoveError: a move the role may not make, a bad target or parameter.
+            MoveError: a move the role may not make, a bad target or parameter, one the
+                game's state refuses, or one that clashes with the team's pending moves of
+                this turn (the engine would refuse it when the turn resolves).
         """
         game_id, role, seat_id = self.seat(seat)
         cached = self._cached(game_id)
         with cached.lock:
             self._check_open(cached, role)
-            cached.live.check(role, move, target, params)
+            cached.live.check(role, move, target, params,
+                              earlier=[m for m in cached.pending if m.role == role])
             seq = self._append(game_id, "move", cached.live.turn, role=role, move=move,
                                target=target, params=params, made_by="human", seat_id=seat_id)
             cached.pending.append(Move(seq, cached.live.turn, role, move, target,
@@ -173,15 +176,44 @@ class Classroom(Tokens, Timers, Views, Groups):
             self._check_open(cached, role)
             self._append(game_id, "lock", cached.live.turn, role=role, seat_id=seat_id)
             cached.locked.add(role)
-            # a team nobody sits in is its bot's: the turn does not wait for it
-            everyone = self.seated(game_id) <= cached.locked
+            everyone = self._everyone_locked(game_id, cached)
             turn = cached.live.turn
         # resolve (and notify) without holding the game's lock: pages redraw in listeners'
         # threads and read the game under that lock
-        if cached.settings["advance"] == "all" and everyone:
+        if everyone:
             self.resolve(game_id, turn=turn)
             return
         self._notify(game_id)
+
+    def _seat_left(self, game_id: int, role: str | None) -> None:
+        """A seat of ``role``'s team was freed or moved to another team (the teacher).
+
+        A team left with no student before it locked in is its bot's, as a team nobody sits
+        in (docs/classroom/README.md, "Bots"): the moves it had not locked in are withdrawn
+        (the log says so), and when every team still seated has locked in, the turn resolves
+        now, its bot playing that team, instead of waiting for the timer.
+        """
+        cached = self._cached(game_id)
+        with cached.lock:
+            live = cached.live
+            if cached.started and not live.finished and role not in self.seated(game_id) \
+                    and role not in cached.locked \
+                    and any(m.role == role for m in cached.pending):
+                self._append(game_id, "withdraw", live.turn, role=role, made_by="teacher")
+                cached.pending = [m for m in cached.pending if m.role != role]
+            everyone = cached.started and not live.finished and \
+                self._everyone_locked(game_id, cached)
+            turn = live.turn
+        if everyone:  # resolved outside the game's lock, as in :meth:`lock`
+            self.resolve(game_id, turn=turn)
+            return
+        self._notify(game_id)
+
+    def _everyone_locked(self, game_id: int, cached: CachedGame) -> bool:
+        """With advance "all": every team with a student has locked in, and there is one (a
+        team nobody sits in is its bot's: the turn does not wait for it)."""
+        seated = self.seated(game_id)
+        return cached.settings["advance"] == "all" and bool(seated) and seated <= cached.locked
 
     def _check_open(self, cached: CachedGame, role: str) -> None:
         if not cached.started:

@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 
@@ -48,6 +49,10 @@ class Tokens(GameStore):
         url: the database (see :class:`~sim.classroom.store.GameStore`).
         clock: the join limits' clock (monotonic seconds; tests pass a fake one).
     """
+
+    if TYPE_CHECKING:
+        def _seat_left(self, game_id: int, role: str | None) -> None:
+            """A seat left ``role``'s team (:meth:`sim.classroom.Classroom._seat_left`)."""
 
     def __init__(self, url: str | None = None, *,
                  clock: Callable[[], float] = time.monotonic):
@@ -135,20 +140,24 @@ class Tokens(GameStore):
     def free_seat(self, game_id: int, seat_id: int) -> None:
         """Free a seat (the teacher): its token stops working; the team may rejoin."""
         with self.engine.begin() as conn:
+            role = conn.execute(select(db.seats.c.role).where(
+                db.seats.c.id == seat_id, db.seats.c.game_id == game_id)).scalar_one_or_none()
             conn.execute(update(db.seats).where(db.seats.c.id == seat_id,
                                                 db.seats.c.game_id == game_id)
                          .values(freed=True))
-        self._notify(game_id)
+        self._seat_left(game_id, role)
 
     def reassign_seat(self, game_id: int, seat_id: int, role: str) -> None:
         """Move a seat to another team (the teacher)."""
         if role not in self._cached(game_id).settings["humans"]:
             raise ClassroomError(f"{role!r} is not a team of this game")
         with self.engine.begin() as conn:
+            left = conn.execute(select(db.seats.c.role).where(
+                db.seats.c.id == seat_id, db.seats.c.game_id == game_id)).scalar_one_or_none()
             conn.execute(update(db.seats).where(db.seats.c.id == seat_id,
                                                 db.seats.c.game_id == game_id)
                          .values(role=role))
-        self._notify(game_id)
+        self._seat_left(game_id, left)
 
     # -- internals ---------------------------------------------------------------------------
     def _game_of_code(self, code: str, closed: bool) -> FoundGame:
