@@ -115,6 +115,26 @@ def test_a_cut_off_firm_plans_what_its_stock_and_licensed_inflow_sustain_over_th
     assert hand < s.ref.output[HUAWEI]  # it does ration
 
 
+def test_a_licence_is_counted_whatever_the_firm_last_ordered():
+    # a firm whose stock is above target orders nothing on its licensed link for a while; it
+    # may still count on its licensed quantity (as far as the supplier can ship it), so a
+    # bigger licence never leaves it rationing harder
+    listing = [{"at": 2, "by": "US", "move": "entity_list", "target": "huawei",
+                "license_rate": 0.5}]
+    m = short_world(listing, outage_days=91)
+    for _ in range(3):
+        m.step()
+    s, w, links = m.state, m.world, m.links
+    outage = m.spec.steps_of_days(91)
+    licensed = (links.firm == HUAWEI) & (s.pipeline.allowed > 0) & (s.pipeline.allowed < 1)
+    assert licensed.any()
+    before = phases.sustainable_output(s, w, links, m.policy, m.step_index, outage)[HUAWEI]
+    s.pipeline.shipped[np.nonzero(licensed)[0]] = 0.0  # it ordered nothing there last step
+    after = phases.sustainable_output(s, w, links, m.policy, m.step_index, outage)[HUAWEI]
+    assert after == pytest.approx(before, rel=0.05)
+    assert after < np.inf
+
+
 def test_rationing_stretches_the_stock_instead_of_running_it_to_zero():
     rationed = short_world(LISTING, outage_days=91).run()
     flat_out = short_world(LISTING, outage_days=1).run()  # a one-step horizon: no rationing

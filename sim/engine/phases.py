@@ -152,9 +152,9 @@ def sustainable_output(s: State, w: World, links: Links, policy: PolicyState, t:
     starts later). It expects the cut-off to last ``outage`` steps, shortened, for a component,
     to the completion of a qualification of a new source of it under way. Over that horizon it
     can count on its stock, what is in transit and the inflow its sources may still carry:
-    an open link its last shipments plus a share of its supplier's spare capacity; a
-    restricted link no more than its licensed quantity (allowed share × steady-state flow),
-    step by step as the licences in force change. Output per step that this sustains is
+    a link its last shipments plus a share of its supplier's spare capacity, a restricted one
+    no more than its licensed quantity (allowed share × steady-state flow), step by step as the
+    licences in force change. Output per step that this sustains is
     ``(stock + supply line + inflow) / (bom × horizon)``; the plan is capped there (Sterman
     2000, ch. 17: stock management; Lee, Padmanabhan & Whang 1997: rationing under shortage).
     Firms not facing a cut-off are not capped (``inf``).
@@ -175,12 +175,15 @@ def sustainable_output(s: State, w: World, links: Links, policy: PolicyState, t:
     inflow = np.zeros(L)  # units over the horizon, per link
     for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
         allowed = p.allowed if start == t else policy.allowed(links, int(start))
-        open_ = allowed >= 1.0
-        n_open = np.bincount(links.supplier[open_], minlength=len(w.suppliers))
-        share_spare = np.divide(spare[links.supplier], n_open[links.supplier],
-                                out=np.zeros(L), where=n_open[links.supplier] > 0)
+        open_, carries = allowed >= 1.0, allowed > 0.0
+        n_carry = np.bincount(links.supplier[carries], minlength=len(w.suppliers))
+        share_spare = np.divide(spare[links.supplier], n_carry[links.supplier],
+                                out=np.zeros(L), where=carries & (n_carry[links.supplier] > 0))
+        # a licence is there for the asking: a restricted link may bring its licensed
+        # quantity, as far as its supplier can ship it (not only what the firm last ordered,
+        # which a stock above target makes small)
         rate = np.where(open_, shipped + share_spare,
-                        np.minimum(shipped, allowed * links.base_flow))
+                        np.minimum(shipped + share_spare, allowed * links.base_flow))
         inflow += rate * (stop - start)
         restricted_any |= ~open_ & (links.base_flow > 0)
     facing = np.bincount(links.fc, restricted_any, F * C).reshape(F, C) > 0
