@@ -4,6 +4,7 @@ scale, one baseline, one chart registry (docs/architecture.md, docs/extending.md
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -194,3 +195,22 @@ def test_a_conditional_reply_without_its_cause_leaves_the_timeline_and_the_news_
     assert [i.text for i in game.news() if i.step == 8] == [
         "CN's procurement ban s_us did not happen: it answers an entity list by US, "
         "which was not made."]
+
+
+def test_a_country_whose_name_holds_a_dot_gets_its_level_and_its_slider(tmp_path):
+    """The easy level's overrides and a slider's path address "St. Lucia" in quotes
+    (docs/scenarios.md, "Paths")."""
+    from sim.play.difficulty import resolve
+    from sim.play.setup import parameter_sliders
+
+    text = (ROOT / "tests" / "data" / "fictional_magnets.yaml").read_text()
+    text = re.sub(r"\bCalder\b", "St. Lucia", text) + (
+        '  answer_delay: {path: \'countries."St. Lucia".strategy.delay\', min: 0, max: 8}\n')
+    path = tmp_path / "lucia.yaml"
+    path.write_text(text)
+    spec = load_scenario(path)
+    easy = load_scenario(path, resolve("easy", spec, ("Ostmark",), path).overrides)
+    assert easy.countries["St. Lucia"].strategy.name == "scripted"
+    assert spec.countries["St. Lucia"].strategy.name == "tit_for_tat"
+    slider = next(s for s in parameter_sliders(spec) if s.name == "answer_delay")
+    assert slider.value == 2  # the file's `delay: 2`
