@@ -6,17 +6,22 @@ tests/artifacts/ (and docs/ with UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, require_chromium, start_server
 from playwright.sync_api import Page, expect
 
 from sim import MOVES, TradeModel, load_scenario
+from tests.browser.conftest import (
+    ARTIFACTS,
+    ROOT,
+    choose,
+    require_chromium,
+    start_server,
+    stop_server,
+)
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 # docs/play.md's screenshots are taken here; they are written to docs/ only when asked
 # (UPDATE_SCREENSHOTS=1), so that a test run leaves the working tree as it was
 DOCS = ROOT / "docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
@@ -42,16 +47,7 @@ def surprise(tmp_path_factory):
     path.write_text(surprise_text())
     proc, url = start_server(ARTIFACTS / "server_game.log", str(path))
     yield url, path
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    page.locator(".v-select").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    stop_server(proc)
 
 
 def choose_move(page: Page, move: str) -> None:
