@@ -195,8 +195,38 @@ def test_the_command_runs_a_tournament(tmp_path, capsys):
     code = main(["tournament", str(TARIFF_WAR), "--roles", "US,CN", "--strategies",
                  "scripted,responsive", "--seeds", "2", "--workers", "0", "--out", str(out)])
     assert code == 0
-    assert f"wrote {out / 'report.html'}" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert f"wrote {out / 'report.html'}" in printed.out and "runs failed" not in printed.err
     assert pacsv.read_csv(out / "payoffs.csv").num_rows == 4
+    assert "runs failed" not in (out / "report.html").read_text()
+
+
+def test_failed_runs_are_said_on_stderr_and_in_the_report(tmp_path, capsys, monkeypatch):
+    from sim.sweep import worker
+
+    real = worker.run_one
+
+    def flaky(chunk, overrides, seed):
+        if overrides.get("countries.US.strategy") == {"name": "responsive"}:
+            raise RuntimeError("broken on purpose")
+        return real(chunk, overrides, seed)
+
+    monkeypatch.setattr(worker, "run_one", flaky)
+    out = tmp_path / "f"
+    code = main(["tournament", str(TARIFF_WAR), "--roles", "US,CN", "--strategies",
+                 "scripted,responsive", "--seeds", "1", "--workers", "0", "-q", "--out",
+                 str(out)])
+    said = ("2 of 6 runs failed (their payoffs are missing); the first: RuntimeError: broken "
+            "on purpose")
+    assert code == 0 and f"chokepoint tournament: {said}" in capsys.readouterr().err
+    assert said in (out / "report.html").read_text()
+    game = load_game(out)
+    assert np.isnan(game.payoff[:, 2:]).all() and np.isfinite(game.payoff[:, :2]).all()
+    # no equilibrium is claimed on missing payoffs
+    assert equilibria(game) == ([], "not computed: 2 of the game's 4 profiles have no payoff "
+                                    "(all their runs failed)")
+    assert pure_equilibria(game) == []
+    assert pacsv.read_csv(out / "equilibria.csv").num_rows == 0
 
 
 def test_local_processes_survive_a_killed_worker(tmp_path, monkeypatch, tariff_war):
