@@ -4,6 +4,7 @@ scale, one baseline, one chart registry (docs/architecture.md, docs/extending.md
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from sim.classroom.export import chart_pngs
 from sim.engine.metrics import GROUPS
 from sim.play import scoring
 from sim.play.charts import CHARTS, TABS
+from sim.play.roles import OBSERVE
 from sim.play.session import Game, no_policy
 from sim.scenario import load_scenario
+from tests.worlds import tiny_world
 
 ROOT = Path(__file__).resolve().parents[1]
 DENIAL = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
@@ -164,3 +167,50 @@ def test_the_goal_shown_has_the_words_the_parts_and_historys_score_measured_once
     assert "measuring" in goal_html(spec, "US", MEASURING)
     assert "above the target" in goal_html(spec, "US", us, score=us + 1)
     assert "0 % of the do-nothing profit, doing nothing" in goal_html(spec, "Hikvision", None)
+
+
+# -- the timeline of a conditional reply (docs/scenarios.md, "Events": `when:`) ---------------
+REPLY = {"at": 8, "by": "CN", "move": "procurement_ban", "target": "s_us", "share": 0.5,
+         "when": {"move": "entity_list", "by": "US"}}
+SHOWN = "Week 8 (2020-03-02): CN procurement ban s_us (share 0.5)"
+
+
+def test_a_conditional_reply_is_shown_as_conditional_until_its_cause_took_effect():
+    cause = {"at": 4, "by": "US", "move": "entity_list", "target": "huawei"}
+    game = Game(tiny_world(events=[cause, dict(REPLY, chance=0.5)], steps=12), OBSERVE)
+    assert game.timeline()[1] == (
+        8, SHOWN + " — if an entity list by US is made first — chance 50%")
+    game.step(5)  # the listing took effect in step 4
+    assert game.timeline() == [(8, SHOWN + " — answering an entity list by US — chance 50%")]
+
+
+def test_a_conditional_reply_without_its_cause_leaves_the_timeline_and_the_news_says_so():
+    game = Game(tiny_world(events=[REPLY], steps=12), OBSERVE)
+    conditional = [(8, SHOWN + " — if an entity list by US is made first")]
+    assert game.timeline() == conditional
+    game.step(8)  # the reply's own step is next: its cause may still come first in it
+    assert game.timeline() == conditional
+    game.step(1)
+    assert game.timeline() == []
+    assert [i.text for i in game.news() if i.step == 8] == [
+        "CN's procurement ban s_us did not happen: it answers an entity list by US, "
+        "which was not made."]
+
+
+def test_a_country_whose_name_holds_a_dot_gets_its_level_and_its_slider(tmp_path):
+    """The easy level's overrides and a slider's path address "St. Lucia" in quotes
+    (docs/scenarios.md, "Paths")."""
+    from sim.play.difficulty import resolve
+    from sim.play.setup import parameter_sliders
+
+    text = (ROOT / "tests" / "data" / "fictional_magnets.yaml").read_text()
+    text = re.sub(r"\bCalder\b", "St. Lucia", text) + (
+        '  answer_delay: {path: \'countries."St. Lucia".strategy.delay\', min: 0, max: 8}\n')
+    path = tmp_path / "lucia.yaml"
+    path.write_text(text)
+    spec = load_scenario(path)
+    easy = load_scenario(path, resolve("easy", spec, ("Ostmark",), path).overrides)
+    assert easy.countries["St. Lucia"].strategy.name == "scripted"
+    assert spec.countries["St. Lucia"].strategy.name == "tit_for_tat"
+    slider = next(s for s in parameter_sliders(spec) if s.name == "answer_delay")
+    assert slider.value == 2  # the file's `delay: 2`

@@ -5,6 +5,7 @@ tournaments on the sweep's machinery (the game's payoff definition, resuming, th
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -194,8 +195,38 @@ def test_the_command_runs_a_tournament(tmp_path, capsys):
     code = main(["tournament", str(TARIFF_WAR), "--roles", "US,CN", "--strategies",
                  "scripted,responsive", "--seeds", "2", "--workers", "0", "--out", str(out)])
     assert code == 0
-    assert f"wrote {out / 'report.html'}" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert f"wrote {out / 'report.html'}" in printed.out and "runs failed" not in printed.err
     assert pacsv.read_csv(out / "payoffs.csv").num_rows == 4
+    assert "runs failed" not in (out / "report.html").read_text()
+
+
+def test_failed_runs_are_said_on_stderr_and_in_the_report(tmp_path, capsys, monkeypatch):
+    from sim.sweep import worker
+
+    real = worker.run_one
+
+    def flaky(chunk, overrides, seed):
+        if overrides.get("countries.US.strategy") == {"name": "responsive"}:
+            raise RuntimeError("broken on purpose")
+        return real(chunk, overrides, seed)
+
+    monkeypatch.setattr(worker, "run_one", flaky)
+    out = tmp_path / "f"
+    code = main(["tournament", str(TARIFF_WAR), "--roles", "US,CN", "--strategies",
+                 "scripted,responsive", "--seeds", "1", "--workers", "0", "-q", "--out",
+                 str(out)])
+    said = ("2 of 6 runs failed (their payoffs are missing); the first: RuntimeError: broken "
+            "on purpose")
+    assert code == 0 and f"chokepoint tournament: {said}" in capsys.readouterr().err
+    assert said in (out / "report.html").read_text()
+    game = load_game(out)
+    assert np.isnan(game.payoff[:, 2:]).all() and np.isfinite(game.payoff[:, :2]).all()
+    # no equilibrium is claimed on missing payoffs
+    assert equilibria(game) == ([], "not computed: 2 of the game's 4 profiles have no payoff "
+                                    "(all their runs failed)")
+    assert pure_equilibria(game) == []
+    assert pacsv.read_csv(out / "equilibria.csv").num_rows == 0
 
 
 def test_local_processes_survive_a_killed_worker(tmp_path, monkeypatch, tariff_war):
@@ -214,3 +245,60 @@ def test_a_local_dask_cluster_gives_the_same_payoffs(tmp_path, tariff_war):
     t = make_tournament(TARIFF_WAR, ["US", "CN"], SMALL, seeds=3)
     out = run_tournament(t, tmp_path / "d", workers=2, dask="local")
     np.testing.assert_array_equal(load_game(out).payoff, load_game(tariff_war).payoff)
+
+
+# -- a country whose name holds a dot: paths quote it (docs/scenarios.md, "Paths") ------------
+MAGNETS = Path(__file__).parent / "data" / "fictional_magnets.yaml"
+
+
+@pytest.fixture(scope="module")
+def lucia(tmp_path_factory) -> Path:
+    """tests/data/fictional_magnets.yaml with its country Calder renamed "St. Lucia"."""
+    path = tmp_path_factory.mktemp("lucia") / "lucia.yaml"
+    path.write_text(re.sub(r"\bCalder\b", "St. Lucia", MAGNETS.read_text()))
+    return path
+
+
+def test_a_country_whose_name_holds_a_dot_plays_a_tournament(tmp_path, lucia):
+    games = []
+    for file, role in ((MAGNETS, "Calder"), (lucia, "St. Lucia")):
+        t = make_tournament(file, ["Ostmark", role], SMALL[:2], seeds=2)
+        games.append(load_game(run_tournament(t, tmp_path / role, workers=0)))
+    assert np.isfinite(games[1].payoff).all()  # no run failed
+    np.testing.assert_array_equal(games[1].payoff, games[0].payoff)  # the name is only a name
+
+
+def test_a_sweep_varies_a_name_holding_a_dot_in_quotes_and_says_so_without(tmp_path, capsys,
+                                                                          lucia):
+    unquoted = ["sweep", str(lucia), "--vary", "countries.St. Lucia.strategy.delay=1,3",
+                "--workers", "0", "-q", "--out", str(tmp_path / "bad")]
+    assert main(unquoted) == 2 and not (tmp_path / "bad").exists()
+    assert ("--vary countries.St. Lucia.strategy.delay: no such path in the scenario, nor a "
+            "named parameter (unknown key 'St': a key holding a dot is written in double "
+            'quotes: countries."St. Lucia".strategy.delay)') in capsys.readouterr().err
+    quoted = unquoted[:3] + ['countries."St. Lucia".strategy.delay=1,3'] + unquoted[4:-1]
+    assert main([*quoted, str(tmp_path / "ok")]) == 0
+    runs = pq.read_table(tmp_path / "ok" / "runs.parquet").to_pylist()
+    assert [r['countries."St. Lucia".strategy.delay'] for r in runs] == [1, 3]
+    summary = pq.read_table(tmp_path / "ok" / "summary").to_pylist()
+    assert [r["status"] for r in summary] == ["ok", "ok"]
+
+
+@pytest.mark.parametrize("keys, path", [
+    (["countries", "St. Lucia", "strategy"], 'countries."St. Lucia".strategy'),
+    (["countries", 'the "Isles"', "strategy"], 'countries."the ""Isles""".strategy'),
+    (["events", "listing", "at"], "events.listing.at"),
+])
+def test_a_path_quotes_exactly_the_keys_that_need_it(keys, path):
+    from sim.scenario.overrides import join_path, split_path
+
+    assert join_path(*keys) == path and split_path(path) == keys
+
+
+@pytest.mark.parametrize("path", ['countries."St. Lucia.strategy', 'countries.St"x".strategy',
+                                  'countries."St. Lucia"x.strategy'])
+def test_a_stray_quote_in_a_path_is_refused(path):
+    from sim.scenario.overrides import split_path
+
+    with pytest.raises(ValueError, match="a quote not closed, or not around a whole key"):
+        split_path(path)

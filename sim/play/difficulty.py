@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario import Scenario
+from sim.scenario.overrides import join_path
 
 LEVELS = ("easy", "medium", "hard")
 DEFAULT = "medium"
@@ -54,7 +55,7 @@ def hard_file(source: str | Path | None) -> Path | None:
 
 def strategy(country: str, name: str) -> dict[str, Any]:
     """The override giving ``country`` the strategy ``name``."""
-    return {f"countries.{country}.strategy": {"name": name}}
+    return {join_path("countries", country, "strategy"): {"name": name}}
 
 
 def resolve(level: str, scenario: Scenario, humans: tuple[str, ...],
@@ -81,7 +82,7 @@ def resolve(level: str, scenario: Scenario, humans: tuple[str, ...],
     for role in humans:
         for country, name in table.get(role, {}).items():
             if country in bots:
-                out.setdefault(f"countries.{country}.strategy", {"name": name})
+                out.setdefault(join_path("countries", country, "strategy"), {"name": name})
     if not out:
         where = (f"{Path(str(source)).name} has no hard file" if path is None else
                  f"its hard file has no entry for {', '.join(humans) or 'an observer'}")

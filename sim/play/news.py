@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sim.engine.attribution import causes
 from sim.engine.metrics import FIRM, SUPPLIER
 from sim.engine.model import TradeModel
+from sim.engine.policy import happened
 from sim.play.roles import OBSERVE
 from sim.rules.moves import MoveCall
 from sim.scenario import Scenario
@@ -118,7 +119,10 @@ class News:
 
     def timeline(self) -> list[tuple[int, str]]:
         """Scheduled moves the role can know of, from now on: (step, "Week 39 (2019-10-07):
-        US entity list ...")."""
+        US entity list ..."). A conditional reply (``when:``, docs/scenarios.md, "Events")
+        says so until its cause has taken effect ("— if an export control by US is made
+        first"), then what it answers ("— answering an export control by US"); once its step
+        has passed it leaves the timeline, and the news says whether it happened."""
         out = []
         for step, call in self._upcoming():
             if not self._public(call):
@@ -126,10 +130,24 @@ class News:
             params = ", ".join(f"{k} {v}" for k, v in call.params.items())
             text = f"{self.label(step)}: {call.actor} {call.move.replace('_', ' ')}"
             text += f" {call.target}" if call.target else ""
-            chance = self.model.chance_of(call)
             text += f" ({params})" if params else ""
-            out.append((step, text + (f" — chance {chance:.0%}" if chance < 1 else "")))
+            chance = self.model.chance_of(call)
+            notes = [self._condition(call), f"chance {chance:.0%}" if chance < 1 else ""]
+            out.append((step, text + "".join(f" — {n}" for n in notes if n)))
         return out
+
+    def _condition(self, call: MoveCall) -> str:
+        """"if an export control by US is made first" while a scheduled reply's cause has not
+        taken effect, "answering an export control by US" once it has; "" for other moves."""
+        when = self.model.conditions.get(id(call))
+        if when is None:
+            return ""
+        cause = when.move.replace("_", " ") + (f" by {when.by}" if when.by else "") + (
+            f" on {when.target}" if when.target else "")
+        cause = ("an " if cause[0] in "aeiou" else "a ") + cause
+        if happened(self.model.log, when.move, when.by, when.target):
+            return f"answering {cause}"
+        return f"if {cause} is made first"
 
     def hidden_moves(self) -> int:
         """How many scheduled moves of others the role cannot see yet."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from sim import MOVES, STRATEGIES, Scenario, load_scenario
 from sim.scenario import Parameter, StrategySpec
+from sim.scenario.overrides import split_path
 
 # The scenario `chokepoint play FILE` was started with: read-only configuration, not game state.
 SCENARIO_ENV = "CHOKEPOINT_PLAY_SCENARIO"
@@ -50,7 +51,7 @@ def parameter_sliders(scenario: Scenario) -> list[Slider]:
 def current_value(scenario: Scenario, p: Parameter) -> float:
     """The value ``p.path`` has in the scenario (an event's date as its step; a value left
     out as the registry's default); ``p.min`` when it cannot be read."""
-    parts = p.path.split(".")
+    parts = split_path(p.path)
     if parts[0] == "events" and len(parts) == 3:
         event = next((e for e in scenario.events if e.id == parts[1]), None)
         if event is None:

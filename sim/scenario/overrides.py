@@ -2,12 +2,15 @@
 
 One walker, :func:`walk`, follows a path to its parent mapping (events addressed by ``id``);
 setting a value (:func:`set_path`), checking that a path can be set (:func:`resolve_path`) and
-reading the value written there (:func:`get_path`) all go through it.
+reading the value written there (:func:`get_path`) all go through it. A key holding a dot is
+written in double quotes (``countries."St. Lucia".strategy``, docs/scenarios.md, "Paths"):
+:func:`split_path` reads a path, :func:`join_path` writes one.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +20,45 @@ from sim.scenario import yamlio
 Loc = tuple[Any, ...]
 
 
+_KEY = re.compile(r'"((?:[^"]|"")*)"|([^."]*)')
+
+
+def split_path(path: str) -> list[str]:
+    """The keys of a dotted path: ``countries."St. Lucia".strategy`` → ``["countries",
+    "St. Lucia", "strategy"]`` (in quotes, ``""`` stands for one ``"``).
+
+    Raises:
+        ValueError: a quote that is not closed, or not at a key's ends.
+    """
+    keys: list[str] = []
+    at = 0
+    while True:
+        m = _KEY.match(path, at)
+        assert m is not None  # the second branch matches the empty string
+        quoted, plain = m.groups()
+        keys.append(quoted.replace('""', '"') if quoted is not None else plain)
+        at = m.end()
+        if at == len(path):
+            return keys
+        if path[at] != ".":
+            raise ValueError('a quote not closed, or not around a whole key (a key '
+                             'holding a dot: countries."St. Lucia".strategy)')
+        at += 1
+
+
+def join_path(*keys: str) -> str:
+    """A dotted path of ``keys``, quoting those :func:`split_path` needs quoted."""
+    return ".".join('"' + k.replace('"', '""') + '"' if "." in k or '"' in k else k
+                    for k in keys)
+
+
 def display_loc(loc: Loc) -> str:
-    """A document location as a dotted key path (``firms.ZTE.bom``, list items ``[2]``)."""
+    """A document location as a dotted key path (``firms.ZTE.bom``, list items ``[2]``),
+    written as :func:`split_path` reads it."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += (f"[{part}]" if isinstance(part, int) else
+                f".{join_path(str(part))}" if out else join_path(str(part)))
     return out
 
 
@@ -59,7 +96,10 @@ def walk(doc: Any, path: str, create: bool = False) -> Walked:
     empty mapping (added to ``doc`` when ``create``). A path that cannot be followed comes
     back with ``parent=None`` and a ``problem``.
     """
-    parts = path.split(".")
+    try:
+        parts = split_path(path)
+    except ValueError as exc:
+        return Walked(None, "", (), str(exc))
     node: Any = doc
     loc: Loc = ()
     for i, part in enumerate(parts):
@@ -88,12 +128,23 @@ def walk(doc: Any, path: str, create: bool = False) -> Walked:
                         Walked(None, parts[1], (part,), f"unknown key {parts[1]!r}"))
             node[part] = {}
         if part not in node:
-            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            return Walked(None, part, loc, f"unknown key {part!r}{hint}")
+            return Walked(None, part, loc, _unknown(node, parts, i, loc))
         loc += (part,)
         node = node[part]
     return Walked(None, "", loc, "empty path")
+
+
+def _unknown(node: dict, parts: list[str], i: int, loc: Loc) -> str:
+    """"unknown key 'x'", with the key meant: a close one, or a name holding dots that the
+    path split (``countries.St. Lucia.strategy``: written ``countries."St. Lucia"...``)."""
+    part = parts[i]
+    for j in range(len(parts), i + 1, -1):
+        name = ".".join(parts[i:j])
+        if name in node:
+            meant = display_loc((*loc, name)) + "".join(f".{join_path(k)}" for k in parts[j:])
+            return f"unknown key {part!r}: a key holding a dot is written in double quotes: {meant}"
+    close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+    return f"unknown key {part!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def parse_value(text: str) -> Any:

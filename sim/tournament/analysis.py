@@ -29,6 +29,19 @@ BOOTSTRAP = 400  # resamples of the seeds for rank intervals
 MAX_EQUILIBRIA = 20
 
 
+def nanmean(x: np.ndarray, axis: Any) -> np.ndarray:
+    """``np.nanmean``, NaN (without a warning) where every value failed: a profile whose runs
+    all failed has no payoff, and the tables say so."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, axis=axis)
+
+
+def nanmax(x: np.ndarray) -> float:
+    """``np.nanmax``, NaN (without a warning) when every value is NaN."""
+    return float(np.nanmax(x)) if np.isfinite(x).any() else float("nan")
+
+
 @dataclass
 class Game:
     """Payoffs of a tournament: ``payoff[role, profile, seed]`` (profiles in
@@ -47,10 +60,7 @@ class Game:
 
     def mean(self) -> np.ndarray:
         """Mean payoff per role over seeds, as a tensor: ``[role, s_1, ..., s_R]``."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a profile whose runs all failed
-            m = np.nanmean(self.payoff, axis=2)
-        return m.reshape((len(self.roles), *self.shape))
+        return nanmean(self.payoff, axis=2).reshape((len(self.roles), *self.shape))
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Student-t interval of each mean, [role, profile] each (NaN below two seeds)."""
@@ -77,10 +87,8 @@ def field_scores(payoff: np.ndarray, roles: int, strategies: int) -> np.ndarray:
     for r in range(roles):
         t = payoff[r].reshape((strategies,) * roles + (seeds,))
         others = tuple(a for a in range(roles) if a != r)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[r] = np.nanmean(np.moveaxis(t, r, 0), axis=tuple(a if a > r else a + 1
-                                                                 for a in others))
+        out[r] = nanmean(np.moveaxis(t, r, 0), axis=tuple(a if a > r else a + 1
+                                                          for a in others))
     return out
 
 
@@ -90,14 +98,14 @@ def ranks(game: Game, seed: int = 0) -> list[dict[str, object]]:
     whose scores tie share a rank."""
     R, S = len(game.roles), len(game.strategies)
     per_seed = field_scores(game.payoff, R, S)
-    score = np.nanmean(per_seed, axis=2)
+    score = nanmean(per_seed, axis=2)
     low, high = t_interval(per_seed)
     rng = np.random.default_rng(seed)
     seeds = per_seed.shape[2]
     draws = np.empty((BOOTSTRAP, R, S))
     for b in range(BOOTSTRAP):
         pick = rng.integers(0, seeds, seeds)
-        draws[b] = _rank(np.nanmean(per_seed[:, :, pick], axis=2))
+        draws[b] = _rank(nanmean(per_seed[:, :, pick], axis=2))
     rows = []
     place = _rank(score)
     for r, role in enumerate(game.roles):
@@ -135,7 +143,7 @@ def best_responses(game: Game) -> list[dict[str, object]]:
             for o, s in zip(others, combo, strict=True):
                 idx[o] = s
             column = m[tuple([r, *idx])]
-            best = np.nanmax(column)
+            best = nanmax(column)
             rows.append({"role": role,
                          "against": ", ".join(f"{game.roles[o]}={game.strategies[s]}"
                                               for o, s in zip(others, combo, strict=True)),
@@ -146,14 +154,16 @@ def best_responses(game: Game) -> list[dict[str, object]]:
 
 
 def pure_equilibria(game: Game) -> list[tuple[int, ...]]:
-    """Profiles from which no role gains by changing its own strategy alone."""
+    """Profiles from which no role gains by changing its own strategy alone (judged only
+    where the profile's and every deviation's payoffs are known: none of their runs failed)."""
     m, out = game.mean(), []
     for p in game.profiles():
         stable = True
         for r in range(len(game.roles)):
             idx: list[Any] = list(p)
             idx[r] = slice(None)
-            if np.nanmax(m[tuple([r, *idx])]) > m[tuple([r, *p])] + TIE:
+            column = m[tuple([r, *idx])]
+            if not np.isfinite(column).all() or column.max() > m[tuple([r, *p])] + TIE:
                 stable = False
                 break
         if stable:
@@ -162,9 +172,14 @@ def pure_equilibria(game: Game) -> list[tuple[int, ...]]:
 
 
 def equilibria(game: Game) -> tuple[list[dict[str, object]], str]:
-    """The equilibria of the mean-payoff game, and a note on how they were found."""
+    """The equilibria of the mean-payoff game, and a note on how they were found (none, and
+    why, when some profile has no payoff because all its runs failed)."""
     m = game.mean()
     rows: list[dict[str, object]] = []
+    missing = int(np.any(~np.isfinite(m), axis=0).sum())
+    if missing:
+        return rows, (f"not computed: {missing} of the game's {m[0].size} profiles "
+                      f"{'has' if missing == 1 else 'have'} no payoff (all their runs failed)")
     if len(game.roles) == 2:
         strategies, note = _two_roles(m)
         for p in pure_equilibria(game):

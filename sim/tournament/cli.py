@@ -53,6 +53,7 @@ def cmd_tournament(args: argparse.Namespace) -> int:
     from sim.sweep.plan import SweepError
     from sim.tournament import make_tournament, run_tournament, write_results
     from sim.tournament.plan import parse_names
+    from sim.tournament.results import failures
 
     try:
         t = make_tournament(args.file, parse_names(args.roles), parse_names(args.strategies),
@@ -64,8 +65,12 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         written = write_results(out)
+        failed, runs, first = failures(out)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
+    if failed:  # always shown, as a sweep's notices are
+        print(f"chokepoint tournament: {failed} of {runs} runs failed (their payoffs are "
+              f"missing); the first: {escape(str(first))}", file=sys.stderr)
     if not args.quiet:
         for path in written:
             print(f"wrote {escape(str(path))}")

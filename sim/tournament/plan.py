@@ -22,6 +22,7 @@ from typing import Any
 
 from sim.rules.strategies import STRATEGIES
 from sim.scenario import Scenario, validate_document, yamlio
+from sim.scenario.overrides import join_path
 from sim.sweep.plan import MAX_RUNS, SweepError, horizon
 from sim.sweep.seeds import run_seed
 
@@ -140,7 +141,7 @@ def make_tournament(scenario: str | Path, roles: Sequence[str], strategies: Sequ
     if t.seed < 0:
         raise TournamentError("--seed must be non-negative")
     for profile in itertools.product(t.strategies, repeat=len(t.roles)):
-        t.points.append({f"countries.{r}.strategy": {"name": s}
+        t.points.append({join_path("countries", r, "strategy"): {"name": s}
                          for r, s in zip(t.roles, profile, strict=True)})
         t.labels.append(dict(zip(t.roles, profile, strict=True)))
     for r in t.roles:
@@ -155,7 +156,7 @@ def make_tournament(scenario: str | Path, roles: Sequence[str], strategies: Sequ
 def idle(doc: Any, role: str) -> dict[str, Any]:
     """Overrides that make ``role`` do nothing: no strategy of its own, and its timeline
     events happen with chance 0 (they stay in the document, so paths to them still hold)."""
-    out: dict[str, Any] = {f"countries.{role}.strategy": {"name": "scripted"}}
+    out: dict[str, Any] = {join_path("countries", role, "strategy"): {"name": "scripted"}}
     events = doc.get("events") or []
     if any(isinstance(e, dict) and e.get("by") == role for e in events):
         out["events"] = [dict(e, chance=0.0) if isinstance(e, dict) and e.get("by") == role

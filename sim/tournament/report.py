@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sim.sweep import storage
-from sim.tournament.analysis import Game
+from sim.tournament.analysis import Game, nanmax
 
 STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
@@ -41,7 +41,8 @@ def heatmap(game: Game, r: int) -> bytes:
     cols = [", ".join(game.strategies[s] for s in combo)
             for combo in itertools.product(range(S), repeat=len(others))] or ["(alone)"]
     fig, ax = plt.subplots(figsize=(2.2 + 1.6 * len(cols), 1.4 + 0.7 * S))
-    limit = float(np.nanmax(np.abs(mean))) or 1.0
+    limit = nanmax(np.abs(mean))
+    limit = limit if limit > 0 else 1.0  # no payoff, or all zero
     im = ax.imshow(mean, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
     for i, j in itertools.product(range(S), range(len(cols))):
         text = f"{mean[i, j]:+.4f}" + ("" if np.isnan(half[i, j]) else f"\n±{half[i, j]:.4f}")
@@ -77,8 +78,9 @@ def _table(rows: list[dict[str, Any]], left: tuple[str, ...]) -> str:
 
 def write_report(out: Path, game: Game, rank_rows: list[dict[str, Any]],
                  responses: list[dict[str, Any]], eq_rows: list[dict[str, Any]], note: str,
-                 name: str) -> Path:
-    """Write ``OUT/report.html``; return its path."""
+                 name: str, failed: tuple[int, int, str | None]) -> Path:
+    """Write ``OUT/report.html`` (``failed``: :func:`~sim.tournament.results.failures`);
+    return its path."""
     seeds = game.payoff.shape[2]
     parts = [f"<!doctype html><meta charset=utf-8><title>Tournament: {escape(name)}</title>"
              f"<style>{STYLE}</style><h1>Tournament: {escape(name)}</h1>",
@@ -86,6 +88,9 @@ def write_report(out: Path, game: Game, rank_rows: list[dict[str, Any]],
              f"{seeds} seeds per profile. A payoff is the role's score against the same seed "
              "with that role doing nothing (the game's score); intervals are 95% (Student t "
              "over seeds; ranks: bootstrap over seeds).</p>"]
+    if failed[0]:
+        parts.append(f"<p class=failed>{failed[0]} of {failed[1]} runs failed (their "
+                     f"payoffs are missing); the first: {escape(str(failed[2]))}</p>")
     for r, role in enumerate(game.roles):
         png = base64.b64encode(heatmap(game, r)).decode("ascii")
         parts += [f"<h2>{escape(role)}</h2>",

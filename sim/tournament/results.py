@@ -53,6 +53,16 @@ def load_game(out: Path) -> Game:
     return Game(roles, strategies, payoff)
 
 
+def failures(out: Path) -> tuple[int, int, str | None]:
+    """(runs failed, runs, the first failed run's error) of a finished tournament folder: a
+    failed run leaves its profile's payoffs NaN, so the command and the report say so."""
+    table = pa.concat_tables([pq.read_table(p, columns=["run", "status", "error"])
+                              for p in storage.parts(out, "summary")]).sort_by("run")
+    failed = [e for st, e in zip(table.column("status").to_pylist(),
+                                 table.column("error").to_pylist(), strict=True) if st != "ok"]
+    return len(failed), table.num_rows, (failed[0] if failed else None)
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     table = pa.Table.from_pylist(rows) if rows else pa.table({"none": pa.array([], pa.string())})
     return storage.write_file(path, lambda tmp: pacsv.write_csv(table, tmp))
@@ -61,7 +71,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
 def payoff_table(game: Game) -> pa.Table:
     """One row per profile: each role's strategy, and per role its mean payoff, interval."""
     low, high = game.interval()
-    mean = np.nanmean(game.payoff, axis=2)
+    mean = game.mean().reshape(len(game.roles), -1)
     n = np.sum(~np.isnan(game.payoff), axis=2).min(axis=0)
     profiles = game.profiles()
     cols: dict[str, Any] = {role: [game.strategies[p[r]] for p in profiles]
@@ -106,5 +116,5 @@ def write_results(out: Path) -> list[Path]:
     ]
     manifest = storage.read_manifest(out) or {}
     written.append(write_report(out, game, rank_rows, responses, eq_rows, note,
-                                manifest.get("scenario_name", "")))
+                                manifest.get("scenario_name", ""), failures(out)))
     return written

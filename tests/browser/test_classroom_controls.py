@@ -18,10 +18,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, free_port, require_chromium
-from tests.browser.test_classroom_pages import TIMEOUT, create_game, join, new_page, wait_step
+from tests.browser.conftest import (
+    ARTIFACTS,
+    choose,
+    close_pages,
+    free_port,
+    new_page,
+    require_chromium,
+)
+from tests.browser.test_classroom_pages import TIMEOUT, create_game, join, wait_step
 from tests.browser.test_game_page import choose_move
-from tests.browser.test_play import choose
 from tests.servers import wait_until_serving
 
 pytestmark = pytest.mark.browser
@@ -198,11 +204,7 @@ def test_every_teacher_and_team_control_does_what_it_says(server, browser):
         expect(teacher.locator(".end-button")).to_be_disabled(timeout=TIMEOUT)
         shot(projector, "projector-ended", full=False)
     finally:
-        for ctx, _ in guards:
-            ctx.close()
-        for _, guard in guards:
-            assert not guard.outbound, guard.outbound
-            assert not guard.failed, guard.failed
+        close_pages(guards)
 
 
 def test_pages_come_back_by_themselves_after_a_server_restart(server, browser):
@@ -278,5 +280,4 @@ def test_pages_come_back_by_themselves_after_a_server_restart(server, browser):
         assert log == [("1", "entity_list", "undone"), ("2", "delist", "undone"),
                        ("1", "entity_list", "made")], log
     finally:
-        for ctx, _ in guards:
-            ctx.close()
+        close_pages(guards, failed_ok=True)

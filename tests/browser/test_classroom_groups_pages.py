@@ -18,9 +18,8 @@ import zipfile
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_classroom_pages import TIMEOUT, new_page, serve_classroom
-from tests.browser.test_play import choose
+from tests.browser.conftest import ARTIFACTS, choose, close_pages, new_page
+from tests.browser.test_classroom_pages import TIMEOUT, serve_classroom
 
 pytestmark = pytest.mark.browser
 
@@ -168,14 +167,7 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         zpath = tmp_path / "class.zip"
         info.value.save_as(zpath)
     finally:
-        for ctx, _ in guards:
-            try:
-                ctx.close()
-            except Exception:  # noqa: BLE001 - closed above
-                pass
-        for _, guard in guards:
-            assert not guard.outbound, guard.outbound
-            assert not guard.failed, guard.failed
+        close_pages(guards)
 
     with zipfile.ZipFile(zpath) as z:
         people = list(csv.DictReader(io.StringIO(z.read("participants.csv").decode())))

@@ -14,18 +14,25 @@ import re
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, free_port, require_chromium
-from tests.browser.test_play import choose
+from tests.browser.conftest import (
+    ARTIFACTS,
+    ROOT,
+    chokepoint_run,
+    choose,
+    close_pages,
+    free_port,
+    new_page,
+    require_chromium,
+    stop_server,
+)
 from tests.servers import wait_until_serving
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
 TIMEOUT = 60_000
 
@@ -44,11 +51,7 @@ def serve_classroom(tmp_path_factory, name: str):
     wait_until_serving(proc, base + "/join", log)
     teacher = re.search(r"(http://\S+/teacher\?token=\S+)", log.read_text()).group(1)
     yield base, teacher
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc)
     assert "Could not load URL" not in log.read_text()
     assert "Traceback" not in log.read_text(), log.read_text()
 
@@ -63,17 +66,6 @@ def classroom(tmp_path_factory):
 def timed_classroom(tmp_path_factory):
     """A server of its own for the timer test: its teacher page shows only the timed game."""
     yield from serve_classroom(tmp_path_factory, "classroom-timed")
-
-
-def new_page(browser, guards) -> Page:
-    from tests.browser.conftest import Offline
-
-    guard = Offline()
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    ctx.route("**/*", guard.route)
-    ctx.on("response", guard.response)
-    guards.append((ctx, guard))
-    return ctx.new_page()
 
 
 def join(page: Page, base: str, code: str, team: str, nickname: str) -> str:
@@ -213,14 +205,7 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
         zpath = tmp_path / "game.zip"
         info.value.save_as(zpath)
     finally:
-        for ctx, _ in guards:
-            try:
-                ctx.close()
-            except Exception:  # noqa: BLE001 - closed above
-                pass
-        for _, guard in guards:
-            assert not guard.outbound, guard.outbound
-            assert not guard.failed, guard.failed
+        close_pages(guards)
 
     z = zipfile.ZipFile(zpath)
     moves = [m for m in csv.DictReader(io.StringIO(z.read("moves.csv").decode()))
@@ -236,11 +221,8 @@ def test_a_class_plays_a_whole_game(classroom, browser, tmp_path):
     doc["firms"]["ZTE"]["strategy"] = {"name": "scripted"}
     events = tmp_path / "with_events.yaml"
     events.write_text(yaml.safe_dump(doc, sort_keys=False))
-    run_csv = tmp_path / "run.csv"
-    subprocess.run([sys.executable, "-m", "sim", "run", str(events), "--seed", "1", "--out",
-                    str(run_csv)], check=True, cwd=ROOT, capture_output=True)
     ours = z.read("series.csv").decode().splitlines()
-    theirs = run_csv.read_text().splitlines()
+    theirs = chokepoint_run(events, tmp_path / "run.csv", "--seed", "1").decode().splitlines()
     assert len(ours) == len(theirs) > 1000
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == b, f"row {i}: {a} != {b}"
@@ -302,10 +284,7 @@ def test_the_countdown_counts_pauses_resumes_and_extends(timed_classroom, browse
         assert abs(seconds_left(projector) - extended) <= 2  # the projector shows the same
         team.screenshot(path=str(ARTIFACTS / "classroom-countdown.png"), full_page=True)
     finally:
-        for ctx, _ in guards:
-            ctx.close()
-        for _, guard in guards:
-            assert not guard.outbound, guard.outbound
+        close_pages(guards, failed_ok=True)
 
 
 def test_websockets_from_another_origin_are_refused(classroom):

@@ -6,17 +6,22 @@ tests/artifacts/ (and docs/ with UPDATE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, require_chromium, start_server
 from playwright.sync_api import Page, expect
 
 from sim import MOVES, TradeModel, load_scenario
+from tests.browser.conftest import (
+    ARTIFACTS,
+    ROOT,
+    choose,
+    require_chromium,
+    start_server,
+    stop_server,
+)
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 # docs/play.md's screenshots are taken here; they are written to docs/ only when asked
 # (UPDATE_SCREENSHOTS=1), so that a test run leaves the working tree as it was
 DOCS = ROOT / "docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
@@ -42,16 +47,7 @@ def surprise(tmp_path_factory):
     path.write_text(surprise_text())
     proc, url = start_server(ARTIFACTS / "server_game.log", str(path))
     yield url, path
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    page.locator(".v-select").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    stop_server(proc)
 
 
 def choose_move(page: Page, move: str) -> None:
@@ -62,9 +58,14 @@ def choose_move(page: Page, move: str) -> None:
     expect(page.get_by_text(first, exact=True)).to_be_visible(timeout=TIMEOUT)
 
 
-def start(page: Page, url: str, role: str, seed: int | None = None) -> None:
+def start(page: Page, url: str, role: str, seed: int | None = None,
+          scenario: str | None = None) -> None:
     page.goto(url)
     expect(page.get_by_text("Start the game")).to_be_visible(timeout=TIMEOUT)
+    if scenario is not None:
+        choose(page, "Scenario", f"{scenario}.yaml")
+        expect(page.get_by_text(load_scenario(ROOT / "scenarios" / f"{scenario}.yaml").name,
+                                exact=False).first).to_be_visible(timeout=TIMEOUT)
     choose(page, "Your role", role)
     if seed is not None:
         field = page.get_by_label("Seed", exact=False)
@@ -190,6 +191,26 @@ def test_chance_event_follows_the_seed_in_the_page(surprise, context):
                 1, timeout=TIMEOUT)
             page.screenshot(path=ARTIFACTS / "13_chance_missed.png", full_page=True)
         page.get_by_role("button", name="New game").click()
+
+
+def test_a_conditional_reply_is_coming_up_only_if_its_cause_comes(server, context):
+    """chip_controls_2022's gallium notice answers a US export control (``when:``): "Coming
+    up" says so until the control took effect in week 13, then what it answers."""
+    page = context.new_page()
+    start(page, server, "observe", scenario="chip_controls_2022")
+    notice = page.locator(".timeline-item").filter(
+        has_text="CN export control gallium (license_rate 0.0, delay 4)")
+    expect(notice).to_contain_text("— if an export control by US is made first",
+                                   timeout=TIMEOUT)
+    notice.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "18_conditional_coming_up.png", full_page=True)
+    end_turn(page, 13)
+    expect(notice).to_contain_text("— if an export control by US is made first")
+    end_turn(page, 26)  # the US controls of 2022-10-07 took effect in week 13
+    expect(notice).to_contain_text("— answering an export control by US", timeout=TIMEOUT)
+    expect(page.locator(".timeline-item").filter(has_text="license_rate 0.27")).to_contain_text(
+        "— if an export control by CN on gallium is made first")
+    page.screenshot(path=ARTIFACTS / "18_conditional_answering.png", full_page=True)
 
 
 def test_move_limit_refuses_the_second_move_of_a_turn(surprise, context):

@@ -9,16 +9,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, choose, close_pages, new_page
 from tests.browser.test_classroom_pages import (
     create_game,
     join,
     lock_in,
-    new_page,
     serve_classroom,
     wait_step,
 )
-from tests.browser.test_play import TIMEOUT, choose
+from tests.browser.test_play import TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -120,6 +119,4 @@ def test_classroom_difficulty_goal_on_team_page_and_debrief(classroom, browser):
             timeout=TIMEOUT)
         debrief.screenshot(path=ARTIFACTS / "26_debrief_goals.png", full_page=True)
     finally:
-        for ctx, guard in guards:
-            ctx.close()
-            assert not guard.outbound and not guard.failed, (guard.outbound, guard.failed)
+        close_pages(guards)

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from sim import MoveCall, TradeModel, load_scenario
 from sim.engine.output import csv_bytes
+from tests.browser.conftest import ARTIFACTS, ROOT, chokepoint_run, choose
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 SCENARIO = ROOT / "scenarios" / "hikvision_2019.yaml"
 TIMEOUT = 60_000
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    """Pick ``option`` in the Vuetify select labelled ``label``."""
-    page.locator(".v-select").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def menu_options(page: Page) -> list[str]:
@@ -151,10 +143,7 @@ def test_observer_download_equals_chokepoint_run(server, context, tmp_path):
     play_to_end(page, load_scenario(SCENARIO).steps)
     page.screenshot(path=ARTIFACTS / "6_observer_finished.png", full_page=True)
     got = download_csv(page, tmp_path / "page.csv")
-    out = tmp_path / "cli.csv"
-    subprocess.run([sys.executable, "-m", "sim", "run", str(SCENARIO), "--seed", "7",
-                    "--out", str(out)], check=True, cwd=ROOT, capture_output=True)
-    assert got == out.read_bytes()
+    assert got == chokepoint_run(SCENARIO, tmp_path / "cli.csv", "--seed", "7")
 
 
 def test_two_tabs_do_not_see_each_others_moves(server, context):
@@ -270,8 +259,6 @@ def test_impossible_move_refused_before_step_reset_asks_and_replay_zip(server, c
     info.value.save_as(tmp_path / "game.zip")
     with zipfile.ZipFile(tmp_path / "game.zip") as z:
         z.extractall(tmp_path)
-    out = tmp_path / "replayed.csv"
-    subprocess.run([sys.executable, "-m", "sim.cli", "run", str(tmp_path / "replay.yaml"),
-                    "--seed", str(load_scenario(SCENARIO).seed), "--steps", "13", "--out",
-                    str(out)], check=True)
-    assert out.read_bytes() == (tmp_path / "run.csv").read_bytes()
+    replayed = chokepoint_run(tmp_path / "replay.yaml", tmp_path / "replayed.csv", "--seed",
+                              str(load_scenario(SCENARIO).seed), "--steps", "13")
+    assert replayed == (tmp_path / "run.csv").read_bytes()
