@@ -161,3 +161,30 @@ def test_a_listed_firms_foreseeable_substitutes_are_priced_before_they_deliver()
         outputs.append(m.recorder.series("firm", "output", "Dahua")[listing + 16])
     assert outputs[0] == pytest.approx(outputs[1], rel=0.1)
     assert prices[0] > prices[1] + 10
+
+
+def test_a_threatened_firms_flow_is_expected_to_move_to_its_other_sources_by_their_room():
+    # firm 0 is threatened by country 0 (risk 0.5); its links: supplier 0 (subject to country
+    # 0's rules, steady flow 10), suppliers 1 and 2 (not subject; room 1 and 3); firm 1 is
+    # not threatened
+    risk, source = np.array([0.5, 0.0]), np.array([0, -1])
+    subject = np.array([[True, False, False]])
+    firm, supplier = np.array([0, 0, 0, 1]), np.array([0, 1, 2, 2])
+    fc, base = np.array([0, 0, 0, 1]), np.array([10.0, 0.0, 0.0, 4.0])
+    units = market.substitute_upside(risk, source, subject, firm, supplier, fc, base,
+                                     np.array([0.0, 1.0, 3.0]), 2)
+    # 5 units at risk, shared 1:3 by room, each supplier capped at its room
+    assert units == pytest.approx([0.0, 1.0, 3.0])
+    units = market.substitute_upside(risk * 0.2, source, subject, firm, supplier, fc, base,
+                                     np.array([0.0, 1.0, 3.0]), 2)
+    assert units == pytest.approx([0.0, 0.25, 0.75])
+
+
+def test_a_substitute_rises_on_the_news_before_its_orders_come(hik):
+    rumour = hik.spec.step_of(next(e.at for e in hik.spec.events if e.id == "rumour"))
+    # Gowin, the threatened camera makers' Chinese source of FPGAs, already ships all it can
+    for name in ("Gowin",):
+        price = hik.recorder.series("supplier", "share_price", name)
+        shipped = hik.recorder.series("supplier", "shipments", name)
+        assert price[rumour] > 1.2 * price[rumour - 1], name
+        assert shipped[rumour] <= shipped[:rumour].max() + 1e-9, name  # no new orders yet

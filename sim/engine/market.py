@@ -431,6 +431,29 @@ def supplier_hazard(risk: np.ndarray, risk_source: np.ndarray, subject: np.ndarr
     return loss_given_listing * share, np.bincount(supplier, risk[firm] > 0, n_suppliers) > 0
 
 
+def substitute_upside(risk: np.ndarray, risk_source: np.ndarray, subject: np.ndarray,
+                      firm: np.ndarray, supplier: np.ndarray, fc: np.ndarray,
+                      base_flow: np.ndarray, room: np.ndarray, n_groups: int) -> np.ndarray:
+    """The units a step each supplier expects to gain from its customers' threatened listings,
+    [S]: the mirror of :func:`supplier_hazard` (docs/model.md, section 6).
+
+    A threatened firm's steady flow on links the threatening country's rules would stop,
+    weighted by the perceived risk, is expected to move to its other sources of the same
+    component, shared among them by their room to ship more (spare capacity and a ramp's room
+    to grow); a supplier takes no more than its room. ``fc`` is each link's (firm, component)
+    group; ``base_flow`` its steady flow in units (0 for links qualified later).
+    """
+    src = risk_source[firm]
+    threatened = (src >= 0) & (risk[firm] > 0)
+    hit = threatened & subject[np.maximum(src, 0), supplier]
+    at_risk = np.bincount(fc, risk[firm] * base_flow * hit, n_groups)
+    weight = (threatened & ~hit) * room[supplier]
+    total = np.bincount(fc, weight, n_groups)
+    claim = np.divide(at_risk[fc] * weight, total[fc], out=np.zeros(len(fc)),
+                      where=total[fc] > 0)
+    return np.minimum(np.bincount(supplier, claim, len(room)), room)
+
+
 def hazard(risk: np.ndarray, exposure: np.ndarray, loss_given_listing: float,
            cover: np.ndarray, shield_steps: float) -> np.ndarray:
     """The share of value investors discount for a threatened listing, [F].

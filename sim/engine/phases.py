@@ -467,8 +467,30 @@ def settle_suppliers(s: State, w: World, links: Links, policy: PolicyState,
                                 sup.lasting, added,
                                 1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, ref.fade,
                                 ref.supplier_cash)
+    if (policy.risk > 0).any():
+        value = value + expected_windfall(s, w, links, policy, value)
     sup.share_price = market.share_value(value, ref.supplier_value, h,
                                          market.realised_loss(value, ref.supplier_value))
+
+
+def expected_windfall(s: State, w: World, links: Links, policy: PolicyState,
+                      value: np.ndarray) -> np.ndarray:
+    """What investors add to a supplier's value for the business its customers' threatened
+    listings would send it, [S], priced on the news: the units it expects to gain
+    (:func:`sim.engine.market.substitute_upside`) at its steady margin, less the cost of
+    capital of any capacity it would have to add, as a rent that fades; less what of it
+    already shows in value (risk priced once, as for the hazard)."""
+    sup, ref = s.suppliers, s.ref
+    spare = np.maximum(sup.capacity - sup.shipments, 0.0)
+    room = np.maximum(np.maximum(w.ramp_capacity, sup.capacity) - sup.shipments, 0.0)
+    units = market.substitute_upside(policy.risk, policy.risk_source, policy.subject,
+                                     links.firm, links.supplier, links.fc, links.base_flow,
+                                     room, w.bom.size)
+    margin = ref.supplier_price - ref.supplier_unit_cost
+    growth = (1.0 / ref.discount - 1.0) * ref.supplier_capital_unit * np.maximum(units - spare,
+                                                                                 0.0)
+    windfall = np.maximum(units * margin - growth, 0.0) / (1.0 - ref.discount * ref.fade)
+    return np.maximum(windfall - np.maximum(value - ref.supplier_value, 0.0), 0.0)
 
 
 def collect_fines(model: TradeModel) -> None:
