@@ -301,3 +301,12 @@ def test_uncertainties_vary_every_declared_uncertainty(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--uncertainties:" in err and "declares no parameter with kind: uncertainty" in err
     assert "stockpile_cover (no kind)" in err and not (tmp_path / "n").exists()
+
+
+def test_a_name_holding_a_dot_keeps_its_headlines():
+    from sim.sweep.report import default_metrics
+
+    metrics = ["St. Lucia Co.output_lost", "St. Lucia Co.revenue_change", "St. Lucia Co.price",
+               "St. Lucia.score", "Other.revenue_change"]
+    assert default_metrics(metrics) == ["St. Lucia Co.output_lost",
+                                        "St. Lucia Co.revenue_change", "St. Lucia.score"]

@@ -22,6 +22,7 @@ from sim.engine.world import World, compile_world
 from sim.errors import ScenarioError
 from sim.scenario.calendar import STEP_DAYS
 from sim.scenario.models import Scenario
+from sim.scenario.overrides import split_path
 
 Loc = tuple[str, ...]
 
@@ -33,7 +34,7 @@ def world_problems(spec: Scenario) -> tuple[list[tuple[Loc, str]], list[tuple[Lo
     try:
         state = initial_state(spec, w, links)
     except ScenarioError as exc:
-        return [(tuple(p.path.split(".")), p.message) for p in exc.problems], []
+        return [(tuple(split_path(p.path)), p.message) for p in exc.problems], []
     return [], short_warnings(w, links, state) + loss_warnings(spec, w, state)
 
 

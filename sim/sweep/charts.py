@@ -118,8 +118,8 @@ def fan_figure(out: Path, manifest: dict[str, Any], ok: Any, metric: str,
     """
     import matplotlib.pyplot as plt
 
-    entity, _, rest = metric.partition(".")
-    series = OUTCOMES.get(rest.split(".")[0], ("", "", rest))[2]
+    entity, _, rest = metric.rpartition(".")  # "ENTITY.metric"; a name may hold a dot
+    series = OUTCOMES.get(rest, ("", "", rest))[2]
     sc = scenario_of(manifest)
     data = ds.dataset([str(p) for p in parts(out, "steps")], format="parquet").to_table(
         columns=["run", "step", "value"],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario
-from sim.scenario.overrides import position
+from sim.scenario.overrides import position, split_path
 from sim.sweep.outcomes import Outcome, OutcomeError, check, make_outcome
 from sim.sweep.spec import SweepError
 
@@ -24,7 +24,7 @@ def truncation_warnings(plan: Plan) -> list[str]:
     points move an event there."""
     last = (plan.steps or plan.scenario.steps) - 1
     out = dropped_events(plan.scenario, last + 1,
-                         skip={f.path.split(".")[1] for f in plan.factors
+                         skip={split_path(f.path)[1] for f in plan.factors
                                if f.path.startswith("events.") and f.path.endswith(".at")})
     for f in plan.factors:
         if not (f.path.startswith("events.") and f.path.endswith(".at")):
@@ -32,7 +32,7 @@ def truncation_warnings(plan: Plan) -> list[str]:
         beyond = sum(plan.scenario.step_of(p[f.path]) > last for p in plan.points)
         if beyond:
             out.append(f"--vary {f.name}: {beyond} of {len(plan.points)} design points put "
-                       f"event {f.path.split('.')[1]!r} after the runs' last step ({last}): "
+                       f"event {split_path(f.path)[1]!r} after the runs' last step ({last}): "
                        f"those runs never see it")
     return out
 

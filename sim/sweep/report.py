@@ -45,10 +45,10 @@ def default_metrics(metrics: list[str]) -> list[str]:
     """The sweep's outcomes, the first firm's headlines (``FIRM_HEADLINES``) and the first
     government's score."""
     outcomes = [m for m in metrics if "." not in m]
-    firm = metrics[0].split(".")[0]
+    firm = metrics[0].rpartition(".")[0]  # "ENTITY.metric"; a name may hold a dot
     score = [m for m in metrics if m.endswith(".score")][:1]
-    return outcomes + [m for m in metrics if m.startswith(firm + ".") and m.count(".") == 1
-                       and m.split(".")[1] in FIRM_HEADLINES] + score
+    return outcomes + [m for m in metrics if m.rpartition(".")[0] == firm
+                       and m.rpartition(".")[2] in FIRM_HEADLINES] + score
 
 
 def choose_metrics(manifest: dict[str, Any], metrics: list[str] | None) -> list[str]:
