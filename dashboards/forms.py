@@ -112,6 +112,7 @@ def MoveForm(game: Game, move: str, on_submitted: Callable[[str], None], tick: i
             call = game.submit(move, None if target == NO_TARGET else target, given)
         except MoveError as exc:
             set_error(f"Refused: {exc}")
+            on_submitted("")  # an earlier "Queued" notice would read as this move's
             return
         set_error("")
         on_submitted(f"Queued for {game.label(game.step_index)}: {call.move.replace('_', ' ')}"

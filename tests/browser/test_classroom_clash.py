@@ -47,6 +47,8 @@ def test_a_clashing_move_is_refused_on_the_team_page_naming_the_clash(clash_clas
                                       "(qualify HiSilicon): HiSilicon is already a source of "
                                       "ZTE or being qualified", timeout=TIMEOUT)
         expect(zte.locator(".pending-move")).to_have_count(1)
+        # the first move's "Queued" notice is gone: it would read as this move's
+        expect(zte.locator(".move-ok")).to_have_count(0, timeout=TIMEOUT)
         error.scroll_into_view_if_needed()
         zte.screenshot(path=str(ARTIFACTS / "classroom-clash.png"))
     finally:
