@@ -214,3 +214,16 @@ def test_a_country_whose_name_holds_a_dot_gets_its_level_and_its_slider(tmp_path
     assert spec.countries["St. Lucia"].strategy.name == "tit_for_tat"
     slider = next(s for s in parameter_sliders(spec) if s.name == "answer_delay")
     assert slider.value == 2  # the file's `delay: 2`
+
+
+def test_the_play_page_refuses_a_move_that_clashes_with_one_already_queued():
+    from sim.errors import MoveError
+
+    game = Game(load_scenario(DENIAL), "ZTE", seed=1)
+    game.submit("qualify", "HiSilicon", {})
+    with pytest.raises(MoveError, match=r"clashes with your pending move this turn "
+                                        r"\(qualify HiSilicon\)"):
+        game.submit("qualify", "HiSilicon", {})
+    assert len(game.queued) == 1  # the refused move is not queued
+    game.submit("stockpile", None, {})  # a move that does not clash is queued
+    assert len(game.queued) == 2

@@ -16,7 +16,6 @@ the log alone: a replay asks it at the same points and rebuilds the same memory.
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ class Move:
 
     def text(self) -> str:
         """The move as a team reads it: "qualify HiSilicon {'lag': 8}"."""
-        return f"{self.move.replace('_', ' ')} {self.target or ''} {self.params or ''}".strip()
+        return self.call().text()
 
 
 @dataclass
@@ -158,26 +157,9 @@ class LiveGame:
         if reason is None:  # the rules the engine applies when the turn resolves
             reason = feasibility(self.model, call)
         if reason is None and earlier:
-            reason = self._clash(call, earlier)
+            reason = self.model.clash(call, [m.call() for m in earlier])
         if reason is not None:
             raise MoveError(reason)
-
-    def _clash(self, call: MoveCall, earlier: list[Move] | tuple[Move, ...]) -> str | None:
-        """Why ``call`` would be refused after the ``earlier`` moves took effect, naming the
-        earlier move it clashes with (None when it would take effect): the earlier moves are
-        made on a copy of the model by the engine's own path, one at a time."""
-        model = copy.deepcopy(self.model)
-        for m in earlier:
-            model.make_move(m.call())
-            reason = feasibility(model, call)
-            if reason is not None:
-                return (f"it clashes with your pending move this turn "
-                        f"({m.text()}): {reason}")
-        try:  # the moves-per-turn limit counts the earlier moves, as at resolution
-            model.submit(call)
-        except MoveError as exc:
-            return str(exc)
-        return None
 
     def bot_moves(self, role: str) -> list[MoveCall]:
         """What the role's own strategy would do now, for a team that did not move."""

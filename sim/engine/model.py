@@ -8,6 +8,7 @@ are in docs/model.md.
 
 from __future__ import annotations
 
+import copy
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -154,6 +155,33 @@ class TradeModel(mesa.Model):
             raise MoveError(reason)
         self._check_moves_per_turn(call, role)
         self.pending.append(call)
+
+    def clash(self, call: MoveCall, earlier: list[MoveCall] | None = None) -> str | None:
+        """Why ``call`` would be refused once the player's moves queued before it this turn
+        took effect, naming the one it clashes with (qualifying a supplier already being
+        qualified), or the moves-per-turn limit they reach; None when it would take effect.
+
+        A turn's moves take effect one after another, each checked against the state the ones
+        before it left (:meth:`make_move`); they are made here on a copy of the model, by that
+        same path, so a form can refuse the move at once. ``earlier`` defaults to the actor's
+        queued moves.
+        """
+        if earlier is None:
+            earlier = [c for c in self.pending if c.actor == call.actor]
+        if not earlier:
+            return None
+        model = copy.deepcopy(self)
+        model.pending = [c for c in model.pending if c.actor != call.actor]
+        for c in earlier:
+            model.make_move(c)
+            reason = feasibility(model, call)
+            if reason is not None:
+                return f"it clashes with your pending move this turn ({c.text()}): {reason}"
+        try:  # the moves-per-turn limit counts the earlier moves, made now
+            model.submit(call)
+        except MoveError as exc:
+            return str(exc)
+        return None
 
     # -- moves per turn (docs/model.md, "Game rules"): a role may be limited to a few a turn --
     def moves_this_turn(self, actor: str) -> int:

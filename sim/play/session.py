@@ -25,6 +25,7 @@ import yaml
 from sim import MoveCall, Scenario, TradeModel
 from sim.engine.objectives import OBJECTIVES, weights_of
 from sim.engine.output import csv_bytes
+from sim.errors import MoveError
 from sim.play import roles, scoring
 from sim.play.news import News, NewsItem
 from sim.play.roles import OBSERVE
@@ -146,6 +147,9 @@ class Game(News):
         """
         call = MoveCall(actor=self.role, move=move, target=target or None, params=dict(params))
         with self.lock:
+            reason = self.model.clash(call)  # with a move already queued this turn
+            if reason is not None:
+                raise MoveError(reason)
             self.model.submit(call)
             self.queued.append(call)
             self.submitted.append((self.step_index, call))

@@ -48,6 +48,10 @@ class MoveCall:
     params: dict[str, Any] = field(default_factory=dict)
     source: str = "player"  # "event", "player" or "strategy"
 
+    def text(self) -> str:
+        """The move as a player reads it: "qualify HiSilicon {'lag': 8}"."""
+        return f"{self.move.replace('_', ' ')} {self.target or ''} {self.params or ''}".strip()
+
 
 def _check_declaration(cls: type[Move]) -> str | None:
     if cls.actor not in ACTOR_KINDS:
