@@ -77,15 +77,22 @@ def Hints(game: Game):
 def Timeline(game: Game, tick: int):
     """Scheduled events still to come (``tick`` re-renders it after each advance)."""
     events = game.timeline()
-    hidden = game.hidden_moves()
+    hidden, replies = game.hidden_moves(), game.hidden_replies()
     with solara.Card(title="Coming up", subtitle="what others have announced"):
-        if not events and not hidden:
+        if not events and not hidden and not replies:
             solara.Text("Nothing more is announced.")
         for _, text in events:
             solara.Text(text, classes=["timeline-item"], style={"display": "block"})
+        notes = []
         if hidden:
-            solara.Text(f"…and {hidden} unannounced move{'s' if hidden > 1 else ''} by others "
-                        "(their dates are not public).", classes=["timeline-hidden"],
+            notes.append(f"{hidden} unannounced move{'s' if hidden > 1 else ''} by others "
+                         "(their dates are not public)")
+        if replies:  # conditional replies (`when:`) whose cause has not happened
+            they = "they answer" if replies > 1 else "it answers"
+            notes.append(f"{replies} unannounced {'replies' if replies > 1 else 'reply'} by "
+                         f"others, made only if what {they} happens first")
+        if notes:
+            solara.Text("…and " + ", and ".join(notes) + ".", classes=["timeline-hidden"],
                         style={"display": "block", "font-style": "italic"})
 
 

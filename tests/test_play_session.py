@@ -227,3 +227,12 @@ def test_the_play_page_refuses_a_move_that_clashes_with_one_already_queued():
     assert len(game.queued) == 1  # the refused move is not queued
     game.submit("stockpile", None, {})  # a move that does not clash is queued
     assert len(game.queued) == 2
+
+
+def test_unannounced_replies_waiting_for_their_cause_are_counted_apart():
+    game = Game(load_scenario(ROOT / "scenarios" / "chip_controls_2022.yaml"), "US", seed=1)
+    waiting = [call for _, call in game._upcoming()
+               if not game._public(call) and id(call) in game.model.conditions]
+    assert game.hidden_replies() == len(waiting) > 0  # China's gallium replies, for one
+    assert game.hidden_moves() == sum(not game._public(c) for _, c in game._upcoming()) \
+        - len(waiting)

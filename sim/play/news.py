@@ -145,13 +145,27 @@ class News:
         cause = when.move.replace("_", " ") + (f" by {when.by}" if when.by else "") + (
             f" on {when.target}" if when.target else "")
         cause = ("an " if cause[0] in "aeiou" else "a ") + cause
-        if happened(self.model.log, when.move, when.by, when.target):
+        if not self._waiting(call):
             return f"answering {cause}"
         return f"if {cause} is made first"
 
     def hidden_moves(self) -> int:
-        """How many scheduled moves of others the role cannot see yet."""
-        return sum(not self._public(call) for _, call in self._upcoming())
+        """How many scheduled moves of others the role cannot see yet, but for replies whose
+        cause has not taken effect (:meth:`hidden_replies`)."""
+        return sum(not self._public(call) and not self._waiting(call)
+                   for _, call in self._upcoming())
+
+    def hidden_replies(self) -> int:
+        """How many scheduled replies of others (``when:``) the role cannot see yet and whose
+        cause has not taken effect: they may never be made."""
+        return sum(not self._public(call) and self._waiting(call)
+                   for _, call in self._upcoming())
+
+    def _waiting(self, call: MoveCall) -> bool:
+        """Whether ``call`` is a conditional reply whose cause has not taken effect."""
+        when = self.model.conditions.get(id(call))
+        return when is not None and not happened(self.model.log, when.move, when.by,
+                                                 when.target)
 
     def markers(self) -> list[tuple[int, str]]:
         """(step, label) for chart markers: the moves that took effect, one entry per step."""

@@ -213,6 +213,18 @@ def test_a_conditional_reply_is_coming_up_only_if_its_cause_comes(server, contex
     page.screenshot(path=ARTIFACTS / "18_conditional_answering.png", full_page=True)
 
 
+def test_replies_waiting_for_their_cause_are_counted_apart(server, context):
+    """Playing the US in chip_controls_2022, China's gallium replies to a US export control are
+    hidden (their dates are China's), and may never be made: "Coming up" counts them apart."""
+    page = context.new_page()
+    start(page, server, "US", scenario="chip_controls_2022")
+    hidden = page.locator(".timeline-hidden")
+    expect(hidden).to_contain_text("unannounced replies by others, made only if what they "
+                                   "answer happens first", timeout=TIMEOUT)
+    hidden.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "18_hidden_replies.png", full_page=True)
+
+
 def test_move_limit_refuses_the_second_move_of_a_turn(surprise, context):
     url, _ = surprise
     page = context.new_page()
