@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import market
+from sim.engine import market, valuation
 
 TOL = 1e-9
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -292,7 +292,7 @@ def test_logit_access_scales_weight():
 # -- valuation -------------------------------------------------------------------------------
 
 def test_share_value_is_100_at_base():
-    v = market.share_value(arr([5.0, 1.0]), arr([5.0, 1.0]), arr([0.0, 0.0]), arr([0.0, 0.0]))
+    v = valuation.share_value(arr([5.0, 1.0]), arr([5.0, 1.0]), arr([0.0, 0.0]), arr([0.0, 0.0]))
     np.testing.assert_allclose(v, [100.0, 100.0])
 
 
@@ -300,8 +300,8 @@ def test_share_value_is_100_at_base():
 @given(pos, pos, share, share, share)
 def test_share_value_falls_with_hazard(profit, base, h1, h2, realised):
     lo, hi = sorted((h1, h2))
-    v_lo = market.share_value(arr([profit]), arr([base]), arr([lo]), arr([realised]))
-    v_hi = market.share_value(arr([profit]), arr([base]), arr([hi]), arr([realised]))
+    v_lo = valuation.share_value(arr([profit]), arr([base]), arr([lo]), arr([realised]))
+    v_hi = valuation.share_value(arr([profit]), arr([base]), arr([hi]), arr([realised]))
     assert v_hi[0] <= v_lo[0] + 1e-9
     assert v_hi[0] >= 0
     if hi > realised + 1e-6 and hi - max(lo, realised) > 1e-6:
@@ -313,17 +313,17 @@ def test_share_value_falls_with_hazard(profit, base, h1, h2, realised):
 def test_share_value_prices_risk_once(profit, base, hazard, extra):
     """Once the realised loss reaches the hazard, the hazard no longer discounts the value."""
     realised = min(1.0, hazard + extra)
-    v = market.share_value(arr([profit]), arr([base]), arr([hazard]), arr([realised]))
+    v = valuation.share_value(arr([profit]), arr([base]), arr([hazard]), arr([realised]))
     np.testing.assert_allclose(v, [100.0 * profit / base], rtol=1e-12)
     # partly realised: only the rest is discounted
     half = hazard / 2
-    v_half = market.share_value(arr([profit]), arr([base]), arr([hazard]), arr([half]))
+    v_half = valuation.share_value(arr([profit]), arr([base]), arr([hazard]), arr([half]))
     np.testing.assert_allclose(v_half, [100.0 * profit / base * (1 - (hazard - half))],
                                rtol=1e-12)
 
 
 def test_share_value_floored_at_zero():
-    v = market.share_value(arr([-3.0]), arr([1.0]), arr([0.5]), arr([0.0]))
+    v = valuation.share_value(arr([-3.0]), arr([1.0]), arr([0.5]), arr([0.0]))
     assert v[0] == 0.0
 
 

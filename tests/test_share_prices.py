@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from sim import TradeModel, load_scenario
-from sim.engine import market
+from sim.engine import valuation
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
 
 def _value(normal, run, base, lasting=0.0, added=0.0, rho=0.9, delta=0.99, fade=0.95,
            cash=0.0):
-    return market.equity_value(np.array([normal]), np.array([run]), np.array([base]),
+    return valuation.equity_value(np.array([normal]), np.array([run]), np.array([base]),
                                np.array([lasting]), np.array([added]), rho, delta, fade,
                                cash)[0]
 
@@ -92,7 +92,7 @@ def test_the_senders_suppliers_fall_on_the_news(hik):
 
 def test_a_business_losing_money_for_good_is_worth_its_cash_not_less():
     profit = np.array([-10.0, 5.0])
-    v = market.equity_value(profit, profit, profit, np.zeros(2), np.zeros(2), 0.9, 0.99, 0.95,
+    v = valuation.equity_value(profit, profit, profit, np.zeros(2), np.zeros(2), 0.9, 0.99, 0.95,
                             50.0)
     assert v[0] == pytest.approx(50.0)  # its owners would stop it rather than fund losses
     assert v[1] == pytest.approx(5.0 / 0.01 + 50.0)
@@ -142,7 +142,7 @@ def test_substitutes_cover_what_they_can_grow_into_shared_by_the_cuts():
     component = np.zeros(5, int)
     base = np.array([10.0, 1.0, 30.0, 1.0, 0.0])
     allowed = np.array([0.0, 1.0, 0.0, 1.0, 1.0])
-    cover, rate = market.substitutes(firm, supplier, component, base, allowed,
+    cover, rate = valuation.substitutes(firm, supplier, component, base, allowed,
                                      np.array([True]), np.array([50.0, 22.0]),
                                      np.array([0, 40]), np.array([0.0, 2.0]), 3)
     # the room of 20 goes 1:3 to the cuts: 5 of 10 for firm 0, 15 of 30 for firm 1
@@ -171,11 +171,11 @@ def test_a_threatened_firms_flow_is_expected_to_move_to_its_other_sources_by_the
     subject = np.array([[True, False, False]])
     firm, supplier = np.array([0, 0, 0, 1]), np.array([0, 1, 2, 2])
     fc, base = np.array([0, 0, 0, 1]), np.array([10.0, 0.0, 0.0, 4.0])
-    units = market.substitute_upside(risk, source, subject, firm, supplier, fc, base,
+    units = valuation.substitute_upside(risk, source, subject, firm, supplier, fc, base,
                                      np.array([0.0, 1.0, 3.0]), 2)
     # 5 units at risk, shared 1:3 by room, each supplier capped at its room
     assert units == pytest.approx([0.0, 1.0, 3.0])
-    units = market.substitute_upside(risk * 0.2, source, subject, firm, supplier, fc, base,
+    units = valuation.substitute_upside(risk * 0.2, source, subject, firm, supplier, fc, base,
                                      np.array([0.0, 1.0, 3.0]), 2)
     assert units == pytest.approx([0.0, 0.25, 0.75])
 

@@ -2,8 +2,8 @@
 
 Each phase reads the world (constant), the restriction state (:class:`PolicyState`, written by
 moves) and the :class:`~sim.engine.state.State`, and writes the parts of the state it owns; the
-arithmetic is in the pure functions of :mod:`sim.engine.market` and
-:mod:`sim.engine.objectives`. :meth:`sim.engine.model.TradeModel.step` calls them in this order.
+arithmetic is in the pure functions of :mod:`sim.engine.market`,
+:mod:`sim.engine.valuation` and :mod:`sim.engine.objectives`. :meth:`sim.engine.model.TradeModel.step` calls them in this order.
 Formulas, defaults and sources: docs/model.md.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine import inputs as tier2
-from sim.engine import market
+from sim.engine import market, valuation
 from sim.engine import objectives as obj
 from sim.engine.links import Links
 from sim.engine.policy import PolicyState
@@ -375,14 +375,14 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
     # "6. Finance")
     covered = recovery = np.zeros(len(w.firms))
     if restricted.any():
-        covered, recovery = market.substitutes(links.firm, links.supplier, links.component,
+        covered, recovery = valuation.substitutes(links.firm, links.supplier, links.component,
                                                links.base_flow, s.pipeline.allowed,
                                                w.critical, w.ramp_capacity, w.ramp_steps,
                                                s.suppliers.shipments, len(w.firms))
     before = fin.expected_profit
-    fin.expected_profit = market.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
+    fin.expected_profit = valuation.learn_normal(fin.expected_profit, fin.profit, fin.run_rate,
                                               restricted, o.profit_smoothing, ref.lift_steps)
-    fin.lasting = market.learn_lasting(fin.lasting, before, fin.expected_profit, ref.profit,
+    fin.lasting = valuation.learn_lasting(fin.lasting, before, fin.expected_profit, ref.profit,
                                        restricted, ref.lift_steps, covered)
     settle_cash(s, policy)
     f.cover, f.inventory_cover = market.cover_of(f.stock, f.expected_use, w.bom, w.critical,
@@ -390,16 +390,16 @@ def settle_finance(s: State, w: World, links: Links, policy: PolicyState,
     fin.exposure = np.where(restricted[:, None], fin.exposure, f.exposure)
     src = policy.risk_source
     exposure = np.where(src >= 0, fin.exposure[np.arange(len(src)), np.maximum(src, 0)], 0.0)
-    h = market.hazard(policy.risk, exposure, o.loss_given_listing, f.inventory_cover,
+    h = valuation.hazard(policy.risk, exposure, o.loss_given_listing, f.inventory_cover,
                       ref.shield_steps)
     # forward-looking value: the run rate returns to the normal profit as a restriction is
     # expected to be lifted (a constant chance of a lift, 1/T a step) or its substitutes grow
     persistence = (1.0 - 1.0 / max(ref.lift_steps, 1.0)) * (1.0 - np.minimum(recovery, 1.0))
     added = ref.capital_unit * np.maximum(ref.capacity - ref.capacity0, 0.0)
-    value = market.equity_value(fin.expected_profit, fin.run_rate, ref.profit, fin.lasting,
+    value = valuation.equity_value(fin.expected_profit, fin.run_rate, ref.profit, fin.lasting,
                                 added, persistence, ref.discount, ref.fade, fin.cash)
-    fin.share_price = market.share_value(value, ref.value, h,
-                                         market.realised_loss(value, ref.value))
+    fin.share_price = valuation.share_value(value, ref.value, h,
+                                         valuation.realised_loss(value, ref.value))
     fin.share_price[fin.out] = 0.0
     settle_suppliers(s, w, links, policy, o)
 
@@ -450,7 +450,7 @@ def settle_suppliers(s: State, w: World, links: Links, policy: PolicyState,
     sup, ref = s.suppliers, s.ref
     sup.profit = sup.revenue - ref.supplier_unit_cost * sup.shipments - ref.supplier_fixed_cost
     n = len(ref.flow_value)  # links qualified at step 0 (later ones have no steady flow)
-    h, threatened = market.supplier_hazard(policy.risk, policy.risk_source, policy.subject,
+    h, threatened = valuation.supplier_hazard(policy.risk, policy.risk_source, policy.subject,
                                            links.firm[:n], links.supplier[:n],
                                            ref.flow_value[:n], len(sup.profit),
                                            o.loss_given_listing)
@@ -458,32 +458,32 @@ def settle_suppliers(s: State, w: World, links: Links, policy: PolicyState,
                               len(sup.profit)) > 0
     sup.run_rate = market.smooth(sup.run_rate, sup.profit, o.profit_smoothing)
     before = sup.expected_profit
-    sup.expected_profit = market.learn_normal(sup.expected_profit, sup.profit, sup.run_rate,
+    sup.expected_profit = valuation.learn_normal(sup.expected_profit, sup.profit, sup.run_rate,
                                               threatened, o.profit_smoothing, ref.lift_steps)
-    sup.lasting = market.learn_lasting(sup.lasting, before, sup.expected_profit,
+    sup.lasting = valuation.learn_lasting(sup.lasting, before, sup.expected_profit,
                                        ref.supplier_profit, threatened, ref.lift_steps)
     added = ref.supplier_capital_unit * np.maximum(sup.capacity - w.supplier_capacity, 0.0)
-    value = market.equity_value(sup.expected_profit, sup.run_rate, ref.supplier_profit,
+    value = valuation.equity_value(sup.expected_profit, sup.run_rate, ref.supplier_profit,
                                 sup.lasting, added,
                                 1.0 - 1.0 / max(ref.lift_steps, 1.0), ref.discount, ref.fade,
                                 ref.supplier_cash)
     if (policy.risk > 0).any():
         value = value + expected_windfall(s, w, links, policy, value)
-    sup.share_price = market.share_value(value, ref.supplier_value, h,
-                                         market.realised_loss(value, ref.supplier_value))
+    sup.share_price = valuation.share_value(value, ref.supplier_value, h,
+                                         valuation.realised_loss(value, ref.supplier_value))
 
 
 def expected_windfall(s: State, w: World, links: Links, policy: PolicyState,
                       value: np.ndarray) -> np.ndarray:
     """What investors add to a supplier's value for the business its customers' threatened
     listings would send it, [S], priced on the news: the units it expects to gain
-    (:func:`sim.engine.market.substitute_upside`) at its steady margin, less the cost of
+    (:func:`sim.engine.valuation.substitute_upside`) at its steady margin, less the cost of
     capital of any capacity it would have to add, as a rent that fades; less what of it
     already shows in value (risk priced once, as for the hazard)."""
     sup, ref = s.suppliers, s.ref
     spare = np.maximum(sup.capacity - sup.shipments, 0.0)
     room = np.maximum(np.maximum(w.ramp_capacity, sup.capacity) - sup.shipments, 0.0)
-    units = market.substitute_upside(policy.risk, policy.risk_source, policy.subject,
+    units = valuation.substitute_upside(policy.risk, policy.risk_source, policy.subject,
                                      links.firm, links.supplier, links.fc, links.base_flow,
                                      room, w.bom.size)
     margin = ref.supplier_price - ref.supplier_unit_cost

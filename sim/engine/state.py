@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine import market
+from sim.engine import market, valuation
 from sim.engine.inputs import Inputs, initial_inputs
 from sim.engine.links import Links
 from sim.engine.objectives import objective_weights, stake
@@ -333,12 +333,12 @@ def initial_state(spec: Scenario, w: World, links: Links) -> State:
         cash=cash, supplier_unit_cost=sup_unit_cost, supplier_fixed_cost=sup_fixed_cost,
         supplier_profit=sup_profit,
         discount=discount, lift_steps=spec.model.lift_expected_days / step_days,
-        value=market.steady_value(base_profit, discount, cash),
+        value=valuation.steady_value(base_profit, discount, cash),
         fade=o.profit_persistence_per_year ** (1.0 / per_year),
         capacity0=capacity.copy(), capital_unit=capital_unit,
         supplier_capital_unit=supplier_capital_unit,
         supplier_cash=sup_cash,
-        supplier_value=market.steady_value(sup_profit, discount, sup_cash),
+        supplier_value=valuation.steady_value(sup_profit, discount, sup_cash),
         flow_value=flow * w.supplier_price[links.supplier])
     firms = Firms(
         forecast=forecast, planned=planned.copy(), expected_use=expected_use,
