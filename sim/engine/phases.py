@@ -3,8 +3,9 @@
 Each phase reads the world (constant), the restriction state (:class:`PolicyState`, written by
 moves) and the :class:`~sim.engine.state.State`, and writes the parts of the state it owns; the
 arithmetic is in the pure functions of :mod:`sim.engine.market`,
-:mod:`sim.engine.valuation` and :mod:`sim.engine.objectives`. :meth:`sim.engine.model.TradeModel.step` calls them in this order.
-Formulas, defaults and sources: docs/model.md.
+:mod:`sim.engine.valuation` and :mod:`sim.engine.objectives`.
+:meth:`sim.engine.model.TradeModel.step` calls them in this order. Formulas, defaults and
+sources: docs/model.md.
 """
 
 from __future__ import annotations
