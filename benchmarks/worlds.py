@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from tests.generated_worlds import RandomDraw, world_document  # noqa: E402
-from tests.world_properties import DRIFT, check_licence, check_world  # noqa: E402
+from tests.world_properties import DRIFT, check_world, licence_pair  # noqa: E402
 
 
 def main() -> int:
@@ -37,7 +37,7 @@ def main() -> int:
     start = time.perf_counter()
     worst, where, drifting, broken = 0.0, "", 0, 0
     kinds: Counter[str] = Counter()
-    licence_checked, licence_failed = 0, []
+    licence_checked, short_failed, output_fell = 0, [], []
     for seed in range(args.seed, args.seed + args.worlds):
         doc = world_document(RandomDraw(seed))
         found = check_world(doc)
@@ -48,9 +48,13 @@ def main() -> int:
         kinds.update({v.split(": ", 1)[1] for v in found.violations})
         if args.licence_every and seed % args.licence_every == 0:
             licence_checked += 1
-            reason = check_licence(doc)
-            if reason:
-                licence_failed.append(f"world {seed}: {reason}")
+            pair = licence_pair(doc)
+            (short_small, short_big), (out_small, out_big) = pair.shortfall, pair.output
+            if short_big > short_small * (1 + 1e-6) + 1e-6:
+                short_failed.append(f"world {seed}: licence 0.6 leaves {pair.firm} "
+                                    f"{short_big:.4g} short, licence 0.2 {short_small:.4g}")
+            if pair.output_falls():
+                output_fell.append((1 - out_big / out_small, seed))
     print(f"worlds tried: {args.worlds} (seeds {args.seed}–{args.seed + args.worlds - 1}), "
           f"{time.perf_counter() - start:.0f} s")
     print(f"worst drift after step 0: {worst:.3%} ({where or 'none'})")
@@ -58,9 +62,14 @@ def main() -> int:
     print(f"worlds with a broken invariant: {broken}")
     for kind, n in kinds.most_common():
         print(f"  {n:5d}  {kind}")
-    print(f"licence pairs checked: {licence_checked}, not monotone: {len(licence_failed)}")
-    for line in licence_failed[:10]:
+    print(f"licence pairs checked: {licence_checked}; a bigger licence leaves the listed firm "
+          f"shorter of components in {len(short_failed)}")
+    for line in short_failed[:10]:
         print(f"  {line}")
+    small = sum(gap < 1e-3 for gap, _ in output_fell)
+    print(f"  and less output as a whole in {len(output_fell)} ({small} by under 0.1%"
+          + (f"; largest {max(output_fell)[0]:.1%}, world {max(output_fell)[1]})"
+             if output_fell else ")"))
     return 0
 
 

@@ -7,7 +7,9 @@ stock changes by arrivals, use and write-off; finished goods by output and sales
 ships above its capacity), money conserved (buyers pay sellers' revenue plus duties; suppliers'
 revenue is what firms and suppliers paid them; cash moves by profit), and no NaN, no negative
 quantity, cash or price. :func:`check_licence` checks a monotone response: a bigger licence
-never costs the listed firm output. Used by ``tests/test_generated_worlds.py`` and
+never costs the listed firm output for lack of components (its output as a whole may move
+either way a little, through its price and its rivals: docs/model.md, "Monotone licences";
+:func:`licence_pair` gives both). Used by ``tests/test_generated_worlds.py`` and
 ``benchmarks/worlds.py``.
 """
 
@@ -174,22 +176,47 @@ def _invariants(model: TradeModel, before: dict[str, np.ndarray],
     return out
 
 
-def check_licence(doc: dict[str, Any], rates: tuple[float, float] = (0.2, 0.6)
-                  ) -> str | None:
-    """List the first firm by its first source's country at mid-run with two licence rates;
-    a reason if the bigger licence leaves the firm less output over the rest of the run."""
+@dataclass
+class LicencePair:
+    """The first firm listed at mid-run with a smaller and a bigger licence: its output and its
+    output lost for lack of components over the rest of the run, with each."""
+
+    firm: str
+    rates: tuple[float, float]
+    output: tuple[float, float]
+    shortfall: tuple[float, float]
+
+    def output_falls(self) -> bool:
+        """Whether the bigger licence leaves the firm less output."""
+        small, big = self.output
+        return big < small * (1 - 1e-6) - 1e-6
+
+
+def licence_pair(doc: dict[str, Any], rates: tuple[float, float] = (0.2, 0.6)
+                 ) -> LicencePair:
+    """List the first firm by its first source's country at mid-run with two licence rates."""
     firm, spec = next(iter(doc["firms"].items()))
     source = next(iter(spec["sources"].values()))[0]
     lister = doc["suppliers"][source]["country"]
     at = doc["steps"] // 3
-    outputs = []
+    output, short = [], []
     for rate in rates:
         d = copy.deepcopy(doc)
         d["events"] = [{"at": at, "by": lister, "move": "entity_list", "target": firm,
                         "license_rate": rate}]
         model = model_of(d).run()
-        outputs.append(model.recorder.series("firm", "output", firm)[at:].sum())
-    small, big = outputs
-    if big < small * (1 - 1e-6) - 1e-6:
-        return f"licence {rates[1]} gives {firm} output {big:.4g}, licence {rates[0]} {small:.4g}"
+        output.append(model.recorder.series("firm", "output", firm)[at:].sum())
+        short.append(model.recorder.series("firm", "shortfall", firm)[at:].sum())
+    return LicencePair(firm, rates, (output[0], output[1]), (short[0], short[1]))
+
+
+def check_licence(doc: dict[str, Any], rates: tuple[float, float] = (0.2, 0.6)
+                  ) -> str | None:
+    """A reason if the bigger licence leaves the listed firm more output lost for lack of
+    components over the rest of the run than the smaller one."""
+    pair = licence_pair(doc, rates)
+    small, big = pair.shortfall
+    if big > small * (1 + 1e-6) + 1e-6:
+        return (f"licence {rates[1]} leaves {pair.firm} {big:.4g} units short of components, "
+                f"licence {rates[0]} {small:.4g}")
     return None

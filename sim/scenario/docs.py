@@ -90,7 +90,9 @@ SEMANTICS = """\
   otherwise the run's news says it did not happen.
 - **Paths** in `--set`, `--vary` and `parameters` are dotted keys into the document. Events are
   addressed by `id`: `events.listing.at`, `events.listing.license_rate`. The last key may name
-  a default that the file does not write (`firms.Hikvision.strategy.cover`).
+  a default that the file does not write (`firms.Hikvision.strategy.cover`). A key holding a
+  dot is written in double quotes (`countries."St. Lucia".strategy.delay`; in quotes, `""`
+  stands for one `"`); written unquoted, the error names the quoted path.
 - **`ramp`** `{capacity, steps}`: the ceiling an emerging supplier can grow to, and how many
   steps its learning curve takes to reach 90% of the way under sustained demand (slow at
   first, then faster, then saturating: a Bass curve, `model.ramp_learning`). It grows only on
