@@ -384,3 +384,16 @@ def test_news_lines_say_why_and_appear_once(scenario):
     assert any("'s sales are" in i.text and "as buyers switch after US entity list Hikvision"
                in i.text for i in effects)
     assert len(news) == len(set(news))
+
+
+def test_a_failed_classroom_action_is_logged_not_dropped(caplog):
+    from concurrent.futures import Future
+
+    from dashboards.classroom.hub import _report
+
+    done: Future = Future()
+    done.set_exception(RuntimeError("database is locked"))
+    with caplog.at_level("ERROR", logger="dashboards.classroom.hub"):
+        _report(done, "Classroom.lock", (7,))
+    assert "classroom action Classroom.lock(7,) failed" in caplog.text
+    assert "database is locked" in caplog.text

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import time
@@ -44,6 +45,8 @@ DB_ENV = "CHOKEPOINT_CLASSROOM_DB"
 QUIET_POLL = 0.05  # seconds between looks at whether the pages have redrawn
 REDELIVER_AFTER = 2.0  # seconds: a redraw queued on a loop that never ran it goes to the pool
 
+
+LOG = logging.getLogger(__name__)
 
 class ClassroomGame(Game):
     """A classroom game as a play session (:class:`~sim.play.session.Game`) seen by ``role``,
@@ -128,8 +131,12 @@ class Hub:
         return loaded
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Run a game action off the page's thread (a lock may resolve the turn)."""
-        return self.pool.submit(fn, *args)
+        """Run a game action off the page's thread (a lock may resolve the turn). An action
+        that fails is logged with its traceback, never dropped in silence."""
+        future = self.pool.submit(fn, *args)
+        name = getattr(fn, "__qualname__", repr(fn))
+        future.add_done_callback(lambda done: _report(done, name, args))
+        return future
 
     # -- what pages show -------------------------------------------------------------------
     def frame(self, game_id: int) -> Frame:
@@ -285,3 +292,10 @@ def hub() -> Hub:
         if _HUB is None:
             _HUB = Hub()
         return _HUB
+
+
+def _report(done: Future, name: str, args: tuple[Any, ...]) -> None:
+    """Log the error of a failed game action (:meth:`Hub.run`)."""
+    error = done.exception()
+    if error is not None:
+        LOG.error("classroom action %s%r failed", name, args, exc_info=error)

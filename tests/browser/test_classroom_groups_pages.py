@@ -108,7 +108,9 @@ def test_a_class_in_two_groups(classroom, browser, tmp_path):
         choose(us1, "Move", "entity_list")
         us1.locator(".move-submit").click()
         expect(us1.locator(".move-ok")).to_be_visible(timeout=TIMEOUT)
+        expect(us1.locator(".pending-move")).to_have_count(1, timeout=TIMEOUT)
         us1.locator(".lock-button").click()
+        expect(us1.locator(".locked-in")).to_be_visible(timeout=TIMEOUT)
         state = group(overview, 1).locator(".group-state")
         expect(state).to_have_attribute("data-locked", "US", timeout=TIMEOUT)
         expect(group(overview, 1).locator("[data-role=US] .lock-state")).to_have_text(
