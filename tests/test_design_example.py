@@ -1,9 +1,9 @@
 """The core scenario format (docs/scenarios.md) is accepted as the product's design brief wrote it.
 
-The brief's own example (../shared/examples/entity_list_2019.yaml, outside the repository: the
-test skips without it) validates and runs as is, and so does a scenario written from the
-format's description alone (tests/data/from_design.yaml) on month, day and week calendars;
-dates map to the step whose period contains them.
+The brief's own example (tests/data/design_brief_example.yaml, copied as the brief wrote it)
+validates and runs as is, and so does a scenario written from the format's description alone
+(tests/data/from_design.yaml) on month, day and week calendars; dates map to the step whose
+period contains them.
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from sim import TradeModel, load_scenario
 from sim.cli import main
 
 HERE = Path(__file__).parent
-EXAMPLE = HERE.parent / ".." / "shared" / "examples" / "entity_list_2019.yaml"
+EXAMPLE = HERE / "data" / "design_brief_example.yaml"
 FROM_DESIGN = HERE / "data" / "from_design.yaml"
 
 
 @pytest.fixture(scope="module")
 def example() -> Path:
-    if not EXAMPLE.exists():
-        pytest.skip(f"the design brief's example is not checked out next to the repo ({EXAMPLE})")
     return EXAMPLE
 
 

@@ -16,9 +16,6 @@ from sim import TradeModel, load_scenario
 ROOT = Path(__file__).parents[1]
 WORLDS = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted((ROOT / "tests" / "data").glob(
     "*.yaml"))  # a scenario written from the format's description, and our fictional world
-EXAMPLE = ROOT.parent / "shared" / "examples" / "entity_list_2019.yaml"
-if EXAMPLE.exists():
-    WORLDS.append(EXAMPLE)
 
 
 def baseline(path: Path, noise: bool, seed: int = 1) -> TradeModel:
