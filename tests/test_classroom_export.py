@@ -19,6 +19,7 @@ import yaml
 
 from sim.classroom import Classroom
 from tests.test_sanitize import OWASP
+from tests.worlds import rename
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "scenarios" / "classroom" / "denial_order.yaml"
@@ -74,13 +75,6 @@ def dangers(document: str) -> tuple[list[str], str]:
 
 
 def hostile_lesson() -> str:
-    def rename(node, old: str, new: str):
-        if isinstance(node, dict):
-            return {rename(k, old, new): rename(v, old, new) for k, v in node.items()}
-        if isinstance(node, list):
-            return [rename(v, old, new) for v in node]
-        return new if node == old else node
-
     doc = yaml.safe_load(LESSON.read_text(encoding="utf-8"))
     doc["name"] = NAME
     doc = rename(rename(doc, "ZTE", FIRM), "CN", COUNTRY)

@@ -92,3 +92,13 @@ def open_except(shares: dict[int, float]) -> np.ndarray:
 def allowed(model: Any, step: int = 0) -> np.ndarray:
     """The allowed share of each of ``model``'s links at ``step``."""
     return model.policy.allowed(model.links, step)
+
+
+def rename(node: Any, old: str, new: str) -> Any:
+    """A scenario document with every key and value equal to ``old`` replaced by ``new`` (a
+    firm or country renamed everywhere it is named)."""
+    if isinstance(node, dict):
+        return {rename(k, old, new): rename(v, old, new) for k, v in node.items()}
+    if isinstance(node, list):
+        return [rename(v, old, new) for v in node]
+    return new if node == old else node

@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import ARTIFACTS, free_port, require_chromium
 from tests.browser.test_play import choose, play_to_end
 from tests.servers import wait_until_serving
+from tests.worlds import rename
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,13 +101,6 @@ POKE = """() => {
 def hostile_lesson(folder: Path) -> Path:
     """The lesson with the description above, a hostile name, firm (and team) and country, and
     an event at step 2 that lists the hostile firm (so the news names it)."""
-    def rename(node, old: str, new: str):
-        if isinstance(node, dict):
-            return {rename(k, old, new): rename(v, old, new) for k, v in node.items()}
-        if isinstance(node, list):
-            return [rename(v, old, new) for v in node]
-        return new if node == old else node
-
     doc = yaml.safe_load(LESSON.read_text(encoding="utf-8"))
     doc["name"] = "Lesson <img src=x onerror=alert('name')> [n](javascript:alert('name2'))"
     doc["description"] = DESCRIPTION
