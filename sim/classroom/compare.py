@@ -18,7 +18,6 @@ Text cells are made safe from spreadsheet formulas (:func:`sim.classroom.export.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 import statistics
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.classroom.export import chart_pngs, safe_cell
+from sim.classroom.export import chart_pngs, table_csv
 from sim.classroom.replay import LiveGame
 from sim.classroom.views import View
 from sim.engine.output import atomic_write
@@ -80,31 +79,22 @@ def participant_rows(info: SessionInfo, views: Sequence[View]) -> list[tuple[Any
             for g, v in zip(info.groups, views, strict=True) for s in v.seats if not s.freed]
 
 
-def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([safe_cell(c) for c in row])
-    return buf.getvalue().encode()
-
-
 def scores_csv(info: SessionInfo, views: Sequence[View]) -> bytes:
     rows = [(g.number, g.code, g.seed, v.turn, v.finished, r, "students" if r in v.humans
              else "bot", round(v.scores.get(r, 0.0), 4))
             for g, v in zip(info.groups, views, strict=True) for r in v.roles]
-    return _csv(("group", "game", "seed", "turn", "finished", "role", "played_by", "score"),
+    return table_csv(("group", "game", "seed", "turn", "finished", "role", "played_by", "score"),
                 rows)
 
 
 def totals_csv(rows: Sequence[RoleRow]) -> bytes:
-    return _csv(("role", "played_by", "groups", "mean", "min", "max"),
+    return table_csv(("role", "played_by", "groups", "mean", "min", "max"),
                 [(r.role, r.played_by, len(r.scores), round(r.mean, 4), round(r.low, 4),
                   round(r.high, 4)) for r in rows])
 
 
 def participants_csv(info: SessionInfo, views: Sequence[View]) -> bytes:
-    return _csv(("group", "game", "seat", "nickname", "team", "team_score"),
+    return table_csv(("group", "game", "seat", "nickname", "team", "team_score"),
                 participant_rows(info, views))
 
 
